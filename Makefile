@@ -1,0 +1,107 @@
+# dispatch120 — developer entry points. Every target sets itself up first, on a fresh
+# Debian/Ubuntu machine too: system packages, .venv, the project installed editable, .qm files.
+#
+#   make venv          set up (idempotent; cheap when nothing changed)
+#   make run           the seat in simulation mode (starts its own training server)
+#   make test          ruff, import contracts, then pytest (offscreen)
+#   make lint          ruff and import contracts only
+#   make i18n          compile i18n/*.ts into resources/i18n/*.qm
+#   make i18n-update   refresh i18n/*.ts from the sources, then compile
+#   make bench         python -m bench
+#   make screenshot    tools/screenshot.py under Xvfb
+#   make clean         remove build outputs and caches (make distclean also removes .venv)
+#
+# Variables: PYTHON=/path/to/python3.11 to choose the interpreter for .venv;
+# PYTEST_ARGS="-k call -x" for pytest; ARGS="..." for run, bench and screenshot;
+# SKIP_SYSTEM_PACKAGES=1 to skip the apt check.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Touched after a successful install; pyproject.toml being newer means: install again.
+STAMP := $(VENV)/.installed
+
+# QtWebEngine refuses to start as root without this (DESIGN.md §3); harmless otherwise.
+WEBENGINE_ENV := QTWEBENGINE_CHROMIUM_FLAGS="$${QTWEBENGINE_CHROMIUM_FLAGS:---no-sandbox}"
+
+.PHONY: help venv system deps run test lint i18n i18n-update bench screenshot clean distclean
+
+help:
+	@grep -E '^#   make ' Makefile | sed 's/^# //'
+
+# ---- set-up ---------------------------------------------------------------------------
+
+system:
+	@tools/setup_system.sh
+
+# The interpreter is looked for only when .venv is missing or broken (e.g. the Python it
+# was made from is gone). A Debian python3 without ensurepip cannot make a venv, so its
+# pythonX.Y-venv package is installed first. `venv --clear` also removes the stamp.
+deps: system
+	@if ! $(PY) -c '' 2>/dev/null; then \
+	    py=$$(tools/find_python.sh); \
+	    echo "creating $(VENV) with $$py ($$("$$py" -c 'import sys; print(sys.version.split()[0])'))"; \
+	    if ! "$$py" -c 'import ensurepip' 2>/dev/null; then \
+	        tools/setup_system.sh "python$$("$$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv"; \
+	    fi; \
+	    "$$py" -m venv --clear $(VENV); \
+	fi
+	@if [[ ! -e $(STAMP) || pyproject.toml -nt $(STAMP) ]]; then \
+	    echo "installing the project and its dev tools into $(VENV) (pip install -e '.[dev]')"; \
+	    $(PY) -m pip install --disable-pip-version-check --progress-bar off -q -e '.[dev]'; \
+	    touch $(STAMP); \
+	fi
+
+venv: deps
+	@$(PY) i18n/build.py
+
+# ---- daily use ------------------------------------------------------------------------
+
+run: venv
+	@if [[ -z "$${DISPLAY:-}" && -z "$${WAYLAND_DISPLAY:-}" ]]; then \
+	    echo "note: no DISPLAY or WAYLAND_DISPLAY; running on a virtual X screen (xvfb-run) that you cannot see"; \
+	    $(WEBENGINE_ENV) xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/dispatch120 --simulate $(ARGS); \
+	else \
+	    $(WEBENGINE_ENV) $(VENV)/bin/dispatch120 --simulate $(ARGS); \
+	fi
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# pytest exits 5 when it collects no test; while the suite is being written that is not a
+# failure of the set-up, so it is reported and passed.
+test: venv lint
+	@tmp_runtime=""; \
+	if [[ -z "$${XDG_RUNTIME_DIR:-}" ]]; then \
+	    tmp_runtime=$$(mktemp -d); export XDG_RUNTIME_DIR=$$tmp_runtime; \
+	    trap 'rm -rf "$$tmp_runtime"' EXIT; \
+	fi; \
+	rc=0; \
+	QT_QPA_PLATFORM=offscreen $(WEBENGINE_ENV) $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	if [[ $$rc == 5 ]]; then echo "pytest: no tests collected"; rc=0; fi; \
+	exit $$rc
+
+i18n: deps
+	$(PY) i18n/build.py --force
+
+i18n-update: deps
+	$(PY) i18n/build.py --update
+
+bench: venv
+	QT_QPA_PLATFORM="$${QT_QPA_PLATFORM:-offscreen}" $(WEBENGINE_ENV) $(PY) -m bench $(ARGS)
+
+screenshot: venv
+	$(WEBENGINE_ENV) xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) tools/screenshot.py $(ARGS)
+
+# ---- cleaning -------------------------------------------------------------------------
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .import_linter_cache resources/i18n/*.qm
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

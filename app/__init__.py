@@ -1,0 +1,1 @@
+"""dispatch120 core: no Qt here (enforced by import-linter)."""

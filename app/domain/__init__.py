@@ -1,0 +1,1 @@
+"""Domain model, state machine and projection (pure, no I/O)."""

@@ -1,0 +1,190 @@
+"""Encode and decode protocol frames (orjson), with strict validation.
+
+Pure functions, no I/O: the server, the seat's sync client, the simulators and
+device clients all go through here. Every failure is a :class:`ProtocolError`
+with the code to send back; nothing here raises anything else on bad input.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from app.protocol.errors import ErrorCode, ProtocolError
+from app.protocol.messages import (
+    COMMANDS,
+    ENVELOPES,
+    EVENTS,
+    MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
+)
+from app.protocol.schema import check_object
+
+Message = dict[str, Any]
+
+
+def encode(msg: Message) -> str:
+    """Serialise a message to a JSON text frame (str, for websocket text frames)."""
+    return orjson.dumps(msg).decode()
+
+
+def decode(frame: str | bytes, *, allowed: frozenset[str] | None = None) -> Message:
+    """Parse and validate one frame.
+
+    Args:
+        frame: the websocket frame as received.
+        allowed: the message types this side accepts (e.g. ``CLIENT_TYPES`` on
+            the server); others raise ``UNKNOWN_TYPE``.
+
+    Returns:
+        The message as a dict, its envelope and (for ``cmd``) its arguments
+        validated.
+
+    Raises:
+        ProtocolError: with the code to reply with. ``ref`` is set to the
+        command id when it could be read, so the sender can match the error.
+    """
+    if isinstance(frame, str):
+        size = len(frame)  # characters; a cheap upper bound check before encoding
+        if size > MAX_FRAME_BYTES:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+    elif len(frame) > MAX_FRAME_BYTES:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+    try:
+        msg = orjson.loads(frame)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"not valid JSON: {exc.msg}") from None
+    if not isinstance(msg, dict):
+        raise ProtocolError(ErrorCode.BAD_JSON, "a frame must be a JSON object")
+    ref = msg.get("id") if isinstance(msg.get("id"), str) and len(msg["id"]) <= 64 else None
+    version = msg.get("v")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "missing or invalid protocol version 'v'", ref=ref)
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            f"protocol version {version} not supported (this side speaks {PROTOCOL_VERSION})",
+            ref=ref,
+        )
+    mtype = msg.get("type")
+    if not isinstance(mtype, str):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "missing 'type'", ref=ref)
+    table = ENVELOPES.get(mtype)
+    if table is None or (allowed is not None and mtype not in allowed):
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {mtype[:40]!r}", ref=ref)
+    body = {k: v for k, v in msg.items() if k not in ("v", "type")}
+    try:
+        check_object(table, body, mtype)
+    except ProtocolError as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, exc.message, ref=ref, field=exc.field) from None
+    if mtype == "cmd":
+        validate_command(msg["name"], msg["args"], ref=msg["id"])
+    return msg
+
+
+def validate_command(name: str, args: dict[str, Any], *, ref: str | None = None) -> None:
+    """Check a command's name and arguments. Raises ProtocolError."""
+    table = COMMANDS.get(name)
+    if table is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, f"unknown command {name[:64]!r}", ref=ref)
+    try:
+        check_object(table, args, "args")
+    except ProtocolError as exc:
+        raise ProtocolError(exc.code, exc.message, ref=ref, field=exc.field) from None
+
+
+def validate_event(name: str, data: dict[str, Any]) -> None:
+    """Check an event's data against its table. Raises ProtocolError(BAD_MESSAGE)."""
+    table = EVENTS.get(name)
+    if table is None:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown event {name[:64]!r}")
+    try:
+        check_object(table, data, "data")
+    except ProtocolError as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, exc.message, field=exc.field) from None
+
+
+# ---------------------------------------------------------------- builders
+
+
+def now_iso() -> str:
+    """Current UTC time as the protocol writes it: ISO 8601, milliseconds, 'Z'."""
+    return format_ts(datetime.now(UTC))
+
+
+def format_ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse a protocol timestamp. Raises ValueError on a malformed one."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def hello(*, token: str, client: str, last_seq: int | None) -> Message:
+    return {"v": PROTOCOL_VERSION, "type": "hello", "token": token, "client": client, "last_seq": last_seq}
+
+
+def command(name: str, args: dict[str, Any], *, command_id: str | None = None) -> Message:
+    """Build a validated command frame. Raises ProtocolError on bad args."""
+    cid = command_id or new_id()
+    validate_command(name, args, ref=cid)
+    return {"v": PROTOCOL_VERSION, "type": "cmd", "id": cid, "name": name, "args": args}
+
+
+def ack(*, ref: str, seq: int, events: int, duplicate: bool = False) -> Message:
+    return {"v": PROTOCOL_VERSION, "type": "ack", "ref": ref, "seq": seq, "events": events, "duplicate": duplicate}
+
+
+def error(code: ErrorCode, message: str, *, ref: str | None = None, field: str | None = None) -> Message:
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "error",
+        "ref": ref,
+        "code": ErrorCode(code).value,
+        "message": message[:1000],
+        "field": field,
+    }
+
+
+def error_from(exc: ProtocolError) -> Message:
+    return error(exc.code, exc.message, ref=exc.ref, field=exc.field)
+
+
+def event(*, seq: int, ts: str, name: str, actor: dict[str, str], ref: str | None, data: dict[str, Any]) -> Message:
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "event",
+        "seq": seq,
+        "ts": ts,
+        "name": name,
+        "actor": actor,
+        "ref": ref,
+        "data": data,
+    }
+
+
+def welcome(*, principal: dict[str, Any], server_seq: int, resume: str) -> Message:
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "welcome",
+        "principal": principal,
+        "server_time": now_iso(),
+        "server_seq": server_seq,
+        "resume": resume,
+    }
+
+
+def snapshot(*, seq: int, state: dict[str, Any]) -> Message:
+    return {"v": PROTOCOL_VERSION, "type": "snapshot", "seq": seq, "state": state}
+
+
+def synced(*, seq: int) -> Message:
+    return {"v": PROTOCOL_VERSION, "type": "synced", "seq": seq}
