@@ -73,7 +73,15 @@ def _preview(state: State, drafts: list[EventDraft]) -> State:
     """The state after ``drafts`` (a copy; the real state is not touched)."""
     if not drafts:
         return state
-    preview = State.from_dict(state.to_dict())
+    # Only calls and seats: all the ACD reads, and all the events that come
+    # before it touch. Copying the whole state (every closed incident) made a
+    # busy day's seat.set_ready take half a second (measured: 10k incidents).
+    preview = State()
+    preview.seq = state.seq
+    preview.calls = {
+        k: dict(c) for k, c in state.calls.items() if c["state"] not in (CallState.ENDED, CallState.ABANDONED)
+    }
+    preview.seats = {k: dict(s) for k, s in state.seats.items()}
     seq = preview.seq
     for event_name, data in drafts:
         seq += 1
@@ -175,6 +183,11 @@ def _call_answer(state: State, who: Principal, a: dict) -> list[EventDraft]:
     # A ringing call may be picked up at any seat (pick-up from the queue
     # display), as in a centre's ACD; the ringing seat is then freed.
     drafts: list[EventDraft] = []
+    # A call ringing here while the dispatcher takes another one must ring
+    # elsewhere, or its ring timer would make this seat not ready mid-call.
+    for other in state.calls.values():
+        if other["state"] == CallState.RINGING and other["seat_id"] == who.id and other is not call:
+            drafts.append(("call.queued", {"call_id": other["call_id"]}))
     if call["state"] == CallState.RINGING and call["seat_id"] != who.id:
         drafts.append(("call.queued", {"call_id": a["call_id"]}))
         drafts.append(("seat.state_changed", {"seat_id": call["seat_id"], "state": SeatState.READY.value, "reason": None}))
@@ -185,19 +198,33 @@ def _call_answer(state: State, who: Principal, a: dict) -> list[EventDraft]:
 def _seat_set_ready(state: State, who: Principal, a: dict) -> list[EventDraft]:
     seat = state.seats.get(who.id)
     current = seat["state"] if seat else SeatState.OFFLINE
-    if current == SeatState.BUSY:
-        raise _refuse(ErrorCode.ILLEGAL_TRANSITION, "the seat is on a call; end it first")
     new = SeatState.READY if a["ready"] else SeatState.NOT_READY
-    if current == new:
+    drafts: list[EventDraft] = []
+    if current == SeatState.BUSY:
+        answered = [
+            c for c in state.calls.values() if c["seat_id"] == who.id and c["state"] == CallState.ANSWERED
+        ]
+        if answered:
+            raise _refuse(ErrorCode.ILLEGAL_TRANSITION, "the seat is on a call; end it first")
+        if new == SeatState.READY:
+            return []  # ringing here already
+        # Going not ready while a call rings: it rings elsewhere, as in an ACD.
+        for call in state.calls.values():
+            if call["seat_id"] == who.id and call["state"] == CallState.RINGING:
+                drafts.append(("call.queued", {"call_id": call["call_id"]}))
+    elif current == new:
         return []
-    return [("seat.state_changed", {"seat_id": who.id, "state": new.value, "reason": None if a["ready"] else "break"})]
+    reason = None if a["ready"] else "break"
+    return drafts + [("seat.state_changed", {"seat_id": who.id, "state": new.value, "reason": reason})]
 
 
 # ---------------------------------------------------------------- incidents
 
 
 def _incident_fields(a: dict) -> dict[str, Any]:
-    return {k: a[k] for k in ("address", "callback_number", "description", "patients", "priority") if k in a}
+    """The incident fields given in a command; ``null`` means "not given", never "erase"."""
+    keys = ("address", "callback_number", "description", "patients", "priority")
+    return {k: a[k] for k in keys if a.get(k) is not None}
 
 
 def _incident_create(state: State, who: Principal, a: dict) -> list[EventDraft]:

@@ -12,6 +12,7 @@ events are ignored, missing entities are skipped (and counted in
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from app.domain.model import (
@@ -25,6 +26,7 @@ from app.domain.model import (
 )
 
 Entity = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 class State:
@@ -79,7 +81,13 @@ class State:
         handler = _HANDLERS.get(event["name"])
         if handler is None:
             return False
-        ok = handler(self, event["data"], event["ts"])
+        try:
+            ok = handler(self, event["data"], event["ts"])
+        except (KeyError, ValueError, TypeError, AttributeError):
+            # Data this version cannot read (a field missing, a status from a
+            # newer server): skip the event, keep running, say so in the log.
+            log.warning("skipped event seq=%s name=%s: unreadable data", seq, event.get("name"), exc_info=True)
+            ok = False
         if ok is False:
             self.skipped += 1
             return False

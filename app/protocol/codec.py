@@ -31,13 +31,18 @@ def encode(msg: Message) -> str:
     return orjson.dumps(msg).decode()
 
 
-def decode(frame: str | bytes, *, allowed: frozenset[str] | None = None) -> Message:
+def decode(
+    frame: str | bytes, *, allowed: frozenset[str] | None = None, max_bytes: int | None = None
+) -> Message:
     """Parse and validate one frame.
 
     Args:
         frame: the websocket frame as received.
         allowed: the message types this side accepts (e.g. ``CLIENT_TYPES`` on
             the server); others raise ``UNKNOWN_TYPE``.
+        max_bytes: the size limit, ``MAX_FRAME_BYTES`` by default. A seat
+            passes a larger one for ``snapshot`` frames, which grow with the
+            centre's state.
 
     Returns:
         The message as a dict, its envelope and (for ``cmd``) its arguments
@@ -47,12 +52,14 @@ def decode(frame: str | bytes, *, allowed: frozenset[str] | None = None) -> Mess
         ProtocolError: with the code to reply with. ``ref`` is set to the
         command id when it could be read, so the sender can match the error.
     """
-    if isinstance(frame, str):
-        size = len(frame)  # characters; a cheap upper bound check before encoding
-        if size > MAX_FRAME_BYTES:
-            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
-    elif len(frame) > MAX_FRAME_BYTES:
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+    limit = MAX_FRAME_BYTES if max_bytes is None else max_bytes
+    size = len(frame)
+    # A str counts characters; UTF-8 takes up to 4 bytes each, so measure the
+    # bytes only when the character count alone does not decide.
+    if isinstance(frame, str) and limit // 4 < size <= limit:
+        size = len(frame.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"frame larger than {limit} bytes")
     try:
         msg = orjson.loads(frame)
     except orjson.JSONDecodeError as exc:

@@ -19,6 +19,7 @@ from app.protocol.errors import ErrorCode, ProtocolError
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Ids chosen by people (unit "A12", seat "seat-3"): short, printable, no spaces.
 NAME_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+MAX_SAFE_INTEGER = 2**53 - 1
 PHONE_RE = re.compile(r"^\+?[0-9*#-]{1,32}$")
 
 
@@ -89,6 +90,9 @@ def check_value(spec: Field, value: Any, path: str) -> None:
             raise _type_error(path, "number" if kind == "float" else "integer", value)
         if kind == "int" and not isinstance(value, int):
             raise _type_error(path, "integer", value)
+        if abs(value) > MAX_SAFE_INTEGER:
+            # JavaScript clients (device vendors, the caller page) lose precision beyond 2**53.
+            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: out of range", field=path)
         if isinstance(value, float) and not math.isfinite(value):
             raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: not a finite number", field=path)
         if spec.min is not None and value < spec.min:

@@ -1,0 +1,102 @@
+"""The named commands a dispatcher's widgets call (STYLE §3).
+
+Each method validates its arguments, writes the command to the journal's
+outbox and returns at once with the command id; the ``ack`` or ``error`` that
+follows (``SeatStore.events.command_acked`` / ``command_failed``) carries that
+id as ``ref``. The widgets then follow the *events* that come back; nothing
+here changes the seat's state directly, and nothing waits on the network.
+
+Optional arguments left as ``None`` are not sent (the protocol accepts
+``null`` too; leaving them out keeps the frames small). For
+:meth:`SeatCommands.update_incident` that means ``None`` = "not changed".
+
+Thread: the GUI thread (any thread works: the sink is thread-safe).
+Every method raises :class:`app.protocol.ProtocolError` on invalid arguments
+(nothing is queued — show it to the dispatcher at once) and
+:class:`app.seat.journal.JournalError` if the journal cannot be written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from app.protocol import new_id
+
+
+class CommandSink(Protocol):
+    """Where commands go: :class:`app.seat.sync.SyncClient` (or a fake in GUI tests)."""
+
+    def send_command(self, name: str, args: dict[str, Any], command_id: str | None = None) -> str: ...
+
+
+def _present(**args: Any) -> dict[str, Any]:
+    return {k: v for k, v in args.items() if v is not None}
+
+
+class SeatCommands:
+    """Named, keyword-only commands; each returns the command id."""
+
+    def __init__(self, sync: CommandSink) -> None:
+        self._sync = sync
+
+    def answer_call(self, *, call_id: str) -> str:
+        return self._sync.send_command("call.answer", {"call_id": call_id})
+
+    def end_call(self, *, call_id: str) -> str:
+        return self._sync.send_command("call.ended", {"call_id": call_id})
+
+    def set_ready(self, *, ready: bool) -> str:
+        return self._sync.send_command("seat.set_ready", {"ready": ready})
+
+    def create_incident(
+        self,
+        *,
+        call_id: str | None = None,
+        address: str | None = None,
+        callback_number: str | None = None,
+        description: str | None = None,
+        patients: int | None = None,
+        priority: int | None = None,
+        incident_id: str | None = None,
+    ) -> tuple[str, str]:
+        """Record a new incident (the seat chooses its id, so the form can follow it at once).
+
+        Returns:
+            ``(command_id, incident_id)``.
+        """
+        incident_id = incident_id or new_id()
+        args = _present(
+            incident_id=incident_id,
+            call_id=call_id,
+            address=address,
+            callback_number=callback_number,
+            description=description,
+            patients=patients,
+            priority=priority,
+        )
+        return self._sync.send_command("incident.create", args), incident_id
+
+    def update_incident(self, *, incident_id: str, **fields: Any) -> str:
+        """Change some of address, callback_number, description, patients, priority.
+
+        Unknown field names raise ProtocolError (``invalid_args``).
+        """
+        return self._sync.send_command("incident.update", _present(incident_id=incident_id, **fields))
+
+    def assign_unit(self, *, incident_id: str, unit_id: str, unit_version: int | None = None) -> str:
+        """Assign a unit. Pass the ``version`` of the unit the dispatcher saw, so a
+        unit assigned meanwhile by another seat is refused (``conflict``/``unit_busy``)."""
+        return self._sync.send_command(
+            "unit.assign", _present(incident_id=incident_id, unit_id=unit_id, unit_version=unit_version)
+        )
+
+    def set_unit_status(self, *, unit_id: str, status: str, unit_version: int | None = None) -> str:
+        """Set a unit's status by hand (when the crew reports by radio)."""
+        return self._sync.send_command(
+            "unit.status", _present(unit_id=unit_id, status=str(status), unit_version=unit_version)
+        )
+
+    def close_incident(self, *, incident_id: str, reason: str, note: str | None = None) -> str:
+        return self._sync.send_command(
+            "incident.close", _present(incident_id=incident_id, reason=str(reason), note=note)
+        )
