@@ -37,7 +37,7 @@ class CloseCode(IntEnum):
     AUTH_FAILED = 4001  # wrong/revoked token; do not retry with the same token
     AUTH_TIMEOUT = 4002  # no valid hello within the deadline
     UNSUPPORTED_VERSION = 4003  # protocol version not spoken by this server
-    REPLACED = 4004  # same principal connected again elsewhere
+    REPLACED = 4004  # reserved: version 1 allows several connections per credential and never sends it
     TOO_MANY_ERRORS = 4008  # client kept sending invalid frames
 
 

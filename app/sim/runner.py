@@ -1,0 +1,554 @@
+"""``dispatch120 sim serve``: a training centre in one process tree.
+
+1. Load and check the scenario (:mod:`app.sim.scenario`).
+2. Make a fresh training work directory (default
+   ``user_data_dir('dispatch120')/training/<timestamp>/``) holding
+   ``training-events.sqlite`` and a ``TRAINING-DATABASE.txt`` marker — never the
+   real database.
+3. Import the registry with the server's admin CLI
+   (``python -m server_stub admin --db … import … --tokens-out …``), read the tokens,
+   delete the token file.
+4. Start the server as a child (``python -m server_stub serve --port 0 --exit-with-stdin
+   --ready-file …``), restarting it on the same port if it dies.
+5. Run the simulated switch and ambulances here (asyncio), over websockets.
+6. Write the ready file (``url``, ``seat_id``, ``seat_token``, ``seats``, ``workdir``,
+   ``pid``, ``server_pid``; mode 0600) once every simulator has synced.
+7. On SIGTERM/SIGINT, or stdin EOF with ``--exit-with-stdin``: stop the simulators,
+   stop the server (close its stdin, SIGTERM, 5 s, SIGKILL), remove the ready file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import yaml
+
+from app.sim.ambulance import AmbulanceCrew, CrewTimings, SimulatedAmbulance, TravelTimeModel
+from app.sim.clock import Clock, ScaledClock
+from app.sim.link import AuthRefused, SimLink
+from app.sim.procs import (
+    child_env,
+    set_parent_death_signal,
+    stop_child,
+    tail,
+    watch_stdin_eof,
+    write_private_json,
+)
+from app.sim.scenario import Scenario, ScenarioError, load_scenario
+from app.sim.switch import CallBook, SimulatedSwitch, SwitchBridge
+
+log = logging.getLogger("app.sim.runner")
+
+DB_NAME = "training-events.sqlite"
+MARKER_NAME = "TRAINING-DATABASE.txt"
+SERVER_START_TIMEOUT_S = 20.0
+SIM_SYNC_TIMEOUT_S = 15.0
+MAX_SERVER_RESTARTS = 3
+CLIENT_VERSION = "0.1"
+
+
+class RunnerError(RuntimeError):
+    """The training centre could not be set up; the message says why (and shows the child's log)."""
+
+
+# ---------------------------------------------------------------- the simulators
+
+
+class Simulation:
+    """The simulated switch and one simulated ambulance per device, on one asyncio loop.
+
+    Args:
+        scenario: the script and registry.
+        url: the server's websocket URL.
+        tokens: ``{principal_id: token}`` from the registry import.
+        clock: scenario time (scaled).
+        seed: makes the crews' delays repeatable.
+        timings, travel: the crews' step durations and travel-time model.
+
+    Raises:
+        RunnerError: if a token is missing for the switch or a device.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        url: str,
+        tokens: dict[str, str],
+        *,
+        clock: Clock,
+        seed: int | None = None,
+        timings: CrewTimings | None = None,
+        travel: TravelTimeModel | None = None,
+    ) -> None:
+        registry = scenario.registry
+        self.callbook = CallBook()
+        self.links: list[SimLink] = []
+        jitter = random.Random(f"{seed}:links")
+        self.switch: SimulatedSwitch | None = None
+        self.bridge: SwitchBridge | None = None
+        if registry.switches:
+            principal = registry.switches[0]
+            link = SimLink(
+                url,
+                _token(tokens, principal.id),
+                client_name=f"dispatch120-sim-switch/{CLIENT_VERSION}",
+                rng=jitter,
+            )
+            self.switch = SimulatedSwitch(scenario, clock, callbook=self.callbook)
+            self.bridge = SwitchBridge(self.switch, link, on_state=self.switch.centre_changed)
+            self.links.append(link)
+        self.ambulances: list[SimulatedAmbulance] = []
+        for device in registry.devices:
+            assert device.unit is not None  # the registry check guarantees it
+            crew = AmbulanceCrew(
+                device.unit,
+                rng=random.Random(f"{seed}:{device.unit}") if seed is not None else random.Random(),
+                timings=timings,
+                travel=travel,
+                outcome_for=self.callbook.outcome_for,
+            )
+            link = SimLink(
+                url,
+                _token(tokens, device.id),
+                client_name=f"dispatch120-sim-ambulance/{CLIENT_VERSION} {device.unit}",
+                rng=jitter,
+            )
+            self.ambulances.append(SimulatedAmbulance(crew, link, clock))
+            self.links.append(link)
+
+    async def run(self) -> None:
+        """Run every simulator until cancelled. Raises AuthRefused if a token is refused."""
+        async with asyncio.TaskGroup() as group:
+            if self.bridge is not None:
+                group.create_task(self.bridge.run(), name="switch")
+            for ambulance in self.ambulances:
+                group.create_task(ambulance.run(), name=f"ambulance {ambulance.crew.unit_id}")
+
+    async def wait_synced(self) -> None:
+        """Return once every link has synced with the server at least once."""
+        for link in self.links:
+            await link.ever_synced.wait()
+
+
+def _token(tokens: dict[str, str], principal_id: str) -> str:
+    token = tokens.get(principal_id)
+    if not token:
+        raise RunnerError(f"the registry import gave no token for {principal_id!r}")
+    return token
+
+
+# ---------------------------------------------------------------- the server child
+
+
+@dataclass
+class ServerChild:
+    """The server subprocess and what it reported in its ready file."""
+
+    db: Path
+    workdir: Path
+    ring_timeout_s: float | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    url: str = ""
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    _log_file: Any = field(default=None, repr=False)
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "server-console.log"  # its stderr: the log, and any crash before logging
+
+    def start(self) -> None:
+        """Start the server and wait until it listens. Call from the main thread.
+
+        Raises:
+            RunnerError: if it exits or does not become ready in time (with its log's tail).
+        """
+        ready = self.workdir / "server-ready.json"
+        with contextlib.suppress(FileNotFoundError):
+            ready.unlink()
+        cmd = [
+            sys.executable,
+            "-m",
+            "server_stub",
+            "serve",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db),
+            "--ready-file",
+            str(ready),
+            "--exit-with-stdin",
+            "--log-file",
+            str(self.workdir / "server.log"),
+        ]
+        if self.ring_timeout_s is not None:
+            cmd += ["--ring-timeout", f"{self.ring_timeout_s:g}"]
+        if self._log_file is None:
+            self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
+        log.info("starting the server: %s", " ".join(cmd))
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=child_env(),
+            close_fds=True,
+            # With --exit-with-stdin the server also sets its own parent-death signal
+            # (Linux); the main thread that starts it lives as long as this runner.
+        )
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RunnerError(
+                    f"the server exited with code {self.proc.returncode} while starting; its log "
+                    f"({self.log_path}) ends with:\n{tail(self.log_path)}"
+                )
+            info = _read_json(ready)
+            if info is not None:
+                self.host, self.port, self.url = info["host"], int(info["port"]), info["url"]
+                log.info("server pid %d listening on %s", self.proc.pid, self.url)
+                return
+            time.sleep(0.05)
+        stop_child(self.proc)
+        raise RunnerError(
+            f"the server did not start within {SERVER_START_TIMEOUT_S:.0f} s; its log ({self.log_path}) "
+            f"ends with:\n{tail(self.log_path)}"
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            code = stop_child(self.proc)
+            log.info("server stopped (exit code %s)", code)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# ---------------------------------------------------------------- set-up steps
+
+
+def default_training_root() -> Path:
+    """Where training runs go: ``user_data_dir('dispatch120')/training``."""
+    return Path(platformdirs.user_data_dir("dispatch120")) / "training"
+
+
+def make_workdir(requested: Path | None) -> Path:
+    """Create the run's directory and its training marker.
+
+    Raises:
+        RunnerError: if ``requested`` already holds a database (a run must start fresh).
+    """
+    if requested is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        workdir = default_training_root() / f"{stamp}-{os.getpid()}"
+    else:
+        workdir = Path(requested)
+    workdir.mkdir(parents=True, exist_ok=True)
+    if (workdir / DB_NAME).exists():
+        raise RunnerError(f"{workdir} already holds a training database; choose an empty directory")
+    (workdir / MARKER_NAME).write_text(
+        "TRAINING DATA - NOT REAL RECORDS\n"
+        "This directory was made by `dispatch120 sim serve` (simulation mode). The event log\n"
+        f"{DB_NAME} holds simulated calls, incidents and ambulances only; it must never be\n"
+        "used as, merged into or reported with a real centre's records.\n",
+        encoding="utf-8",
+    )
+    return workdir
+
+
+def _record_scenario(scenario: Scenario, path: Path) -> None:
+    """Keep the run's scenario beside its database, self-contained (the registry inlined)."""
+    raw = yaml.safe_load(scenario.path.read_text(encoding="utf-8"))
+    raw["registry"] = dict(scenario.registry.data)
+    path.write_text(
+        f"# Played in this training run; first read from {scenario.path}\n"
+        + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
+def import_registry(scenario: Scenario, workdir: Path, db: Path) -> dict[str, str]:
+    """Write the registry into ``workdir``, import it with the server's admin CLI, return the tokens.
+
+    Raises:
+        RunnerError: if the import fails (with the admin command's output).
+    """
+    registry_path = workdir / "registry.yaml"
+    registry_path.write_text(
+        yaml.safe_dump(dict(scenario.registry.data), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    tokens_path = workdir / "tokens.json"
+    cmd = [
+        sys.executable,
+        "-m",
+        "server_stub",
+        "admin",
+        "--db",
+        str(db),
+        "import",
+        str(registry_path),
+        "--tokens-out",
+        str(tokens_path),
+    ]
+    log.info("importing the registry: %s", " ".join(cmd))
+    try:
+        done = subprocess.run(cmd, capture_output=True, env=child_env(), timeout=60, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RunnerError("the registry import took more than 60 s") from None
+    if done.returncode != 0:
+        output = (done.stderr or done.stdout or b"").decode("utf-8", errors="replace").strip()
+        raise RunnerError(f"the registry import failed (exit code {done.returncode}):\n{output[-4000:]}")
+    try:
+        tokens = json.loads(tokens_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunnerError(f"the registry import wrote no readable token file: {exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tokens_path.unlink()  # the tokens live in this process only from now on
+    if not isinstance(tokens, dict) or not all(isinstance(v, str) for v in tokens.values()):
+        raise RunnerError("the registry import's token file is not {principal_id: token}")
+    return tokens
+
+
+# ---------------------------------------------------------------- serve
+
+
+@dataclass
+class ServeOptions:
+    scenario: Path
+    time_scale: float = 1.0
+    workdir: Path | None = None
+    ready_file: Path | None = None
+    exit_with_stdin: bool = False
+    parent_death_signal: bool = True
+    seed: int | None = None
+    ring_timeout_s: float | None = None
+    seat_id: str | None = None
+    log_level: str = "info"
+
+
+def serve(options: ServeOptions) -> int:
+    """Run a training centre until told to stop. Main thread only.
+
+    Returns:
+        The exit code: 0 after a requested stop, 2 for a bad scenario, 1 for any other failure.
+    """
+    _install_exit_on_sigterm()
+    if options.exit_with_stdin:
+        if options.parent_death_signal:
+            set_parent_death_signal(signal.SIGTERM)
+        # EOF on stdin: our parent closed the pipe or died. Stop like on SIGTERM.
+        watch_stdin_eof(lambda: os.kill(os.getpid(), signal.SIGTERM))
+    try:
+        scenario = load_scenario(options.scenario)
+    except ScenarioError as exc:
+        print(f"dispatch120 sim: the scenario cannot be used:\n{exc}", file=sys.stderr)
+        return 2
+    seat_id = options.seat_id or scenario.registry.seats[0].id
+    if seat_id not in {s.id for s in scenario.registry.seats}:
+        print(f"dispatch120 sim: no seat {seat_id!r} in the scenario's registry", file=sys.stderr)
+        return 2
+
+    server: ServerChild | None = None
+    try:
+        workdir = make_workdir(options.workdir)
+        _log_to_file(workdir / "runner.log")
+        log.info(
+            "training run in %s, scenario %s, time scale %g", workdir, options.scenario, options.time_scale
+        )
+        _record_scenario(scenario, workdir / "scenario.yaml")
+        db = workdir / DB_NAME
+        tokens = import_registry(scenario, workdir, db)
+        server = ServerChild(db=db, workdir=workdir, ring_timeout_s=options.ring_timeout_s)
+        server.start()
+        return asyncio.run(_run(options, scenario, tokens, server, workdir, seat_id))
+    except RunnerError as exc:
+        log.error("%s", exc)
+        print(f"dispatch120 sim: {exc}", file=sys.stderr)
+        return 1
+    except SystemExit as exc:  # SIGTERM/stdin EOF while setting up
+        log.info("stopped while starting")
+        return int(exc.code or 0)
+    finally:
+        _install_exit_on_sigterm()  # asyncio.run reset the handlers; keep cleanup interruptible-safe
+        if server is not None:
+            server.stop()
+        if options.ready_file is not None:
+            with contextlib.suppress(OSError):
+                Path(options.ready_file).unlink()
+
+
+async def _run(
+    options: ServeOptions,
+    scenario: Scenario,
+    tokens: dict[str, str],
+    server: ServerChild,
+    workdir: Path,
+    seat_id: str,
+) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in _STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: no add_signal_handler
+            signal.signal(sig, lambda _n, _f: loop.call_soon_threadsafe(stop.set))
+    clock = ScaledClock(options.time_scale)
+    sim = Simulation(scenario, server.url, tokens, clock=clock, seed=options.seed)
+    sim_task = asyncio.create_task(sim.run(), name="simulation")
+    stop_task = asyncio.create_task(stop.wait(), name="stop")
+    try:
+        synced = asyncio.create_task(sim.wait_synced())
+        done, _ = await asyncio.wait(
+            {sim_task, synced, stop_task}, timeout=SIM_SYNC_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+        )
+        synced.cancel()
+        if sim_task in done:
+            sim_task.result()  # raises what stopped it
+            return 1
+        if stop_task in done:
+            return 0
+        if synced not in done:
+            log.warning("not every simulator synced within %.0f s; going on", SIM_SYNC_TIMEOUT_S)
+        if options.ready_file is not None:
+            seats = {s.id: tokens[s.id] for s in scenario.registry.seats if s.id in tokens}
+            write_private_json(
+                Path(options.ready_file),
+                {
+                    "url": server.url,
+                    "seat_id": seat_id,
+                    "seat_token": seats.get(seat_id),
+                    "seats": seats,
+                    "workdir": str(workdir),
+                    "pid": os.getpid(),
+                    "server_pid": server.proc.pid if server.proc else None,
+                },
+            )
+        log.info("training centre ready at %s (%d simulators)", server.url, len(sim.links))
+        while not stop.is_set():
+            done, _ = await asyncio.wait(
+                {sim_task, stop_task}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED
+            )
+            if sim_task in done:
+                sim_task.result()
+                return 1
+            if server.proc is not None and server.proc.poll() is not None and not stop.is_set():
+                await _restart_server(server)
+        log.info("stopping")
+        return 0
+    except Exception as exc:
+        cause = _root_cause(exc)
+        log.error(
+            "the simulation failed: %s", cause, exc_info=not isinstance(cause, RunnerError | AuthRefused)
+        )
+        print(f"dispatch120 sim: the simulation failed: {cause}", file=sys.stderr)
+        return 1
+    finally:
+        for task in (sim_task, stop_task):
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(sim_task, stop_task, return_exceptions=True)
+
+
+async def _restart_server(server: ServerChild) -> None:
+    """The server died on its own: start it again on the same port (the simulators reconnect)."""
+    assert server.proc is not None
+    code = server.proc.returncode
+    if server.restarts >= MAX_SERVER_RESTARTS:
+        raise RunnerError(
+            f"the server exited (code {code}) for the {server.restarts + 1}th time; giving up. "
+            f"Its log ({server.log_path}) ends with:\n{tail(server.log_path)}"
+        )
+    server.restarts += 1
+    log.warning("the server exited with code %s; restarting it on port %d", code, server.port)
+    # Started from this (the main) thread on purpose, though it blocks the loop for the
+    # moment the server takes to listen: the server's parent-death signal is tied to the
+    # thread that starts it, and the main thread lives as long as the runner. Nothing is
+    # lost meanwhile: the simulators' plans are in scenario time and their links reconnect.
+    server.start()
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) task-group exception groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _install_exit_on_sigterm() -> None:
+    """Outside the asyncio loop, SIGTERM/SIGHUP raise SystemExit so ``finally`` blocks stop the server."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in _STOP_SIGNALS:
+            if sig != signal.SIGINT:  # SIGINT already raises KeyboardInterrupt
+                signal.signal(sig, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _log_to_file(path: Path) -> None:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+
+
+def configure_logging(level: str) -> None:
+    """stderr at ``level``; the run's log file (added later) always gets INFO."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(getattr(logging, level.upper(), logging.INFO))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+def options_from_args(args: argparse.Namespace) -> ServeOptions:
+    return ServeOptions(
+        scenario=Path(args.scenario),
+        time_scale=args.time_scale,
+        workdir=Path(args.workdir) if args.workdir else None,
+        ready_file=Path(args.ready_file) if args.ready_file else None,
+        exit_with_stdin=args.exit_with_stdin,
+        parent_death_signal=not args.no_parent_death_signal,
+        seed=args.seed,
+        ring_timeout_s=args.ring_timeout,
+        seat_id=args.seat_id,
+        log_level=args.log_level,
+    )

@@ -1,0 +1,605 @@
+"""Training scenarios: a registry (stations, hospitals, units, seats, devices, switch)
+and a script of phone calls, in YAML, validated on load.
+
+A scenario file looks like this (``resources/scenarios/demo.yaml`` is a full one)::
+
+    version: 1
+    name: 摩纳哥演示 / Monaco demo
+    registry: registry-demo.yaml     # a path (relative to this file) or an inline mapping
+    start: first_seat_ready          # or "immediately": when "at: 0" is
+    loop: false                      # true: play the script again, with fresh call ids
+    loop_period_s: 420               # optional; default: the last call's "at" + 60
+    calls:
+      - at: 3                        # seconds from the start (scenario time)
+        caller_number: "13812345678" # quoted: YAML reads bare digits as a number
+        caller_name: 王先生           # optional, as the switch's caller id shows it
+        location_text: Boulevard Albert 1er 12号   # optional, as the switch shows it
+        says:                        # what the caller tells the dispatcher (trainer's hint)
+          zh: 我爸爸胸口痛得厉害
+          en: My father has crushing chest pain
+        patients: 1                  # default 1
+        expected_priority: 1         # 1 (most urgent) .. 4; for scoring later
+        abandon_after_s: 30          # optional: hangs up if not answered by then
+        talk_s: 75                   # default 60: the switch ends the call after this long
+        outcome: transported         # transported | treated_on_scene | refused | no_patient_found
+
+The registry's format belongs to the server (``dispatch120-server admin import``,
+``server_stub/README.md``): this module checks it the same way (sections, keys, ids,
+references) so ``dispatch120 sim check`` finds what the import would refuse, and hands
+the mapping to the server unchanged.
+
+:func:`load_scenario` reads and checks everything and raises one
+:class:`ScenarioError` listing every problem found, each with its file and place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.domain.model import CloseReason
+from app.protocol.schema import NAME_ID_RE, PHONE_RE
+
+SCENARIO_VERSION = 1
+MAX_FILE_BYTES = 1024 * 1024
+MAX_CALLS = 1000
+
+# What a crew can find when it gets there; the ambulance simulator follows it.
+SCRIPT_OUTCOMES = (
+    CloseReason.TRANSPORTED,
+    CloseReason.TREATED_ON_SCENE,
+    CloseReason.REFUSED,
+    CloseReason.NO_PATIENT_FOUND,
+)
+CAPABILITIES = ("als", "bls", "negative_pressure")
+
+
+class StartTrigger(StrEnum):
+    """When scenario time 0 is."""
+
+    FIRST_SEAT_READY = "first_seat_ready"  # the first trainee says ready: the exercise begins
+    IMMEDIATELY = "immediately"  # as soon as the switch is connected
+
+
+class ScenarioError(ValueError):
+    """A scenario or registry file cannot be used. ``problems`` lists each as "file: place: what"."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class CallerSays:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class ScriptedCall:
+    """One call of the script. ``index`` is its place in the file (0-based)."""
+
+    index: int
+    at_s: float
+    caller_number: str
+    says: CallerSays
+    expected_priority: int
+    outcome: CloseReason
+    caller_name: str | None = None
+    location_text: str | None = None
+    patients: int = 1
+    abandon_after_s: float | None = None
+    talk_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class Place:
+    id: str
+    name: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    id: str
+    call_sign: str
+    capability: str
+    station: str | None = None
+
+
+@dataclass(frozen=True)
+class PrincipalSpec:
+    """A credential the registry creates: a seat, a device (with its unit), a switch, a trainer."""
+
+    id: str
+    name: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The parts of a registry the simulation uses; ``data`` is the whole mapping for the server."""
+
+    data: Mapping[str, Any] = field(repr=False)
+    source: Path
+    stations: tuple[Place, ...] = ()
+    hospitals: tuple[Place, ...] = ()
+    units: tuple[UnitSpec, ...] = ()
+    seats: tuple[PrincipalSpec, ...] = ()
+    devices: tuple[PrincipalSpec, ...] = ()
+    switches: tuple[PrincipalSpec, ...] = ()
+    trainers: tuple[PrincipalSpec, ...] = ()
+
+    def device_for(self, unit_id: str) -> PrincipalSpec | None:
+        return next((d for d in self.devices if d.unit == unit_id), None)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    registry: Registry
+    calls: tuple[ScriptedCall, ...]
+    start: StartTrigger = StartTrigger.FIRST_SEAT_READY
+    loop: bool = False
+    loop_period_s: float | None = None
+
+    @property
+    def period_s(self) -> float:
+        """Length of one round of the script (the loop restarts after this)."""
+        if self.loop_period_s is not None:
+            return self.loop_period_s
+        return (self.calls[-1].at_s if self.calls else 0.0) + 60.0
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file (and the registry it names).
+
+    Raises:
+        ScenarioError: listing every problem, each as ``file: place: problem``.
+    """
+    path = Path(path)
+    raw = _read_yaml(path)
+    check = _Checker(path)
+    scenario = _scenario(check, raw)
+    check.raise_if_any()
+    assert scenario is not None
+    return scenario
+
+
+def load_registry(path: str | Path) -> Registry:
+    """Read and check a registry file on its own. Raises ScenarioError."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    check = _Checker(path)
+    registry = _registry(check, raw, path)
+    check.raise_if_any()
+    assert registry is not None
+    return registry
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError([f"{path}: file is {size} bytes; the limit is {MAX_FILE_BYTES}"])
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"{path}: no such file"]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{path}: is a directory, not a file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([f"{path}: {where}not valid YAML: {problem}"]) from None
+    if data is None:
+        raise ScenarioError([f"{path}: the file is empty"])
+    return data
+
+
+class _Checker:
+    """Collects problems for one file, so the author sees all of them at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[str] = []
+
+    def problem(self, where: str, what: str) -> None:
+        line = f"{self.path}: {where}: {what}" if where else f"{self.path}: {what}"
+        if line not in self.problems:  # a field can be found missing by two checks
+            self.problems.append(line)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ScenarioError(self.problems)
+
+    # ------------------------------------------------------------ shapes
+    def mapping(
+        self, value: Any, where: str, known: tuple[str, ...] | None, required: tuple[str, ...] = ()
+    ) -> dict | None:
+        """Check ``value`` is a mapping with the required keys (and, when ``known`` is given, no others)."""
+        if not isinstance(value, dict):
+            self.problem(where, f"expected a mapping of fields, got {_kind(value)}")
+            return None
+        if known is not None:
+            for key in value:
+                if key not in known:
+                    hint = difflib.get_close_matches(str(key), known, n=1)
+                    extra = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(known)})"
+                    self.problem(_join(where, str(key)), f"unknown field{extra}")
+        for key in required:
+            if key not in value or value[key] is None:
+                self.problem(_join(where, key), "missing")
+        # Problems are recorded; the caller still checks the fields it can, so the
+        # author sees every problem at once.
+        return value
+
+    def text(self, value: Any, where: str, *, max_len: int, required: bool = True) -> str | None:
+        if value is None:
+            if required:
+                self.problem(where, "missing")
+            return None
+        if not isinstance(value, str):
+            self.problem(where, f"expected text, got {_kind(value)}")
+            return None
+        if required and not value.strip():
+            self.problem(where, "must not be empty")
+            return None
+        if len(value) > max_len:
+            self.problem(where, f"longer than {max_len} characters")
+            return None
+        return value
+
+    def ident(self, value: Any, where: str) -> str | None:
+        if not isinstance(value, str) or not NAME_ID_RE.match(value):
+            self.problem(where, f"not a valid id: {value!r} (letters, digits and _.:- , up to 64, no spaces)")
+            return None
+        return value
+
+    def number(
+        self, value: Any, where: str, *, low: float, high: float | None = None, low_open: bool = False
+    ) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            self.problem(where, f"expected a number, got {_kind(value)}")
+            return None
+        if value < low or (low_open and value == low):
+            self.problem(where, f"must be {'>' if low_open else '>='} {low:g}, got {value:g}")
+            return None
+        if high is not None and value > high:
+            self.problem(where, f"must be <= {high:g}, got {value:g}")
+            return None
+        return float(value)
+
+    def integer(self, value: Any, where: str, *, low: int, high: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(where, f"expected a whole number, got {_kind(value)}")
+            return None
+        if not low <= value <= high:
+            self.problem(where, f"must be between {low} and {high}, got {value}")
+            return None
+        return value
+
+    def choice(self, value: Any, where: str, choices: tuple[str, ...]) -> str | None:
+        if not isinstance(value, str) or value not in choices:
+            self.problem(where, f"must be one of {', '.join(choices)}, got {value!r}")
+            return None
+        return value
+
+    def items(self, value: Any, where: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(where, f"expected a list, got {_kind(value)}")
+            return []
+        return value
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: f"text {value!r}" if isinstance(value, str) and len(value) < 40 else "text",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
+
+
+# ---------------------------------------------------------------- scenario
+
+_SCENARIO_FIELDS = ("version", "name", "registry", "start", "loop", "loop_period_s", "calls")
+_CALL_FIELDS = (
+    "at",
+    "caller_number",
+    "caller_name",
+    "location_text",
+    "says",
+    "patients",
+    "expected_priority",
+    "abandon_after_s",
+    "talk_s",
+    "outcome",
+)
+
+
+def _scenario(check: _Checker, raw: Any) -> Scenario | None:
+    top = check.mapping(raw, "", _SCENARIO_FIELDS, required=("name", "registry", "calls"))
+    if top is None:
+        return None
+    version = top.get("version", SCENARIO_VERSION)
+    if version != SCENARIO_VERSION:
+        check.problem("version", f"this program reads scenario version {SCENARIO_VERSION}, not {version!r}")
+    name = check.text(top.get("name"), "name", max_len=200, required="name" in top)
+    start = StartTrigger.FIRST_SEAT_READY
+    if "start" in top:
+        chosen = check.choice(top["start"], "start", tuple(t.value for t in StartTrigger))
+        start = StartTrigger(chosen) if chosen else start
+    loop = top.get("loop", False)
+    if not isinstance(loop, bool):
+        check.problem("loop", f"expected true or false, got {_kind(loop)}")
+        loop = False
+    loop_period = None
+    if top.get("loop_period_s") is not None:
+        loop_period = check.number(top["loop_period_s"], "loop_period_s", low=0, low_open=True)
+
+    registry = _scenario_registry(check, top.get("registry"))
+
+    calls_raw = check.items(top.get("calls"), "calls")
+    if "calls" in top and isinstance(top.get("calls"), list) and not calls_raw:
+        check.problem("calls", "the script has no calls")
+    if len(calls_raw) > MAX_CALLS:
+        check.problem("calls", f"{len(calls_raw)} calls; the limit is {MAX_CALLS}")
+        calls_raw = []
+    calls = [c for i, item in enumerate(calls_raw) if (c := _call(check, item, i)) is not None]
+    calls.sort(key=lambda c: (c.at_s, c.index))
+    if calls and loop_period is not None and loop_period <= calls[-1].at_s:
+        check.problem(
+            "loop_period_s",
+            f"must be longer than the last call's time ({calls[-1].at_s:g} s), got {loop_period:g}",
+        )
+    if registry is not None and calls and not registry.switches:
+        check.problem("registry", "has no phone switch (switches:); the script's calls could not be offered")
+    if check.problems or registry is None or name is None:
+        return None
+    return Scenario(
+        path=check.path,
+        name=name,
+        registry=registry,
+        calls=tuple(calls),
+        start=start,
+        loop=loop,
+        loop_period_s=loop_period,
+    )
+
+
+def _scenario_registry(check: _Checker, value: Any) -> Registry | None:
+    if value is None:
+        return None  # reported as missing already
+    if isinstance(value, str):
+        reg_path = Path(value)
+        if not reg_path.is_absolute():
+            reg_path = check.path.parent / reg_path
+        try:
+            return load_registry(reg_path)
+        except ScenarioError as exc:
+            check.problem("registry", f"the registry {value!r} cannot be used:")
+            check.problems.extend(f"  {p}" for p in exc.problems)
+            return None
+    if isinstance(value, dict):
+        sub = _Checker(check.path)
+        registry = _registry(sub, value, check.path, where="registry")
+        check.problems.extend(sub.problems)
+        return registry
+    check.problem("registry", f"expected a file name or a mapping, got {_kind(value)}")
+    return None
+
+
+def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
+    where = f"calls[{index}]"
+    raw = check.mapping(
+        item, where, _CALL_FIELDS, required=("at", "caller_number", "says", "expected_priority", "outcome")
+    )
+    if raw is None:
+        return None
+    before = len(check.problems)
+    at = check.number(raw.get("at"), f"{where}.at", low=0) if "at" in raw else None
+    number = raw.get("caller_number")
+    if isinstance(number, int) and not isinstance(number, bool):
+        check.problem(
+            f"{where}.caller_number",
+            f'write the number in quotes ("{number}"): YAML reads bare digits as a number '
+            "and drops leading zeros",
+        )
+        number = None
+    elif number is not None and (not isinstance(number, str) or not PHONE_RE.match(number)):
+        check.problem(f"{where}.caller_number", f"not a phone number: {number!r} (digits, optional + * # -)")
+        number = None
+    caller_name = check.text(raw.get("caller_name"), f"{where}.caller_name", max_len=64, required=False)
+    location = check.text(raw.get("location_text"), f"{where}.location_text", max_len=200, required=False)
+    says = None
+    if "says" in raw and raw["says"] is not None:
+        says_raw = check.mapping(raw["says"], f"{where}.says", ("zh", "en"), required=("zh", "en"))
+        if says_raw is not None:
+            zh = check.text(says_raw.get("zh"), f"{where}.says.zh", max_len=1000, required="zh" in says_raw)
+            en = check.text(says_raw.get("en"), f"{where}.says.en", max_len=1000, required="en" in says_raw)
+            if zh is not None and en is not None:
+                says = CallerSays(zh=zh, en=en)
+    patients = 1
+    if raw.get("patients") is not None:
+        patients = check.integer(raw["patients"], f"{where}.patients", low=1, high=999) or 1
+    priority = None
+    if "expected_priority" in raw and raw["expected_priority"] is not None:
+        priority = check.integer(raw["expected_priority"], f"{where}.expected_priority", low=1, high=4)
+    abandon = None
+    if raw.get("abandon_after_s") is not None:
+        abandon = check.number(raw["abandon_after_s"], f"{where}.abandon_after_s", low=0, low_open=True)
+    talk = 60.0
+    if raw.get("talk_s") is not None:
+        talk = check.number(raw["talk_s"], f"{where}.talk_s", low=0, low_open=True) or 60.0
+    outcome = None
+    if "outcome" in raw and raw["outcome"] is not None:
+        chosen = check.choice(raw["outcome"], f"{where}.outcome", tuple(o.value for o in SCRIPT_OUTCOMES))
+        outcome = CloseReason(chosen) if chosen else None
+    if len(check.problems) > before or None in (at, number, says, priority, outcome):
+        return None
+    return ScriptedCall(
+        index=index,
+        at_s=at,
+        caller_number=number,
+        caller_name=caller_name,
+        location_text=location,
+        says=says,
+        patients=patients,
+        expected_priority=priority,
+        abandon_after_s=abandon,
+        talk_s=talk,
+        outcome=outcome,
+    )
+
+
+# ---------------------------------------------------------------- registry
+
+_PRINCIPAL_SECTIONS = ("seats", "devices", "switches", "trainers")
+# The sections and keys the server's ``admin import`` accepts (server_stub/README.md):
+# checked here too, so ``dispatch120 sim check`` finds what the import would refuse.
+_REGISTRY_KEYS: dict[str, tuple[str, ...]] = {
+    "stations": ("id", "name", "lat", "lon"),
+    "hospitals": ("id", "name", "lat", "lon"),
+    "units": ("id", "call_sign", "station", "capability"),
+    "seats": ("id", "name"),
+    "devices": ("id", "unit", "name"),
+    "switches": ("id", "name"),
+    "trainers": ("id", "name"),
+}
+
+
+def _registry(check: _Checker, raw: Any, source: Path, where: str = "") -> Registry | None:
+    top = check.mapping(raw, where, tuple(_REGISTRY_KEYS))
+    if top is None:
+        return None
+    before = len(check.problems)
+    stations = _places(check, top.get("stations"), _join(where, "stations"))
+    hospitals = _places(check, top.get("hospitals"), _join(where, "hospitals"))
+    station_ids = {s.id for s in stations}
+
+    units: list[UnitSpec] = []
+    seen_units: set[str] = set()
+    for i, item in enumerate(check.items(top.get("units"), _join(where, "units"))):
+        at = f"{_join(where, 'units')}[{i}]"
+        unit = check.mapping(item, at, _REGISTRY_KEYS["units"], required=("id", "call_sign"))
+        if unit is None:
+            continue
+        uid = check.ident(unit.get("id"), f"{at}.id") if "id" in unit else None
+        call_sign = check.text(
+            unit.get("call_sign"), f"{at}.call_sign", max_len=32, required="call_sign" in unit
+        )
+        # The server's default is bls: never claim a capability a unit may not have.
+        capability = check.choice(unit.get("capability", "bls"), f"{at}.capability", CAPABILITIES)
+        station = unit.get("station")
+        if station is not None and station not in station_ids:
+            check.problem(f"{at}.station", f"no station {station!r} in stations:")
+            station = None
+        if uid is not None and uid in seen_units:
+            check.problem(f"{at}.id", f"unit {uid!r} is listed twice")
+            continue
+        if uid and call_sign and capability:
+            seen_units.add(uid)
+            units.append(UnitSpec(id=uid, call_sign=call_sign, capability=capability, station=station))
+
+    principals: dict[str, list[PrincipalSpec]] = {s: [] for s in _PRINCIPAL_SECTIONS}
+    seen_principals: set[str] = set()
+    devices_by_unit: dict[str, str] = {}
+    for section in _PRINCIPAL_SECTIONS:
+        for i, item in enumerate(check.items(top.get(section), _join(where, section))):
+            at = f"{_join(where, section)}[{i}]"
+            need = {"devices": ("id", "unit"), "seats": ("id", "name")}.get(section, ("id",))
+            entry = check.mapping(item, at, _REGISTRY_KEYS[section], required=need)
+            if entry is None or "id" not in entry:
+                continue
+            pid = check.ident(entry.get("id"), f"{at}.id")
+            name = entry.get("name", pid)
+            name = check.text(name, f"{at}.name", max_len=100) if name is not None else pid
+            unit_id = None
+            if section == "devices" and entry.get("unit") is not None:
+                unit_id = entry["unit"]
+                if unit_id not in seen_units:
+                    check.problem(f"{at}.unit", f"no unit {unit_id!r} in units:")
+                    unit_id = None
+                elif unit_id in devices_by_unit:
+                    check.problem(
+                        f"{at}.unit", f"unit {unit_id!r} already has device {devices_by_unit[unit_id]!r}"
+                    )
+                    unit_id = None
+            if pid is None or name is None:
+                continue
+            if pid in seen_principals:
+                check.problem(
+                    f"{at}.id", f"{pid!r} is already used by another seat, device, switch or trainer"
+                )
+                continue
+            if section == "devices" and unit_id is None:
+                continue
+            seen_principals.add(pid)
+            if unit_id is not None:
+                devices_by_unit[unit_id] = pid
+            principals[section].append(PrincipalSpec(id=pid, name=name, unit=unit_id))
+    if not principals["seats"]:
+        check.problem(_join(where, "seats"), "the registry has no seat: nobody could take the calls")
+    if len(check.problems) > before:
+        return None
+    return Registry(
+        data=top,
+        source=source,
+        stations=tuple(stations),
+        hospitals=tuple(hospitals),
+        units=tuple(units),
+        seats=tuple(principals["seats"]),
+        devices=tuple(principals["devices"]),
+        switches=tuple(principals["switches"]),
+        trainers=tuple(principals["trainers"]),
+    )
+
+
+def _places(check: _Checker, value: Any, where: str) -> list[Place]:
+    places: list[Place] = []
+    seen: set[str] = set()
+    for i, item in enumerate(check.items(value, where)):
+        at = f"{where}[{i}]"
+        raw = check.mapping(item, at, ("id", "name", "lat", "lon"), required=("id", "name", "lat", "lon"))
+        if raw is None or any(k not in raw for k in ("id", "name", "lat", "lon")):
+            continue
+        pid = check.ident(raw["id"], f"{at}.id")
+        name = check.text(raw["name"], f"{at}.name", max_len=100)
+        lat = check.number(raw["lat"], f"{at}.lat", low=-90, high=90)
+        lon = check.number(raw["lon"], f"{at}.lon", low=-180, high=180)
+        if pid is not None and pid in seen:
+            check.problem(f"{at}.id", f"{pid!r} is listed twice")
+            continue
+        if None not in (pid, name, lat, lon):
+            seen.add(pid)
+            places.append(Place(id=pid, name=name, lat=lat, lon=lon))
+    return places

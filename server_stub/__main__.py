@@ -1,0 +1,283 @@
+"""Command line of ``dispatch120-server`` (also ``python -m server_stub``).
+
+``serve`` (the default) runs the server; ``admin`` manages the registry and
+credentials. See ``server_stub/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from server_stub.runtime import default_db_path, default_log_path
+
+log = logging.getLogger("server_stub")
+
+SUBCOMMANDS = ("serve", "admin")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be 0..65535 (0 picks a free port)")
+    return value
+
+
+def _latitude(text: str) -> float:
+    return _degrees(text, 90)
+
+
+def _longitude(text: str) -> float:
+    return _degrees(text, 180)
+
+
+def _degrees(text: str, limit: int) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not -limit <= value <= limit:
+        raise argparse.ArgumentTypeError(f"must be within -{limit}..{limit} degrees (WGS-84)")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dispatch120-server",
+        description="Central server of a 120 dispatch centre: event log, commands, call distribution (ACD).",
+        epilog="Without a subcommand, 'serve' is run. See server_stub/README.md for the registry file format.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{serve,admin}")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the server (default)",
+        description="Run the server: websocket endpoint ws://HOST:PORT/ws, event log in an SQLite file.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=_port, default=8120, help="TCP port; 0 picks a free one (default: %(default)s)")
+    serve.add_argument(
+        "--db", type=Path, default=default_db_path(), help="event log database (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--ring-timeout",
+        type=_positive_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="a call not answered within this time rings at the next ready seat, and the seat that "
+        "let it ring becomes not ready (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--hello-timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="close a connection that has not authenticated within this time (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--seat-grace",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="after a restart, how long seats that were online have to reconnect before they are "
+        "taken offline (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--ready-file",
+        type=Path,
+        metavar="FILE",
+        help='once listening, write {"host","port","pid","url"} as JSON to FILE (atomically)',
+    )
+    serve.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="exit when standard input closes (for a parent process that starts the server as a child); "
+        "on Linux also exit when the parent dies",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="(default: %(default)s)",
+    )
+    serve.add_argument("--log-file", type=Path, default=default_log_path(), help="(default: %(default)s)")
+    # For tests of the slow-client rule; not for operators.
+    serve.add_argument("--slow-client-bytes", type=int, default=None, help=argparse.SUPPRESS)
+
+    admin = sub.add_parser(
+        "admin",
+        help="manage stations, hospitals, units and credentials",
+        description="Manage the registry and credentials. Changes are written as events; tokens are "
+        "shown once and only their hashes are stored. Exit code 2 means the input was refused.",
+    )
+    admin.add_argument("--db", type=Path, default=default_db_path(), help="event log database (default: %(default)s)")
+    asub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+
+    asub.add_parser("init", help="create the database and its schema (every action does this when needed)")
+
+    p = asub.add_parser("add-seat", help="a dispatcher workstation; prints its one-time token")
+    p.add_argument("id", help="seat id, e.g. seat-1")
+    p.add_argument("--name", required=True, help="shown to dispatchers, e.g. 一号席")
+
+    p = asub.add_parser("add-device", help="an ambulance terminal bound to one unit; prints its one-time token")
+    p.add_argument("id", help="device id, e.g. dev-A12")
+    p.add_argument("--unit", required=True, help="the unit it reports for (must exist)")
+    p.add_argument("--name", help="default: the id")
+
+    p = asub.add_parser("add-switch", help="the phone switch (CTI) that offers calls; prints its token")
+    p.add_argument("id")
+    p.add_argument("--name", help="default: the id")
+
+    p = asub.add_parser("add-trainer", help="a trainer's console (training databases); prints its token")
+    p.add_argument("id")
+    p.add_argument("--name", help="default: the id")
+
+    for kind in ("station", "hospital"):
+        p = asub.add_parser(f"add-{kind}", help=f"a {kind} with its position (WGS-84)")
+        p.add_argument("id")
+        p.add_argument("--name", required=True)
+        p.add_argument("--lat", type=_latitude, required=True, help="latitude, decimal degrees")
+        p.add_argument("--lon", type=_longitude, required=True, help="longitude, decimal degrees")
+
+    p = asub.add_parser("add-unit", help="an ambulance")
+    p.add_argument("id", help="unit id, e.g. A12")
+    p.add_argument("--call-sign", required=True, help="radio call sign, e.g. 渝A12")
+    p.add_argument("--station", help="home station id (must exist)")
+    p.add_argument("--capability", choices=["als", "bls", "negative_pressure"], default=None, help="default: bls")
+
+    p = asub.add_parser("new-token", help="replace a credential's token (the old one stops working); reinstates a revoked one")
+    p.add_argument("principal_id")
+
+    p = asub.add_parser("revoke", help="revoke a credential; its open connections are closed")
+    p.add_argument("principal_id")
+
+    asub.add_parser("list", help="list credentials (never their tokens), units, stations and hospitals")
+
+    p = asub.add_parser("import", help="register a whole registry from a YAML file and write fresh tokens")
+    p.add_argument("registry", metavar="REGISTRY.yaml")
+    p.add_argument("--tokens-out", required=True, metavar="FILE", help="JSON {principal_id: token}, written with mode 0600")
+    return parser
+
+
+def _normalise_argv(argv: Sequence[str]) -> list[str]:
+    """``dispatch120-server --port 0`` means ``dispatch120-server serve --port 0``."""
+    args = list(argv)
+    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
+        return ["serve", *args]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dispatch120-server``. Returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    if args.command == "admin":
+        from server_stub import admin
+
+        return admin.run(args)
+    return run_serve(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from server_stub.runtime import DatabaseInUse, ServerLock, die_with_parent, setup_logging
+    from server_stub.server import ServerConfig
+
+    if args.exit_with_stdin:
+        die_with_parent()
+    try:
+        setup_logging(args.log_level, args.log_file)
+    except OSError as exc:
+        print(f"error: cannot open the log file {args.log_file}: {exc}", file=sys.stderr)
+        return 1
+    db_path = args.db.expanduser().resolve()
+    lock = ServerLock(db_path)
+    try:
+        lock.acquire()
+    except (DatabaseInUse, OSError) as exc:
+        log.error("%s", exc)
+        return 1
+    config = ServerConfig(
+        db_path=db_path,
+        host=args.host,
+        port=args.port,
+        ring_timeout_s=args.ring_timeout,
+        hello_timeout_s=args.hello_timeout,
+        seat_grace_s=args.seat_grace,
+    )
+    if args.slow_client_bytes is not None:
+        config.slow_client_bytes = args.slow_client_bytes
+    try:
+        return asyncio.run(_serve(config, args.ready_file, args.exit_with_stdin))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        lock.release()
+
+
+async def _serve(config, ready_file: Path | None, exit_with_stdin: bool) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server_stub.runtime import watch_stdin, write_ready_file
+    from server_stub.server import DispatchServer
+    from server_stub.store import EventStore, SchemaVersionError
+
+    log.info("starting pid=%d db=%s ring_timeout_s=%g", os.getpid(), config.db_path, config.ring_timeout_s)
+    try:
+        store = await asyncio.to_thread(EventStore, config.db_path)
+    except (SQLAlchemyError, SchemaVersionError, OSError) as exc:
+        log.error("cannot open the database %s: %s", config.db_path, exc)
+        return 1
+    server = DispatchServer(config, store)
+    try:
+        await server.start()
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", config.host, config.port, exc)
+        store.close()
+        return 1
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    reason = {"why": ""}
+
+    def request_stop(why: str) -> None:
+        if not stop.is_set():
+            reason["why"] = why
+            stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, request_stop, signal.Signals(signum).name)
+        except (NotImplementedError, RuntimeError):  # Windows: no add_signal_handler
+            signal.signal(signum, lambda n, _f: loop.call_soon_threadsafe(request_stop, signal.Signals(n).name))
+    if exit_with_stdin:
+        watch_stdin(lambda: loop.call_soon_threadsafe(request_stop, "stdin closed"))
+    url = f"ws://{config.host}:{server.port}/ws"
+    if ready_file is not None:
+        write_ready_file(ready_file, {"host": config.host, "port": server.port, "pid": os.getpid(), "url": url})
+    await stop.wait()
+    log.info("stopping: %s", reason["why"])
+    await server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

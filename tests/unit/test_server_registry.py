@@ -1,0 +1,129 @@
+"""The registry file and the admin plans: validation with operator-facing messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.domain.model import Role
+from app.domain.state import State
+from server_stub.auth import token_hash
+from server_stub.registry import (
+    InputError,
+    Registry,
+    parse_registry,
+    plan_new_token,
+    plan_registry,
+    plan_revoke,
+    principal_spec,
+    unit_spec,
+)
+from server_stub.store import PrincipalRow
+
+GOOD = {
+    "stations": [{"id": "st-1", "name": "南岸站", "lat": 29.5, "lon": 106.5}],
+    "hospitals": [{"id": "h-1", "name": "一院", "lat": 29.53, "lon": 106.51}],
+    "units": [{"id": "A1", "call_sign": "渝A1", "station": "st-1", "capability": "als"}, {"id": "A2", "call_sign": "渝A2"}],
+    "seats": [{"id": "seat-1", "name": "一号席"}],
+    "devices": [{"id": "dev-A1", "unit": "A1"}],
+    "switches": [{"id": "pbx"}],
+    "trainers": [{"id": "t-1", "name": "老师"}],
+}
+
+
+def state_after(plan) -> State:
+    state = State()
+    for seq, (name, data) in enumerate(plan.drafts, start=1):
+        state.apply({"seq": seq, "ts": "2026-01-01T00:00:00.000Z", "name": name, "data": data})
+    return state
+
+
+def test_a_good_registry_plans_one_event_per_entry_and_a_token_per_credential():
+    registry = parse_registry(GOOD)
+    assert registry.units[1].capability == "bls"  # the default
+    plan = plan_registry(State(), {}, registry, create_only=False)
+    assert [name for name, _ in plan.drafts].count("principal.registered") == 4
+    assert len(plan.drafts) == 2 + 2 + 4
+    assert set(plan.tokens) == {"seat-1", "dev-A1", "pbx", "t-1"}
+    for row in plan.principals:
+        assert row.token_hash == token_hash(plan.tokens[row.id])
+    device = next(data for name, data in plan.drafts if name == "principal.registered" and data["role"] == "device")
+    assert device == {"principal_id": "dev-A1", "role": "device", "name": "dev-A1", "unit_id": "A1"}
+
+
+def test_every_problem_of_a_bad_registry_is_reported_at_once():
+    bad = {
+        "stations": [{"id": "s 1", "name": "x", "lat": 0, "lon": 0}, {"id": "s2", "name": "", "lat": 0, "lon": 200}],
+        "units": [{"id": "U1", "call_sign": "x", "capability": "helicopter"}],
+        "seats": [{"id": "seat-1", "name": "a", "desk": 3}, "seat-2"],
+        "ambulances": [],
+    }
+    with pytest.raises(InputError) as caught:
+        parse_registry(bad)
+    message = str(caught.value)
+    for part in ("unknown section(s): ambulances", "not a valid id", "must be a non-empty text",
+                 "capability", "unknown key(s) desk", "seats[1]: must be a mapping"):
+        assert part in message
+    assert len(message.splitlines()) == 6
+
+
+@pytest.mark.parametrize("doc", [[], "text", {"stations": {"id": "x"}}])
+def test_a_registry_of_the_wrong_shape_is_refused(doc):
+    with pytest.raises(InputError):
+        parse_registry(doc)
+
+
+def test_an_empty_registry_file_is_an_empty_registry():
+    assert parse_registry(None) == Registry()
+
+
+def test_a_reimport_changes_only_what_changed_and_rotates_every_token():
+    registry = parse_registry(GOOD)
+    first = plan_registry(State(), {}, registry, create_only=False)
+    state = state_after(first)
+    existing = {row.id: row for row in first.principals}
+    changed = parse_registry({**GOOD, "stations": [{"id": "st-1", "name": "南岸急救站", "lat": 29.5, "lon": 106.5}]})
+    second = plan_registry(state, existing, changed, create_only=False)
+    assert [name for name, _ in second.drafts] == ["station.registered"]
+    assert set(second.tokens) == set(first.tokens)
+    assert not set(second.tokens.values()) & set(first.tokens.values())
+
+
+def test_single_adds_refuse_existing_ids_and_missing_references():
+    first = plan_registry(State(), {}, parse_registry(GOOD), create_only=False)
+    state = state_after(first)
+    existing = {row.id: row for row in first.principals}
+    cases = [
+        (Registry(principals=[principal_spec("seat-1", Role.SEAT, "x", None, "seat")]), "already exists"),
+        (Registry(units=[unit_spec("A1", "x", None, None, "unit")]), "unit A1 already exists"),
+        (Registry(units=[unit_spec("B1", "x", "nowhere", None, "unit")]), "station nowhere does not exist"),
+        (Registry(principals=[principal_spec("d", Role.DEVICE, None, "Z9", "device")]), "unit Z9 does not exist"),
+    ]
+    for registry, message in cases:
+        with pytest.raises(InputError, match=message):
+            plan_registry(state, existing, registry, create_only=True)
+
+
+def test_a_credential_cannot_change_its_role():
+    first = plan_registry(State(), {}, parse_registry(GOOD), create_only=False)
+    existing = {row.id: row for row in first.principals}
+    with pytest.raises(InputError, match="registered as a seat"):
+        plan_registry(state_after(first), existing, parse_registry({"switches": [{"id": "seat-1"}]}), create_only=False)
+
+
+def test_reserved_actor_ids_cannot_be_credentials():
+    with pytest.raises(InputError, match="reserved"):
+        principal_spec("admin-cli", Role.SEAT, "x", None, "seat")
+
+
+def test_revoking_and_reinstating_a_credential():
+    row = PrincipalRow("dev-1", "device", "车1", "A1", "a" * 64)
+    revoke = plan_revoke(row, "dev-1")
+    assert revoke.drafts == [("principal.revoked", {"principal_id": "dev-1"})]
+    assert revoke.principals[0].revoked and revoke.principals[0].token_hash is None
+    revoked = PrincipalRow("dev-1", "device", "车1", "A1", "a" * 64, revoked=True)
+    assert plan_revoke(revoked, "dev-1").drafts == []
+    reinstate = plan_new_token(State(), revoked, "dev-1")
+    assert reinstate.drafts[0][0] == "principal.registered"
+    assert reinstate.principals[0].token_hash == token_hash(reinstate.tokens["dev-1"])
+    with pytest.raises(InputError, match="no credential ghost"):
+        plan_new_token(State(), None, "ghost")
