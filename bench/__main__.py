@@ -1,0 +1,130 @@
+"""``python -m bench [--quick] [roundtrip|durable|startup ...]``: run the benchmarks, print a table.
+
+Also writes every figure to ``bench/results/latest.json`` (``--out`` to change).
+Exit code 0 when every benchmark ran, 1 when one failed (its error is printed
+and recorded; the others still run), 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import durable, machine, report, roundtrip, startup
+
+BENCHMARKS = ("roundtrip", "durable", "startup")
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
+
+FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
+QUICK = {"n": 100, "seconds": 1.5, "runs": 2, "simulate_runs": 1}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
+        "See bench/README.md for what each figure means.",
+    )
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup}",
+                        help="benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
+                        f"{QUICK['runs']}+{QUICK['simulate_runs']} start-ups)")
+    parser.add_argument("-n", type=int, metavar="N", help=f"commands per round-trip series (default {FULL['n']})")
+    parser.add_argument("--seconds", type=float, metavar="S",
+                        help=f"length of each durable-rate run (default {FULL['seconds']:g})")
+    parser.add_argument("--runs", type=int, metavar="R", help=f"seat start-ups to time (default {FULL['runs']})")
+    parser.add_argument("--simulate-runs", type=int, metavar="R",
+                        help=f"start-ups of dispatch120 --simulate to time, 0 to skip (default {FULL['simulate_runs']})")
+    parser.add_argument("--clients", type=int, default=4, help="pipelined durable run: clients (default 4)")
+    parser.add_argument("--in-flight", type=int, default=32,
+                        help="pipelined durable run: commands in flight per client (default 32)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file (default: %(default)s)")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    opts = dict(QUICK if args.quick else FULL)
+    for key in ("n", "seconds", "runs", "simulate_runs"):
+        value = getattr(args, key)
+        if value is not None:
+            opts[key] = value
+    opts["clients"], opts["in_flight"] = args.clients, args.in_flight
+    return opts
+
+
+def _check(parser: argparse.ArgumentParser, opts: dict[str, Any]) -> None:
+    if opts["n"] < 1 or opts["runs"] < 1 or opts["simulate_runs"] < 0:
+        parser.error("-n and --runs must be at least 1, --simulate-runs at least 0")
+    if not 0 < opts["seconds"] <= 600:
+        parser.error("--seconds must be more than 0 and at most 600")
+    if opts["clients"] < 1 or opts["clients"] > 8 or opts["in_flight"] < 1:
+        parser.error("--clients must be 1..8 (the bench registry has 8 seats), --in-flight at least 1")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    opts = _options(args)
+    _check(parser, opts)
+    unknown = [name for name in args.which if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    which = list(dict.fromkeys(args.which)) or list(BENCHMARKS)
+
+    info = machine.describe()
+    print(report.machine(info), flush=True)
+    started = time.monotonic()
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    runners: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]], str]]] = {
+        "roundtrip": (lambda: roundtrip.run(opts["n"]), report.roundtrip),
+        "durable": (lambda: durable.run(opts["seconds"], clients=opts["clients"], in_flight=opts["in_flight"]),
+                    report.durable),
+        "startup": (lambda: startup.run(opts["runs"], opts["simulate_runs"]), report.startup),
+    }
+    for name in which:
+        run, render = runners[name]
+        print(flush=True)
+        t0 = time.monotonic()
+        try:
+            results[name] = run()
+        except Exception as exc:  # a broken part must not hide the other figures
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            print(f"{name}: FAILED — {errors[name]}", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            continue
+        results[name]["took_s"] = time.monotonic() - t0
+        print(render(results[name]), flush=True)
+
+    total = time.monotonic() - started
+    document = {
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        "argv": list(sys.argv[1:] if argv is None else argv),
+        "options": opts,
+        "machine": info,
+        "load_average_at_end": machine.load_average(),
+        "took_s": total,
+        "results": results,
+        "errors": errors,
+    }
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        where = f"results written to {args.out}"
+    except OSError as exc:
+        where = f"could not write {args.out}: {exc}"
+        errors["output"] = where
+    print(f"\ntook {total:.0f} s; {where}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

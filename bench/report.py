@@ -1,0 +1,114 @@
+"""Plain-text tables of the benchmark results (pure: dicts in, text out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ms(summary: dict[str, Any], key: str) -> str:
+    value = summary.get(key)
+    return f"{value:8.2f}" if isinstance(value, int | float) else f"{'-':>8}"
+
+
+def _num(value: Any, fmt: str = ".0f", width: int = 9) -> str:
+    return f"{value:{width}{fmt}}" if isinstance(value, int | float) else f"{'-':>{width}}"
+
+
+def _errors(errors: dict[str, int] | None) -> str:
+    return ", ".join(f"{code}×{count}" for code, count in sorted((errors or {}).items())) or "none"
+
+
+def machine(info: dict[str, Any]) -> str:
+    pkgs = ", ".join(f"{name} {version}" for name, version in info["packages"].items())
+    load = info.get("load_average")
+    lines = [
+        "dispatch120 benchmarks",
+        f"machine : {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable), "
+        f"{info.get('memory_gb')} GB RAM",
+        f"os      : {info['os']}",
+        f"python  : {info['python']} ({info['python_executable']}), SQLite {info['sqlite']}",
+        f"packages: {pkgs}",
+        f"temp dir: {info['tmpdir']} {info.get('tmpdir_fs', '')}".rstrip(),
+    ]
+    if load is not None:
+        busy = "  (busy machine: figures will be worse than on an idle one)" if load[0] > 0.5 else ""
+        lines.append(f"load    : {load[0]} {load[1]} {load[2]} (1/5/15 min) at start{busy}")
+    return "\n".join(lines)
+
+
+def roundtrip(result: dict[str, Any]) -> str:
+    raw, seat = result["raw"], result["seat"]
+    head = f"{'':44}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'mean':>8}  ms"
+
+    def row(label: str, summary: dict[str, Any]) -> str:
+        return f"  {label:42}" + "".join(_ms(summary, k) for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms"))
+
+    return "\n".join([
+        f"1. Command round trip seat -> server -> ack, loopback, {result['n']} sequential commands",
+        head,
+        row("(a) raw websocket client: send -> ack", raw),
+        row("(b) seat SyncClient + journal: send -> ack", seat),
+        row("    of which send_command() blocks caller", seat["send_command_blocks"]),
+        row("    send -> the command's event delivered", seat["to_event"]),
+        f"  errors: raw {_errors(raw.get('errors'))}; seat {_errors(seat.get('errors'))}; "
+        f"events stored: raw {raw['events']}, seat {seat['events']}; "
+        f"seat outbox left: {seat.get('outbox_left')}",
+    ])
+
+
+def durable(result: dict[str, Any]) -> str:
+    head = f"{'':46}{'acked ev/s':>11}{'server ev/s':>12}{'srv CPU ms/ev':>14}  errors"
+    lines = [
+        "2. Durable events per second (SQLite WAL, synchronous=FULL, ack only after commit)",
+        head,
+    ]
+    base = result.get("baseline")
+    if base:
+        lines.append(f"  {'disk ceiling: 1 row per commit, no server':44}{_num(base['commits_per_s'], width=11)}"
+                     f"{'':>12}{'':>14}  ({base['commits']} commits in {base['seconds']:.1f} s)")
+    for key, label in (("sequential", "(a) sequential: 1 client, 1 in flight"), ("pipelined", None)):
+        phase = result.get(key)
+        if not phase:
+            continue
+        if label is None:
+            label = (f"(b) pipelined: {phase['clients']} clients x "
+                     f"{phase['in_flight_per_client']} in flight")
+        server = phase.get("server", {})
+        lines.append(
+            f"  {label:44}{_num(phase['events_per_s'], width=11)}{_num(server.get('events_per_s'), width=12)}"
+            f"{_num(server.get('cpu_ms_per_event'), '.2f', 14)}  {_errors(phase.get('errors'))}"
+        )
+    for key in ("sequential", "pipelined"):
+        phase = result.get(key)
+        if phase:
+            lines.append(f"  {key}: {phase['acked_commands']} commands acked in {phase['seconds']:g} s; "
+                         f"server stored {phase['server'].get('events')} events over "
+                         f"{phase['server'].get('span_s', 0):.2f} s (with the drain after the window); "
+                         f"CPU: server {phase['server'].get('cpu_s', 0):.2f} s, "
+                         f"bench client {phase.get('client_cpu_s', 0):.2f} s")
+    return "\n".join(lines)
+
+
+def startup(result: dict[str, Any]) -> str:
+    cols = (("main", "python up"), ("imported", "imported"), ("shown", "shown"),
+            ("first_paint", "1st paint"), ("online", "online"), ("online_painted", "online+paint"))
+    head = f"{'':34}" + "".join(f"{title:>13}" for _, title in cols) + "  s"
+    lines = [
+        f"3. Seat start-up, process start -> window painted (QT_QPA_PLATFORM={result['platform']}, median)",
+        head,
+    ]
+    for key, label in (("live", "dispatch120 (bench server)"), ("simulate", "dispatch120 --simulate")):
+        block = result.get(key)
+        if not block:
+            continue
+        med = block["median_s"]
+        name = f"{label} x{block['runs']}"
+        lines.append(f"  {name:32}" + "".join(_num(med.get(k), ".3f", 13) for k, _ in cols))
+    live = result.get("live")
+    if live:
+        firsts = ", ".join(f"{r['first_paint']:.3f}" for r in live["each"])
+        lines.append(f"  first paint of each live run: {firsts} s (run 1 has the coldest file cache)")
+    if "simulate" in result:
+        lines.append("  --simulate includes starting the training centre (runner, server, simulators) "
+                     "before the window")
+    return "\n".join(lines)

@@ -1,0 +1,127 @@
+"""Benchmark 3: seat start-up time, from process start to the main window's first paint.
+
+Each run starts a new process (``python -m bench.startup_child``) that runs
+the seat's real composition root, :func:`app.__main__.seat_session`, under
+``QT_QPA_PLATFORM=offscreen`` (unless another platform is set), against a
+bench server with a seat token; see :mod:`bench.startup_child` for exactly
+what runs and what differs from ``dispatch120`` (only: the token is placed in
+the in-memory keyring). Times are measured from just before the parent calls
+``Popen`` — so interpreter start-up and every import count — to:
+
+* ``first_paint``: the main window's first paint pass has completed;
+* ``online_painted``: the window repainted after the seat got ONLINE
+  (connected, authenticated, snapshot applied, ``synced``) — when the
+  dispatcher can work.
+
+Each run gets a fresh journal (a seat's first start: the server sends a
+snapshot) and a private XDG directory tree, so nothing of the user's is read or
+written. ``simulate`` measures ``dispatch120 --simulate`` the same way: that
+includes starting the training centre (runner, server and simulators as child
+processes) before the window is built.
+
+Thread: the caller's. Raises :class:`StartupBenchError` when a run fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.server import PROJECT_ROOT, BenchServer, child_env
+from bench.stats import median
+
+RUN_TIMEOUT_S = 90.0
+PHASES = ("main", "imported", "shown", "first_paint", "online", "online_painted")
+
+
+class StartupBenchError(RuntimeError):
+    """A start-up run failed; the message has the child's output."""
+
+
+def _private_env(workdir: Path) -> dict[str, str]:
+    env = child_env()
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime")):
+        path = workdir / sub
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env[var] = str(path)
+    user = workdir / "dispatch120.toml"
+    user.write_text(f'log_dir = "{(workdir / "logs").as_posix()}"\n', encoding="utf-8")
+    env["DISPATCH120_USER_CONFIG"] = str(user)
+    env["DISPATCH120_MACHINE_CONFIG"] = str(workdir / "no-machine-config.toml")
+    return env
+
+
+def run_once(params: dict[str, Any]) -> dict[str, float]:
+    """One start-up in a new process. Returns seconds from process start to each mark."""
+    workdir = Path(tempfile.mkdtemp(prefix="dispatch120-bench-startup-"))
+    try:
+        env = _private_env(workdir)
+        if params["mode"] == "live":
+            params = {**params, "journal": str(workdir / "journal.sqlite")}
+        stderr_path = workdir / "stderr.txt"
+        with open(stderr_path, "wb") as stderr:
+            started = time.monotonic()
+            proc = subprocess.Popen([sys.executable, "-m", "bench.startup_child"], cwd=PROJECT_ROOT, env=env,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+            try:
+                out, _ = proc.communicate((json.dumps(params) + "\n").encode(), timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise StartupBenchError(f"the seat did not finish within {RUN_TIMEOUT_S:g} s") from None
+        errors = stderr_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+        lines = out.decode("utf-8", "replace").strip().splitlines()
+        try:
+            marks = json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError):
+            raise StartupBenchError(f"no result from the seat (exit {proc.returncode}):\n{errors}") from None
+        if proc.returncode != 0 or "error" in marks or marks.get("timeout"):
+            raise StartupBenchError(f"the seat run failed (exit {proc.returncode}): {marks}\n{errors}")
+        result = {name: marks[name] - started for name in PHASES if name in marks}
+        result["units_seen"] = marks.get("units_seen")
+        result["exit_s"] = marks["exited"] - marks["first_paint"]
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "runs": len(runs),
+        "median_s": {name: median([r[name] for r in runs]) for name in PHASES if all(name in r for r in runs)},
+        "min_s": {name: min(r[name] for r in runs) for name in PHASES if all(name in r for r in runs)},
+        "max_s": {name: max(r[name] for r in runs) for name in PHASES if all(name in r for r in runs)},
+        "each": runs,
+    }
+
+
+def run_live(runs: int) -> dict[str, Any]:
+    """``runs`` seat start-ups against one bench server (each with a fresh journal)."""
+    with BenchServer() as server:
+        params = {"mode": "live", "url": server.url, "seat_id": "bench-1", "token": server.tokens["bench-1"]}
+        results = [run_once(params) for _ in range(runs)]
+    return _summarise(results)
+
+
+def run_simulate(runs: int) -> dict[str, Any]:
+    """``runs`` start-ups of ``dispatch120 --simulate`` (each starts and stops its own training centre)."""
+    return _summarise([run_once({"mode": "simulate"}) for _ in range(runs)])
+
+
+def run(runs: int, simulate_runs: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "platform": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "live": run_live(runs),
+    }
+    if simulate_runs:
+        result["simulate"] = run_simulate(simulate_runs)
+    return result
