@@ -1,0 +1,324 @@
+"""``dispatch120``: the seat's entry point and composition root.
+
+Modes are chosen here, once (STYLE §7):
+
+* ``dispatch120`` — the seat, connected to the server named by the settings
+  (machine file < user file < ``--server-url``/``--seat-id``/``--language``/``--journal``);
+  the seat's token comes from the OS keyring (:mod:`app.secrets`).
+* ``dispatch120 --simulate`` — the same seat, connected to a training centre that
+  :func:`app.sim.launcher.start_training` starts as child processes (real server on
+  127.0.0.1 with a training database, simulated phone switch and ambulances). The
+  token goes through the normal keyring path (an in-memory keyring), the journal is a
+  separate training file, the banner and the window title say TRAINING, and the
+  training processes are stopped when the seat exits — also on an exception
+  (``finally``) and at interpreter exit (``atexit``).
+* ``dispatch120 sim serve|check`` — the simulation's own commands (:mod:`app.sim.cli`).
+* ``dispatch120 credentials set|delete --seat-id ID`` — store or forget a seat's token.
+
+This module is the one place in ``app`` allowed to import ``widgets`` (import-linter
+contract); it never imports PySide6 itself (``widgets.seat_app`` does the Qt start-up)
+nor ``server_stub`` (the training server is a child process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import getpass
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app import logs, secrets
+from app.settings import (
+    LOG_LEVELS,
+    Settings,
+    SettingsError,
+    add_arguments,
+    load_settings,
+    overrides_from_args,
+)
+
+log = logging.getLogger("app.main")
+
+CLIENT_NAME = "dispatch120-seat/0.1"
+
+
+# ---------------------------------------------------------------- command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``dispatch120`` parser: seat flags, plus the ``sim`` and ``credentials`` commands."""
+    parser = argparse.ArgumentParser(
+        prog="dispatch120",
+        description="120 EMS dispatcher seat. Without a command: start the seat's window.",
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="training mode: start a local training server with simulated calls and ambulances",
+    )
+    add_arguments(parser)  # --server-url, --seat-id, --language, --journal
+    parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="log level (default: settings)")
+    parser.add_argument("--scenario", type=Path, metavar="FILE", help="with --simulate: the scenario to play")
+    parser.add_argument(
+        "--time-scale", type=float, metavar="X", help="with --simulate: run the scenario X times faster"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{sim,credentials}")
+    _add_sim(commands)
+    credentials = commands.add_parser(
+        "credentials",
+        help="store or delete this seat's login token in the OS keyring",
+        description="Store or delete a seat's login token in the OS keyring (never in a file).",
+    )
+    actions = credentials.add_subparsers(dest="credentials_command", metavar="{set,delete}", required=True)
+    for name, text in (("set", "store the token (read from standard input, or typed without echo)"),
+                       ("delete", "forget the token")):
+        action = actions.add_parser(name, help=text, description=text)
+        # SUPPRESS: a value given before the command (dispatch120 --seat-id X credentials set) survives.
+        action.add_argument("--seat-id", dest="seat_id", metavar="ID", default=argparse.SUPPRESS,
+                            help="the seat (default: seat_id from the settings)")
+    return parser
+
+
+def _add_sim(commands: Any) -> None:
+    try:
+        from app.sim import cli as sim_cli
+    except ImportError as exc:  # a build without the simulation package
+        reason = str(exc)
+        sim = commands.add_parser("sim", help="simulation mode (not installed in this build)")
+        sim.set_defaults(func=lambda _args: _fail(f"the simulation module is not available: {reason}"))
+        return
+    sim_cli.register(commands)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"dispatch120: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dispatch120``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sim":
+        return int(args.func(args) or 0)
+    if args.command == "credentials":
+        return run_credentials(args)
+    return run_seat(args)
+
+
+# ---------------------------------------------------------------- credentials
+
+
+def run_credentials(args: argparse.Namespace) -> int:
+    """``dispatch120 credentials set|delete``: the token goes to the OS keyring only."""
+    try:
+        settings = load_settings(overrides_from_args(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logs.setup_logging(None, args.log_level or settings.log_level)
+    seat_id = getattr(args, "seat_id", None) or settings.seat_id
+    if not seat_id:
+        return _fail("which seat? give --seat-id ID (or set seat_id in dispatch120.toml)")
+    secrets.configure(settings.keyring_backend)
+    try:
+        if args.credentials_command == "set":
+            if sys.stdin.isatty():
+                token = getpass.getpass(f"Token for seat {seat_id} (not shown): ")
+            else:
+                token = sys.stdin.read()
+            token = token.strip()
+            if not token:
+                return _fail("no token given (empty input); nothing stored")
+            secrets.set_token(seat_id, token)
+            print(f"token of seat {seat_id} stored in {secrets.backend_name()}")
+            return 0
+        if secrets.delete_token(seat_id):
+            print(f"token of seat {seat_id} deleted")
+            return 0
+        print(f"no token was stored for seat {seat_id}")
+        return 1
+    except (secrets.SecretsUnavailable, ValueError) as exc:
+        return _fail(str(exc), 1)
+
+
+# ---------------------------------------------------------------- the seat
+
+
+@dataclass
+class SeatRuntime:
+    """Everything a running seat is made of (GUI thread). Built by :func:`seat_session`."""
+
+    qapp: Any
+    window: Any
+    store: Any
+    sync: Any
+    journal: Any
+    settings: Settings
+    training: Any = None
+    cleanups: list[Callable[[], Any]] = field(default_factory=list)
+
+
+class StartupFailed(Exception):
+    """The seat cannot start; the reason has been shown and logged. ``code`` is the exit code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _once(fn: Callable[[], Any]) -> Callable[[], None]:
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        try:
+            fn()
+        except Exception:
+            log.exception("clean-up %r failed", fn)
+
+    return call
+
+
+def _start_training(args: argparse.Namespace, settings: Settings) -> Any:
+    """Start the training centre (child processes). Raises whatever the launcher raises."""
+    from app.sim.launcher import start_training  # imported here: only --simulate needs it
+
+    options: dict[str, Any] = {}
+    if args.scenario is not None:
+        options["scenario"] = args.scenario
+    if args.time_scale is not None:
+        options["time_scale"] = args.time_scale
+    if getattr(args, "seat_id", None):
+        options["seat_id"] = args.seat_id
+    return start_training(**options)
+
+
+@contextmanager
+def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120",)) -> Iterator[SeatRuntime]:
+    """Build and start the seat (window shown, sync running); on exit stop everything.
+
+    The caller runs the event loop (``runtime.qapp.exec()``) inside the ``with``.
+    Whatever happens inside, the sync thread is stopped, the journal closed and the
+    training processes (``--simulate``) stopped.
+
+    Raises:
+        StartupFailed: the seat cannot start; the reason was shown in a dialog and logged.
+    """
+    try:
+        settings = load_settings(overrides_from_args(args))
+    except SettingsError as exc:
+        print(f"dispatch120: {exc}", file=sys.stderr)
+        raise StartupFailed(2) from exc
+    level = args.log_level or settings.log_level
+    log_path = logs.setup_logging(settings.log_dir, level, "dispatch120-training" if args.simulate else "dispatch120")
+    log.info("dispatch120 seat starting (%s); log file %s", "TRAINING" if args.simulate else "live", log_path)
+
+    from widgets import seat_app  # Qt only from here on (credentials and sim never load it)
+
+    qapp, languages = seat_app.create_application(list(argv0), settings.language)
+    cleanups: list[Callable[[], Any]] = []
+
+    def problem(kind: Any, *, seat_id: str | None = None, detail: str = "", code: int = 2) -> StartupFailed:
+        log.error("cannot start: %s", seat_app.problem_text(kind, seat_id=seat_id, detail=detail))
+        seat_app.show_startup_problem(kind, seat_id=seat_id, detail=detail)
+        return StartupFailed(code)
+
+    try:
+        training = None
+        if args.simulate:
+            try:
+                training = _start_training(args, settings)
+            except Exception as exc:
+                log.exception("training centre did not start")
+                raise problem(seat_app.StartupProblem.TRAINING_FAILED, detail=str(exc)) from exc
+            stop_training = _once(training.stop)
+            atexit.register(stop_training)
+            cleanups.append(stop_training)
+            secrets.use_memory_backend()
+            secrets.set_token(training.seat_id, training.seat_token)
+            seat_id, url = training.seat_id, training.url
+            workdir = getattr(training, "workdir", None)
+            journal_dir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="dispatch120-training-"))
+            journal_path = journal_dir / f"journal-training-{seat_id}.sqlite"
+        else:
+            secrets.configure(settings.keyring_backend)
+            seat_id, url, journal_path = settings.seat_id, settings.server_url, settings.journal_path
+            if not seat_id:
+                raise problem(seat_app.StartupProblem.NO_SEAT_ID)
+        try:
+            token = secrets.get_token(seat_id)
+        except secrets.SecretsUnavailable as exc:
+            raise problem(seat_app.StartupProblem.KEYRING_UNAVAILABLE, seat_id=seat_id, detail=str(exc)) from exc
+        if not token:
+            raise problem(seat_app.StartupProblem.NO_TOKEN, seat_id=seat_id)
+
+        from app.seat.commands import SeatCommands
+        from app.seat.journal import Journal, JournalError
+        from app.seat.store import SeatStore
+        from app.seat.sync import SyncClient
+        from widgets.clock import SeatClock
+        from widgets.main_window import MainWindow
+        from widgets.qt_bridge import SyncBridge
+
+        try:
+            journal = Journal(journal_path)
+        except JournalError as exc:
+            raise problem(seat_app.StartupProblem.JOURNAL_UNUSABLE, detail=str(exc)) from exc
+        cleanups.append(_once(journal.close))
+        store = SeatStore()
+        clock = SeatClock()
+        bridge = SyncBridge(store, clock, parent=qapp)
+        try:
+            sync = SyncClient(url, token, journal, client_name=CLIENT_NAME,
+                              on_message=bridge.on_message, on_status=bridge.on_status)
+        except ValueError as exc:
+            raise problem(seat_app.StartupProblem.BAD_SETTINGS, detail=str(exc)) from exc
+        # Offline start: show what the journal saw last, as this seat saw it.
+        principal_id = journal.principal_id()
+        if principal_id and store.me is None:
+            store.me = {"id": principal_id, "role": "seat", "name": principal_id, "unit_id": None}
+        for message in sync.replay_journal():
+            store.handle_message(message)
+        window = MainWindow(store, SeatCommands(sync), clock=clock, languages=languages,
+                            training=training is not None, seat_id=seat_id,
+                            confirm_close=training is None)
+        bridge.command_retrying.connect(window.on_command_retrying)
+        for config_problem in settings.problems:
+            window.show_notice(str(config_problem))
+        if journal.moved_aside is not None:
+            window.show_notice(f"journal was unreadable and was kept as {journal.moved_aside}")
+        window.show_rejected(journal.rejected(), journal.dismiss_rejected)
+        cleanups.append(seat_app.install_signal_handlers(qapp))
+        window.show()
+        sync.start()
+        cleanups.insert(0, _once(lambda: sync.stop()))
+        yield SeatRuntime(qapp, window, store, sync, journal, settings, training, cleanups)
+    finally:
+        for cleanup in cleanups:
+            cleanup()
+
+
+def run_seat(args: argparse.Namespace) -> int:
+    """Start the seat's window and run it until it is closed. Returns the exit code."""
+    try:
+        with seat_session(args, sys.argv[:1]) as runtime:
+            code = runtime.qapp.exec()
+            log.info("seat window closed (exit code %s)", code)
+            return int(code)
+    except StartupFailed as exc:
+        return exc.code
+
+
+if __name__ == "__main__":
+    with suppress(KeyboardInterrupt):
+        sys.exit(main())

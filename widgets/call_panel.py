@@ -1,0 +1,333 @@
+"""The call panel: calls ringing or answered at this seat, and the centre's queue.
+
+Top: this seat's calls (ringing ones flash gently), with caller number, caller
+name and location when the phone switch knows them, and the time since the
+call came in. F2 (or Enter on the list) answers, F4 hangs up. Below: calls
+waiting for a seat or ringing at another one, with their count and the longest
+wait; Enter on one of them picks it up here.
+
+Renders only from the store (``call_changed``, ``state_reset``, ``welcomed``);
+answering sends ``call.answer`` and tells the window (``call_answered``) so the
+incident form can open at once, before the server's event returns. Times are
+refreshed by the window's one-second tick (:meth:`CallPanel.tick`).
+
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.model import CallState
+from app.seat.store import SeatStore
+from widgets.clock import SeatClock
+from widgets.command_runner import CommandRunner
+from widgets.delegates import KeepColourDelegate
+from widgets.keys import set_style_property, shortcut_hint
+from widgets.labels import call_state_text, format_elapsed
+
+CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# The ringing call alternates between these two every second: noticeable, not aggressive.
+RING_COLOURS = (QColor("#FFE9A8"), QColor("#FFD35C"))
+ANSWERED_COLOUR = QColor("#D7ECFF")
+
+
+class CallPanel(QWidget):
+    """This seat's calls and the waiting queue.
+
+    Signals:
+        call_answered(dict): the dispatcher answered this call here (the command is
+            queued; the server's ``call.answered`` event follows).
+        answer_refused(str): the server refused to give this call (its id) to this seat.
+    """
+
+    call_answered = Signal(dict)
+    answer_refused = Signal(str)
+
+    def __init__(self, store: SeatStore, runner: CommandRunner, clock: SeatClock,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CallPanel")
+        self._store = store
+        self._runner = runner
+        self._clock = clock
+        self._flash = False
+        # call id -> command id of an answer/hang-up sent and not yet confirmed.
+        self._answering: dict[str, str] = {}
+
+        self.answer_action = QAction(self)
+        self.answer_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.answer_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.answer_action.triggered.connect(self.answer)
+        self.hangup_action = QAction(self)
+        self.hangup_action.setShortcut(QKeySequence(Qt.Key.Key_F4))
+        self.hangup_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.hangup_action.triggered.connect(self.hang_up)
+        self.addActions([self.answer_action, self.hangup_action])
+
+        self._title = QLabel(self)
+        self._title.setObjectName("PanelTitle")
+        self.my_calls = QListWidget(self)
+        self.my_calls.setObjectName("MyCalls")
+        self.my_calls.setWordWrap(True)
+        self.my_calls.itemActivated.connect(self._on_my_call_activated)
+        self.my_calls.setItemDelegate(KeepColourDelegate(self.my_calls))
+        self._empty = QLabel(self)
+        self._empty.setObjectName("EmptyHint")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        answer_button = QToolButton(self)
+        answer_button.setObjectName("AnswerButton")
+        answer_button.setDefaultAction(self.answer_action)
+        answer_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        hangup_button = QToolButton(self)
+        hangup_button.setObjectName("HangupButton")
+        hangup_button.setDefaultAction(self.hangup_action)
+        hangup_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for button in (answer_button, hangup_button):
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys are F2/F4; Tab skips the buttons
+        self._queue_title = QLabel(self)
+        self._queue_title.setObjectName("PanelTitle")
+        self._queue_summary = QLabel(self)
+        self._queue_summary.setObjectName("QueueSummary")
+        self.waiting = QListWidget(self)
+        self.waiting.setObjectName("WaitingCalls")
+        self.waiting.itemActivated.connect(self._on_waiting_activated)
+        self.waiting.setWordWrap(True)
+        for view in (self.my_calls, self.waiting):
+            view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            view.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(answer_button)
+        buttons.addWidget(hangup_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._title)
+        layout.addWidget(self.my_calls, 3)
+        layout.addWidget(self._empty)
+        layout.addLayout(buttons)
+        layout.addSpacing(8)
+        layout.addWidget(self._queue_title)
+        layout.addWidget(self._queue_summary)
+        layout.addWidget(self.waiting, 2)
+
+        store.events.call_changed.connect(self._on_call_changed)
+        store.events.state_reset.connect(self.refresh)
+        store.events.welcomed.connect(lambda _principal: self.refresh())
+        store.events.command_failed.connect(self._on_command_failed)
+        store.events.command_acked.connect(self._on_command_acked)
+        self.retranslate_ui()
+
+    # ------------------------------------------------------------ actions
+    def answer(self) -> bool:
+        """Answer a call here (F2). Returns False if there was nothing to answer.
+
+        Which call: the selected one in this seat's list if it rings, else the oldest
+        ringing here, else the one selected in the queue (when the queue list has the
+        focus), else the longest-waiting queued call (picked up from the queue).
+        """
+        call = self._selected_call(self.my_calls, CallState.RINGING)
+        if call is None:
+            ringing = [c for c in self._store.my_calls() if c["state"] == CallState.RINGING]
+            call = ringing[0] if ringing else None
+        if call is None and self.waiting.hasFocus():
+            call = self._selected_call(self.waiting, None)
+        if call is None:
+            queued = [c for c in self._store.waiting_calls() if c["state"] == CallState.QUEUED]
+            call = queued[0] if queued else None
+        if call is None:
+            self._runner.notify(self.tr("No call is ringing."))
+            return False
+        return self._answer(call)
+
+    def _answer(self, call: dict[str, Any]) -> bool:
+        if call["call_id"] in self._answering:
+            return False  # already sent; the event is on its way
+        number = call["caller_number"]
+        command_id = self._runner.run(
+            "answer_call",
+            purpose=lambda: self.tr("Answering the call from %1").replace("%1", number),
+            call_id=call["call_id"],
+        )
+        if command_id is None:
+            return False
+        self._answering[call["call_id"]] = command_id
+        self.refresh()
+        self.call_answered.emit(dict(call))
+        return True
+
+    def hang_up(self) -> bool:
+        """End the call answered here (F4): the selected one, else the oldest answered."""
+        call = self._selected_call(self.my_calls, CallState.ANSWERED)
+        if call is None:
+            answered = [c for c in self._store.my_calls() if c["state"] == CallState.ANSWERED]
+            call = answered[0] if answered else None
+        if call is None:
+            self._runner.notify(self.tr("No answered call to hang up."))
+            return False
+        number = call["caller_number"]
+        command_id = self._runner.run(
+            "end_call",
+            purpose=lambda: self.tr("Hanging up the call from %1").replace("%1", number),
+            call_id=call["call_id"],
+        )
+        return command_id is not None
+
+    def _selected_call(self, view: QListWidget, state: str | None) -> dict[str, Any] | None:
+        item = view.currentItem()
+        if item is None or not item.isSelected():
+            return None
+        call = self._store.state.calls.get(item.data(CALL_ID_ROLE))
+        if call is None or (state is not None and call["state"] != state):
+            return None
+        return call
+
+    def _on_my_call_activated(self, item: QListWidgetItem) -> None:
+        call = self._store.state.calls.get(item.data(CALL_ID_ROLE))
+        if call is not None and call["state"] == CallState.RINGING:
+            self._answer(call)
+
+    def _on_waiting_activated(self, item: QListWidgetItem) -> None:
+        call = self._store.state.calls.get(item.data(CALL_ID_ROLE))
+        if call is not None and call["state"] in (CallState.QUEUED, CallState.RINGING):
+            self._answer(call)
+
+    # ------------------------------------------------------------ store events
+    def _on_call_changed(self, call: dict[str, Any]) -> None:
+        if call["state"] not in (CallState.QUEUED, CallState.RINGING):
+            self._answering.pop(call["call_id"], None)
+        self.refresh()
+
+    def _on_command_failed(self, command_id: str | None, code: str, message: str) -> None:
+        for call_id, pending in list(self._answering.items()):
+            if pending == command_id:
+                del self._answering[call_id]
+                self.refresh()
+                self.answer_refused.emit(call_id)
+
+    def _on_command_acked(self, command_id: str, seq: int) -> None:
+        # An answer acked with nothing to do (already answered here) ends the wait too.
+        for call_id, pending in list(self._answering.items()):
+            if pending == command_id and self._store.state.seq >= seq:
+                call = self._store.state.calls.get(call_id)
+                if call is None or call["state"] not in (CallState.QUEUED, CallState.RINGING):
+                    del self._answering[call_id]
+                    self.refresh()
+
+    # ------------------------------------------------------------ rendering
+    def refresh(self) -> None:
+        """Rebuild both lists from the store, keeping the selection."""
+        now = self._clock.now()
+        mine = self._store.my_calls()
+        self._fill(self.my_calls, mine, now, mine=True)
+        my_ids = {c["call_id"] for c in mine}
+        others = [c for c in self._store.waiting_calls() if c["call_id"] not in my_ids]
+        self._fill(self.waiting, others, now, mine=False)
+        self._empty.setVisible(not mine)
+        self._update_queue_summary(others, now)
+
+    def _fill(self, view: QListWidget, calls: list[dict[str, Any]], now: datetime, *, mine: bool) -> None:
+        selected = view.currentItem().data(CALL_ID_ROLE) if view.currentItem() else None
+        view.setUpdatesEnabled(False)
+        view.clear()
+        for call in calls:
+            item = QListWidgetItem()
+            item.setData(CALL_ID_ROLE, call["call_id"])
+            if mine:
+                font = QFont(view.font())
+                font.setPointSizeF(font.pointSizeF() * 1.15)
+                font.setBold(call["state"] == CallState.RINGING)
+                item.setFont(font)
+            self._render_item(item, call, now, mine=mine)
+            view.addItem(item)
+            if call["call_id"] == selected:
+                view.setCurrentItem(item)
+        if mine and view.currentItem() is None and view.count():
+            view.setCurrentRow(0)
+        view.setUpdatesEnabled(True)
+
+    def _render_item(self, item: QListWidgetItem, call: dict[str, Any], now: datetime, *, mine: bool) -> None:
+        state = call["state"]
+        # Answered: how long the dispatcher has been talking; otherwise how long the caller waits.
+        since = call.get("answered_at") if state == CallState.ANSWERED else call.get("received_at")
+        elapsed = format_elapsed(self._clock.elapsed_s(since, now))
+        status = call_state_text(state)
+        if call["call_id"] in self._answering and state in (CallState.QUEUED, CallState.RINGING):
+            status = self.tr("Answering…")
+        elif not mine and state == CallState.RINGING:
+            status = self.tr("Ringing at %1").replace("%1", str(call.get("seat_id") or "?"))
+        who = " · ".join(t for t in (call.get("caller_name"), call.get("location_text")) if t)
+        lines = [f"☎ {call['caller_number']}", f"{status}  {elapsed}"]
+        if who:
+            lines.insert(1, who)
+        item.setText("\n".join(lines))
+        item.setToolTip("\n".join(lines))
+        if mine and state == CallState.RINGING:
+            item.setBackground(QBrush(RING_COLOURS[1 if self._flash else 0]))
+        elif mine and state == CallState.ANSWERED:
+            item.setBackground(QBrush(ANSWERED_COLOUR))
+
+    def _update_queue_summary(self, others: list[dict[str, Any]], now: datetime) -> None:
+        if not others:
+            self._queue_summary.setText(self.tr("No calls waiting."))
+            set_style_property(self._queue_summary, "alert", False)
+        else:
+            longest = max(self._clock.elapsed_s(c.get("received_at"), now) or 0 for c in others)
+            self._queue_summary.setText(
+                self.tr("%1 waiting · longest %2").replace("%1", str(len(others))).replace(
+                    "%2", format_elapsed(longest)
+                )
+            )
+            set_style_property(self._queue_summary, "alert", True)
+
+    @property
+    def waiting_count(self) -> int:
+        return self.waiting.count()
+
+    def tick(self, now: datetime) -> None:
+        """Once a second (the window's timer): times count up, ringing calls flash."""
+        self._flash = not self._flash
+        for view, mine in ((self.my_calls, True), (self.waiting, False)):
+            calls = []
+            for row in range(view.count()):
+                item = view.item(row)
+                call = self._store.state.calls.get(item.data(CALL_ID_ROLE))
+                if call is not None:
+                    self._render_item(item, call, now, mine=mine)
+                    calls.append(call)
+            if not mine:
+                self._update_queue_summary(calls, now)
+
+    # ------------------------------------------------------------ language
+    def retranslate_ui(self) -> None:
+        self._title.setText(self.tr("Calls at this seat"))
+        self._queue_title.setText(self.tr("Waiting calls (whole centre)"))
+        self._empty.setText(self.tr("No call at this seat. Press F5 to be ready for the next call."))
+        self.answer_action.setText(self.tr("Answer"))
+        self.hangup_action.setText(self.tr("Hang up"))
+        shortcut_hint(self.answer_action)
+        shortcut_hint(self.hangup_action)
+        self.my_calls.setToolTip(self.tr("Enter or F2 answers the ringing call"))
+        self.waiting.setToolTip(self.tr("Enter picks the selected call up at this seat"))
+        self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)

@@ -1,0 +1,320 @@
+"""Core enums and codes -> the dispatcher's words and the seat's colours.
+
+The core returns enums and ids, never text (STYLE §8); this module is where they
+become words, through Qt Linguist (context ``Labels``), so they follow the
+language switch. Call these functions at paint/refresh time, never cache their
+result across a language change. GUI thread only (they read the installed
+QTranslators).
+
+Values read from the state dicts are plain strings; every function accepts the
+enum or its string value and falls back to the raw value for something a newer
+server sent that this seat does not know: bad input never crashes a widget.
+
+Colours: the unit status palette is Okabe & Ito's (2008) colour-blind-safe set,
+chosen so that the seven statuses stay distinguishable with deuteranopia and
+protanopia (red-green) as well: they differ in lightness as well as hue, and
+the status is always written next to its colour, never shown by colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
+from app.domain.model import CallState, CloseReason, IncidentState, SeatState, UnitStatus
+from app.protocol.errors import ErrorCode
+from app.seat.store import Link
+
+_CTX = "Labels"
+
+
+def _tr(source: str) -> str:
+    return QCoreApplication.translate(_CTX, source)
+
+
+@dataclass(frozen=True)
+class Colours:
+    """A background and the text colour that reads on it (CSS hex strings)."""
+
+    background: str
+    foreground: str
+
+
+# ---------------------------------------------------------------- unit status
+
+_UNIT_STATUS_TEXT: dict[str, str] = {
+    UnitStatus.AVAILABLE: QT_TRANSLATE_NOOP("Labels", "Available"),
+    UnitStatus.DISPATCHED: QT_TRANSLATE_NOOP("Labels", "Dispatched"),
+    UnitStatus.EN_ROUTE: QT_TRANSLATE_NOOP("Labels", "En route"),
+    UnitStatus.ON_SCENE: QT_TRANSLATE_NOOP("Labels", "On scene"),
+    UnitStatus.TRANSPORTING: QT_TRANSLATE_NOOP("Labels", "Transporting"),
+    UnitStatus.AT_HOSPITAL: QT_TRANSLATE_NOOP("Labels", "At hospital"),
+    UnitStatus.OUT_OF_SERVICE: QT_TRANSLATE_NOOP("Labels", "Out of service"),
+}
+
+# Okabe-Ito: bluish green, yellow (amber), blue, reddish purple, orange, sky blue, grey.
+UNIT_STATUS_COLOURS: dict[str, Colours] = {
+    UnitStatus.AVAILABLE: Colours("#009E73", "#FFFFFF"),
+    UnitStatus.DISPATCHED: Colours("#F0E442", "#000000"),
+    UnitStatus.EN_ROUTE: Colours("#0072B2", "#FFFFFF"),
+    UnitStatus.ON_SCENE: Colours("#CC79A7", "#000000"),
+    UnitStatus.TRANSPORTING: Colours("#E69F00", "#000000"),
+    UnitStatus.AT_HOSPITAL: Colours("#56B4E9", "#000000"),
+    UnitStatus.OUT_OF_SERVICE: Colours("#999999", "#000000"),
+}
+_UNKNOWN = Colours("#DDDDDD", "#000000")
+
+
+def unit_status_text(status: str | None) -> str:
+    source = _UNIT_STATUS_TEXT.get(status or "")
+    return _tr(source) if source else str(status or "")
+
+
+def unit_status_colours(status: str | None) -> Colours:
+    return UNIT_STATUS_COLOURS.get(status or "", _UNKNOWN)
+
+
+_CAPABILITY_TEXT = {
+    "als": QT_TRANSLATE_NOOP("Labels", "ALS"),
+    "bls": QT_TRANSLATE_NOOP("Labels", "BLS"),
+    "negative_pressure": QT_TRANSLATE_NOOP("Labels", "Negative pressure"),
+}
+
+
+def capability_text(capability: str | None) -> str:
+    source = _CAPABILITY_TEXT.get(capability or "")
+    return _tr(source) if source else str(capability or "")
+
+
+# ---------------------------------------------------------------- incidents
+
+_INCIDENT_STATE_TEXT: dict[str, str] = {
+    IncidentState.OPEN: QT_TRANSLATE_NOOP("Labels", "Open, no unit"),
+    IncidentState.DISPATCHED: QT_TRANSLATE_NOOP("Labels", "Dispatched"),
+    IncidentState.EN_ROUTE: QT_TRANSLATE_NOOP("Labels", "En route"),
+    IncidentState.ON_SCENE: QT_TRANSLATE_NOOP("Labels", "On scene"),
+    IncidentState.TRANSPORTING: QT_TRANSLATE_NOOP("Labels", "Transporting"),
+    IncidentState.AT_HOSPITAL: QT_TRANSLATE_NOOP("Labels", "At hospital"),
+    IncidentState.HANDED_OVER: QT_TRANSLATE_NOOP("Labels", "Handed over"),
+    IncidentState.CLOSED: QT_TRANSLATE_NOOP("Labels", "Closed"),
+}
+
+# The incident follows its lead unit's colour; "open" (nobody sent yet) is the one
+# that needs the dispatcher, so it gets the strongest colour (vermillion).
+INCIDENT_STATE_COLOURS: dict[str, Colours] = {
+    IncidentState.OPEN: Colours("#D55E00", "#FFFFFF"),
+    IncidentState.DISPATCHED: UNIT_STATUS_COLOURS[UnitStatus.DISPATCHED],
+    IncidentState.EN_ROUTE: UNIT_STATUS_COLOURS[UnitStatus.EN_ROUTE],
+    IncidentState.ON_SCENE: UNIT_STATUS_COLOURS[UnitStatus.ON_SCENE],
+    IncidentState.TRANSPORTING: UNIT_STATUS_COLOURS[UnitStatus.TRANSPORTING],
+    IncidentState.AT_HOSPITAL: UNIT_STATUS_COLOURS[UnitStatus.AT_HOSPITAL],
+    IncidentState.HANDED_OVER: Colours("#E0E0E0", "#000000"),
+    IncidentState.CLOSED: Colours("#999999", "#000000"),
+}
+
+
+def incident_state_text(state: str | None) -> str:
+    source = _INCIDENT_STATE_TEXT.get(state or "")
+    return _tr(source) if source else str(state or "")
+
+
+def incident_state_colours(state: str | None) -> Colours:
+    return INCIDENT_STATE_COLOURS.get(state or "", _UNKNOWN)
+
+
+_CLOSE_REASON_TEXT: dict[str, str] = {
+    CloseReason.TRANSPORTED: QT_TRANSLATE_NOOP("Labels", "Transported to hospital"),
+    CloseReason.TREATED_ON_SCENE: QT_TRANSLATE_NOOP("Labels", "Treated on scene"),
+    CloseReason.REFUSED: QT_TRANSLATE_NOOP("Labels", "Patient refused care or transport"),
+    CloseReason.NO_PATIENT_FOUND: QT_TRANSLATE_NOOP("Labels", "No patient found"),
+    CloseReason.DECEASED: QT_TRANSLATE_NOOP("Labels", "Death confirmed on scene"),
+    CloseReason.CANCELLED: QT_TRANSLATE_NOOP("Labels", "Cancelled (stands units down)"),
+    CloseReason.DUPLICATE: QT_TRANSLATE_NOOP("Labels", "Duplicate of another incident (stands units down)"),
+}
+
+
+def close_reason_text(reason: str | None) -> str:
+    source = _CLOSE_REASON_TEXT.get(reason or "")
+    return _tr(source) if source else str(reason or "")
+
+
+# Priority is a placeholder until triage (a later issue) sets it: level I is the most urgent.
+PRIORITIES: tuple[int, ...] = (1, 2, 3, 4)
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def priority_text(priority: int | None) -> str:
+    """"I".."IV", or an em dash when not set. Roman numerals are the same in both languages."""
+    if priority is None:
+        return "—"
+    return _ROMAN.get(priority, str(priority))
+
+
+def priority_choice_text(priority: int | None) -> str:
+    """The longer text of the priority chooser."""
+    if priority is None:
+        return QCoreApplication.translate("Labels", "— not set")
+    if priority == 1:
+        return QCoreApplication.translate("Labels", "I — most urgent")
+    if priority == 4:
+        return QCoreApplication.translate("Labels", "IV — least urgent")
+    return priority_text(priority)
+
+
+# ---------------------------------------------------------------- calls and seats
+
+_CALL_STATE_TEXT: dict[str, str] = {
+    CallState.QUEUED: QT_TRANSLATE_NOOP("Labels", "Waiting"),
+    CallState.RINGING: QT_TRANSLATE_NOOP("Labels", "Ringing"),
+    CallState.ANSWERED: QT_TRANSLATE_NOOP("Labels", "On the line"),
+    CallState.ENDED: QT_TRANSLATE_NOOP("Labels", "Ended"),
+    CallState.ABANDONED: QT_TRANSLATE_NOOP("Labels", "Caller hung up"),
+}
+
+
+def call_state_text(state: str | None) -> str:
+    source = _CALL_STATE_TEXT.get(state or "")
+    return _tr(source) if source else str(state or "")
+
+
+_SEAT_STATE_TEXT: dict[str, str] = {
+    SeatState.OFFLINE: QT_TRANSLATE_NOOP("Labels", "Logged out"),
+    SeatState.NOT_READY: QT_TRANSLATE_NOOP("Labels", "Not ready"),
+    SeatState.READY: QT_TRANSLATE_NOOP("Labels", "Ready"),
+    SeatState.BUSY: QT_TRANSLATE_NOOP("Labels", "Busy"),
+}
+
+SEAT_STATE_COLOURS: dict[str, Colours] = {
+    SeatState.OFFLINE: Colours("#999999", "#000000"),
+    SeatState.NOT_READY: Colours("#E69F00", "#000000"),
+    SeatState.READY: Colours("#009E73", "#FFFFFF"),
+    SeatState.BUSY: Colours("#0072B2", "#FFFFFF"),
+}
+
+# Reasons the core attaches to a seat state (app.domain.state / decide): free strings.
+_SEAT_REASON_TEXT: dict[str, str] = {
+    "ringing": QT_TRANSLATE_NOOP("Labels", "call ringing"),
+    "on_call": QT_TRANSLATE_NOOP("Labels", "on a call"),
+    "no_answer": QT_TRANSLATE_NOOP("Labels", "a call rang out unanswered"),
+    "wrap_up": QT_TRANSLATE_NOOP("Labels", "wrap-up after a call"),
+    "break": QT_TRANSLATE_NOOP("Labels", "break"),
+    "login": QT_TRANSLATE_NOOP("Labels", "just logged in"),
+    "disconnected": QT_TRANSLATE_NOOP("Labels", "disconnected"),
+}
+
+
+def seat_state_text(state: str | None) -> str:
+    source = _SEAT_STATE_TEXT.get(state or "")
+    return _tr(source) if source else str(state or "")
+
+
+def seat_state_colours(state: str | None) -> Colours:
+    return SEAT_STATE_COLOURS.get(state or "", _UNKNOWN)
+
+
+def seat_reason_text(reason: str | None) -> str:
+    if not reason:
+        return ""
+    source = _SEAT_REASON_TEXT.get(reason)
+    return _tr(source) if source else reason
+
+
+# ---------------------------------------------------------------- link to the server
+
+_LINK_TEXT: dict[str, str] = {
+    Link.CONNECTING: QT_TRANSLATE_NOOP("Labels", "CONNECTING"),
+    Link.SYNCING: QT_TRANSLATE_NOOP("Labels", "SYNCING"),
+    Link.ONLINE: QT_TRANSLATE_NOOP("Labels", "ONLINE"),
+    Link.OFFLINE: QT_TRANSLATE_NOOP("Labels", "OFFLINE"),
+    Link.AUTH_FAILED: QT_TRANSLATE_NOOP("Labels", "LOGIN REFUSED"),
+}
+
+# Offline and a refused login are a red bar that fills the banner: impossible to miss.
+LINK_COLOURS: dict[str, Colours] = {
+    Link.CONNECTING: Colours("#F0E442", "#000000"),
+    Link.SYNCING: Colours("#F0E442", "#000000"),
+    Link.ONLINE: Colours("#009E73", "#FFFFFF"),
+    Link.OFFLINE: Colours("#C62828", "#FFFFFF"),
+    Link.AUTH_FAILED: Colours("#C62828", "#FFFFFF"),
+}
+
+
+def link_text(link: str | None) -> str:
+    source = _LINK_TEXT.get(link or "")
+    return _tr(source) if source else str(link or "")
+
+
+def link_colours(link: str | None) -> Colours:
+    return LINK_COLOURS.get(link or "", _UNKNOWN)
+
+
+# ---------------------------------------------------------------- server errors
+
+_ERROR_TEXT: dict[str, str] = {
+    ErrorCode.BAD_JSON: QT_TRANSLATE_NOOP("Labels", "The server could not read a message from this seat"),
+    ErrorCode.BAD_MESSAGE: QT_TRANSLATE_NOOP("Labels", "The server refused a malformed message"),
+    ErrorCode.UNSUPPORTED_VERSION: QT_TRANSLATE_NOOP(
+        "Labels", "This seat's software version is not supported by the server"
+    ),
+    ErrorCode.UNKNOWN_TYPE: QT_TRANSLATE_NOOP("Labels", "The server does not know this kind of message"),
+    ErrorCode.UNKNOWN_COMMAND: QT_TRANSLATE_NOOP("Labels", "The server does not know this command"),
+    ErrorCode.INVALID_ARGS: QT_TRANSLATE_NOOP("Labels", "Invalid input"),
+    ErrorCode.UNAUTHENTICATED: QT_TRANSLATE_NOOP("Labels", "Not logged in to the server"),
+    ErrorCode.FORBIDDEN: QT_TRANSLATE_NOOP("Labels", "Not allowed for this seat"),
+    ErrorCode.NOT_FOUND: QT_TRANSLATE_NOOP("Labels", "Not found"),
+    ErrorCode.CONFLICT: QT_TRANSLATE_NOOP("Labels", "Conflict: someone else changed it first"),
+    ErrorCode.ILLEGAL_TRANSITION: QT_TRANSLATE_NOOP("Labels", "Not possible in the current state"),
+    ErrorCode.UNIT_BUSY: QT_TRANSLATE_NOOP("Labels", "The unit is not available"),
+    ErrorCode.RATE_LIMITED: QT_TRANSLATE_NOOP("Labels", "Too many requests; wait a moment"),
+    ErrorCode.INTERNAL: QT_TRANSLATE_NOOP("Labels", "Server fault; nothing was changed"),
+    # Local code of the seat's journal (app.seat.journal.IDENTITY_CHANGED), not sent by a server.
+    "identity_changed": QT_TRANSLATE_NOOP("Labels", "Written for another server or seat; not sent"),
+}
+
+
+def error_text(code: str | None) -> str:
+    """The dispatcher's summary of an error code; the server's detail is shown beside it."""
+    source = _ERROR_TEXT.get(code or "")
+    if source:
+        return _tr(source)
+    return QCoreApplication.translate("Labels", "Error") + (f" ({code})" if code else "")
+
+
+_COMMAND_TEXT: dict[str, str] = {
+    "call.answer": QT_TRANSLATE_NOOP("Labels", "Answer a call"),
+    "call.ended": QT_TRANSLATE_NOOP("Labels", "Hang up"),
+    "seat.set_ready": QT_TRANSLATE_NOOP("Labels", "Ready / not ready"),
+    "incident.create": QT_TRANSLATE_NOOP("Labels", "New incident"),
+    "incident.update": QT_TRANSLATE_NOOP("Labels", "Incident change"),
+    "unit.assign": QT_TRANSLATE_NOOP("Labels", "Unit assignment"),
+    "unit.status": QT_TRANSLATE_NOOP("Labels", "Unit status change"),
+    "incident.close": QT_TRANSLATE_NOOP("Labels", "Closing an incident"),
+}
+
+
+def command_text(name: str | None) -> str:
+    """What a command was, in the dispatcher's words (for refused commands from the journal)."""
+    source = _COMMAND_TEXT.get(name or "")
+    return _tr(source) if source else str(name or "")
+
+
+# ---------------------------------------------------------------- times
+
+
+def format_elapsed(seconds: float | None) -> str:
+    """``m:ss`` under an hour, ``h:mm:ss`` above; an em dash when unknown. Not translated."""
+    if seconds is None:
+        return "—"
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def enum_value(value: object) -> str:
+    """The plain string of an enum member or a string (for dict keys)."""
+    return value.value if isinstance(value, StrEnum) else str(value)

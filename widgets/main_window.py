@@ -1,0 +1,403 @@
+"""The dispatcher seat's main window: banner, messages, calls | incident form + queue | units.
+
+Layout (1920×1080 typical, still usable at 1366×768)::
+
+    ┌───────────────────────── status banner: link · pending · TRAINING · seat · ready F5 · clock ┐
+    ├───────────────────────── message strip (errors, notices; never a modal dialog) ────────────┤
+    │ calls at this seat  │ incident form (address, callback, what   │ unit board                 │
+    │ (F2 answer, F4 hang │ happened, patients, priority; Ctrl+S)     │ (status colours, time in   │
+    │ up) + waiting queue ├───────────────────────────────────────────┤ status; F8 assign,         │
+    │                     │ open incidents (select → form)            │ context menu: status)      │
+    └─────────────────────┴───────────────────────────────────────────┴────────────────────────────┘
+
+Keyboard first: every action has a shortcut, shown in menus and tooltips. One
+``QTimer`` for the whole window ticks once a second and refreshes every time
+shown (ring times, elapsed times, time in status, the clock) — not one timer
+per row. The window changes nothing by itself: the panels send named commands
+through :class:`~widgets.command_runner.CommandRunner` and render the store.
+
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.model import CallState, SeatState
+from app.seat.store import Link, SeatStore
+from widgets.call_panel import CallPanel
+from widgets.clock import SeatClock
+from widgets.command_runner import CommandRunner, Commands
+from widgets.i18n_runtime import ENGLISH, LANGUAGES, NATIVE_NAMES, LanguageSwitcher
+from widgets.incident_form import IncidentForm
+from widgets.incident_queue import IncidentQueue
+from widgets.keys import shortcut_hint
+from widgets.labels import command_text, error_text
+from widgets.message_area import Level, MessageArea
+from widgets.status_banner import StatusBanner
+from widgets.unit_board import UnitBoard
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 1000
+
+
+def _card(widget: QWidget, name: str) -> QFrame:
+    """Wrap a panel in a framed card (styled by seat.qss)."""
+    frame = QFrame()
+    frame.setObjectName(name)
+    frame.setProperty("card", True)
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(10, 8, 10, 10)
+    layout.addWidget(widget)
+    return frame
+
+
+class MainWindow(QMainWindow):
+    """The seat. Build it on the GUI thread after the QApplication.
+
+    Args:
+        store: the seat's store (fed by ``widgets.qt_bridge.SyncBridge``).
+        commands: the named commands (``app.seat.commands.SeatCommands``).
+        clock: elapsed-time clock (shared with the bridge so it learns the server's time).
+        languages: the language switcher; None hides the language menu's effect (tests).
+        training: show the TRAINING marker (``--simulate``).
+        seat_id: the configured seat id, shown until the server's welcome.
+        confirm_close: ask before closing with calls on the line or commands unsent.
+    """
+
+    def __init__(self, store: SeatStore, commands: Commands, *, clock: SeatClock | None = None,
+                 languages: LanguageSwitcher | None = None, training: bool = False,
+                 seat_id: str | None = None, confirm_close: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.store = store
+        self.clock = clock or SeatClock()
+        self.languages = languages
+        self.training = training
+        self.confirm_close = confirm_close
+        self._seat_id = seat_id
+        self._dismiss_rejected: Callable[[str], Any] | None = None
+        self._rejected_shown: list[str] = []
+
+        self.messages = MessageArea()
+        self.runner = CommandRunner(store, commands, self.messages, self)
+
+        # ---- actions owned by the window
+        self.ready_action = QAction(self)
+        self.ready_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.ready_action.triggered.connect(self.toggle_ready)
+        self.quit_action = QAction(self)
+        self.quit_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q))
+        self.quit_action.triggered.connect(self.close)
+        self.language_toggle_action = QAction("切换语言 / Switch language", self)
+        self.language_toggle_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_L))
+        self.language_toggle_action.triggered.connect(self.toggle_language)
+        self.language_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for language in LANGUAGES:
+            action = QAction(NATIVE_NAMES[language], self)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _checked=False, lang=language: self.set_language(lang))
+            group.addAction(action)
+            self.language_actions[language] = action
+        self.focus_actions: list[tuple[QAction, Callable[[], None]]] = []
+
+        # ---- panels
+        self.banner = StatusBanner(store, self.ready_action, training=training, seat_id=seat_id)
+        self.call_panel = CallPanel(store, self.runner, self.clock)
+        self.form = IncidentForm(store, self.runner, self.clock)
+        self.queue = IncidentQueue(store, self.clock)
+        self.board = UnitBoard(store, self.runner, self.clock, self.form.incident_for_dispatch)
+        for key, target in (
+            (Qt.Key.Key_1, self.call_panel.my_calls.setFocus),
+            (Qt.Key.Key_2, self.form.focus_first_empty),
+            (Qt.Key.Key_3, self.queue.table.setFocus),
+            (Qt.Key.Key_4, self.board.table.setFocus),
+        ):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(Qt.Modifier.CTRL | key))
+            action.triggered.connect(lambda _checked=False, t=target: t())
+            self.focus_actions.append((action, target))
+        for action in (self.ready_action, self.quit_action, self.language_toggle_action,
+                       *(a for a, _ in self.focus_actions)):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)
+
+        centre = QSplitter(Qt.Orientation.Vertical)
+        centre.addWidget(_card(self.form, "FormCard"))
+        centre.addWidget(_card(self.queue, "QueueCard"))
+        centre.setStretchFactor(0, 0)
+        centre.setStretchFactor(1, 1)
+        centre.setChildrenCollapsible(False)
+        columns = QSplitter(Qt.Orientation.Horizontal)
+        calls_card = _card(self.call_panel, "CallsCard")
+        units_card = _card(self.board, "UnitsCard")
+        calls_card.setMinimumWidth(250)
+        units_card.setMinimumWidth(340)
+        columns.addWidget(calls_card)
+        columns.addWidget(centre)
+        columns.addWidget(units_card)
+        columns.setStretchFactor(0, 0)
+        columns.setStretchFactor(1, 1)
+        columns.setStretchFactor(2, 0)
+        columns.setChildrenCollapsible(False)
+        self._columns = columns
+        self._centre = centre
+        self._form_card = centre.widget(0)
+        self._sized = False
+
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(8, 0, 8, 8)
+        layout.setSpacing(6)
+        self.banner.setParent(root)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.messages)
+        layout.addWidget(columns, 1)
+        self.setCentralWidget(root)
+        # Tab follows the call: calls -> form (its own order) -> incident queue -> units.
+        QWidget.setTabOrder(self.call_panel.my_calls, self.form.address)
+        QWidget.setTabOrder(self.form.priority, self.queue.table)
+        QWidget.setTabOrder(self.queue.table, self.board.table)
+        QWidget.setTabOrder(self.board.table, self.call_panel.waiting)
+
+        self._build_menus()
+
+        # ---- wiring between panels (each renders the store by itself)
+        self.call_panel.call_answered.connect(self._on_call_answered)
+        self.call_panel.answer_refused.connect(self.form.unlink_call)
+        self.queue.incident_selected.connect(self._on_incident_selected)
+        self.form.current_incident_changed.connect(self.queue.set_current)
+        self.messages.dismissed.connect(self._on_messages_dismissed)
+        store.events.seat_changed.connect(lambda _seat: self._update_ready_action())
+        store.events.connection_changed.connect(lambda _status: self._update_ready_action())
+        store.events.welcomed.connect(lambda _principal: self._update_title())
+        if languages is not None:
+            languages.language_changed.connect(self._on_language_changed)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+
+        self.resize(1600, 900)
+        self.setMinimumSize(1200, 680)
+        self.retranslate_ui()
+        self.tick()
+        self.call_panel.my_calls.setFocus()
+
+    # ------------------------------------------------------------ menus
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.seat_menu = bar.addMenu("")
+        self.seat_menu.addAction(self.ready_action)
+        self.seat_menu.addAction(self.call_panel.answer_action)
+        self.seat_menu.addAction(self.call_panel.hangup_action)
+        self.seat_menu.addSeparator()
+        self.seat_menu.addAction(self.quit_action)
+        self.incident_menu = bar.addMenu("")
+        self.incident_menu.addAction(self.form.new_action)
+        self.incident_menu.addAction(self.form.save_action)
+        self.incident_menu.addAction(self.form.close_action)
+        self.units_menu = bar.addMenu("")
+        self.units_menu.addAction(self.board.assign_action)
+        self.status_submenu = QMenu(self)
+        self.status_submenu.aboutToShow.connect(self._fill_status_submenu)
+        self.units_menu.addMenu(self.status_submenu)
+        self.view_menu = bar.addMenu("")
+        for action, _target in self.focus_actions:
+            self.view_menu.addAction(action)
+        # The language menu is named in both languages, so anyone can find the way back.
+        self.language_menu = bar.addMenu("语言 / Language")
+        for action in self.language_actions.values():
+            self.language_menu.addAction(action)
+        self.language_menu.addSeparator()
+        self.language_menu.addAction(self.language_toggle_action)
+
+    def _fill_status_submenu(self) -> None:
+        self.status_submenu.clear()
+        unit = self.board.selected_unit()
+        if unit is None:
+            self.status_submenu.addAction(self.tr("Select a unit first")).setEnabled(False)
+            return
+        self.status_submenu.addActions(self.board.status_actions(unit, self.status_submenu))
+
+    # ------------------------------------------------------------ actions
+    def toggle_ready(self) -> bool:
+        """F5: ready for the next call <-> not ready. The banner follows the server's event."""
+        ready = self._seat_state() != SeatState.READY
+        purpose = (lambda: self.tr("Setting the seat ready")) if ready else (
+            lambda: self.tr("Setting the seat not ready"))
+        return self.runner.run("set_ready", purpose=purpose, ready=ready) is not None
+
+    def set_language(self, language: str) -> None:
+        if self.languages is None:
+            return
+        if not self.languages.set_language(language):
+            self.messages.show_message(
+                "没有中文翻译文件，界面显示英文。/ The Chinese translation is missing; showing English.",
+                Level.WARNING,
+            )
+        self._update_language_actions()
+
+    def toggle_language(self) -> None:
+        if self.languages is not None:
+            self.set_language(ENGLISH if self.languages.language != ENGLISH else LANGUAGES[0])
+
+    def show_notice(self, text: str, level: Level = Level.INFO) -> None:
+        self.messages.show_message(text, level)
+
+    def on_command_retrying(self, command_id: str | None, code: str, message: str) -> None:
+        """The server had a transient fault; the sync client re-sends the command by itself."""
+        self.messages.show_message(
+            self.tr("%1: %2 — the seat keeps retrying").replace("%1", error_text(code)).replace("%2", message),
+            Level.WARNING,
+        )
+
+    def show_rejected(self, rejected: Sequence[Any], dismiss: Callable[[str], Any] | None = None) -> None:
+        """Commands the server refused while the dispatcher was away (from the journal).
+
+        Each one is shown (the newest in the strip, all in its history); when the dispatcher
+        dismisses the strip, ``dismiss(command_id)`` is called for each.
+        """
+        self._dismiss_rejected = dismiss
+        for command in rejected:
+            self.messages.show_message(
+                self.tr("Refused earlier: %1 (%2) — %3").replace("%1", command_text(command.name)).replace(
+                    "%2", error_text(command.code)).replace("%3", command.message),
+                Level.ERROR,
+            )
+            self._rejected_shown.append(command.command_id)
+
+    def _on_messages_dismissed(self) -> None:
+        if self._dismiss_rejected is not None:
+            for command_id in self._rejected_shown:
+                try:
+                    self._dismiss_rejected(command_id)
+                except Exception:
+                    log.exception("could not dismiss rejected command %s", command_id)
+        self._rejected_shown.clear()
+
+    # ------------------------------------------------------------ panel wiring
+    def _on_call_answered(self, call: dict[str, Any]) -> None:
+        self.form.begin_call(call)
+
+    def _on_incident_selected(self, incident_id: str) -> None:
+        if not self.form.load_incident(incident_id):
+            self.queue.set_current(self.form.incident_id)
+
+    # ------------------------------------------------------------ rendering
+    def tick(self) -> None:
+        """The one timer of the window: every second, every time shown moves on."""
+        now = self.clock.now()
+        self.banner.tick(now)
+        self.call_panel.tick(now)
+        self.queue.tick(now)
+        self.board.tick(now)
+        self.messages.tick(now)
+
+    def _seat_state(self) -> str:
+        seat = self.store.state.seats.get(self.store.seat_id or self._seat_id or "")
+        return seat["state"] if seat else SeatState.OFFLINE.value
+
+    def _update_ready_action(self) -> None:
+        if self._seat_state() == SeatState.READY:
+            self.ready_action.setText(self.tr("Set not ready"))
+        else:
+            self.ready_action.setText(self.tr("Set ready"))
+        shortcut_hint(self.ready_action)
+
+    def _update_title(self) -> None:
+        seat = self.store.seat_id or self._seat_id or "—"
+        title = self.tr("dispatch120 — 120 dispatch seat %1").replace("%1", seat)
+        if self.training:
+            title = self.tr("[TRAINING]") + " " + title
+        self.setWindowTitle(title)
+
+    def _update_language_actions(self) -> None:
+        current = self.languages.language if self.languages is not None else ENGLISH
+        for language, action in self.language_actions.items():
+            action.setChecked(language == current)
+
+    def _on_language_changed(self, _language: str) -> None:
+        self._update_language_actions()
+
+    def retranslate_ui(self) -> None:
+        self.seat_menu.setTitle(self.tr("&Seat"))
+        self.incident_menu.setTitle(self.tr("&Incident"))
+        self.units_menu.setTitle(self.tr("&Units"))
+        self.view_menu.setTitle(self.tr("&Go to"))
+        self.status_submenu.setTitle(self.tr("Set status of selected unit"))
+        self.quit_action.setText(self.tr("Quit"))
+        for (action, _target), text in zip(
+            self.focus_actions,
+            (self.tr("Calls"), self.tr("Incident form"), self.tr("Open incidents"), self.tr("Unit board")),
+            strict=True,
+        ):
+            action.setText(text)
+        for action in (self.quit_action, self.language_toggle_action, *(a for a, _ in self.focus_actions)):
+            shortcut_hint(action)
+        self._update_ready_action()
+        self._update_title()
+        self._update_language_actions()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            self.apply_default_layout()
+
+    def apply_default_layout(self) -> None:
+        """Column widths for the window's current size: calls 20 %, form and queue 45 %, units 35 %."""
+        total = max(self._columns.width(), self.width() - 16)
+        self._columns.setSizes([int(total * 0.20), int(total * 0.45), int(total * 0.35)])
+        height = max(self._centre.height(), 400)
+        form = min(self._form_card.sizeHint().height(), int(height * 0.62))
+        self._centre.setSizes([form, max(height - form, 120)])
+
+    # ------------------------------------------------------------ closing
+    def _busy_reasons(self) -> list[str]:
+        reasons = []
+        if any(c["state"] == CallState.ANSWERED for c in self.store.my_calls()):
+            reasons.append(self.tr("a call is on the line"))
+        if self.store.connection.pending:
+            reasons.append(self.tr("%n command(s) not yet sent", "", self.store.connection.pending))
+        if self.form.has_unsaved_changes():
+            reasons.append(self.tr("the incident form has unsaved changes"))
+        return reasons
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        reasons = self._busy_reasons() if self.confirm_close else []
+        if reasons:
+            answer = QMessageBox.question(
+                self,
+                self.tr("Quit the seat?"),
+                self.tr("Really quit? %1.").replace("%1", "; ".join(reasons))
+                + ("\n" + self.tr("Unsent commands are kept and sent at the next start.")
+                   if self.store.connection.link != Link.ONLINE else ""),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.timer.stop()
+        event.accept()
