@@ -26,7 +26,7 @@ from app.protocol import Message, event
 # State tables that have a query table in the database (see store.py).
 QUERY_TABLES = ("calls", "incidents", "units")
 # Every entity table of State (all are overlaid so no handler can reach the live state).
-STATE_TABLES = ("calls", "seats", "incidents", "units", "stations", "hospitals", "principals")
+STATE_TABLES = State.TABLES
 
 
 class ScratchTable(dict):

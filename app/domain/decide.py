@@ -9,9 +9,10 @@ so that they are tested the same way; the server owns the ring timers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from app.domain import features
+from app.domain.common import SYSTEM, EventDraft, Principal, need_call, need_incident, need_unit, refuse
 from app.domain.model import (
     STAND_DOWN_REASONS,
     UNIT_COMMITTED,
@@ -25,29 +26,14 @@ from app.domain.model import (
     unit_may_move,
 )
 from app.domain.state import State
-from app.protocol.errors import ErrorCode, ProtocolError
+from app.protocol.errors import ErrorCode
 
-EventDraft = tuple[str, dict[str, Any]]
+__all__ = ["SYSTEM", "EventDraft", "Principal", "decide", "distribute_calls", "ring_timeout"]
 
-
-@dataclass(frozen=True)
-class Principal:
-    """An authenticated sender: who it is, its role, and (devices) its unit."""
-
-    id: str
-    role: Role
-    name: str
-    unit_id: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "role": self.role.value, "name": self.name, "unit_id": self.unit_id}
-
-
-SYSTEM = Principal(id="server", role=Role.ADMIN, name="server")
-
-
-def _refuse(code: ErrorCode, message: str) -> ProtocolError:
-    return ProtocolError(code, message)
+_refuse = refuse
+_need_call = need_call
+_need_incident = need_incident
+_need_unit = need_unit
 
 
 def decide(state: State, who: Principal, name: str, args: dict[str, Any]) -> list[EventDraft]:
@@ -149,12 +135,6 @@ def _call_offered(state: State, who: Principal, a: dict) -> list[EventDraft]:
     return [("call.received", data)]
 
 
-def _need_call(state: State, call_id: str) -> dict:
-    call = state.calls.get(call_id)
-    if call is None:
-        raise _refuse(ErrorCode.NOT_FOUND, f"no call {call_id}")
-    return call
-
 
 def _call_abandoned(state: State, who: Principal, a: dict) -> list[EventDraft]:
     call = _need_call(state, a["call_id"])
@@ -241,14 +221,6 @@ def _incident_create(state: State, who: Principal, a: dict) -> list[EventDraft]:
     return [("incident.created", data)]
 
 
-def _need_incident(state: State, incident_id: str, *, open_only: bool = True) -> dict:
-    incident = state.incidents.get(incident_id)
-    if incident is None:
-        raise _refuse(ErrorCode.NOT_FOUND, f"no incident {incident_id}")
-    if open_only and incident["state"] == IncidentState.CLOSED:
-        raise _refuse(ErrorCode.ILLEGAL_TRANSITION, f"incident {incident_id} is closed")
-    return incident
-
 
 def _incident_update(state: State, who: Principal, a: dict) -> list[EventDraft]:
     incident = _need_incident(state, a["incident_id"])
@@ -257,12 +229,6 @@ def _incident_update(state: State, who: Principal, a: dict) -> list[EventDraft]:
         return []
     return [("incident.updated", {"incident_id": a["incident_id"], "changes": changes})]
 
-
-def _need_unit(state: State, unit_id: str) -> dict:
-    unit = state.units.get(unit_id)
-    if unit is None:
-        raise _refuse(ErrorCode.NOT_FOUND, f"no unit {unit_id}")
-    return unit
 
 
 def _check_version(unit: dict, expected: int | None) -> None:
@@ -352,7 +318,7 @@ def _incident_close(state: State, who: Principal, a: dict) -> list[EventDraft]:
     return drafts
 
 
-_COMMANDS = {
+_CORE_COMMANDS = {
     "call.offered": _call_offered,
     "call.abandoned": _call_abandoned,
     "call.ended": _call_ended,
@@ -364,3 +330,5 @@ _COMMANDS = {
     "unit.status": _unit_status,
     "incident.close": _incident_close,
 }
+
+_COMMANDS = {**_CORE_COMMANDS, **features.merged("COMMAND_HANDLERS")}

@@ -15,6 +15,7 @@ import copy
 import logging
 from typing import Any
 
+from app.domain import features
 from app.domain.model import (
     UNIT_MILESTONES,
     CallState,
@@ -32,6 +33,17 @@ log = logging.getLogger(__name__)
 class State:
     """Current state. Not thread-safe: one owner (the server's loop, the seat's GUI thread)."""
 
+    # Entity tables; feature modules may add more (app.domain.features).
+    TABLES: tuple[str, ...] = (
+        "calls",
+        "seats",
+        "incidents",
+        "units",
+        "stations",
+        "hospitals",
+        "principals",
+    ) + features.extra_tables()
+
     def __init__(self) -> None:
         self.seq = 0
         self.calls: dict[str, Entity] = {}
@@ -41,28 +53,19 @@ class State:
         self.stations: dict[str, Entity] = {}
         self.hospitals: dict[str, Entity] = {}
         self.principals: dict[str, Entity] = {}
+        for name in self.TABLES[7:]:
+            setattr(self, name, {})
         self.skipped = 0
 
     # ------------------------------------------------------------ snapshot
     def to_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(
-            {
-                "seq": self.seq,
-                "calls": self.calls,
-                "seats": self.seats,
-                "incidents": self.incidents,
-                "units": self.units,
-                "stations": self.stations,
-                "hospitals": self.hospitals,
-                "principals": self.principals,
-            }
-        )
+        return copy.deepcopy({"seq": self.seq, **{name: getattr(self, name) for name in self.TABLES}})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> State:
         state = cls()
         state.seq = int(data.get("seq", 0))
-        for name in ("calls", "seats", "incidents", "units", "stations", "hospitals", "principals"):
+        for name in cls.TABLES:
             setattr(state, name, copy.deepcopy(dict(data.get(name, {}))))
         return state
 
@@ -318,7 +321,7 @@ def _principal_revoked(state: State, d: dict, ts: str):
     principal["revoked"] = True
 
 
-_HANDLERS = {
+_CORE_HANDLERS = {
     "call.received": _call_received,
     "call.queued": _call_queued,
     "call.ringing": _call_ringing,
@@ -342,3 +345,5 @@ _HANDLERS = {
     "principal.registered": _principal_registered,
     "principal.revoked": _principal_revoked,
 }
+
+_HANDLERS = {**_CORE_HANDLERS, **features.merged("EVENT_HANDLERS")}

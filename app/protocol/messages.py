@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.domain.model import CloseReason, Role, SeatState, UnitStatus
+from app.protocol import features
 from app.protocol.schema import Field, opt
 
 PROTOCOL_VERSION = 1
@@ -222,3 +223,25 @@ EVENTS: dict[str, Mapping[str, Field]] = {
     },
     "principal.revoked": {"principal_id": ID},
 }
+
+
+def _merge_features() -> None:
+    """Add the feature modules' tables (app.protocol.features); a clash is a bug."""
+    global CLIENT_TYPES, SERVER_TYPES
+    for module in features.FEATURES:
+        for table_name, table in (
+            ("ENVELOPES", ENVELOPES),
+            ("COMMANDS", COMMANDS),
+            ("EVENTS", EVENTS),
+            ("COMMAND_ROLES", COMMAND_ROLES),
+        ):
+            extra = getattr(module, table_name, {})
+            clash = set(extra) & set(table)
+            if clash:
+                raise RuntimeError(f"{module.__name__}.{table_name} redefines {sorted(clash)}")
+            table.update(extra)
+        CLIENT_TYPES = CLIENT_TYPES | frozenset(getattr(module, "CLIENT_TYPES", ()))
+        SERVER_TYPES = SERVER_TYPES | frozenset(getattr(module, "SERVER_TYPES", ()))
+
+
+_merge_features()

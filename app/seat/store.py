@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from app.domain import features
 from app.domain.state import State
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,9 @@ _TOUCHES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "unit.registered": (("units", "unit_id", "unit_changed"),),
     "principal.registered": (("seats", "principal_id", "seat_changed"),),
 }
+
+
+_TOUCHES.update(features.merged("STORE_TOUCHES"))
 
 
 class SeatStore:

@@ -1,0 +1,39 @@
+"""The feature modules that extend the core domain (one line each).
+
+A feature module (e.g. ``app.domain.location``) may define:
+
+* ``TABLES``: extra entity tables of :class:`~app.domain.state.State`
+  (tuple of names; each becomes a ``dict`` attribute, in snapshots too);
+* ``EVENT_HANDLERS``: ``{event name: fn(state, data, ts) -> None | False}``,
+  merged into the projection (return False when the entity is missing);
+* ``COMMAND_HANDLERS``: ``{command name: fn(state, principal, args) -> [drafts]}``,
+  merged into :func:`app.domain.decide.decide`;
+* ``STORE_TOUCHES``: ``{event name: ((table, key, change event), ...)}`` for the
+  seat's store (see ``app/seat/store.py``).
+
+Feature modules import only ``app.domain.model``, ``app.domain.common`` and
+``app.protocol`` pieces — never ``state`` or ``decide`` — so there is no cycle.
+Their wire tables live in ``app.protocol.features``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+FEATURES: tuple[ModuleType, ...] = ()
+
+
+def merged(attribute: str) -> dict:
+    """The union of one dict attribute over all feature modules."""
+    result: dict = {}
+    for module in FEATURES:
+        table = getattr(module, attribute, {})
+        clash = set(result) & set(table)
+        if clash:
+            raise RuntimeError(f"{module.__name__}.{attribute} redefines {sorted(clash)}")
+        result.update(table)
+    return result
+
+
+def extra_tables() -> tuple[str, ...]:
+    return tuple(name for module in FEATURES for name in getattr(module, "TABLES", ()))
