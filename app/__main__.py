@@ -13,6 +13,8 @@ Modes are chosen here, once (STYLE §7):
   training processes are stopped when the seat exits — also on an exception
   (``finally``) and at interpreter exit (``atexit``).
 * ``dispatch120 sim serve|check`` — the simulation's own commands (:mod:`app.sim.cli`).
+* ``dispatch120 map import|info|search|where`` — offline map data (:mod:`app.mapdata.cli`).
+* ``dispatch120 triage check|run`` — validate triage protocols, play vignettes (:mod:`app.triage.cli`).
 * ``dispatch120 credentials set|delete --seat-id ID`` — store or forget a seat's token.
 
 This module is the one place in ``app`` allowed to import ``widgets`` (import-linter
@@ -35,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from app import logs, secrets
+from app.mapdata import cli as map_cli
+from app.routing import cli as route_cli
 from app.settings import (
     LOG_LEVELS,
     Settings,
@@ -43,6 +47,7 @@ from app.settings import (
     load_settings,
     overrides_from_args,
 )
+from app.triage import cli as triage_cli
 
 log = logging.getLogger("app.main")
 
@@ -69,8 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-scale", type=float, metavar="X", help="with --simulate: run the scenario X times faster"
     )
-    commands = parser.add_subparsers(dest="command", metavar="{sim,credentials}")
+    commands = parser.add_subparsers(dest="command", metavar="{sim,map,triage,route,credentials}")
     _add_sim(commands)
+    map_cli.register(commands)
+    triage_cli.register(commands)
+    route_cli.register(commands)
     credentials = commands.add_parser(
         "credentials",
         help="store or delete this seat's login token in the OS keyring",
@@ -106,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dispatch120``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "sim":
+    if args.command in ("sim", "map", "triage", "route"):
         return int(args.func(args) or 0)
     if args.command == "credentials":
         return run_credentials(args)
@@ -291,8 +299,12 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
             store.handle_message(message)
         window = MainWindow(store, SeatCommands(sync), clock=clock, languages=languages,
                             training=training is not None, seat_id=seat_id,
-                            confirm_close=training is None)
+                            confirm_close=training is None, show_map=True, map_settings=settings)
         bridge.command_retrying.connect(window.on_command_retrying)
+        # Live telemetry of the units the vitals wall watches (issue 6); re-sent after every reconnect.
+        window.vitals_wall.set_subscriber(
+            lambda ids: sync.subscribe(ids, ["vitals", "waveform", "alarm", "status"])
+        )
         for config_problem in settings.problems:
             window.show_notice(str(config_problem))
         if journal.moved_aside is not None:

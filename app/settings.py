@@ -74,6 +74,18 @@ DEFAULTS: dict[str, Any] = {
     "log_dir": None,  # None: platformdirs.user_log_dir
     "keyring_backend": None,  # None: the platform's default keyring (see app.secrets)
     "log_level": "INFO",
+    # The map (issue 3): a centre's raster tile server or MBTiles file, and the imported city.
+    "map_tile_url": None,  # e.g. "https://tiles.centre.example/{z}/{x}/{y}.png"
+    "map_tile_attribution": None,
+    "map_tile_crs": "wgs84",  # wgs84 | gcj02 | bd09
+    "map_tile_min_zoom": 0,
+    "map_tile_max_zoom": 19,
+    "map_mbtiles": None,  # a local .mbtiles file
+    "map_city": None,  # None: the first city under resources/maps/
+    # Repeat calls (issue 3): a call within this distance of an open incident, or from the same
+    # number, within this time, shows the repeat banner.
+    "repeat_radius_m": 200.0,
+    "repeat_window_s": 3600.0,
 }
 SECRET_KEYS = frozenset({"token", "password", "secret", "api_key"})
 CREDENTIALS_HINT = "dispatch120 credentials set --seat-id <seat>"
@@ -112,6 +124,15 @@ class Settings:
     # Where each value came from: "default", a file path, or "command line".
     sources: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[ConfigProblem, ...] = ()
+    map_tile_url: str | None = None
+    map_tile_attribution: str | None = None
+    map_tile_crs: str = "wgs84"
+    map_tile_min_zoom: int = 0
+    map_tile_max_zoom: int = 19
+    map_mbtiles: Path | None = None
+    map_city: str | None = None
+    repeat_radius_m: float = 200.0
+    repeat_window_s: float = 3600.0
 
 
 # ---------------------------------------------------------------- locations
@@ -177,6 +198,37 @@ def _check_text(value: Any) -> str:
     return value.strip()
 
 
+def _check_tile_url(value: Any) -> str:
+    text = _check_text(value)
+    if urlsplit(text).scheme not in ("http", "https") or not all(p in text for p in ("{z}", "{x}", "{y}")):
+        raise ValueError(f"{text!r} is not an http(s) tile URL template with {{z}}, {{x}} and {{y}}")
+    return text
+
+
+def _check_crs(value: Any) -> str:
+    if isinstance(value, str) and value.strip().lower().replace("-", "") in ("wgs84", "gcj02", "bd09"):
+        return value.strip().lower().replace("-", "")
+    raise ValueError(f"{value!r} is not a coordinate system; use wgs84, gcj02 or bd09")
+
+
+def _check_zoom(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 24:
+        return value
+    raise ValueError(f"{value!r} is not a zoom level 0..24")
+
+
+def _check_positive(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e9:
+        return float(value)
+    raise ValueError(f"{value!r} is not a positive number")
+
+
+def _check_city(value: Any) -> str:
+    if not isinstance(value, str) or not NAME_ID_RE.match(value):
+        raise ValueError(f"{value!r} is not a city directory name under resources/maps")
+    return value
+
+
 def _check_level(value: Any) -> str:
     if isinstance(value, str) and value.upper() in LOG_LEVELS:
         return value.upper()
@@ -191,8 +243,17 @@ _CHECKS = {
     "log_dir": _check_text,
     "keyring_backend": _check_text,
     "log_level": _check_level,
+    "map_tile_url": _check_tile_url,
+    "map_tile_attribution": _check_text,
+    "map_tile_crs": _check_crs,
+    "map_tile_min_zoom": _check_zoom,
+    "map_tile_max_zoom": _check_zoom,
+    "map_mbtiles": _check_text,
+    "map_city": _check_city,
+    "repeat_radius_m": _check_positive,
+    "repeat_window_s": _check_positive,
 }
-_PATH_KEYS = ("journal_path", "log_dir")
+_PATH_KEYS = ("journal_path", "log_dir", "map_mbtiles")
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -339,4 +400,5 @@ def load_settings(
         log_level=merged["log_level"],
         sources=sources,
         problems=tuple(file_problems),
+        **{k: merged[k] for k in DEFAULTS if k.startswith(("map_", "repeat_"))},
     )

@@ -17,9 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import durable, machine, report, roundtrip, startup
+from bench import (
+    durable,
+    machine,
+    map_import,
+    map_page,
+    report,
+    roundtrip,
+    startup,
+    telemetry,
+    triage,
+    triage_gui,
+    vitals_gui,
+)
 
-BENCHMARKS = ("roundtrip", "durable", "startup")
+BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
+              "telemetry")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -32,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -89,6 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "durable": (lambda: durable.run(opts["seconds"], clients=opts["clients"], in_flight=opts["in_flight"]),
                     report.durable),
         "startup": (lambda: startup.run(opts["runs"], opts["simulate_runs"]), report.startup),
+        "vitals_gui": (lambda: vitals_gui.run(4.0 if args.quick else 10.0), vitals_gui.render),
+        "map_import": (lambda: map_import.run(rounds=5 if args.quick else 20), map_import.render),
+        "triage": (lambda: triage.run(loads=5 if args.quick else 20), triage.render),
+        "triage_gui": (triage_gui.run, triage_gui.render),
+        "map_page": (lambda: map_page.run(500, 10.0 if args.quick else 60.0), map_page.render),
+        "telemetry": (lambda: telemetry.run(10 if args.quick else 50, 15.0 if args.quick else 120.0),
+                      telemetry.render),
     }
     for name in which:
         run, render = runners[name]

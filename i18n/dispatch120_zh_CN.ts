@@ -2,9 +2,37 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>CallLocationView</name>
+    <message>
+        <location filename="../widgets/location_panel.py" line="+142"/>
+        <source>%1 ago</source>
+        <translation>%1前</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(stale)</source>
+        <translation>（已过时）</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>Caller location: none from the network — ask the caller</source>
+        <translation>来电位置：网络未提供 — 请询问来电人</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Caller location: %1</source>
+        <translation>来电位置：%1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 and %2 are %3 apart — ask the caller where they are</source>
+        <translation>%1 与 %2 定位相差 %3 — 请向来电人核实位置</translation>
+    </message>
+</context>
+<context>
     <name>CallPanel</name>
     <message>
-        <location filename="../widgets/call_panel.py" line="+155"/>
+        <location filename="../widgets/call_panel.py" line="+164"/>
         <source>No call is ringing.</source>
         <translation>当前没有振铃的来电。</translation>
     </message>
@@ -24,7 +52,7 @@
         <translation>挂断 %1 的来电</translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+96"/>
         <source>Answering…</source>
         <translation>正在接听…</translation>
     </message>
@@ -44,7 +72,7 @@
         <translation>%1 个来电排队 · 最长 %2</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+27"/>
         <source>Calls at this seat</source>
         <translation>本席来电</translation>
     </message>
@@ -111,6 +139,182 @@
     </message>
 </context>
 <context>
+    <name>ComplaintPicker</name>
+    <message>
+        <location filename="../widgets/questionnaire.py" line="+92"/>
+        <source>Change chief complaint</source>
+        <translation>更改主诉</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Type to search: 胸痛, stroke, 10 …</source>
+        <translation>输入搜索：胸痛、卒中、10 …</translation>
+    </message>
+</context>
+<context>
+    <name>CprCoach</name>
+    <message>
+        <location filename="../widgets/cpr_coach.py" line="+159"/>
+        <source>Put the phone on speaker and keep it next to the patient.</source>
+        <translation>把电话开成免提，放在患者身边。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send someone for the nearest AED (automatic defibrillator) now — then come back and tell me when it is here.</source>
+        <translation>马上请人去取最近的AED（自动体外除颤器）——取来后告诉我。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Lay the baby on its back on a firm, flat surface.</source>
+        <translation>让婴儿仰卧在坚硬平整的表面上。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Put two fingers in the centre of the chest, just below the nipple line.</source>
+        <translation>两根手指放在胸部正中、两乳头连线稍下方。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Push down about 4 cm (one third of the chest), then let the chest come all the way up.</source>
+        <translation>向下按压约4厘米（胸廓厚度的三分之一），然后让胸廓完全回弹。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Lay the child flat on their back on the floor.</source>
+        <translation>让孩子平躺在地上。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Put the heel of one hand (or both hands for a big child) in the centre of the chest.</source>
+        <translation>一只手掌根（大孩子用双手）放在胸部正中。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Push down about 5 cm (one third of the chest), then let the chest come all the way up.</source>
+        <translation>向下按压约5厘米（胸廓厚度的三分之一），然后让胸廓完全回弹。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Lay the patient flat on their back on the floor; kneel beside the chest.</source>
+        <translation>让患者平躺在地上，您跪在患者胸部旁边。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Put the heel of one hand in the centre of the chest, the other hand on top; lock your elbows.</source>
+        <translation>一只手掌根放在胸部正中，另一只手叠在上面，双臂伸直。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Push down hard, at least 5 cm, then let the chest come all the way up.</source>
+        <translation>用力向下按压至少5厘米，然后让胸廓完全回弹。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Push with my beat and count out loud: one, two, three, four…</source>
+        <translation>跟着我的节拍按压，大声数：一、二、三、四……</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Do not stop. If someone else can take over, swap every two minutes without pausing.</source>
+        <translation>不要停。如果有人可以替换，每两分钟换一次人，不要中断。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>When the AED arrives: switch it on and do what it says; keep pushing until it tells you to stop.</source>
+        <translation>AED取来后：打开电源，按语音提示操作；它让停之前继续按压。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Keep going until the ambulance crew takes over or the patient wakes up and breathes normally.</source>
+        <translation>一直按到救护人员接手，或患者醒来并恢复正常呼吸。</translation>
+    </message>
+    <message>
+        <location line="+60"/>
+        <source>Recording the start of compressions</source>
+        <translation>记录开始按压</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Recording the end of compressions</source>
+        <translation>记录停止按压</translation>
+    </message>
+    <message>
+        <location line="+82"/>
+        <source>Answer → arrest recognised</source>
+        <translation>接听 → 识别心脏骤停</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Answer → first compression</source>
+        <translation>接听 → 首次按压</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>running</source>
+        <translation>计时中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1: %2 (target %3) %4</source>
+        <translation>%1：%2（目标 %3）%4</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 / min  (+ / −)</source>
+        <translation>%1 次/分  （+ / −）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Compressions: %1</source>
+        <translation>按压次数：%1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Cycle %1: %2 of 2:00</source>
+        <translation>第 %1 轮：%2 / 2:00</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>— swap rescuers</source>
+        <translation>—— 请换人按压</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not pushing yet — Space when the caller starts</source>
+        <translation>尚未按压 —— 呼救者开始按压时按空格</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No sound on this seat (%1): count the beat aloud from the dot.</source>
+        <translation>本席位无声音（%1）：请看圆点节拍大声数。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Adult (A)</source>
+        <translation>成人 (A)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Child 1–puberty (C)</source>
+        <translation>儿童 1岁至青春期 (C)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Infant under 1 (I)</source>
+        <translation>婴儿 1岁以下 (I)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Telephone CPR — hands only</source>
+        <translation>电话指导心肺复苏 —— 单纯胸外按压</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Space start compressions · +/− rate · ↓/N next step · A/C/I adult/child/infant · S crew arrived · R patient breathes · O stop (other) · Esc questions</source>
+        <translation>空格 开始按压 · +/− 频率 · ↓/N 下一步 · A/C/I 成人/儿童/婴儿 · S 急救人员到达 · R 患者恢复呼吸 · O 停止（其他）· Esc 返回问题</translation>
+    </message>
+</context>
+<context>
     <name>IncidentForm</name>
     <message>
         <location filename="../widgets/incident_form.py" line="+181"/>
@@ -143,7 +347,7 @@
         <translation>没有事件：请先接听来电或选择一个事件。</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+21"/>
         <source>Save the incident before closing it.</source>
         <translation>请先保存事件再结案。</translation>
     </message>
@@ -283,6 +487,64 @@
         <location line="+2"/>
         <source>Close incident…</source>
         <translation>结案…</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentLocationBox</name>
+    <message>
+        <location filename="../widgets/location_panel.py" line="+111"/>
+        <source>No caller position to confirm: search the address or click on the map.</source>
+        <translation>没有可确认的来电位置：请搜索地址或在地图上点选。</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Setting the incident location</source>
+        <translation>设置事件位置</translation>
+    </message>
+    <message>
+        <location line="+66"/>
+        <source>not set — Ctrl+Shift+L confirms the caller location</source>
+        <translation>未设置 — Ctrl+Shift+L 确认来电位置</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>%1 ago</source>
+        <translation>%1前</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1, %2 — %3 by %4 %5</source>
+        <translation>%1, %2 — %3，由 %4 设置 %5</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>No named street within 1 km</source>
+        <translation>1 公里内没有有名称的道路</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Location:</source>
+        <translation>位置：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Confirm caller location</source>
+        <translation>确认来电位置</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Search address</source>
+        <translation>搜索地址</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Address search unavailable: no city map imported</source>
+        <translation>地址搜索不可用：未导入城市地图</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Search address or place (partial, Chinese or Latin), Enter picks — Ctrl+Shift+F</source>
+        <translation>搜索地址或地点（可输入部分、中文或拉丁字母），回车选择 — Ctrl+Shift+F</translation>
     </message>
 </context>
 <context>
@@ -680,11 +942,151 @@
         <source>Closing an incident</source>
         <translation>结案</translation>
     </message>
+    <message>
+        <location line="+33"/>
+        <source>ASYSTOLE</source>
+        <translation>心脏停搏</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>VENTRICULAR FIBRILLATION</source>
+        <translation>心室颤动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>VENTRICULAR TACHYCARDIA</source>
+        <translation>室性心动过速</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HR low</source>
+        <translation>心率过低</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HR high</source>
+        <translation>心率过高</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>SpO2 low</source>
+        <translation>血氧饱和度低</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>SpO2 critically low</source>
+        <translation>血氧饱和度严重过低</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>NIBP systolic low</source>
+        <translation>无创收缩压过低</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>NIBP systolic high</source>
+        <translation>无创收缩压过高</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Respiration rate low</source>
+        <translation>呼吸频率过低</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Respiration rate high</source>
+        <translation>呼吸频率过高</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>EtCO2 low</source>
+        <translation>呼气末二氧化碳过低</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>EtCO2 high</source>
+        <translation>呼气末二氧化碳过高</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>GPS</source>
+        <translation>GPS</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cell</source>
+        <translation>基站</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Wi-Fi</source>
+        <translation>Wi-Fi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Landline registered address</source>
+        <translation>固话登记地址</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>SMS link</source>
+        <translation>短信链接</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>clicked on the map</source>
+        <translation>地图点选</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>moved on the map</source>
+        <translation>地图拖动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>address search</source>
+        <translation>地址搜索</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>confirmed caller location</source>
+        <translation>确认来电位置</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>accuracy unknown</source>
+        <translation>精度未知</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>emergency</source>
+        <translation>紧急</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>urgent</source>
+        <translation>尽快</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>routine</source>
+        <translation>常规</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../widgets/main_window.py" line="+236"/>
+        <location filename="../widgets/main_window.py" line="+267"/>
+        <source>Watch vitals</source>
+        <translation>监护</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Triage protocols could not be loaded: %1</source>
+        <translation>分诊规程无法加载：%1</translation>
+    </message>
+    <message>
+        <location line="+78"/>
         <source>Select a unit first</source>
         <translation>请先选择车辆</translation>
     </message>
@@ -779,7 +1181,7 @@
         <translation>车辆看板</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+36"/>
         <source>a call is on the line</source>
         <translation>有通话正在进行</translation>
     </message>
@@ -812,6 +1214,106 @@
     </message>
 </context>
 <context>
+    <name>MapDock</name>
+    <message>
+        <location filename="../widgets/map_dock.py" line="+126"/>
+        <location line="+19"/>
+        <source>Caller location</source>
+        <translation>来电位置</translation>
+    </message>
+    <message>
+        <location line="-19"/>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+11"/>
+        <source>Ambulances</source>
+        <translation>救护车</translation>
+    </message>
+    <message>
+        <location line="-11"/>
+        <source>Stations</source>
+        <translation>急救站</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hospitals</source>
+        <translation>医院</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Routes</source>
+        <translation>路线</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Streets</source>
+        <translation>街道底图</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>GPS</source>
+        <translation>GPS</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Caller&apos;s link</source>
+        <translation>呼救者链接定位</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Wi-Fi</source>
+        <translation>Wi-Fi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cell</source>
+        <translation>基站</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Landline address</source>
+        <translation>固话登记地址</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>No fix for over 30 s</source>
+        <translation>超过30秒无定位</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Incident</source>
+        <translation>事件位置</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Legend</source>
+        <translation>图例</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow this unit on the map</source>
+        <translation>在地图上跟随此车</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop following</source>
+        <translation>停止跟随</translation>
+    </message>
+    <message>
+        <location line="+60"/>
+        <source>accuracy unknown</source>
+        <translation>精度未知</translation>
+    </message>
+</context>
+<context>
     <name>MessageArea</name>
     <message>
         <location filename="../widgets/message_area.py" line="+113"/>
@@ -825,9 +1327,43 @@
     </message>
 </context>
 <context>
+    <name>RepeatBanner</name>
+    <message>
+        <location filename="../widgets/repeat_banner.py" line="+132"/>
+        <location line="+22"/>
+        <source>Answer the call first (F2)</source>
+        <translation>请先接听来电（F2）</translation>
+    </message>
+    <message>
+        <location line="-16"/>
+        <source>Same number called %1 ago → incident %2</source>
+        <translation>同一号码 %1前已报警 → 事件 %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Open incident %1 away → incident %2</source>
+        <translation>附近 %1 有未结事件 → 事件 %2</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Attaching the call to incident %1</source>
+        <translation>将来电关联到事件 %1</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Open incident</source>
+        <translation>打开事件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attach call to it</source>
+        <translation>关联此来电</translation>
+    </message>
+</context>
+<context>
     <name>SeatStartup</name>
     <message>
-        <location filename="../widgets/seat_app.py" line="+82"/>
+        <location filename="../widgets/seat_app.py" line="+87"/>
         <source>No seat id is configured for this workstation. Start with --seat-id, or ask IT to set seat_id in dispatch120.toml.</source>
         <translation>本工作站未配置座席编号。请使用 --seat-id 启动，或请 IT 在 dispatch120.toml 中设置 seat_id。</translation>
     </message>
@@ -923,9 +1459,145 @@
     </message>
 </context>
 <context>
+    <name>TriagePanel</name>
+    <message>
+        <location filename="../widgets/questionnaire.py" line="+232"/>
+        <source>No valid triage protocols are loaded; triage is unavailable.</source>
+        <translation>没有加载有效的分诊规程，无法分诊。</translation>
+    </message>
+    <message>
+        <location line="+130"/>
+        <source>Recording a triage answer</source>
+        <translation>记录分诊回答</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <location line="+28"/>
+        <source>Recording the recognition of cardiac arrest</source>
+        <translation>记录识别心脏骤停</translation>
+    </message>
+    <message>
+        <location line="-14"/>
+        <source>Recording the triage result</source>
+        <translation>记录分诊结果</translation>
+    </message>
+    <message>
+        <location line="+81"/>
+        <source>Case entry</source>
+        <translation>初始问询</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+38"/>
+        <source>Determinant %1</source>
+        <translation>判定码 %1</translation>
+    </message>
+    <message>
+        <location line="-34"/>
+        <source>question %1 of ~%2</source>
+        <translation>第 %1 题，共约 %2 题</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>Priority %1</source>
+        <translation>优先级 %1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>lights and sirens</source>
+        <translation>警灯警报</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>also: %1</source>
+        <translation>另派：%1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Plan: %1 — %2</source>
+        <translation>响应方案：%1 —— %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>For the crew: %1</source>
+        <translation>告知急救人员：%1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Before the ambulance arrives:</source>
+        <translation>救护车到达前：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>↓/N next instruction · Backspace change the last answer · Ctrl+K change complaint</source>
+        <translation>↓/N 下一条指导 · Backspace 修改上一个回答 · Ctrl+K 更改主诉</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>P CPR coach</source>
+        <translation>P 心肺复苏指导</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Triage</source>
+        <translation>分诊</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No triage running.
+Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incident in the form.</source>
+        <translation>当前没有分诊。
+接听来电（F2）后自动开始分诊，或按 Ctrl+T 为表单中的事件分诊。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint</source>
+        <translation>1–9 回答 · ↑↓ + 回车 确认 · Backspace 返回 · Ctrl+K 更改主诉</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Triage questions</source>
+        <translation>分诊问题</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Change chief complaint…</source>
+        <translation>更改主诉…</translation>
+    </message>
+</context>
+<context>
+    <name>TwelveLeadView</name>
+    <message>
+        <location filename="../widgets/twelve_lead.py" line="+167"/>
+        <location line="+22"/>
+        <source>%1 — no data</source>
+        <translation>%1 — 无数据</translation>
+    </message>
+    <message>
+        <location line="-9"/>
+        <source>12-lead ECG — %1 — %2</source>
+        <translation>12 导联心电图 — %1 — %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>12-lead ECG — %1</source>
+        <translation>12 导联心电图 — %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Take the last 10 s again</source>
+        <translation>重新截取最近 10 秒</translation>
+    </message>
+</context>
+<context>
     <name>UnitBoard</name>
     <message>
-        <location filename="../widgets/unit_board.py" line="+151"/>
+        <location filename="../widgets/unit_board.py" line="+153"/>
         <source>Select a unit on the unit board first (arrow keys).</source>
         <translation>请先在车辆看板上选择车辆（方向键）。</translation>
     </message>
@@ -950,7 +1622,7 @@
         <translation>无法手动更改状态</translation>
     </message>
     <message>
-        <location line="+116"/>
+        <location line="+118"/>
         <source>Command sent; waiting for the server</source>
         <translation>命令已发送，等待服务器确认</translation>
     </message>
@@ -998,6 +1670,163 @@
         <location line="+2"/>
         <source>F8 assigns the selected unit; right click or Menu key for status</source>
         <translation>F8 派出所选车辆；右键或菜单键更改状态</translation>
+    </message>
+</context>
+<context>
+    <name>VitalsMonitor</name>
+    <message>
+        <location filename="../widgets/vitals_monitor.py" line="+512"/>
+        <source>LEAD OFF</source>
+        <translation>导联脱落</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>STALE — no new samples</source>
+        <translation>数据过时 — 无新采样</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+1"/>
+        <source>NO DATA</source>
+        <translation>无数据</translation>
+    </message>
+    <message>
+        <location line="+85"/>
+        <source>noise</source>
+        <translation>干扰</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Device HR %1 · ECG HR %2</source>
+        <translation>设备心率 %1 · 心电计算心率 %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>they disagree: check the patient</source>
+        <translation>两者不一致：请核查患者</translation>
+    </message>
+    <message>
+        <location line="+112"/>
+        <source>FROZEN — %1 s ago</source>
+        <translation>已冻结 — %1 秒前</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>Acknowledge</source>
+        <translation>确认报警</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Acknowledge the alarms (F6): flashing stops until they clear</source>
+        <translation>确认报警（F6）：闪烁停止，直到报警条件消除</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Silence 2 min</source>
+        <translation>静音 2 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pause the alarm sound for 2 minutes (F7)</source>
+        <translation>报警声暂停 2 分钟（F7）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Freeze</source>
+        <translation>冻结</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Freeze the traces and scroll back through the last 60 s (F9)</source>
+        <translation>冻结波形，可回看最近 60 秒（F9）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>12-lead</source>
+        <translation>12 导联</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop watching this unit</source>
+        <translation>停止监护该车</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ECG lead shown</source>
+        <translation>显示的心电导联</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>HR</source>
+        <translation>心率</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>NIBP</source>
+        <translation>无创血压</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>RR</source>
+        <translation>呼吸</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Temp</source>
+        <translation>体温</translation>
+    </message>
+</context>
+<context>
+    <name>VitalsWall</name>
+    <message>
+        <location filename="../widgets/vitals_wall.py" line="+146"/>
+        <source>At most %1 monitors; stop watching one first</source>
+        <translation>最多 %1 个监护窗口；请先停止监护一辆车</translation>
+    </message>
+    <message>
+        <location line="+136"/>
+        <source>Vitals monitors</source>
+        <translation>生命体征监护</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Watch vitals</source>
+        <translation>监护</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the chosen unit&apos;s monitor here</source>
+        <translation>在此显示所选车辆的监护仪</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>F6 acknowledge · F7 silence 2 min · F9 freeze / live</source>
+        <translation>F6 确认报警 · F7 静音 2 分钟 · F9 冻结 / 实时</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No unit watched. Choose one above, or right-click a unit on the unit board: Watch vitals.</source>
+        <translation>未监护任何车辆。请在上方选择，或在车辆列表中右键点击车辆：监护。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Acknowledge alarms</source>
+        <translation>确认报警</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Silence alarms for 2 min</source>
+        <translation>报警静音 2 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Freeze / live</source>
+        <translation>冻结 / 实时</translation>
     </message>
 </context>
 </TS>

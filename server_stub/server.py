@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -50,6 +51,7 @@ from app.domain.decide import (
 )
 from app.domain.model import Role, SeatState
 from app.domain.state import State
+from app.domain.telemetry import decide_strip
 from app.protocol import (
     CLIENT_TYPES,
     COMMAND_ROLES,
@@ -69,10 +71,13 @@ from app.protocol import (
     validate_event,
     welcome,
 )
+from app.protocol.telemetry import StripReason
 from server_stub.auth import token_hash
 from server_stub.policy import ErrorBudget, choose_resume, is_slow
 from server_stub.projection import project
 from server_stub.store import Batch, CommandRecord, EventStore, StaleLogError
+from server_stub.strips import Strip, StripStore, cut_strip, strip_id_for_command
+from server_stub.telemetry import ALARM_STRIP_S, TelemetryRouter
 
 log = logging.getLogger("server_stub.server")
 
@@ -143,6 +148,9 @@ class DispatchServer:
         self._ws_server: Server | None = None
         self._stopping = False
         self.port: int | None = None
+        # Live telemetry (issue 6): not events, never in the log (server_stub/telemetry.py).
+        self.telemetry = TelemetryRouter(on_alarm_strip=self._on_alarm_strip)
+        self.strips = StripStore(store.engine)  # ECG strips beside the log (server_stub/strips.py)
 
     # ------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -185,6 +193,7 @@ class DispatchServer:
         )
         self.port = self._ws_server.sockets[0].getsockname()[1]
         self._spawn(self._poll_forever(), "log poller")
+        self.telemetry.start()
         log.info("listening on ws://%s:%d%s", self.config.host, self.port, WS_PATH)
 
     def _rebuild_state(self) -> int:
@@ -205,6 +214,7 @@ class DispatchServer:
         if self._ws_server is not None:
             self._ws_server.close(close_connections=True, code=CloseCode.GOING_AWAY, reason="server shutting down")
             await self._ws_server.wait_closed()
+        await self.telemetry.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -274,11 +284,13 @@ class DispatchServer:
             if principal.role == Role.SEAT and count == 1:
                 await self._seat_presence(principal)
             await self._sync(client, resume, last_seq, server_seq, state_dict)
+            self.telemetry.client_live(client, client.label, ws, principal.role)
             await self._serve_frames(client)
         except ConnectionClosed:
             pass
         finally:
             self._clients.discard(client)
+            self.telemetry.client_gone(client)
             left = self._connections.get(principal.id, 1) - 1
             if left:
                 self._connections[principal.id] = left
@@ -395,6 +407,12 @@ class DispatchServer:
         if msg["type"] == "hello":
             self._invalid(client, error(ErrorCode.BAD_MESSAGE, "already authenticated"))
             return
+        if msg["type"] in ("telemetry", "subscribe"):
+            who = client.principal
+            reply = self.telemetry.handle(client, client.label, client.ws, who.role, who.unit_id, msg)
+            if reply is not None:
+                self._invalid(client, reply)
+            return
         name, command_id = msg["name"], msg["id"]
         if client.principal.role not in COMMAND_ROLES[name]:
             self._invalid(
@@ -404,12 +422,55 @@ class DispatchServer:
             return
         args = msg["args"]
         who = client.principal
+        if name == "telemetry.strip_request":
+            await self._strip_request(client, who, command_id, args)
+            return
         await self._execute(
             who,
             lambda state: decide(state, who, name, args),
             command=(command_id, name),
             client=client,
         )
+
+    # ------------------------------------------------------------ ECG strips (issue 6)
+    async def _strip_request(self, client: Client, who: Principal, command_id: str, args: dict[str, Any]) -> None:
+        """Cut the unit's last ``seconds`` of ECG, store the row, then append ``telemetry.strip_stored``."""
+        strip = cut_strip(self.telemetry.recent_ecg(args["unit_id"], args["seconds"]), args["seconds"],
+                          strip_id=strip_id_for_command(command_id), reason=StripReason.REQUEST)
+        await self._store_strip(args["unit_id"], strip)
+        await self._execute(
+            who,
+            lambda state: decide_strip(state, who, args, strip.meta() if strip is not None else None),
+            command=(command_id, "telemetry.strip_request"),
+            client=client,
+        )
+
+    async def _store_strip(self, unit_id: str, strip: Strip | None) -> bool:
+        """Write the strip's row if the unit has a current incident (the event is decided after)."""
+        incident_id = (self.state.units.get(unit_id) or {}).get("incident_id")
+        if strip is None or not incident_id:
+            return False
+        try:
+            await asyncio.to_thread(self.strips.save, strip, unit_id=unit_id, incident_id=incident_id)
+        except Exception:
+            log.exception("could not store ECG strip %s of unit %s", strip.strip_id, unit_id)
+            return False
+        return True
+
+    def _on_alarm_strip(self, unit_id: str, code: str, chunks: list[Any]) -> None:
+        """A high-priority alarm became active: keep the ECG before it, attached to the unit's incident."""
+        strip = cut_strip(chunks, ALARM_STRIP_S, strip_id=str(uuid.uuid4()), reason=StripReason.ALARM,
+                          alarm_code=code)
+        if strip is None or not (self.state.units.get(unit_id) or {}).get("incident_id"):
+            log.info("alarm %s of unit %s: no ECG or no current incident; no strip kept", code, unit_id)
+            return
+
+        async def keep() -> None:
+            if await self._store_strip(unit_id, strip):
+                await self._system(SYSTEM, lambda s: decide_strip(s, SYSTEM, {"unit_id": unit_id}, strip.meta()),
+                                   "alarm strip")
+
+        self._spawn(keep(), f"alarm strip {unit_id}")
 
     def _invalid(self, client: Client, reply: Message) -> None:
         """Reply to an invalid frame and count it against the connection's error budget."""

@@ -14,6 +14,8 @@ packages=(
     # QtWebEngine (the map)
     libnss3 libnspr4 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libasound2 libxkbfile1
     libgssapi-krb5-2
+    # QtMultimedia (the CPR metronome's click; QSoundEffect loads libpulse)
+    libpulse0
     # a real window under Xvfb (make run without a display, make screenshot)
     xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
     libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0

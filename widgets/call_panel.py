@@ -39,6 +39,8 @@ from widgets.command_runner import CommandRunner
 from widgets.delegates import KeepColourDelegate
 from widgets.keys import set_style_property, shortcut_hint
 from widgets.labels import call_state_text, format_elapsed
+from widgets.location_panel import CallLocationView
+from widgets.repeat_banner import RepeatBanner
 
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 # The ringing call alternates between these two every second: noticeable, not aggressive.
@@ -113,6 +115,11 @@ class CallPanel(QWidget):
             view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             view.setTextElideMode(Qt.TextElideMode.ElideRight)
 
+        # Where the current call is from, and whether it repeats an open incident (issue 3).
+        self.location = CallLocationView(clock, self)
+        self.repeat_banner = RepeatBanner(store, runner, clock, self)
+        self.my_calls.currentItemChanged.connect(lambda *_args: self._show_current_call())
+
         buttons = QHBoxLayout()
         buttons.addWidget(answer_button)
         buttons.addWidget(hangup_button)
@@ -121,6 +128,8 @@ class CallPanel(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self.my_calls, 3)
         layout.addWidget(self._empty)
+        layout.addWidget(self.repeat_banner)
+        layout.addWidget(self.location)
         layout.addLayout(buttons)
         layout.addSpacing(8)
         layout.addWidget(self._queue_title)
@@ -241,6 +250,17 @@ class CallPanel(QWidget):
         self._fill(self.waiting, others, now, mine=False)
         self._empty.setVisible(not mine)
         self._update_queue_summary(others, now)
+        self._show_current_call(now)
+
+    def current_call(self) -> dict[str, Any] | None:
+        """The call the dispatcher is looking at: selected in this seat's list, else the first."""
+        item = self.my_calls.currentItem() or (self.my_calls.item(0) if self.my_calls.count() else None)
+        return self._store.state.calls.get(item.data(CALL_ID_ROLE)) if item is not None else None
+
+    def _show_current_call(self, now: datetime | None = None) -> None:
+        call = self.current_call()
+        self.location.set_call(call, now)
+        self.repeat_banner.set_call(call)
 
     def _fill(self, view: QListWidget, calls: list[dict[str, Any]], now: datetime, *, mine: bool) -> None:
         selected = view.currentItem().data(CALL_ID_ROLE) if view.currentItem() else None
@@ -313,6 +333,7 @@ class CallPanel(QWidget):
                     calls.append(call)
             if not mine:
                 self._update_queue_summary(calls, now)
+        self.location.refresh(now)  # ages move on
 
     # ------------------------------------------------------------ language
     def retranslate_ui(self) -> None:

@@ -403,6 +403,17 @@ class IncidentForm(QWidget):
             return None
         return self._incident_id
 
+    def apply_triage_priority(self, incident_id: str, priority: int) -> None:
+        """Triage reached a determinant: show its priority (the server records it from
+        ``triage.complete``, so it is not unsaved typing)."""
+        if incident_id != self._incident_id:
+            return
+        index = self.priority.findData(priority)
+        if index >= 0:
+            self.priority.setCurrentIndex(index)
+            self._baseline["priority"] = priority
+            self._render_dirty()
+
     def close_incident(self) -> None:
         """Ask why the incident ends (Ctrl+E), then send ``incident.close``. Non-blocking."""
         incident_id = self._incident_id

@@ -318,3 +318,118 @@ def format_elapsed(seconds: float | None) -> str:
 def enum_value(value: object) -> str:
     """The plain string of an enum member or a string (for dict keys)."""
     return value.value if isinstance(value, StrEnum) else str(value)
+
+
+# ---------------------------------------------------------------- patient alarms (vitals monitor)
+
+_ALARM_TEXT = {
+    "asystole": QT_TRANSLATE_NOOP("Labels", "ASYSTOLE"),
+    "vf": QT_TRANSLATE_NOOP("Labels", "VENTRICULAR FIBRILLATION"),
+    "vt": QT_TRANSLATE_NOOP("Labels", "VENTRICULAR TACHYCARDIA"),
+    "hr_low": QT_TRANSLATE_NOOP("Labels", "HR low"),
+    "hr_high": QT_TRANSLATE_NOOP("Labels", "HR high"),
+    "spo2_low": QT_TRANSLATE_NOOP("Labels", "SpO2 low"),
+    "spo2_critical": QT_TRANSLATE_NOOP("Labels", "SpO2 critically low"),
+    "nibp_sys_low": QT_TRANSLATE_NOOP("Labels", "NIBP systolic low"),
+    "nibp_sys_high": QT_TRANSLATE_NOOP("Labels", "NIBP systolic high"),
+    "rr_low": QT_TRANSLATE_NOOP("Labels", "Respiration rate low"),
+    "rr_high": QT_TRANSLATE_NOOP("Labels", "Respiration rate high"),
+    "etco2_low": QT_TRANSLATE_NOOP("Labels", "EtCO2 low"),
+    "etco2_high": QT_TRANSLATE_NOOP("Labels", "EtCO2 high"),
+}
+
+
+def alarm_text(code: str) -> str:
+    """A patient alarm condition in the dispatcher's words; an unknown device code as sent."""
+    source = _ALARM_TEXT.get(enum_value(code))
+    return _tr(source) if source else enum_value(code)
+
+
+# Monitor colours (the common convention: ECG/HR green, SpO2 cyan, NIBP white, RR/CO2 yellow,
+# temperature white) on black; and the IEC 60601-1-8 alarm colours.
+VITAL_COLOURS = {
+    "hr": "#33ff66",
+    "spo2": "#3fe0ff",
+    "nibp": "#ffffff",
+    "rr": "#ffe14d",
+    "etco2": "#ffe14d",
+    "temp_c": "#ffffff",
+}
+ALARM_COLOURS = {
+    3: Colours("#e00000", "#ffffff"),  # high: red
+    2: Colours("#ffd200", "#000000"),  # medium: yellow
+    1: Colours("#00b7d4", "#000000"),  # low: cyan
+}
+
+
+# ---------------------------------------------------------------- caller location (issue 3)
+
+_LOCATION_SOURCE_TEXT = {
+    "gps": QT_TRANSLATE_NOOP("Labels", "GPS"),
+    "cell": QT_TRANSLATE_NOOP("Labels", "Cell"),
+    "wifi": QT_TRANSLATE_NOOP("Labels", "Wi-Fi"),
+    "landline_address": QT_TRANSLATE_NOOP("Labels", "Landline registered address"),
+    "caller_link": QT_TRANSLATE_NOOP("Labels", "SMS link"),
+}
+_LOCATE_SOURCE_TEXT = {
+    "map_click": QT_TRANSLATE_NOOP("Labels", "clicked on the map"),
+    "map_drag": QT_TRANSLATE_NOOP("Labels", "moved on the map"),
+    "address_search": QT_TRANSLATE_NOOP("Labels", "address search"),
+    "candidate": QT_TRANSLATE_NOOP("Labels", "confirmed caller location"),
+}
+
+
+def location_source_text(source: str | None) -> str:
+    """Where a caller location candidate comes from ("GPS", "基站"…)."""
+    text = _LOCATION_SOURCE_TEXT.get(enum_value(source or ""))
+    return _tr(text) if text else str(source or "?")
+
+
+def locate_source_text(source: str | None) -> str:
+    """How the dispatcher set the incident's position."""
+    text = _LOCATE_SOURCE_TEXT.get(enum_value(source or ""))
+    return _tr(text) if text else str(source or "?")
+
+
+def format_distance(metres: float | None) -> str:
+    """"30 m", "1.2 km" (numbers and units read the same in both languages)."""
+    if metres is None:
+        return "?"
+    if metres < 1000:
+        return f"{round(metres):d} m"
+    return f"{metres / 1000:.1f} km"
+
+
+def accuracy_text(accuracy_m: float | None) -> str:
+    """"±35 m" or "accuracy unknown" (never a made-up number)."""
+    if accuracy_m is None:
+        return _tr(QT_TRANSLATE_NOOP("Labels", "accuracy unknown"))
+    return "±" + format_distance(accuracy_m)
+
+
+# ---------------------------------------------------------------- triage (issue 4)
+
+# Priority I..IV: vermillion, orange, yellow, bluish green (Okabe-Ito); the level is
+# always written on the chip too, never shown by colour alone.
+PRIORITY_COLOURS: dict[int, Colours] = {
+    1: Colours("#D55E00", "#FFFFFF"),
+    2: Colours("#E69F00", "#000000"),
+    3: Colours("#F0E442", "#000000"),
+    4: Colours("#009E73", "#FFFFFF"),
+}
+
+
+def priority_colours(priority: int | None) -> Colours:
+    return PRIORITY_COLOURS.get(priority or 0, Colours("#999999", "#000000"))
+
+
+_URGENCY_TEXT: dict[str, str] = {
+    "emergency": QT_TRANSLATE_NOOP("Labels", "emergency"),
+    "urgent": QT_TRANSLATE_NOOP("Labels", "urgent"),
+    "routine": QT_TRANSLATE_NOOP("Labels", "routine"),
+}
+
+
+def urgency_text(urgency: str | None) -> str:
+    source = _URGENCY_TEXT.get(urgency or "")
+    return _tr(source) if source else str(urgency or "")

@@ -78,11 +78,14 @@ class MainWindow(QMainWindow):
         training: show the TRAINING marker (``--simulate``).
         seat_id: the configured seat id, shown until the server's welcome.
         confirm_close: ask before closing with calls on the line or commands unsent.
+        show_map: add the live map (QtWebEngine) above the unit board; ``map_settings`` (the seat's
+            ``app.settings.Settings``) says what it is drawn on.
     """
 
     def __init__(self, store: SeatStore, commands: Commands, *, clock: SeatClock | None = None,
                  languages: LanguageSwitcher | None = None, training: bool = False,
-                 seat_id: str | None = None, confirm_close: bool = True) -> None:
+                 seat_id: str | None = None, confirm_close: bool = True, show_map: bool = False,
+                 map_settings: Any = None) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
         self.store = store
@@ -194,12 +197,144 @@ class MainWindow(QMainWindow):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        self.map_dock = None
+        if show_map:
+            self._install_map(map_settings)
+        self._install_triage()
+        self._install_location(map_settings)
+        self._install_vitals()
 
         self.resize(1600, 900)
         self.setMinimumSize(1200, 680)
         self.retranslate_ui()
         self.tick()
         self.call_panel.my_calls.setFocus()
+
+    def _install_map(self, settings: Any) -> None:
+        """The live map (issue 3, ``widgets.map_dock``) in the right column, above the unit board."""
+        from widgets.map_dock import MapDock
+
+        self.map_dock = MapDock.from_settings(self.store, self.clock, settings, self)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.setChildrenCollapsible(False)
+        units_card = self._columns.widget(2)
+        self._columns.insertWidget(2, right)
+        right.addWidget(_card(self.map_dock, "MapCard"))
+        right.addWidget(units_card)  # moves the unit board under the map
+        self._columns.setStretchFactor(2, 0)
+        right.setSizes([560, 340])  # scaled to the column's height: the map gets ~60 %
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        self.timer.timeout.connect(self.map_dock.tick)
+        self.map_dock.set_selected_unit_provider(self.board.selected_unit)
+        self.units_menu.addSeparator()
+        self.units_menu.addAction(self.map_dock.follow_action)
+        self.units_menu.addAction(self.map_dock.stop_follow_action)
+        self.form.current_incident_changed.connect(self.map_dock.set_current_incident)
+        self.call_panel.call_answered.connect(self.map_dock.show_call)
+        if self.map_dock.problem:
+            self.messages.show_message(self.map_dock.problem, Level.WARNING)
+
+    def _install_vitals(self) -> None:
+        """The vitals monitors (issue 6, ``widgets.vitals_wall``) in a dock, shown when a unit is watched.
+
+        The composition root connects the telemetry subscription:
+        ``window.vitals_wall.set_subscriber(lambda ids: sync.subscribe(ids, kinds))``.
+        """
+        from PySide6.QtWidgets import QDockWidget
+
+        from widgets.vitals_wall import VitalsWall
+
+        self.vitals_wall = VitalsWall(self.store, parent=self)
+        self.vitals_dock = QDockWidget(self)
+        self.vitals_dock.setObjectName("VitalsDock")
+        self.vitals_dock.setWidget(self.vitals_wall)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.vitals_dock)
+        self.vitals_dock.hide()
+        toggle = self.vitals_dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_M))
+        toggle.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(toggle)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(toggle)
+        for action in (self.vitals_wall.ack_action, self.vitals_wall.silence_action, self.vitals_wall.freeze_action):
+            self.view_menu.addAction(action)
+        self.vitals_wall.watched_changed.connect(lambda ids: ids and self.vitals_dock.show())
+        self.vitals_wall.retranslate_ui()  # names the dock
+
+        def watch_entry(unit: dict[str, Any], menu: QMenu) -> None:
+            menu.addSeparator()
+            action = menu.addAction(self.tr("Watch vitals"))
+            action.triggered.connect(lambda _c=False, u=unit["unit_id"]: self.vitals_wall.watch(u))
+
+        self.board.context_menu_hooks.append(watch_entry)
+
+    def _install_triage(self) -> None:
+        """The triage questionnaire + CPR coach (issue 4, ``widgets.questionnaire``), under the form."""
+        from widgets.questionnaire import TriagePanel, shared_library
+
+        library = shared_library()
+        self.triage = TriagePanel(
+            self.store, self.runner, self.clock, protocols=lambda: library.current,
+            ensure_incident=self.form.incident_for_dispatch,
+            language=lambda: self.languages.language if self.languages is not None else ENGLISH,
+        )
+        self._centre.insertWidget(1, _card(self.triage, "TriageCard"))
+        self._centre.setStretchFactor(1, 3)
+        for action in (self.triage.start_action, self.triage.complaint_action):
+            self.addAction(action)
+            self.incident_menu.addAction(action)
+        self.call_panel.call_answered.connect(self.triage.begin_call)
+        self.form.current_incident_changed.connect(self.triage.follow_incident)
+        self.triage.priority_reached.connect(self.form.apply_triage_priority)
+        self.timer.timeout.connect(self.triage.tick)
+        if library.current is None:
+            self.messages.show_message(
+                self.tr("Triage protocols could not be loaded: %1").replace(
+                    "%1", "; ".join(str(p) for p in library.problems[:3])), Level.ERROR)
+
+    def _install_location(self, settings: Any = None) -> None:
+        """The caller's location box under the form, map picks → ``incident.locate``, and the
+        repeat-call banner's actions (issue 3, ``widgets.location_panel``, ``widgets.repeat_banner``).
+        ``settings``: the seat's ``app.settings.Settings`` (city, repeat rule) or None (defaults)."""
+        from app.mapdata.city import city_dir
+        from widgets.location_panel import CityLookup, IncidentLocationBox
+
+        city = CityLookup(city_dir(getattr(settings, "map_city", None)))
+        lookup = city if city.available() else None
+        if settings is not None:
+            self.call_panel.repeat_banner.configure(
+                radius_m=settings.repeat_radius_m, window_s=settings.repeat_window_s)
+        self.location_box = IncidentLocationBox(
+            self.store, self.runner, self.clock, self.form.incident_for_dispatch,
+            lambda: self.form.incident_id, self._form_call, lookup,
+        )
+        self._form_card.layout().addWidget(self.location_box)
+        for action in (self.location_box.confirm_action, self.location_box.search_action):
+            self.addAction(action)
+            self.incident_menu.addAction(action)
+        banner = self.call_panel.repeat_banner
+        for action in (banner.open_action, banner.attach_action):
+            self.addAction(action)
+            self.incident_menu.addAction(action)
+        banner.open_requested.connect(self._on_incident_selected)
+        banner.attach_requested.connect(self._on_call_attached)
+        self.form.current_incident_changed.connect(lambda _id: self.location_box.refresh())
+        if self.map_dock is not None:
+            self.map_dock.position_picked.connect(lambda lat, lon: self.location_box.locate_at(lat, lon, "map_click"))
+            self.map_dock.incident_moved.connect(
+                lambda incident_id, lat, lon: incident_id == self.form.incident_id
+                and self.location_box.locate_at(lat, lon, "map_drag"))
+
+    def _form_call(self) -> dict[str, Any] | None:
+        """The call of the incident in the form (or of its new draft)."""
+        incident = self.store.state.incidents.get(self.form.incident_id or "")
+        call_id = (incident or {}).get("call_id") or self.form.call_id
+        return self.store.state.calls.get(call_id or "")
+
+    def _on_call_attached(self, call_id: str, incident_id: str) -> None:
+        self.form.unlink_call(call_id)
+        self._on_incident_selected(incident_id)
 
     # ------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -374,6 +509,9 @@ class MainWindow(QMainWindow):
         height = max(self._centre.height(), 400)
         form = min(self._form_card.sizeHint().height(), int(height * 0.62))
         self._centre.setSizes([form, max(height - form, 120)])
+        if self._centre.count() == 3:  # triage (issue 4) between the form and the queue
+            rest = max(height - form, 360)
+            self._centre.setSizes([form, int(rest * 0.78), int(rest * 0.22)])
 
     # ------------------------------------------------------------ closing
     def _busy_reasons(self) -> list[str]:

@@ -13,9 +13,10 @@ Pass ``bridge.on_message`` and ``bridge.on_status`` to ``SyncClient``.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from app.seat.store import ConnectionStatus, SeatStore
 from widgets.clock import SeatClock
@@ -37,8 +38,12 @@ class SyncBridge(QObject):
     """
 
     command_retrying = Signal(object, str, str)
+    # Telemetry (hundreds of frames/s) is coalesced: at most one batch per TELEMETRY_BATCH_MS.
+    TELEMETRY_BATCH_MS = 30
+    TELEMETRY_MAX_PENDING = 20_000
     _message_received = Signal(object)
     _status_changed = Signal(object)
+    _telemetry_due = Signal()
 
     def __init__(self, store: SeatStore, clock: SeatClock | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -48,10 +53,26 @@ class SyncBridge(QObject):
         # client that delivers synchronously), the store is never re-entered mid-update.
         self._message_received.connect(self._deliver_message, Qt.ConnectionType.QueuedConnection)
         self._status_changed.connect(self._deliver_status, Qt.ConnectionType.QueuedConnection)
+        self._telemetry_lock = threading.Lock()
+        self._telemetry: list[dict[str, Any]] = []
+        self._telemetry_timer = QTimer(self)
+        self._telemetry_timer.setSingleShot(True)
+        self._telemetry_timer.setInterval(self.TELEMETRY_BATCH_MS)
+        self._telemetry_timer.timeout.connect(self._deliver_telemetry)
+        self._telemetry_due.connect(self._telemetry_timer.start, Qt.ConnectionType.QueuedConnection)
 
     # ------------------------------------------------------------ any thread
     def on_message(self, msg: dict[str, Any]) -> None:
         """Hand one decoded server message to the GUI thread. Any thread; never blocks."""
+        if msg.get("type") in ("unit_telemetry", "positions"):
+            with self._telemetry_lock:
+                first = not self._telemetry
+                self._telemetry.append(msg)
+                if len(self._telemetry) > self.TELEMETRY_MAX_PENDING:  # GUI thread stalled: drop the oldest
+                    del self._telemetry[: len(self._telemetry) - self.TELEMETRY_MAX_PENDING]
+            if first:  # the batch timer starts once per batch
+                self._telemetry_due.emit()
+            return
         self._message_received.emit(msg)
 
     def on_status(self, status: ConnectionStatus) -> None:
@@ -73,6 +94,15 @@ class SyncBridge(QObject):
             # A message the store cannot apply must not take the seat down; it is logged
             # with its type and sequence number so the resync can be checked.
             log.exception("could not apply server message type=%r seq=%r", msg.get("type"), msg.get("seq"))
+
+    @Slot()
+    def _deliver_telemetry(self) -> None:
+        with self._telemetry_lock:
+            frames, self._telemetry = self._telemetry, []
+        try:
+            self._store.handle_telemetry(frames)
+        except Exception:
+            log.exception("could not apply %d telemetry frame(s)", len(frames))
 
     @Slot(object)
     def _deliver_status(self, status: ConnectionStatus) -> None:

@@ -38,6 +38,11 @@ class StartupProblem(StrEnum):
 
 def create_application(argv: Sequence[str], language: str) -> tuple[QApplication, LanguageSwitcher]:
     """Create (or reuse) the QApplication with the seat's look, in ``language``."""
+    # QtWebEngine and the map's d120:// scheme must be set up before the QApplication exists.
+    from maps.scheme import register_scheme
+
+    if QApplication.instance() is None:
+        register_scheme()
     app = QApplication.instance() or QApplication(list(argv))
     assert isinstance(app, QApplication)
     app.setApplicationName("dispatch120")

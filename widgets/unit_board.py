@@ -93,6 +93,8 @@ class UnitBoard(QWidget):
         self.table.viewport().installEventFilter(self)
         self.context_menu: QMenu | None = None
         self.context_menu_unit: str | None = None
+        # Other panels add their entries to a unit's context menu: hook(unit, menu) (e.g. watch vitals).
+        self.context_menu_hooks: list[Callable[[dict[str, Any], QMenu], None]] = []
         self.table.setItemDelegate(KeepColourDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -215,6 +217,8 @@ class UnitBoard(QWidget):
         menu.addAction(self.assign_action)
         menu.addSeparator()
         menu.addActions(self.status_actions(unit, menu))
+        for hook in self.context_menu_hooks:
+            hook(unit, menu)
         return menu
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)

@@ -131,7 +131,7 @@ def _call_offered(state: State, who: Principal, a: dict) -> list[EventDraft]:
     existing = state.calls.get(a["call_id"])
     if existing is not None:
         raise _refuse(ErrorCode.CONFLICT, f"call {a['call_id']} was already offered")
-    data = {k: a.get(k) for k in ("call_id", "caller_number", "caller_name", "location_text", "line")}
+    data = {k: a.get(k) for k in ("call_id", "caller_number", "caller_name", "location_text", "line", "locations")}
     return [("call.received", data)]
 
 

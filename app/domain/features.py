@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-FEATURES: tuple[ModuleType, ...] = ()
+from app.domain import dispatch, location, telemetry, triage
+
+FEATURES: tuple[ModuleType, ...] = (
+    location,
+    triage,
+    telemetry,
+    dispatch,
+)
 
 
 def merged(attribute: str) -> dict:

@@ -134,6 +134,8 @@ def _call_received(state: State, d: dict, ts: str) -> None:
         "caller_name": d.get("caller_name"),
         "location_text": d.get("location_text"),
         "line": d.get("line"),
+        # Location candidates as the switch gave them (validated by the protocol); see app.domain.location.
+        "locations": [dict(c) for c in d.get("locations") or ()],
         "state": CallState.QUEUED.value,
         "seat_id": None,
         "received_at": ts,

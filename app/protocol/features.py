@@ -12,4 +12,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-FEATURES: tuple[ModuleType, ...] = ()
+from app.protocol import dispatch, location, telemetry, triage
+
+FEATURES: tuple[ModuleType, ...] = (
+    location,
+    triage,
+    telemetry,
+    dispatch,
+)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from app.domain.model import CloseReason, Role, SeatState, UnitStatus
 from app.protocol import features
+from app.protocol.location import LOCATIONS
 from app.protocol.schema import Field, opt
 
 PROTOCOL_VERSION = 1
@@ -112,6 +113,7 @@ COMMANDS: dict[str, Mapping[str, Field]] = {
         "caller_name": opt("str", max_len=64),
         "location_text": opt("str", max_len=200),
         "line": opt("id"),
+        "locations": LOCATIONS,  # candidates, app/protocol/location.py
     },
     "call.abandoned": {"call_id": CALL_ID},
     "call.ended": {"call_id": CALL_ID},
@@ -163,6 +165,7 @@ EVENTS: dict[str, Mapping[str, Field]] = {
         "caller_name": opt("str", max_len=64),
         "location_text": opt("str", max_len=200),
         "line": opt("id"),
+        "locations": LOCATIONS,  # candidates, app/protocol/location.py
     },
     "call.queued": {"call_id": CALL_ID},
     "call.ringing": {"call_id": CALL_ID, "seat_id": ID},

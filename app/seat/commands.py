@@ -100,3 +100,56 @@ class SeatCommands:
         return self._sync.send_command(
             "incident.close", _present(incident_id=incident_id, reason=str(reason), note=note)
         )
+
+    # ------------------------------------------------------------ triage and telephone CPR (issue 4)
+    def record_triage_answer(self, *, incident_id: str, protocol: str, protocol_version: str,
+                             question: str, answer: str) -> str:
+        """One answer of the questionnaire, for the incident's audited triage path."""
+        return self._sync.send_command("triage.answer", {
+            "incident_id": incident_id, "protocol": protocol, "protocol_version": protocol_version,
+            "question": question, "answer": answer})
+
+    def complete_triage(self, *, incident_id: str, protocol: str, protocol_version: str, determinant: str,
+                        priority: int, plan: str, capability: str, cpr: bool) -> str:
+        """The determinant reached; the server sets the incident's priority from it."""
+        return self._sync.send_command("triage.complete", {
+            "incident_id": incident_id, "protocol": protocol, "protocol_version": protocol_version,
+            "determinant": determinant, "priority": priority, "plan": plan, "capability": str(capability),
+            "cpr": cpr})
+
+    def record_arrest_recognised(self, *, incident_id: str, at: str) -> str:
+        """The dispatcher recognised a cardiac arrest at ``at`` (the seat's clock, protocol format)."""
+        return self._sync.send_command("triage.arrest_recognised", {"incident_id": incident_id, "at": at})
+
+    def start_cpr(self, *, incident_id: str, rate_per_min: int, variant: str) -> str:
+        """The caller starts compressions (again, or at a new rate/variant) with the metronome."""
+        return self._sync.send_command(
+            "cpr.started", {"incident_id": incident_id, "rate_per_min": rate_per_min, "variant": variant})
+
+    def stop_cpr(self, *, incident_id: str, compressions: int, reason: str) -> str:
+        """Compressions stopped: ``ems_arrived``, ``rosc`` or ``other``."""
+        return self._sync.send_command(
+            "cpr.stopped", {"incident_id": incident_id, "compressions": compressions, "reason": reason})
+
+    # ---- the caller's location and repeat calls (issue 3; app/protocol/location.py)
+    def locate_incident(
+        self,
+        *,
+        incident_id: str,
+        lat: float,
+        lon: float,
+        source: str,
+        candidate_source: str | None = None,
+        address: str | None = None,
+    ) -> str:
+        """Set the incident's position (WGS-84): ``source`` is map_click, map_drag,
+        address_search or candidate (then ``candidate_source`` says which one)."""
+        return self._sync.send_command(
+            "incident.locate",
+            _present(incident_id=incident_id, lat=lat, lon=lon, source=str(source),
+                     candidate_source=candidate_source, address=address),
+        )
+
+    def attach_call(self, *, call_id: str, incident_id: str) -> str:
+        """Attach a (repeat) call to an existing open incident."""
+        return self._sync.send_command("call.attach", {"call_id": call_id, "incident_id": incident_id})

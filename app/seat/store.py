@@ -19,6 +19,7 @@ from typing import Any
 
 from app.domain import features
 from app.domain.state import State
+from app.seat.telemetry import Position, TelemetryStore
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,12 @@ class StoreEvents:
     command_failed: Signal = field(default_factory=lambda: Signal("command_failed"))
     # (principal dict) once the server welcomed us
     welcomed: Signal = field(default_factory=lambda: Signal("welcomed"))
+    # Live telemetry (issue 6), once per unit per delivered batch: (unit_id)
+    vitals_changed: Signal = field(default_factory=lambda: Signal("vitals_changed"))
+    waveform_appended: Signal = field(default_factory=lambda: Signal("waveform_appended"))
+    alarm_changed: Signal = field(default_factory=lambda: Signal("alarm_changed"))
+    # (set of unit ids whose position changed)
+    positions_changed: Signal = field(default_factory=lambda: Signal("positions_changed"))
 
 
 # Which entity an event touches, and which change event tells the widgets.
@@ -118,6 +125,12 @@ class SeatStore:
         self.events = StoreEvents()
         self.connection = ConnectionStatus(Link.CONNECTING)
         self.me: dict[str, Any] | None = None  # the welcome's principal
+        self.telemetry = TelemetryStore()
+
+    @property
+    def positions(self) -> dict[str, Position]:
+        """Each ambulance's last GPS fix (unit id -> Position), live, not journaled."""
+        return self.telemetry.positions
 
     @property
     def seat_id(self) -> str | None:
@@ -127,7 +140,9 @@ class SeatStore:
     def handle_message(self, msg: dict[str, Any]) -> None:
         """Apply one decoded server message. GUI thread only."""
         mtype = msg.get("type")
-        if mtype == "event":
+        if mtype in ("unit_telemetry", "positions"):
+            self.handle_telemetry([msg])
+        elif mtype == "event":
             self._apply_event(msg)
         elif mtype == "snapshot":
             self.state = State.from_dict(msg["state"])
@@ -140,6 +155,28 @@ class SeatStore:
         elif mtype == "error":
             self.events.command_failed.emit(msg.get("ref"), msg["code"], msg["message"])
         # "synced" changes nothing here: the link status says ONLINE.
+
+    def handle_telemetry(self, frames: list[dict[str, Any]]) -> None:
+        """Apply a batch of telemetry/positions frames, then emit one signal per unit and kind. GUI thread."""
+        kinds: dict[str, set[str]] = {}
+        moved: set[str] = set()
+        for frame in frames:
+            changed = self.telemetry.apply(frame)
+            if frame.get("type") == "positions" or frame.get("kind") == "position":
+                moved |= changed
+            else:
+                for unit_id in changed:
+                    kinds.setdefault(str(frame.get("kind")), set()).add(unit_id)
+        if moved:
+            self.events.positions_changed.emit(moved)
+        for kind, signal in (
+            ("vitals", self.events.vitals_changed),
+            ("waveform", self.events.waveform_appended),
+            ("alarm", self.events.alarm_changed),
+            ("status", self.events.waveform_appended),
+        ):
+            for unit_id in sorted(kinds.get(kind, ())):
+                signal.emit(unit_id)
 
     def set_connection(self, status: ConnectionStatus) -> None:
         """Record the link status (GUI thread) and tell the banner."""

@@ -199,6 +199,9 @@ class SyncClient:
         self._open_timeout_s = open_timeout_s
         self._close_timeout_s = close_timeout_s
         self._server_retries: dict[str, int] = {}
+        # Telemetry subscription (issue 6): sent after every "synced", replaced by subscribe().
+        self._subscription: tuple[list[str], list[str]] | None = None
+        self._live_ws: ClientConnection | None = None
         self._blocked = False  # AUTH_FAILED / replaced: wait for set_token() or reconnect_now()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -236,6 +239,32 @@ class SyncClient:
         cid = self.journal.add_command(name, args, command_id)
         self._call_in_loop(self._outbox_changed)
         return cid
+
+    def subscribe(self, unit_ids: list[str], kinds: list[str]) -> None:
+        """Watch these units' live telemetry (replaces the previous subscription). Any thread.
+
+        Sent at once when online, and again after every reconnect. Telemetry
+        and positions frames are never journaled: they go to ``on_message``
+        directly. Raises ProtocolError if the lists are invalid.
+        """
+        frame = {"v": 1, "type": "subscribe", "unit_ids": list(unit_ids), "kinds": list(kinds)}
+        check_object(ENVELOPES["subscribe"], {k: v for k, v in frame.items() if k not in ("v", "type")}, "subscribe")
+        self._subscription = (list(unit_ids), list(kinds))
+        self._call_in_loop(self._send_subscription)
+
+    def _send_subscription(self) -> None:
+        ws, sub = self._live_ws, self._subscription
+        if ws is None or sub is None:
+            return
+        frame = encode({"v": 1, "type": "subscribe", "unit_ids": sub[0], "kinds": sub[1]})
+
+        async def send() -> None:
+            try:
+                await ws.send(frame)
+            except ConnectionClosed:
+                pass  # re-sent after the reconnect
+
+        asyncio.ensure_future(send())
 
     def set_token(self, token: str) -> None:
         """Use a new token and, if the old one was refused, reconnect now. Thread: any."""
@@ -442,6 +471,7 @@ class SyncClient:
         try:
             await asyncio.wait({processor, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._live_ws = None
             tasks = [t for t in (reader, processor, stopper, session.sender) if t is not None]
             for task in tasks:
                 if task is not processor or not task.done():
@@ -484,6 +514,9 @@ class SyncClient:
                 if msg is _CLOSED:
                     self._flush_events(events)
                     return
+                if msg["type"] in ("unit_telemetry", "positions"):
+                    self._deliver(msg)  # live data: never journaled, never replayed
+                    continue
                 if msg["type"] == "event":
                     if self._event_ok(msg):
                         events.append(msg)
@@ -541,6 +574,8 @@ class SyncClient:
             if session.synced:
                 return True  # a repeated "synced" changes nothing
             session.synced = True
+            self._live_ws = ws
+            self._send_subscription()
             self._report(Link.ONLINE)
             self._outbox_event.set()
             session.sender = asyncio.ensure_future(self._send_outbox(ws, session))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from app.domain.state import Entity, State
 from app.protocol import ErrorCode
 from app.sim.clock import Clock, wait_until
 from app.sim.link import Refusal, SimLink
+from app.sim.live import UnitLive
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +220,16 @@ class SimulatedAmbulance:
         crew: the crew's behaviour.
         link: a :class:`SimLink` made with the unit's device token; its callbacks are set here.
         clock: scenario time.
+        live: what the terminal streams besides statuses (GPS, a patient monitor); None: nothing.
     """
 
-    def __init__(self, crew: AmbulanceCrew, link: SimLink, clock: Clock) -> None:
+    LIVE_TICK_S = 0.2  # wall seconds: one ECG chunk; positions go once per scenario second
+
+    def __init__(self, crew: AmbulanceCrew, link: SimLink, clock: Clock, live: UnitLive | None = None) -> None:
         self.crew = crew
         self.link = link
         self.clock = clock
+        self.live = live
         self._wake = asyncio.Event()
         link.on_synced = self._on_synced
         link.on_event = self._on_event
@@ -238,6 +244,8 @@ class SimulatedAmbulance:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.link.run(), name=f"device link {self.crew.unit_id}")
             group.create_task(self._drive(), name=f"crew {self.crew.unit_id}")
+            if self.live is not None:
+                group.create_task(self._stream_live(self.live), name=f"terminal {self.crew.unit_id}")
 
     async def _drive(self) -> None:
         while True:
@@ -248,6 +256,20 @@ class SimulatedAmbulance:
                     self.link.send(name, args)
                 deadline = self.crew.next_deadline()
             await wait_until(self.clock, deadline, self._wake)
+
+    async def _stream_live(self, live: UnitLive) -> None:
+        """Every :attr:`LIVE_TICK_S` (wall time), send the live frames due; dropped while offline."""
+        while True:
+            if self.link.synced:
+                try:
+                    frames = live.frames(self.link.state, self.clock.now(), time.time())
+                except Exception:  # a simulator bug must not stop the statuses
+                    log.exception("unit %s: live frames failed", self.crew.unit_id)
+                    frames = []
+                for frame in frames:
+                    if not await self.link.send_live(frame):
+                        break
+            await asyncio.sleep(self.LIVE_TICK_S)
 
     def _on_synced(self, state: State) -> None:
         if self.link.principal and self.link.principal.get("unit_id") not in (None, self.crew.unit_id):

@@ -95,6 +95,7 @@ class SimLink:
         self._outbox: dict[str, Message] = {}  # command id -> frame, until acked or refused
         self._unsent: list[str] = []
         self._wake_sender = asyncio.Event()
+        self._ws: ClientConnection | None = None  # while synced: for live frames (send_live)
 
     def __repr__(self) -> str:  # never show the token
         return f"SimLink({self.client_name!r}, {self.url!r}, synced={self.synced})"
@@ -116,6 +117,21 @@ class SimLink:
             self._unsent.append(msg["id"])
             self._wake_sender.set()
         return msg["id"]
+
+    async def send_live(self, msg: Message) -> bool:
+        """Send a live frame (telemetry) now if synced; returns False (dropped) when offline.
+
+        Live data is never queued: a position or an ECG chunk is worthless once late.
+        Refusals come back as ``error`` frames with ``ref`` ``seq:N`` and are logged.
+        """
+        ws = self._ws
+        if ws is None or not self.synced:
+            return False
+        try:
+            await ws.send(encode(msg))
+        except ConnectionClosed:
+            return False
+        return True
 
     async def run(self) -> None:
         """Connect, sync, serve; reconnect with backoff after any network failure.
@@ -152,6 +168,7 @@ class SimLink:
                 raise
             finally:
                 self.synced = False
+                self._ws = None
             if self.connects > syncs_before:  # this session worked: start the backoff afresh
                 delay = self._backoff_s[0]
             await asyncio.sleep(delay * (0.8 + 0.4 * self._rng.random()))
@@ -193,6 +210,7 @@ class SimLink:
             self.principal = msg["principal"]
         elif mtype == "synced":
             self.synced = True
+            self._ws = ws
             self.connects += 1
             self.ever_synced.set()
             log.info("%s: synced at seq %d", self.client_name, self.state.seq)

@@ -42,6 +42,7 @@ import yaml
 from app.sim.ambulance import AmbulanceCrew, CrewTimings, SimulatedAmbulance, TravelTimeModel
 from app.sim.clock import Clock, ScaledClock
 from app.sim.link import AuthRefused, SimLink
+from app.sim.live import PathPlanner, UnitLive, UnitMover
 from app.sim.procs import (
     child_env,
     set_parent_death_signal,
@@ -80,6 +81,7 @@ class Simulation:
         clock: scenario time (scaled).
         seed: makes the crews' delays repeatable.
         timings, travel: the crews' step durations and travel-time model.
+        planner: the ambulances' path planner (straight lines until road routing, issue 5).
 
     Raises:
         RunnerError: if a token is missing for the switch or a device.
@@ -95,6 +97,7 @@ class Simulation:
         seed: int | None = None,
         timings: CrewTimings | None = None,
         travel: TravelTimeModel | None = None,
+        planner: PathPlanner | None = None,
     ) -> None:
         registry = scenario.registry
         self.callbook = CallBook()
@@ -129,8 +132,22 @@ class Simulation:
                 client_name=f"dispatch120-sim-ambulance/{CLIENT_VERSION} {device.unit}",
                 rng=jitter,
             )
-            self.ambulances.append(SimulatedAmbulance(crew, link, clock))
+            mover = UnitMover(
+                device.unit,
+                rng=random.Random(f"{seed}:{device.unit}:gps") if seed is not None else random.Random(),
+                planner=planner,
+            )
+            live = UnitLive(mover, monitor_for=self._monitor_for)
+            self.ambulances.append(SimulatedAmbulance(crew, link, clock, live=live))
             self.links.append(link)
+
+    def _monitor_for(self, state: Any, incident: dict[str, Any]) -> tuple[tuple[float, str], ...] | None:
+        """The scripted patient monitor of the call(s) behind ``incident`` (None: no monitor)."""
+        for call_id in [incident.get("call_id"), *(incident.get("calls") or ())]:
+            script = self.callbook.script_for(call_id or "")
+            if script is not None and script.patient_monitor:
+                return script.patient_monitor
+        return None
 
     async def run(self) -> None:
         """Run every simulator until cancelled. Raises AuthRefused if a token is refused."""

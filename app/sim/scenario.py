@@ -97,6 +97,11 @@ class ScriptedCall:
     patients: int = 1
     abandon_after_s: float | None = None
     talk_s: float = 60.0
+    # Location candidates as the switch will send them (``age_s`` instead of ``at``); issue 3.
+    locations: tuple[dict[str, Any], ...] = ()
+    # The patient's monitor once a crew is on scene: ``((seconds from arrival, source), ...)``;
+    # empty: no monitor is streamed (issue 6, :mod:`app.sim.live`).
+    patient_monitor: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -343,7 +348,10 @@ _CALL_FIELDS = (
     "abandon_after_s",
     "talk_s",
     "outcome",
+    "locations",
+    "patient_monitor",
 )
+_LOCATION_FIELDS = ("source", "lat", "lon", "accuracy_m", "age_s", "address")
 
 
 def _scenario(check: _Checker, raw: Any) -> Scenario | None:
@@ -464,6 +472,8 @@ def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
     if "outcome" in raw and raw["outcome"] is not None:
         chosen = check.choice(raw["outcome"], f"{where}.outcome", tuple(o.value for o in SCRIPT_OUTCOMES))
         outcome = CloseReason(chosen) if chosen else None
+    locations = _locations(check, raw.get("locations"), f"{where}.locations")
+    monitor = _patient_monitor(check, raw.get("patient_monitor"), f"{where}.patient_monitor")
     if len(check.problems) > before or None in (at, number, says, priority, outcome):
         return None
     return ScriptedCall(
@@ -478,7 +488,57 @@ def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
         abandon_after_s=abandon,
         talk_s=talk,
         outcome=outcome,
+        locations=locations,
+        patient_monitor=monitor,
     )
+
+
+def _locations(check: _Checker, value: Any, where: str) -> tuple[dict[str, Any], ...]:
+    """A call's location candidates, checked as the protocol will (app.protocol.location)."""
+    from app.protocol.location import LOCATION, MAX_CANDIDATES
+    from app.protocol.schema import check_value
+
+    found = []
+    items = check.items(value, where)
+    if len(items) > MAX_CANDIDATES:
+        check.problem(where, f"{len(items)} candidates; the limit is {MAX_CANDIDATES}")
+        return ()
+    for i, item in enumerate(items):
+        at = f"{where}[{i}]"
+        raw = check.mapping(item, at, _LOCATION_FIELDS, required=("source",))
+        if raw is None:
+            continue
+        age = raw.get("age_s")
+        if age is not None and check.number(age, f"{at}.age_s", low=0) is None:
+            continue
+        candidate = {k: raw.get(k) for k in ("source", "lat", "lon", "accuracy_m", "address")}
+        try:
+            check_value(LOCATION, {**candidate, "at": None}, at)
+        except Exception as exc:  # ProtocolError: say it the scenario's way
+            check.problem(at, str(getattr(exc, "message", exc)).removeprefix(at + ": "))
+            continue
+        found.append({**candidate, "age_s": age})
+    return tuple(found)
+
+
+def _patient_monitor(check: _Checker, value: Any, where: str) -> tuple[tuple[float, str], ...]:
+    """``{rhythm: vf}`` or ``{scenario: vf_cpr_rosc}`` → the monitor's steps (app.sim.monitor)."""
+    if value is None:
+        return ()
+    from app.ecg.rhythms import Rhythm
+    from app.sim.monitor import SCENARIOS
+
+    raw = check.mapping(value, where, ("rhythm", "scenario"))
+    if raw is None:
+        return ()
+    if ("rhythm" in raw) == ("scenario" in raw):
+        check.problem(where, "give either rhythm: or scenario:, not both or neither")
+        return ()
+    if "rhythm" in raw:
+        rhythm = check.choice(raw["rhythm"], f"{where}.rhythm", (*(r.value for r in Rhythm), "mitdb208", "ecg12"))
+        return ((0.0, rhythm),) if rhythm else ()
+    name = check.choice(raw["scenario"], f"{where}.scenario", tuple(SCENARIOS))
+    return tuple((float(at), str(source)) for at, source in SCENARIOS[name]) if name else ()
 
 
 # ---------------------------------------------------------------- registry

@@ -19,12 +19,13 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from app.domain.model import CallState, CloseReason, SeatState
 from app.domain.state import Entity, State
-from app.protocol import Message
+from app.protocol import Message, format_ts
 from app.sim.clock import Clock, wait_until
 from app.sim.link import Refusal, SimLink
 from app.sim.scenario import Scenario, ScriptedCall, StartTrigger
@@ -48,15 +49,23 @@ class CallSignal:
     caller_name: str | None = None
     location_text: str | None = None
     line: str | None = None
+    # Location candidates (issue 3): the scenario's, with ``age_s`` instead of ``at``.
+    locations: tuple[dict[str, Any], ...] = ()
 
-    def as_command(self) -> tuple[str, dict[str, Any]]:
-        """The protocol command that reports this signal."""
+    def as_command(self, wall_now: datetime | None = None) -> tuple[str, dict[str, Any]]:
+        """The protocol command that reports this signal.
+
+        A candidate's ``age_s`` becomes its ``at`` (``wall_now`` minus the age; default: now, UTC).
+        """
         if self.kind == CallSignalKind.OFFERED:
             args = {"call_id": self.call_id, "caller_number": self.caller_number}
             for key in ("caller_name", "location_text", "line"):
                 value = getattr(self, key)
                 if value is not None:
                     args[key] = value
+            if self.locations:
+                wall_now = wall_now or datetime.now(UTC)
+                args["locations"] = [_stamped(c, wall_now) for c in self.locations]
             return "call.offered", args
         return f"call.{self.kind.value}", {"call_id": self.call_id}
 
@@ -208,7 +217,15 @@ def _offer(call_id: str, call: ScriptedCall) -> CallSignal:
         caller_number=call.caller_number,
         caller_name=call.caller_name,
         location_text=call.location_text,
+        locations=call.locations,
     )
+
+
+def _stamped(candidate: dict[str, Any], wall_now: datetime) -> dict[str, Any]:
+    out = {k: v for k, v in candidate.items() if k != "age_s"}
+    age = candidate.get("age_s")
+    out["at"] = format_ts(wall_now - timedelta(seconds=age)) if age is not None else None
+    return out
 
 
 # ---------------------------------------------------------------- shared with the ambulances

@@ -18,6 +18,11 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")  # QtWebEngine refuses root without it
+
+from maps.scheme import register_scheme  # noqa: E402  (imports QtWebEngine: before any QApplication)
+
+register_scheme()
 
 from PySide6.QtGui import QInputMethodEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402

@@ -249,6 +249,23 @@ def test_golden_story_told_to_the_real_server_gives_the_golden_replies_and_event
     pbx.wait_event("seat.state_changed", timeout=RING_TIMEOUT_S + 5, seat_id="seat-1", state="offline")
     story.send(pbx, "cmd.call.abandoned")
     pbx.wait_event("call.abandoned", call_id="20261127-0002")
+    # A passer-by's cardiac arrest (issue 4): seat-2 records it, triages it and coaches CPR by phone.
+    for step in ("cmd.incident.create__cardiac_arrest", "cmd.triage.answer", "cmd.triage.arrest_recognised",
+                 "cmd.triage.complete", "cmd.cpr.started", "cmd.cpr.stopped"):
+        story.send(seat_2, step)
+
+    # The caller's location and a repeat call (issue 3): a call with two disagreeing candidates,
+    # a late Wi-Fi fix, the dispatcher confirms GPS, the same number calls again and is attached.
+    story.send(pbx, "cmd.call.offered__with_locations")
+    story.send(seat_2, "cmd.call.answer__third_call")
+    story.send(pbx, "cmd.call.add_location")
+    story.send(seat_2, "cmd.incident.create__third_call")
+    story.send(seat_2, "cmd.incident.locate")
+    story.send(pbx, "cmd.call.offered__repeat")
+    story.send(seat_2, "cmd.call.answer__repeat")
+    story.send(seat_2, "cmd.call.attach")
+    # Unit recommendation (issue 5): seat-2 sends the first suggestion (one key) to the cardiac arrest.
+    story.send(seat_2, "cmd.unit.assign_recommended")
 
     # Every frame the switch received passes the seat's decoder and has its golden's shape.
     for msg in pbx.received:

@@ -240,7 +240,31 @@ def busy_day() -> Centre:
     )
     c.send(seat("seat-2"), "incident.update", {"incident_id": INCIDENT_1, "patients": 2, "priority": 1})
     c.send(seat("seat-2"), "unit.assign", {"incident_id": INCIDENT_1, "unit_id": "A01", "unit_version": 0})
+    # Triage on the phone (issue 4): the patient collapses; telephone CPR until the crew arrives.
+    for question, answer in (("conscious", "no"), ("breathing_normally", "no")):
+        c.send(seat("seat-2"), "triage.answer", {"incident_id": INCIDENT_1, "protocol": "case_entry",
+                                                 "protocol_version": "2026.11", "question": question,
+                                                 "answer": answer})
+    c.send(seat("seat-2"), "triage.arrest_recognised", {"incident_id": INCIDENT_1, "at": "2026-11-27T02:16:30.000Z"})
+    c.send(seat("seat-2"), "triage.complete", {"incident_id": INCIDENT_1, "protocol": "cardiac_arrest",
+                                               "protocol_version": "2026.11", "determinant": "09-E-1", "priority": 1,
+                                               "plan": "als_emergency", "capability": "als", "cpr": True})
+    c.send(seat("seat-2"), "cpr.started", {"incident_id": INCIDENT_1, "rate_per_min": 110, "variant": "adult"})
+    c.send(seat("seat-2"), "cpr.stopped", {"incident_id": INCIDENT_1, "compressions": 440, "reason": "ems_arrived"})
+    # The caller's phone sends its GPS fix late; the dispatcher confirms it (issue 3).
+    gps = {"source": "gps", "lat": 29.5586, "lon": 106.5772, "accuracy_m": 12.0, "at": None, "address": None}
+    c.send(SWITCH, "call.add_location", {"call_id": "20261127-0001", "location": gps})
+    c.send(
+        seat("seat-2"),
+        "incident.locate",
+        {"incident_id": INCIDENT_1, "lat": 29.5586, "lon": 106.5772, "source": "candidate", "candidate_source": "gps"},
+    )
     c.send(seat("seat-2"), "call.ended", {"call_id": "20261127-0001"})
+    # The same caller calls again while the crew is on its way: attached to the incident.
+    c.offer_call("20261127-0011")
+    c.send(seat("seat-2"), "call.answer", {"call_id": "20261127-0011"})
+    c.send(seat("seat-2"), "call.attach", {"call_id": "20261127-0011", "incident_id": INCIDENT_1})
+    c.send(seat("seat-2"), "call.ended", {"call_id": "20261127-0011"})
     report(c, "A01", "en_route", "on_scene", "transporting", "at_hospital", "available")
     c.send(
         seat("seat-2"), "incident.close", {"incident_id": INCIDENT_1, "reason": "transported", "note": None}

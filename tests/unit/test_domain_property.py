@@ -75,9 +75,21 @@ def _incident_fields(rng: random.Random) -> dict[str, Any]:
     return {k: rng.choice(v) for k, v in choices.items() if rng.random() < 0.4}
 
 
+_TRIAGE = frozenset({"triage.answer", "triage.complete", "triage.arrest_recognised", "cpr.started", "cpr.stopped"})
+
+_CANDIDATES = (
+    {"source": "gps", "lat": 43.7384, "lon": 7.4246, "accuracy_m": 15.0, "at": "2026-11-27T02:14:30.000Z"},
+    {"source": "cell", "lat": 43.7311, "lon": 7.4197, "accuracy_m": 800.0, "at": None, "address": None},
+    {"source": "landline_address", "address": "Boulevard Albert 1er 12"},
+)
+
+
 def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, dict[str, Any]]:
     """A command ``who`` may send, with arguments that pass the codec."""
     name = rng.choice([n for n in COMMANDS if who.role in COMMAND_ROLES[n]])
+    if name.startswith(("triage.", "cpr.")) and rng.random() < 0.6:
+        # Five triage commands (issue 4) must not crowd out the dispatch work the walk is about.
+        name = rng.choice([n for n in COMMANDS if who.role in COMMAND_ROLES[n] and n not in _TRIAGE])
     call_id = _pick(rng, CALLS, "20261127-9999")
     incident_id = _pick(rng, INCIDENTS, "00000000-0000-4000-8000-000000000000")
     open_ids = [i["incident_id"] for i in c.state.open_incidents()]
@@ -94,6 +106,8 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
         }
         if rng.random() < 0.5:
             args.update(caller_name="张先生", location_text="解放碑", line="trunk-1")
+            if rng.random() < 0.5:
+                args["locations"] = list(_CANDIDATES[: rng.randint(1, 3)])
     elif name in ("call.abandoned", "call.ended", "call.answer"):
         args = {"call_id": call_id}
     elif name == "seat.set_ready":
@@ -125,6 +139,34 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
         args = {"incident_id": incident_id, "reason": reason.value}
         if rng.random() < 0.3:
             args["note"] = "演练"
+    elif name == "call.add_location":  # issue 3: app/domain/location.py
+        args = {"call_id": call_id, "location": rng.choice(_CANDIDATES)}
+    elif name == "incident.locate":
+        source = rng.choice(["map_click", "map_drag", "address_search", "candidate"])
+        args = {"incident_id": incident_id, "lat": 43.7384, "lon": 7.4246, "source": source}
+        if source == "candidate" and rng.random() < 0.9:
+            args["candidate_source"] = "gps"
+    elif name == "call.attach":
+        args = {"call_id": call_id, "incident_id": incident_id}
+    elif name == "triage.answer":  # issue 4: app/domain/triage.py
+        args = {"incident_id": incident_id, "protocol": rng.choice(["case_entry", "chest_pain"]),
+                "protocol_version": "2026.11", "question": rng.choice(["conscious", "breathing_normally"]),
+                "answer": rng.choice(["yes", "no", "unknown"])}
+    elif name == "triage.complete":
+        args = {"incident_id": incident_id, "protocol": "chest_pain", "protocol_version": "2026.11",
+                "determinant": rng.choice(["10-D-1", "09-E-1", "10-A-2"]), "priority": rng.randint(1, 4),
+                "plan": "als_emergency", "capability": rng.choice(["als", "bls", "negative_pressure"]),
+                "cpr": rng.random() < 0.2}
+    elif name == "triage.arrest_recognised":
+        args = {"incident_id": incident_id, "at": "2026-11-27T02:15:10.250Z"}
+    elif name == "cpr.started":
+        args = {"incident_id": incident_id, "rate_per_min": rng.randint(100, 120),
+                "variant": rng.choice(["adult", "child", "infant"])}
+    elif name == "cpr.stopped":
+        args = {"incident_id": incident_id, "compressions": rng.randint(0, 2000),
+                "reason": rng.choice(["ems_arrived", "rosc", "other"])}
+    elif name == "telemetry.strip_request":  # issue 6: only the server holds ECG; the domain alone refuses
+        args = {"unit_id": unit_id, "seconds": rng.randint(1, 60)}
     else:  # pragma: no cover - a new command: teach this generator about it
         raise AssertionError(f"no generator for command {name}")
     validate_command(name, args)

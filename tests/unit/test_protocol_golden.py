@@ -37,6 +37,7 @@ from app.protocol import (
     validate_event,
     welcome,
 )
+from app.protocol import telemetry as tm
 from tests.golden_helpers import (
     CLIENT_TO_SERVER,
     SERVER_TO_CLIENT,
@@ -142,6 +143,11 @@ def test_builders_produce_exactly_the_golden(g: Golden):
         ),
         "snapshot": lambda: snapshot(seq=m["seq"], state=m["state"]),
         "synced": lambda: synced(seq=m["seq"]),
+        # Telemetry (app/protocol/telemetry.py)
+        "telemetry": lambda: tm.telemetry(unit_id=m["unit_id"], kind=m["kind"], t=m["t"], seq=m["seq"], data=m["data"]),
+        "unit_telemetry": lambda: tm.unit_telemetry({**m, "type": "telemetry"}),
+        "subscribe": lambda: tm.subscribe(unit_ids=m["unit_ids"], kinds=m["kinds"]),
+        "positions": lambda: tm.positions(m["items"]),
         "welcome": lambda: {
             **welcome(principal=m["principal"], server_seq=m["server_seq"], resume=m["resume"]),
             "server_time": m["server_time"],  # the builder stamps "now"; checked just below

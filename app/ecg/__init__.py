@@ -1,0 +1,1 @@
+"""ECG signal processing: QRS detection, generated rhythms, shipped recordings. Qt-free."""

@@ -1,0 +1,49 @@
+"""Wire tables of unit recommendation (issue 5): assigning a recommended unit, with the reason.
+
+``unit.assign_recommended`` is ``unit.assign`` plus what the seat's recommendation list
+showed: the chosen unit's ``rank`` (1 = the first suggestion), the first suggestion's
+unit id, and — when the dispatcher picked another than the first — why
+(``override_reason``, one of :data:`OVERRIDE_REASONS`, plus an optional free-text
+``override_note``). The server appends the ordinary ``unit.assigned`` and a
+``unit.recommendation_decided`` event that records the decision for audit and KPIs.
+See ``docs/protocol.md`` § "Unit recommendation".
+
+Imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.domain.model import Role
+from app.protocol.schema import Field, opt
+
+# Why a dispatcher sends another unit than the first suggestion.
+OVERRIDE_REASONS = frozenset({
+    "closer_than_shown",  # the dispatcher knows the unit is nearer than its last position says
+    "crew_skills",  # this crew's skills suit the patient better
+    "road_conditions",  # roadworks, a closure, traffic the graph does not know
+    "keep_coverage",  # the first suggestion would leave an area uncovered
+    "unit_status",  # the first suggestion is not really free (refuelling, restocking)
+    "other",  # say what in the note
+})
+MAX_RANK = 100
+
+_DECISION: dict[str, Field] = {
+    "incident_id": Field("uuid"),
+    "unit_id": Field("id"),
+    "rank": Field("int", min=1, max=MAX_RANK),
+    "first_unit_id": opt("id"),
+    "override_reason": opt("str", choices=OVERRIDE_REASONS),
+    "override_note": opt("str", max_len=200),
+}
+
+COMMANDS: dict[str, Mapping[str, Field]] = {
+    "unit.assign_recommended": {**_DECISION, "unit_version": opt("int", min=0)},
+}
+
+EVENTS: dict[str, Mapping[str, Field]] = {
+    "unit.recommendation_decided": _DECISION,
+}
+
+COMMAND_ROLES: dict[str, frozenset[Role]] = {"unit.assign_recommended": frozenset({Role.SEAT})}

@@ -1,0 +1,407 @@
+"""The questionnaire engine: one call's walk through the case entry and a chief complaint.
+
+Pure logic, no I/O, no clock (the widget records the times). A :class:`TriageSession`
+belongs to one thread (the GUI thread in the seat); it only reads its immutable
+:class:`~app.triage.model.ProtocolSet`.
+
+How the walk works: the session remembers every answer the dispatcher *gave*, per
+protocol, and recomputes the route from the start after each action:
+
+1. the case entry is walked from its ``start`` following the given answers; an answer
+   with ``complaint`` continues in that chief complaint (the arrest rule is such an
+   answer, marked ``arrest``);
+2. a complaint chosen with :meth:`TriageSession.choose_complaint` wins over the case
+   entry's own choice, and may be chosen before the case entry is finished (its
+   remaining questions are then skipped);
+3. in the chief complaint, a question the dispatcher has not answered there takes a
+   *carried* answer when one applies: the answer to the question named by its ``reuses``,
+   or the answer given to a question with the same id in another protocol (the most
+   recent one), provided the key is one of this question's keys. Carried answers are
+   followed without asking and appear in :attr:`TriageSession.steps` with ``carried=True``.
+
+So changing the chief complaint keeps every answer that still applies, and changing it
+back restores the answers given there. Every action can be undone with
+:meth:`TriageSession.back`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from app.triage.model import Determinant, Protocol, ProtocolSet, Question
+
+_MAX_PROTOCOL_HOPS = 8  # complaint → complaint redirects in one walk (real protocols use 1–2)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One answered question on the current route (for the audit log and the widget).
+
+    ``carried`` is true when the answer was not asked in this protocol but carried over
+    (``reuses`` link or the same question id answered elsewhere).
+    """
+
+    protocol_id: str
+    question_id: str
+    answer_key: str
+    carried: bool = False
+
+
+@dataclass
+class _Memory:
+    given: dict[str, dict[str, tuple[str, int]]]  # protocol id → question id → (key, sequence)
+    chosen: str | None
+    refused: set[tuple[str, str]]  # (protocol, question) whose carried answer is not taken
+    sequence: int
+
+
+class TriageSession:
+    """The questionnaire of one call (single thread; not thread-safe).
+
+    Starts at the first case-entry question. Read :attr:`current` (the question to ask,
+    ``None`` when a determinant is reached), :attr:`protocol`, :attr:`result`,
+    :attr:`arrest_recognised`, :attr:`path`, :attr:`position`; act with :meth:`answer`,
+    :meth:`back`, :meth:`choose_complaint`, :meth:`reask`.
+    """
+
+    def __init__(self, protocol_set: ProtocolSet) -> None:
+        self._set = protocol_set
+        self._memory = _Memory(given={}, chosen=None, refused=set(), sequence=0)
+        self._undo: list[_Memory] = []
+        self._recompute()
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def protocol_set(self) -> ProtocolSet:
+        return self._set
+
+    @property
+    def current(self) -> Question | None:
+        """The question to ask now, or ``None`` when :attr:`result` is set."""
+        return self._current
+
+    @property
+    def protocol(self) -> Protocol:
+        """The protocol of the current question: the case entry or the chief complaint."""
+        return self._protocol
+
+    @property
+    def complaint(self) -> Protocol | None:
+        """The chief complaint the call is in, or ``None`` while still in the case entry."""
+        return None if self._protocol.is_case_entry else self._protocol
+
+    @property
+    def result(self) -> Determinant | None:
+        """The determinant reached, or ``None`` while questions remain."""
+        return self._result
+
+    @property
+    def arrest_recognised(self) -> bool:
+        """True while an answer marked ``arrest`` (unconscious and not breathing normally)
+        is on the route. The caller records the moment it first becomes true."""
+        return self._arrest
+
+    @property
+    def steps(self) -> list[Step]:
+        """The answered questions on the current route, in order (copies)."""
+        return list(self._steps)
+
+    @property
+    def path(self) -> list[tuple[str, str, str]]:
+        """``[(protocol_id, question_id, answer_key), ...]`` along the route, for the audit log."""
+        return [(s.protocol_id, s.question_id, s.answer_key) for s in self._steps]
+
+    @property
+    def answers(self) -> dict[str, dict[str, str]]:
+        """The answers on the current route: ``{protocol_id: {question_id: answer_key}}``."""
+        out: dict[str, dict[str, str]] = {}
+        for step in self._steps:
+            out.setdefault(step.protocol_id, {})[step.question_id] = step.answer_key
+        return out
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """``(index, estimated_total)`` within the current protocol.
+
+        ``index`` is the number of questions answered in it so far (so the current
+        question is number ``index + 1``); ``estimated_total`` is ``index`` plus the
+        longest remaining chain of questions from the current one to a determinant (or to
+        the chief-complaint choice in the case entry). At a determinant both are equal.
+        """
+        done = sum(1 for step in self._steps if step.protocol_id == self._protocol.id)
+        if self._current is None:
+            return done, done
+        return done, done + _remaining(self._protocol, self._current.id)
+
+    @property
+    def can_go_back(self) -> bool:
+        return bool(self._undo)
+
+    # ------------------------------------------------------------ acting
+
+    def answer(self, key: str) -> None:
+        """Answer the current question with ``key``.
+
+        Raises:
+            ValueError: no question is open (a determinant was reached), or the current
+                question has no answer with this key.
+        """
+        question = self._current
+        if question is None:
+            raise ValueError("no question is open: the call has reached a determinant")
+        if question.answer_for(key) is None:
+            raise ValueError(
+                f"question {question.id!r} has no answer {key!r} (answers: {', '.join(question.keys)})"
+            )
+        self._push()
+        memory = self._memory
+        memory.sequence += 1
+        memory.given.setdefault(self._protocol.id, {})[question.id] = (key, memory.sequence)
+        memory.refused.discard((self._protocol.id, question.id))
+        self._recompute()
+
+    def back(self) -> bool:
+        """Undo the last action (an answer, a complaint change or a re-ask).
+
+        Works across the case-entry/complaint boundary: undoing the answer that chose the
+        chief complaint returns to that case-entry question. Returns ``False`` (and does
+        nothing) when there is nothing to undo.
+        """
+        if not self._undo:
+            return False
+        self._memory = self._undo.pop()
+        self._recompute()
+        return True
+
+    def choose_complaint(self, protocol_id: str) -> None:
+        """Continue in chief complaint ``protocol_id``, now, keeping the answers that still
+        apply (case-entry answers, ``reuses`` links, identical question ids, and the
+        answers given earlier in that complaint).
+
+        Raises:
+            ValueError: no chief complaint has this id.
+        """
+        if protocol_id not in self._set.protocols:
+            raise ValueError(f"no chief complaint {protocol_id!r}")
+        self._push()
+        self._memory.chosen = protocol_id
+        self._recompute()
+
+    def reask(self, question_id: str, protocol_id: str | None = None) -> None:
+        """Ask a question on the route again (e.g. a carried answer that is wrong here).
+
+        The question (in ``protocol_id``, default: the route's step with this question id,
+        latest first) loses its answer and becomes current; answers after it stay
+        remembered and are followed again if the new answer leads the same way.
+
+        Raises:
+            ValueError: the question is not on the current route.
+        """
+        for step in reversed(self._steps):
+            if step.question_id == question_id and protocol_id in (None, step.protocol_id):
+                self._push()
+                self._memory.given.get(step.protocol_id, {}).pop(question_id, None)
+                self._memory.refused.add((step.protocol_id, question_id))
+                self._recompute()
+                return
+        raise ValueError(f"question {question_id!r} is not on the current route")
+
+    # ------------------------------------------------------------ internals
+
+    def _push(self) -> None:
+        self._undo.append(copy.deepcopy(self._memory))
+
+    def _carried(self, protocol: Protocol, question: Question) -> str | None:
+        if (protocol.id, question.id) in self._memory.refused:
+            return None
+        best: tuple[int, str] | None = None
+        sources = {question.id} | ({question.reuses} if question.reuses else set())
+        for other_id, answers in self._memory.given.items():
+            if other_id == protocol.id:
+                continue
+            for source in sources:
+                entry = answers.get(source)
+                if entry is None or question.answer_for(entry[0]) is None:
+                    continue
+                if best is None or entry[1] > best[0]:
+                    best = (entry[1], entry[0])
+        return best[1] if best else None
+
+    def _walk(self, protocol: Protocol) -> tuple[str, Any]:
+        """Walk one protocol from its start. Returns ("ask", question), ("result",
+        determinant) or ("complaint", protocol id); appends to ``self._steps``."""
+        given = self._memory.given.get(protocol.id, {})
+        question = protocol.questions[protocol.start]
+        for _ in range(len(protocol.questions) + 1):  # the loader refuses cycles; belt and braces
+            carried = False
+            entry = given.get(question.id)
+            key = entry[0] if entry and question.answer_for(entry[0]) else None
+            if key is None:
+                key = self._carried(protocol, question)
+                carried = key is not None
+            if key is None:
+                return "ask", question
+            answer = question.answer_for(key)
+            assert answer is not None
+            self._steps.append(Step(protocol.id, question.id, key, carried))
+            self._arrest = self._arrest or answer.arrest
+            if answer.next is not None:
+                question = protocol.questions[answer.next]
+            elif answer.determinant is not None:
+                return "result", protocol.determinants[answer.determinant]
+            else:
+                return "complaint", answer.complaint
+        return "ask", question
+
+    def _recompute(self) -> None:
+        self._steps: list[Step] = []
+        self._arrest = False
+        self._result: Determinant | None = None
+        self._current: Question | None = None
+        protocol = self._set.case_entry
+        outcome, value = self._walk(protocol)
+        chosen = self._memory.chosen
+        if chosen is not None:
+            outcome, value = "complaint", chosen
+        visited = {protocol.id}
+        while outcome == "complaint" and len(visited) <= _MAX_PROTOCOL_HOPS:
+            target = self._set.protocols.get(value)
+            if target is None or target.id in visited:
+                # A redirect back into a protocol already on the route: stop at the
+                # question that redirected, as if it were not answered yet.
+                last = self._steps.pop()
+                outcome, value = "ask", protocol.questions[last.question_id]
+                break
+            protocol = target
+            visited.add(protocol.id)
+            outcome, value = self._walk(protocol)
+        self._protocol = protocol
+        if outcome == "ask":
+            self._current = value
+        elif outcome == "result":
+            self._result = value
+
+
+@lru_cache(maxsize=4096)
+def _remaining(protocol: Protocol, question_id: str) -> int:
+    """Longest number of questions from ``question_id`` (included) to an end of the protocol."""
+    question = protocol.questions[question_id]
+    longest = 0
+    for answer in question.answers:
+        if answer.next is not None:
+            longest = max(longest, _remaining(protocol, answer.next))
+    return 1 + longest
+
+
+# ---------------------------------------------------------------- vignettes
+
+
+def _answer_pool(answers: Any) -> dict[str, str]:
+    """{question_id: key} from a mapping or a list of [question_id, key] pairs.
+
+    Raises:
+        ValueError: any other shape.
+    """
+    if answers is None:
+        return {}
+    pairs: Iterable[Any]
+    if isinstance(answers, Mapping):
+        pairs = answers.items()
+    elif isinstance(answers, list):
+        pairs = answers
+    else:
+        raise ValueError('"answers" must be an object {question_id: key} or a list of [question_id, key]')
+    pool: dict[str, str] = {}
+    for pair in pairs:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            raise ValueError(f'each answer must be [question_id, key], not {pair!r}')
+        question_id, key = pair
+        if not isinstance(question_id, str) or not isinstance(key, (str, bool, int)):
+            raise ValueError(f"answer {pair!r}: the question id and the key must be strings")
+        if isinstance(key, bool):  # JSON true/false for "yes"/"no"
+            key = "yes" if key else "no"
+        pool[question_id] = str(key)
+    return pool
+
+
+def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any]) -> dict[str, Any]:
+    """Play a reviewer's vignette and return the outcome as a JSON-ready dict.
+
+    ``case`` is ``{"complaint": id (optional), "answers": {question_id: key} or
+    [[question_id, key], ...]}``. The case entry is answered from ``answers`` as far as
+    they go; if it has not chosen a chief complaint by then, ``complaint`` is chosen.
+    Each question on the route takes the answer given for its id (questions not listed
+    take carried answers, as in the seat).
+
+    Returns:
+        ``determinant`` (code or ``None``), ``protocol``, ``priority``, ``plan``, ``cpr``,
+        ``facts``, ``instructions``, ``exit`` (both languages), ``path``,
+        ``arrest_recognised``, ``unanswered`` (``None``, or the question the answers did not
+        reach a determinant at: protocol, question, text, answer keys), ``unused`` (answers
+        never asked), ``protocol_set_version``.
+
+    Raises:
+        ValueError: the case is malformed, names an unknown complaint, or gives a key
+            the question does not have.
+    """
+    if not isinstance(case, Mapping):
+        raise ValueError("a case must be a JSON object with \"complaint\" and \"answers\"")
+    unknown = set(case) - {"complaint", "answers", "name", "comment", "expect"}
+    if unknown:
+        raise ValueError(f"unknown field(s) in the case: {', '.join(sorted(unknown))}")
+    complaint = case.get("complaint")
+    if complaint is not None and (not isinstance(complaint, str) or complaint not in protocol_set.protocols):
+        raise ValueError(f"no chief complaint {complaint!r} (known: {', '.join(sorted(protocol_set.protocols))})")
+    pool = _answer_pool(case.get("answers"))
+    used: set[str] = set()
+    session = TriageSession(protocol_set)
+
+    def play() -> None:
+        while session.current is not None:
+            if complaint is not None and session.protocol.is_case_entry and session.current.id not in pool:
+                return
+            question = session.current
+            if question.id not in pool:
+                return
+            key = pool[question.id]
+            try:
+                session.answer(key)
+            except ValueError as exc:
+                raise ValueError(f"{session.protocol.id}: {exc}") from None
+            used.add(question.id)
+
+    play()
+    if complaint is not None and session.protocol.is_case_entry and session.result is None:
+        session.choose_complaint(complaint)
+        play()
+
+    out: dict[str, Any] = {
+        "determinant": None,
+        "protocol": session.protocol.id,
+        "priority": None,
+        "plan": None,
+        "cpr": False,
+        "facts": None,
+        "instructions": [],
+        "exit": [],
+    }
+    if session.result is not None:
+        out.update(session.result.as_dict())
+        out["protocol"] = session.protocol.id
+    out["path"] = [list(step) for step in session.path]
+    out["arrest_recognised"] = session.arrest_recognised
+    current = session.current
+    out["unanswered"] = None if current is None else {
+        "protocol": session.protocol.id,
+        "question": current.id,
+        "text": current.text.as_dict(),
+        "answers": list(current.keys),
+    }
+    out["unused"] = sorted(set(pool) - used)
+    out["protocol_set_version"] = protocol_set.version
+    return out

@@ -1,0 +1,284 @@
+"""The triage protocol model: immutable values built by :mod:`app.triage.loader`.
+
+Pure data, no I/O, no Qt; safe to share between threads once loaded (every
+object is frozen and its collections are tuples or read-only mappings).
+
+Text shown to the caller or the dispatcher lives in the protocol files, in both
+languages, as :class:`Text`; everything else the core hands out is an id, an
+enum or a number (``widgets/labels.py`` names the enums).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+LANGUAGES = ("zh", "en")
+"""Every protocol string exists in these languages (checked on load)."""
+
+CASE_ENTRY_ID = "case_entry"
+"""Protocol id of the case-entry questions (``case_entry.yaml``)."""
+
+
+class Capability(enum.StrEnum):
+    """What the ambulance must be able to do."""
+
+    ALS = "als"  # advanced life support (doctor/paramedic, monitor-defibrillator, drugs)
+    BLS = "bls"  # basic life support
+    NEGATIVE_PRESSURE = "negative_pressure"  # isolation ambulance for suspected infectious disease
+
+
+class Urgency(enum.StrEnum):
+    """How the unit drives and how soon it must leave."""
+
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    ROUTINE = "routine"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a protocol file. ``str()`` is ``file:line: message``.
+
+    ``line`` is 1-based; 0 when the problem concerns the whole file (e.g. a missing file).
+    """
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class Text(Mapping[str, str]):
+    """A string in both languages: a read-only mapping ``{"zh": ..., "en": ...}``.
+
+    ``text.get("zh")`` / ``text.get("zh_CN")`` / ``text["en"]``. :meth:`get` accepts a
+    locale name and falls back to English for a language the protocols do not have.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, zh: str, en: str) -> None:
+        self._values = {"zh": zh, "en": en}
+
+    @property
+    def zh(self) -> str:
+        return self._values["zh"]
+
+    @property
+    def en(self) -> str:
+        return self._values["en"]
+
+    def get(self, lang: str, default: str | None = None) -> str:  # type: ignore[override]
+        """The text in ``lang`` (``"zh"``, ``"en"``, or a locale like ``"zh_CN"``).
+
+        A language the protocols do not carry gives ``default`` if given, else English.
+        """
+        key = (lang or "").replace("-", "_").split("_", 1)[0].lower()
+        if key in self._values:
+            return self._values[key]
+        return default if default is not None else self._values["en"]
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._values) == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.zh, self.en))
+
+    def __repr__(self) -> str:
+        return f"Text(zh={self.zh!r}, en={self.en!r})"
+
+    def as_dict(self) -> dict[str, str]:
+        """A plain ``{"zh": ..., "en": ...}`` (for JSON)."""
+        return dict(self._values)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A response plan (``plans.yaml``): what to send and how fast.
+
+    ``extra`` names additional resources (``fire_rescue``, ``police``, ``second_unit``,
+    ``supervisor``, ``hazmat``, ...); ``label`` is the centre's own name for the plan.
+    """
+
+    id: str
+    capability: Capability
+    urgency: Urgency
+    lights_sirens: bool
+    extra: tuple[str, ...]
+    label: Text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "capability": self.capability.value,
+            "urgency": self.urgency.value,
+            "lights_sirens": self.lights_sirens,
+            "extra": list(self.extra),
+            "label": self.label.as_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One answer to a question. Exactly one of ``next`` (a question id in the same
+    protocol), ``determinant`` (a determinant code in the same protocol) or
+    ``complaint`` (a chief-complaint protocol id: continue there) is set.
+
+    ``arrest`` marks the answer that recognises a cardiac arrest (unconscious and not
+    breathing normally): the session's :attr:`~app.triage.engine.TriageSession.arrest_recognised`
+    becomes true when it is on the path.
+    """
+
+    key: str
+    label: Text
+    next: str | None = None
+    determinant: str | None = None
+    complaint: str | None = None
+    arrest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question to the caller. ``reuses`` names a question (usually a case-entry one)
+    whose answer carries over when its key is one of this question's keys."""
+
+    id: str
+    text: Text
+    answers: tuple[Answer, ...]
+    help: Text | None = None
+    reuses: str | None = None
+
+    def answer_for(self, key: str) -> Answer | None:
+        """The answer with this key, or ``None``."""
+        for answer in self.answers:
+            if answer.key == key:
+                return answer
+        return None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(answer.key for answer in self.answers)
+
+
+@dataclass(frozen=True, slots=True)
+class Determinant:
+    """The outcome of a protocol: code, priority (1 = level I, most urgent .. 4 = level IV),
+    the response plan (after the centre's ``overrides`` in ``plans.yaml``), whether the
+    telephone-CPR coach starts, key facts for the crew, pre-arrival instructions in order
+    and case-exit advice."""
+
+    code: str
+    priority: int
+    plan: Plan
+    cpr: bool
+    facts: Text
+    instructions: tuple[Text, ...]
+    exit: tuple[Text, ...]
+    protocol_id: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "determinant": self.code,
+            "protocol": self.protocol_id,
+            "priority": self.priority,
+            "plan": self.plan.as_dict(),
+            "cpr": self.cpr,
+            "facts": self.facts.as_dict(),
+            "instructions": [text.as_dict() for text in self.instructions],
+            "exit": [text.as_dict() for text in self.exit],
+        }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Protocol:
+    """One protocol file: the case entry or one chief complaint.
+
+    ``questions`` and ``determinants`` keep file order. ``keywords`` maps a language to
+    words that suggest this complaint (``ProtocolSet.complaint_for_keyword``).
+    """
+
+    id: str
+    version: str
+    code: int
+    title: Text
+    keywords: Mapping[str, tuple[str, ...]]
+    start: str
+    questions: Mapping[str, Question]
+    determinants: Mapping[str, Determinant]
+    file: str = ""
+
+    @property
+    def is_case_entry(self) -> bool:
+        return self.id == CASE_ENTRY_ID
+
+
+@dataclass(frozen=True, eq=False)
+class ProtocolSet:
+    """A validated, complete set of protocols (built only by :func:`app.triage.loader.load_protocol_set`).
+
+    ``protocols`` are the chief complaints by id (the case entry is not among them),
+    ``plans`` the response plans by id, ``overrides`` the centre's determinant → plan
+    map (already applied to every ``Determinant.plan``), ``version`` a digest of every
+    file's bytes (two sets with the same version are the same protocols).
+    """
+
+    protocols: Mapping[str, Protocol]
+    case_entry: Protocol
+    plans: Mapping[str, Plan]
+    version: str
+    directory: Path | None = None
+    overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def protocol(self, protocol_id: str) -> Protocol:
+        """The case entry or a chief complaint by id. Raises ``KeyError`` for an unknown id."""
+        if protocol_id == self.case_entry.id:
+            return self.case_entry
+        return self.protocols[protocol_id]
+
+    def all_protocols(self) -> tuple[Protocol, ...]:
+        """The case entry first, then the chief complaints by code."""
+        return (self.case_entry, *sorted(self.protocols.values(), key=lambda p: (p.code, p.id)))
+
+    def determinant(self, code: str) -> Determinant:
+        """A determinant by code, from any protocol. Raises ``KeyError``."""
+        for protocol in self.all_protocols():
+            if code in protocol.determinants:
+                return protocol.determinants[code]
+        raise KeyError(code)
+
+    def complaint_for_keyword(self, text: str) -> Protocol | None:
+        """The chief complaint whose keyword (any language) best matches ``text``.
+
+        Case-insensitive substring match; the longest matching keyword wins (ties: the
+        lower protocol code). ``None`` when no keyword occurs in ``text``.
+        """
+        haystack = (text or "").casefold()
+        if not haystack.strip():
+            return None
+        best: tuple[int, int, str] | None = None
+        for protocol in self.protocols.values():
+            for words in protocol.keywords.values():
+                for word in words:
+                    needle = word.casefold()
+                    if needle and needle in haystack:
+                        rank = (-len(needle), protocol.code, protocol.id)
+                        if best is None or rank < best:
+                            best = rank
+        return self.protocols[best[2]] if best else None

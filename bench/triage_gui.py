@@ -1,0 +1,250 @@
+"""Triage at the seat: keystrokes and simulated seconds from answering a call to dispatch.
+
+Drives the real seat window offscreen (``MainWindow`` with the questionnaire, the CPR
+coach and the unit board) with key events, for three vignettes: a cardiac arrest, a
+stroke and a traffic collision. Commands go through the real domain in-process
+(:class:`Loopback`: ``decide`` → events → the seat's store), so the incident, the
+answers and the unit assignment are what a server would record.
+
+What is counted: every key event the dispatcher sends from the moment the call is
+answered (F2 not counted) until ``unit.assign`` is sent (F8 counted). Free text (the
+address) is not typed. **Simulated seconds** follow a stated model, not a measurement of
+people: each answer key costs ``SECONDS_PER_ANSWER`` (asking the question and hearing the
+answer, ~4–8 s in published call-audio studies of telephone CPR), every other key
+``SECONDS_PER_KEY``. Also timed: protocol load (the ``resources/protocols`` set, cold).
+
+Run: ``python -m bench triage_gui`` (or ``python -m bench.triage_gui``; ``DISPATCH120_PROTOCOLS=DIR``
+measures a candidate protocol directory). GUI thread only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SECONDS_PER_ANSWER = 6.0
+SECONDS_PER_KEY = 1.0
+SEAT = "seat-1"
+
+
+@dataclass
+class Loopback:
+    """A command sink that is its own server: the real ``decide`` and projection, in-process.
+
+    Every command is validated and decided against a private :class:`State`; its events are
+    stamped with the simulated clock and handed to the seat's store as server messages.
+    Refusals come back as ``error`` messages, as from a server.
+    """
+
+    store: Any
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 27, 3, 20, tzinfo=UTC))
+    sent: list[tuple[str, dict]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from app.domain.state import State
+
+        self.state = State()
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def emit(self, name: str, data: dict[str, Any], ref: str | None = None,
+             actor: dict[str, str] | None = None) -> None:
+        from app.protocol import event, format_ts
+
+        msg = event(seq=self.state.seq + 1, ts=format_ts(self.now), name=name,
+                    actor=actor or {"id": "server", "role": "admin"}, ref=ref, data=data)
+        self.state.apply(msg)
+        self.store.handle_message(msg)
+
+    def send_command(self, name: str, args: dict[str, Any], command_id: str | None = None) -> str:
+        from app.domain.common import Principal
+        from app.domain.decide import decide
+        from app.domain.model import Role
+        from app.protocol import ProtocolError, ack, command, error
+
+        frame = command(name, args, command_id=command_id)  # raises ProtocolError like the real client
+        self.sent.append((name, dict(args)))
+        try:
+            drafts = decide(self.state, Principal(SEAT, Role.SEAT, "Seat one"), name, frame["args"])
+        except ProtocolError as exc:
+            self.store.handle_message(error(exc.code, exc.message, ref=frame["id"]))
+            return frame["id"]
+        for event_name, data in drafts:
+            self.emit(event_name, data, ref=frame["id"], actor={"id": SEAT, "role": "seat"})
+        self.store.handle_message(ack(ref=frame["id"], seq=self.state.seq, events=len(drafts)))
+        return frame["id"]
+
+    def registry(self) -> None:
+        self.emit("station.registered", {"station_id": "st-1", "name": "南岸急救站", "lat": 29.52, "lon": 106.57})
+        for unit_id, call_sign, capability in (("A1", "渝A1", "als"), ("A2", "渝A2", "bls")):
+            self.emit("unit.registered", {"unit_id": unit_id, "call_sign": call_sign, "station_id": "st-1",
+                                          "capability": capability})
+        self.emit("principal.registered", {"principal_id": SEAT, "role": "seat", "name": "Seat one",
+                                           "unit_id": None})
+
+    def ring(self, call_id: str, number: str, location_text: str | None = None) -> None:
+        self.emit("call.received", {"call_id": call_id, "caller_number": number, "caller_name": None,
+                                    "location_text": location_text, "line": None})
+        self.emit("call.ringing", {"call_id": call_id, "seat_id": SEAT})
+
+
+def build_seat(protocol_dir: Path | None = None, language: str | None = None, size=(1600, 900)):
+    """A seat window wired to a :class:`Loopback`, shown, logged in, ready. Needs a QApplication."""
+    from app.protocol import welcome
+    from app.seat.commands import SeatCommands
+    from app.seat.store import ConnectionStatus, Link, SeatStore
+    from widgets.clock import SeatClock
+    from widgets.main_window import MainWindow
+
+    if protocol_dir is not None:
+        import widgets.questionnaire as questionnaire
+        from app.triage import ProtocolLibrary
+
+        library = ProtocolLibrary(protocol_dir)
+        questionnaire.shared_library = lambda: library  # type: ignore[assignment]
+    store = SeatStore()
+    loop = Loopback(store)
+    loop.registry()
+    store.handle_message(welcome(principal={"id": SEAT, "role": "seat", "name": "Seat one", "unit_id": None},
+                                 server_seq=loop.state.seq, resume="replay"))
+    store.set_connection(ConnectionStatus(Link.ONLINE))
+    loop.emit("seat.state_changed", {"seat_id": SEAT, "state": "ready", "reason": None})
+    languages = None
+    if language:
+        from widgets.i18n_runtime import LanguageSwitcher
+
+        languages = LanguageSwitcher()
+        languages.set_language(language)
+    window = MainWindow(store, SeatCommands(loop), clock=SeatClock(now=lambda: loop.now), languages=languages,
+                        confirm_close=False, seat_id=SEAT)
+    window.resize(*size)
+    window.show()
+    return window, store, loop
+
+
+@dataclass
+class Vignette:
+    name: str
+    keys: list[tuple[str, bool]]  # (key name, is an answer) before F8
+    answer_first_until_result: bool = False  # then "1" until the determinant
+
+
+def _key(name: str):
+    from PySide6.QtCore import Qt
+
+    if name.startswith("Ctrl+"):
+        return getattr(Qt.Key, f"Key_{name[5:]}"), Qt.KeyboardModifier.ControlModifier
+    return getattr(Qt.Key, f"Key_{name}"), Qt.KeyboardModifier.NoModifier
+
+
+VIGNETTES = (
+    # Unconscious, not breathing: dispatch at recognition, CPR coach running.
+    Vignette("cardiac_arrest", [("Ctrl+T", False), ("1", True), ("1", True), ("2", True), ("2", True),
+                                ("2", True)]),
+    # Case entry (older adult, male, awake, breathing) → complaint 4 (stroke) → its questions.
+    Vignette("stroke", [("Ctrl+T", False), ("1", True), ("1", True), ("1", True), ("4", True), ("1", True),
+                        ("1", True), ("1", True), ("4", True)], answer_first_until_result=True),
+    Vignette("traffic_collision", [("Ctrl+T", False), ("1", True), ("1", True), ("1", True), ("3", True),
+                                   ("1", True), ("1", True), ("1", True), ("7", True)],
+             answer_first_until_result=True),
+)
+
+
+def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    call_id = f"c-{vignette.name}"
+    loop.ring(call_id, "13800138000", "渝中区较场口")
+    app.processEvents()
+    QTest.keyClick(window, Qt.Key.Key_F2)
+    app.processEvents()
+    start = loop.now
+    keys = 0
+    panel = window.triage
+
+    def press(name: str, answer: bool) -> None:
+        nonlocal keys
+        key, modifier = _key(name)
+        target = QApplication.focusWidget() or window
+        QTest.keyClick(target, key, modifier)
+        app.processEvents()
+        keys += 1
+        loop.advance(SECONDS_PER_ANSWER if answer else SECONDS_PER_KEY)
+
+    for name, answer in vignette.keys:
+        press(name, answer)
+    guard = 0
+    while vignette.answer_first_until_result and panel.session is not None and panel.session.result is None:
+        press("1", True)
+        guard += 1
+        if guard > 30:
+            raise RuntimeError(f"{vignette.name}: no determinant after 30 answers")
+    result = panel.session.result if panel.session else None
+    press("F8", False)
+    assigned = [args for name, args in loop.sent if name == "unit.assign"]
+    if not assigned:
+        raise RuntimeError(f"{vignette.name}: F8 sent no unit.assign (sent: {[n for n, _ in loop.sent][-5:]})")
+    seconds = (loop.now - start).total_seconds()
+    out = {"keystrokes": keys, "simulated_s": seconds, "coach": panel.pages.currentWidget() is panel.coach,
+           "determinant": result.code if result else None, "priority": result.priority if result else None,
+           "answers_sent": sum(1 for name, _ in loop.sent if name == "triage.answer")}
+    # Leave the seat clean for the next vignette.
+    panel.coach.stop_compressions(None)
+    loop.send_command("call.ended", {"call_id": call_id})
+    loop.emit("seat.state_changed", {"seat_id": SEAT, "state": "ready", "reason": None})
+    for unit_id in ("A1", "A2"):
+        unit = loop.state.units[unit_id]
+        if unit["status"] != "available":
+            loop.emit("unit.status_changed", {"unit_id": unit_id, "status": "available",
+                                              "previous": unit["status"], "incident_id": unit["incident_id"],
+                                              "version": unit["version"] + 1, "manual": True})
+    app.processEvents()
+    return out
+
+
+def run(protocol_dir: Path | None = None) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from app.triage import DEFAULT_PROTOCOL_DIR, load_protocol_set
+
+    directory = protocol_dir or Path(os.environ.get("DISPATCH120_PROTOCOLS", DEFAULT_PROTOCOL_DIR))
+    t0 = time.perf_counter()
+    load_protocol_set(directory)
+    load_s = time.perf_counter() - t0
+    app = QApplication.instance() or QApplication([])
+    window, store, loop = build_seat(directory)
+    try:
+        results = {v.name: play(v, window, store, loop, app) for v in VIGNETTES}
+    finally:
+        window.close()
+    return {"protocol_load_s": load_s, "vignettes": results,
+            "model": {"seconds_per_answer": SECONDS_PER_ANSWER, "seconds_per_other_key": SECONDS_PER_KEY}}
+
+
+def render(r: dict[str, Any]) -> str:
+    lines = [f"triage at the seat (protocol load {r['protocol_load_s'] * 1000:.0f} ms; model: "
+             f"{r['model']['seconds_per_answer']:g} s per answer, {r['model']['seconds_per_other_key']:g} s per key)"]
+    for name, v in r["vignettes"].items():
+        lines.append(f"  {name:<18} {v['keystrokes']:>3} keys  {v['simulated_s']:>5.0f} s simulated  "
+                     f"determinant {v['determinant'] or '—'} priority {v['priority'] or '—'}"
+                     f"{'  CPR coach' if v['coach'] else ''}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    print(render(run()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+

@@ -1,0 +1,140 @@
+"""ECG strips: cut from a unit's recent lead II, stored in the ``strips`` table beside the log.
+
+A strip's samples are big (60 s at 500 Hz = 30,000 integers), so they are not events:
+the table ``strips`` in the centre's database holds them, and the event
+``telemetry.strip_stored`` (``app/domain/telemetry.py``) says that a strip exists and
+attaches it to the unit's current incident. The row is written first, then the event:
+a crash in between leaves a row no event points to (harmless), never an event
+pointing to nothing.
+
+* :func:`cut_strip` — pure: the last ``seconds`` of contiguous chunks as one strip.
+* :class:`StripStore` — the table; blocking SQLite calls (run them with
+  ``asyncio.to_thread`` from the loop). Raises ``sqlalchemy.exc.SQLAlchemyError``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, Table, Text, insert, select
+from sqlalchemy.engine import Engine
+
+from app.protocol.telemetry import chunk_tolerance_ms, parse_epoch
+
+# uuid5 namespace of strips cut for a command: the same command id always names the same strip,
+# so a command sent twice (a seat's outbox after a reconnect) stores one strip.
+STRIP_NAMESPACE = uuid.UUID("5f0c9b1e-7a2d-4e3f-9c6b-1d2e3f4a5b6c")
+
+metadata = MetaData()
+strips_table = Table(
+    "strips",
+    metadata,
+    Column("strip_id", Text, primary_key=True),
+    Column("unit_id", Text, nullable=False),
+    Column("incident_id", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("start", Text, nullable=False),  # device time of the first sample (ISO)
+    Column("seconds", Float, nullable=False),
+    Column("period_ms", Float, nullable=False),
+    Column("factor", Float, nullable=False),
+    Column("origin", Integer, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("samples", LargeBinary, nullable=False),  # JSON array of integers
+    Column("reason", Text, nullable=False),
+    Column("alarm_code", Text),
+    Column("created_at", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Strip:
+    strip_id: str
+    channel: str
+    start: str
+    period_ms: float
+    factor: float
+    origin: int
+    unit: str
+    samples: list[int]
+    reason: str
+    alarm_code: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return round(len(self.samples) * self.period_ms / 1000.0, 3)
+
+    def meta(self) -> dict[str, Any]:
+        """What the event says about it (see ``app.domain.telemetry.decide_strip``)."""
+        return {"strip_id": self.strip_id, "start": self.start, "seconds": self.seconds, "channel": self.channel,
+                "reason": self.reason, "alarm_code": self.alarm_code}
+
+
+def _iso(epoch_s: float) -> str:
+    moment = datetime.fromtimestamp(epoch_s, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def cut_strip(chunks: list[Any], seconds: float, *, strip_id: str, reason: str,
+              alarm_code: str | None = None) -> Strip | None:
+    """The last ``seconds`` of the newest run of contiguous, alike chunks (oldest first); None if none.
+
+    ``chunks`` are :class:`server_stub.telemetry.EcgChunk` (``start``, ``end``, ``data``). A gap
+    or a change of rate/scale ends the run: a strip is never spliced across a gap.
+    """
+    if not chunks:
+        return None
+    last = chunks[-1].data
+    run = [chunks[-1]]
+    for chunk in reversed(chunks[:-1]):
+        d = chunk.data
+        alike = (d["period_ms"], d["factor"], d["origin"], d["channel"]) == (
+            last["period_ms"], last["factor"], last["origin"], last["channel"])
+        if not alike or abs(run[0].start - chunk.end) * 1000 > chunk_tolerance_ms(d["period_ms"]):
+            break
+        run.insert(0, chunk)
+    samples = [s for c in run for s in c.data["samples"]]
+    keep = max(1, int(round(seconds * 1000.0 / last["period_ms"])))
+    dropped = max(0, len(samples) - keep)
+    samples = samples[dropped:]
+    if not samples:
+        return None
+    start = parse_epoch(run[0].data["start"]) + dropped * last["period_ms"] / 1000.0
+    return Strip(strip_id, last["channel"], _iso(start), last["period_ms"], last["factor"], last["origin"],
+                 last["unit"], samples, reason, alarm_code)
+
+
+def strip_id_for_command(command_id: str) -> str:
+    return str(uuid.uuid5(STRIP_NAMESPACE, command_id))
+
+
+class StripStore:
+    """The ``strips`` table in the centre's database (created if missing). Blocking calls."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+
+    def save(self, strip: Strip, *, unit_id: str, incident_id: str) -> None:
+        """Store ``strip`` (a strip id already stored is kept as it was: first write wins)."""
+        row = {
+            "strip_id": strip.strip_id, "unit_id": unit_id, "incident_id": incident_id, "channel": strip.channel,
+            "start": strip.start, "seconds": strip.seconds, "period_ms": strip.period_ms, "factor": strip.factor,
+            "origin": strip.origin, "unit": strip.unit, "samples": orjson.dumps(strip.samples),
+            "reason": strip.reason, "alarm_code": strip.alarm_code,
+            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(strips_table).prefix_with("OR IGNORE").values(**row))
+
+    def get(self, strip_id: str) -> dict[str, Any] | None:
+        """The stored strip with its samples (a list of int), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(strips_table).where(strips_table.c.strip_id == strip_id)).mappings().first()
+        if row is None:
+            return None
+        return {**row, "samples": orjson.loads(row["samples"])}

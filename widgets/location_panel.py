@@ -1,0 +1,440 @@
+"""Where the caller is: the location box of the call panel and of the incident form.
+
+* :class:`CallLocationView` (call panel): the best candidate of the current call
+  (source, accuracy "±35 m" or "accuracy unknown", age), a warning when sources
+  disagree ("GPS and Cell are 1.2 km apart"), and every candidate below it.
+  A landline's registered address has no position: it is shown as text only.
+* :class:`IncidentLocationBox` (incident form): the incident's position, who set
+  it, from which source and when; the nearest street ("Boulevard Albert 1er, 30 m");
+  "Confirm caller location" (Ctrl+Shift+L) sends the best candidate as
+  ``incident.locate``; an address search field (Ctrl+Shift+F) with a popup of
+  results from the offline street index — Enter picks one. Map clicks and drags
+  arrive through :meth:`IncidentLocationBox.locate_at`.
+
+The offline street index is reached through :class:`AddressLookup`
+(:class:`CityLookup` wraps part B's ``app.mapdata``); without an imported city
+the search field says so and stays disabled — never a crash.
+
+GUI thread only. Rendering reads the store; changes go through named commands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from PySide6.QtCore import QCoreApplication, QEvent, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.location import (
+    accuracy_m,
+    age_s,
+    best_candidate,
+    disagreements,
+    is_stale,
+    position,
+    rank_candidates,
+)
+from app.seat.store import SeatStore
+from widgets.clock import SeatClock
+from widgets.command_runner import CommandRunner
+from widgets.keys import set_style_property, shortcut_hint
+from widgets.labels import (
+    accuracy_text,
+    format_distance,
+    format_elapsed,
+    locate_source_text,
+    location_source_text,
+)
+
+log = logging.getLogger(__name__)
+
+WARNING_STYLE = "background: #FFE0E0; color: #8B0000; border: 1px solid #C00000; border-radius: 3px; padding: 3px;"
+
+
+class Place(Protocol):
+    name: str
+    lat: float
+    lon: float
+
+
+class AddressLookup(Protocol):
+    """The offline street index, as the location box needs it (thread: GUI)."""
+
+    def search(self, text: str, near: tuple[float, float] | None = None) -> list[Any]:
+        """Places matching partial text (objects with ``name``, ``lat``, ``lon``; best first)."""
+        ...
+
+    def nearest(self, lat: float, lon: float) -> tuple[str, float] | None:
+        """``(street name, distance_m)`` of the nearest named street, or None."""
+        ...
+
+
+class CityLookup:
+    """:class:`AddressLookup` over an imported city (``app.mapdata.MapData``), opened on first use.
+
+    Args:
+        directory: the city directory (None: the shipped demo city).
+        lang: ``"zh"`` or ``"en"``: which street names the reverse lookup prefers.
+    """
+
+    def __init__(self, directory: Any = None, lang: str | None = "zh") -> None:
+        self.directory = directory
+        self.lang = lang
+        self._city: Any = None
+        self.problem: str | None = None
+
+    @property
+    def city(self) -> Any:
+        if self._city is None and self.problem is None:
+            from app.mapdata import load_city
+
+            try:
+                self._city = load_city(self.directory)
+            except Exception as exc:  # MapDataError, a broken file: the seat runs without search
+                log.warning("no address search: %s", exc)
+                self.problem = str(exc)
+        return self._city
+
+    def available(self) -> bool:
+        return self.city is not None
+
+    def search(self, text: str, near: tuple[float, float] | None = None) -> list[Any]:
+        return self.city.search(text, near=near, limit=10) if self.city is not None else []
+
+    def nearest(self, lat: float, lon: float) -> tuple[str, float] | None:
+        if self.city is None:
+            return None
+        found = self.city.nearest_street(lat, lon, lang=self.lang)
+        return (found.name, found.distance_m) if found else None
+
+
+def place_text(place: Any) -> str:
+    """One search result as the popup lists it: name, then house number and street when known."""
+    parts = [str(getattr(place, "name", "") or "")]
+    street = getattr(place, "street", "") or ""
+    number = getattr(place, "housenumber", "") or ""
+    if street and street not in parts[0]:
+        parts.append(f"{street} {number}".strip())
+    return " · ".join(p for p in parts if p)
+
+
+def candidate_text(candidate: dict[str, Any], now: datetime) -> str:
+    """"GPS ±35 m · 2 min ago" / "Cell accuracy unknown" / "Landline registered address: …"."""
+    source = location_source_text(candidate.get("source"))
+    if position(candidate) is None:
+        return f"{source}: {candidate.get('address') or '?'}"
+    parts = [source, accuracy_text(accuracy_m(candidate))]
+    age = age_s(candidate, now)
+    if age is not None:
+        ago = QCoreApplication.translate("CallLocationView", "%1 ago").replace("%1", format_elapsed(age))
+        stale = QCoreApplication.translate("CallLocationView", "(stale)")
+        parts.append(ago + (" " + stale if is_stale(candidate, now) else ""))
+    if candidate.get("address"):
+        parts.append(str(candidate["address"]))
+    return " · ".join(parts)
+
+
+class CallLocationView(QWidget):
+    """The caller's location candidates for one call (call panel)."""
+
+    def __init__(self, clock: SeatClock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CallLocation")
+        self._clock = clock
+        self._call: dict[str, Any] | None = None
+        self.best = QLabel(self)
+        self.best.setObjectName("BestLocation")
+        self.best.setWordWrap(True)
+        font = self.best.font()
+        font.setBold(True)
+        self.best.setFont(font)
+        self.warning = QLabel(self)
+        self.warning.setObjectName("LocationWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.candidates = QListWidget(self)
+        self.candidates.setObjectName("LocationCandidates")
+        self.candidates.setMaximumHeight(80)
+        self.candidates.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(self.best)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.candidates)
+        self.set_call(None)
+
+    def set_call(self, call: dict[str, Any] | None, now: datetime | None = None) -> None:
+        self._call = call
+        self.refresh(now)
+
+    def refresh(self, now: datetime | None = None) -> None:
+        now = now or self._clock.now()
+        locations = (self._call or {}).get("locations") or []
+        self.setVisible(self._call is not None)
+        best = best_candidate(locations, now)
+        if best is None:
+            self.best.setText(self.tr("Caller location: none from the network — ask the caller"))
+        else:
+            self.best.setText(self.tr("Caller location: %1").replace("%1", candidate_text(best, now)))
+        found = disagreements(locations)
+        if found:
+            worst = found[0]
+            self.warning.setText("⚠ " + self.tr("%1 and %2 are %3 apart — ask the caller where they are").replace(
+                "%1", location_source_text(worst.a.get("source"))).replace(
+                "%2", location_source_text(worst.b.get("source"))).replace("%3", format_distance(worst.distance_m)))
+        self.warning.setVisible(bool(found))
+        ranked = rank_candidates(locations, now)
+        self.candidates.clear()
+        for candidate in ranked:
+            self.candidates.addItem(candidate_text(candidate, now))
+        self.candidates.setVisible(len(ranked) > 1)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.refresh()
+        super().changeEvent(event)
+
+
+class IncidentLocationBox(QWidget):
+    """The incident's position in the form: confirm, search an address, read the nearest street.
+
+    Args:
+        incident_for_location: returns the incident to locate, saving a new draft first
+            (``IncidentForm.incident_for_dispatch``); None when there is none (it says why).
+        current_call: returns the call of the form's incident or draft (for its candidates).
+        lookup: the offline street index, or None when no city is imported.
+
+    Signals:
+        located(float, float): the dispatcher set a position (sent as ``incident.locate``).
+    """
+
+    located = Signal(float, float)
+
+    def __init__(self, store: SeatStore, runner: CommandRunner, clock: SeatClock,
+                 incident_for_location: Callable[[], str | None],
+                 current_incident: Callable[[], str | None],
+                 current_call: Callable[[], dict[str, Any] | None],
+                 lookup: AddressLookup | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("IncidentLocation")
+        self._store = store
+        self._runner = runner
+        self._clock = clock
+        self._incident_for_location = incident_for_location
+        self._current_incident = current_incident
+        self._current_call = current_call
+        self.lookup = lookup
+        self.results: list[Any] = []
+
+        self.confirm_action = QAction(self)
+        self.confirm_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_L))
+        self.confirm_action.triggered.connect(self.confirm_best)
+        self.search_action = QAction(self)
+        self.search_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_F))
+        self.search_action.triggered.connect(lambda: self.search.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        for action in (self.confirm_action, self.search_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addActions([self.confirm_action, self.search_action])
+
+        self.title = QLabel(self)
+        self.title.setObjectName("LocationTitle")
+        self.position = QLabel(self)
+        self.position.setObjectName("IncidentPosition")
+        self.position.setWordWrap(True)
+        self.street = QLabel(self)
+        self.street.setObjectName("NearestStreet")
+        confirm_button = QToolButton(self)
+        confirm_button.setObjectName("ConfirmLocation")
+        confirm_button.setDefaultAction(self.confirm_action)
+        confirm_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        confirm_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("AddressSearch")
+        self.search.setMaxLength(200)
+        self.search.setClearButtonEnabled(True)
+        self._model = QStringListModel(self)
+        self.completer = QCompleter(self._model, self)
+        # The index already matched the partial text; the popup must not filter it again.
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setMaxVisibleItems(10)
+        self.search.setCompleter(self.completer)
+        self.completer.activated[str].connect(self._on_result_chosen)
+        self.search.returnPressed.connect(self._on_return)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(self.run_search)
+        self.search.textEdited.connect(lambda _text: self._debounce.start())
+
+        row = QHBoxLayout()
+        row.addWidget(self.title)
+        row.addWidget(self.position, 1)
+        row.addWidget(confirm_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(3)
+        layout.addLayout(row)
+        layout.addWidget(self.street)
+        layout.addWidget(self.search)
+
+        store.events.incident_changed.connect(self._on_incident_changed)
+        store.events.call_changed.connect(lambda _call: self.refresh())
+        store.events.state_reset.connect(self.refresh)
+        self.retranslate_ui()
+
+    # ------------------------------------------------------------ actions
+    def confirm_best(self) -> bool:
+        """Ctrl+Shift+L: the best caller location becomes the incident's position."""
+        call = self._current_call()
+        best = best_candidate((call or {}).get("locations"), self._clock.now())
+        here = position(best)
+        if best is None or here is None:
+            self._runner.notify(self.tr("No caller position to confirm: search the address or click on the map."))
+            return False
+        return self.locate_at(*here, "candidate", candidate_source=best.get("source"), address=best.get("address"))
+
+    def locate_at(self, lat: float, lon: float, how: str, *, candidate_source: str | None = None,
+                  address: str | None = None) -> bool:
+        """Send ``incident.locate`` for the form's incident (a new draft is saved first).
+
+        ``how``: map_click, map_drag, address_search or candidate. Returns False when
+        nothing was sent (no incident, or the position was refused; the strip says why).
+        """
+        incident_id = self._incident_for_location()
+        if incident_id is None:
+            return False
+        command_id = self._runner.run(
+            "locate_incident",
+            purpose=lambda: self.tr("Setting the incident location"),
+            incident_id=incident_id, lat=float(lat), lon=float(lon), source=how,
+            candidate_source=candidate_source, address=(address or None) and str(address)[:200],
+        )
+        if command_id is None:
+            return False
+        self.located.emit(float(lat), float(lon))
+        return True
+
+    def run_search(self) -> list[Any]:
+        """Search the offline index for the typed (partial) text and show the popup."""
+        text = self.search.text().strip()
+        if self.lookup is None or not text:
+            self.results = []
+        else:
+            try:
+                self.results = list(self.lookup.search(text, near=self._near()))
+            except Exception:  # a broken index must not take the form down
+                log.exception("address search failed for %r", text)
+                self.results = []
+        self._model.setStringList([place_text(p) for p in self.results])
+        if self.results and self.search.hasFocus():
+            self.completer.complete()
+        return self.results
+
+    def choose(self, row: int) -> bool:
+        """Pick search result ``row``: the incident is located there (source address_search)."""
+        if not 0 <= row < len(self.results):
+            return False
+        place = self.results[row]
+        if self.locate_at(place.lat, place.lon, "address_search", address=place_text(place)):
+            self.search.clear()
+            self.completer.popup().hide()
+            return True
+        return False
+
+    def _near(self) -> tuple[float, float] | None:
+        incident = self._store.state.incidents.get(self._current_incident() or "")
+        here = position((incident or {}).get("location"))
+        if here is None:
+            here = position(best_candidate((self._current_call() or {}).get("locations"), self._clock.now()))
+        return here
+
+    def _on_result_chosen(self, text: str) -> None:
+        labels = [place_text(p) for p in self.results]
+        if text in labels:
+            self.choose(labels.index(text))
+
+    def _on_return(self) -> None:
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self.run_search()
+        popup = self.completer.popup()
+        row = popup.currentIndex().row() if popup.isVisible() and popup.currentIndex().isValid() else 0
+        self.choose(row)
+
+    # ------------------------------------------------------------ rendering
+    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
+        if incident.get("incident_id") == self._current_incident():
+            self.refresh()
+
+    def refresh(self) -> None:
+        incident = self._store.state.incidents.get(self._current_incident() or "")
+        location = (incident or {}).get("location")
+        here = position(location)
+        if here is None:
+            self.position.setText(self.tr("not set — Ctrl+Shift+L confirms the caller location"))
+            set_style_property(self.position, "alert", True)
+            self.street.setText("")
+            self.street.setVisible(False)
+            return
+        set_style_property(self.position, "alert", False)
+        how = locate_source_text(location.get("source"))
+        if location.get("candidate_source"):
+            how += f" ({location_source_text(location['candidate_source'])})"
+        who = location.get("set_by") or "?"
+        when = ""
+        if location.get("at"):
+            elapsed = self._clock.elapsed_s(location["at"], self._clock.now())
+            when = self.tr("%1 ago").replace("%1", format_elapsed(elapsed))
+        self.position.setText(
+            self.tr("%1, %2 — %3 by %4 %5").replace("%1", f"{here[0]:.5f}").replace("%2", f"{here[1]:.5f}")
+            .replace("%3", how).replace("%4", who).replace("%5", when).strip()
+        )
+        self.street.setText(self._street_text(here))
+        self.street.setVisible(bool(self.street.text()))
+
+    def _street_text(self, here: tuple[float, float]) -> str:
+        if self.lookup is None:
+            return ""
+        try:
+            found = self.lookup.nearest(*here)
+        except (ValueError, Exception):  # a broken index must not take the form down
+            log.exception("reverse lookup failed at %s", here)
+            return ""
+        if found is None:
+            return self.tr("No named street within 1 km")
+        name, distance = found
+        return f"{name}, {format_distance(distance)}"
+
+    def retranslate_ui(self) -> None:
+        self.title.setText(self.tr("Location:"))
+        self.confirm_action.setText(self.tr("Confirm caller location"))
+        self.search_action.setText(self.tr("Search address"))
+        for action in (self.confirm_action, self.search_action):
+            shortcut_hint(action)
+        if self.lookup is None:
+            self.search.setPlaceholderText(self.tr("Address search unavailable: no city map imported"))
+            self.search.setEnabled(False)
+        else:
+            self.search.setPlaceholderText(
+                self.tr("Search address or place (partial, Chinese or Latin), Enter picks — Ctrl+Shift+F"))
+        self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)

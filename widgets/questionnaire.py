@@ -1,0 +1,654 @@
+"""The triage questionnaire: the dispatcher's main work area during a call.
+
+Keyboard first. The current question is big; its answers are numbered:
+
+* ``1``..``9`` answer at once; ↑/↓ move the highlight and Enter confirms it;
+* Backspace goes back one step (undo the last answer or complaint change);
+* Ctrl+K changes the chief complaint (type to search, Enter chooses) — answers
+  that still apply are kept (the engine carries them over);
+* Ctrl+T starts triage for the incident in the form (it starts by itself when a
+  call is answered) and brings the questionnaire back from the CPR coach.
+
+The breadcrumb says where the call is: case entry › chief complaint ›
+question n of ~m. Each answer sends ``triage.answer`` (carried answers too,
+so the audited path is the route the determinant came from); reaching a
+determinant sends ``triage.complete`` (the server sets the incident's
+priority, the queue shows it) and shows the result: code, priority I–IV in
+its colour, the response plan, facts for the crew, the pre-arrival
+instructions step by step (↓/N next, the current one highlighted) and the
+case-exit advice. When the case entry recognises a cardiac arrest the panel
+records ``triage.arrest_recognised`` at once and switches to the CPR coach.
+
+The incident is created (through the form, ``incident_for_dispatch``) at the
+first answer, so every answer has an incident to belong to; the seat's outbox
+keeps the order, so the server sees the incident before its answers.
+
+Protocol texts follow the UI language (``zh`` by default); the panel's own
+strings go through ``self.tr()``. GUI thread only.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.seat.store import SeatStore
+from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary, ProtocolSet, Step, TriageSession
+from app.triage.model import Determinant, Protocol
+from widgets.clock import SeatClock
+from widgets.command_runner import CommandRunner
+from widgets.cpr_coach import CprCoach, now_ts
+from widgets.keys import shortcut_hint
+from widgets.labels import capability_text, priority_colours, priority_text, urgency_text
+from widgets.message_area import Level
+
+log = logging.getLogger(__name__)
+
+_NUMBER_KEYS = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, 10)}
+
+
+@functools.cache
+def shared_library() -> ProtocolLibrary:
+    """The seat's protocol library, loaded once per process (``resources/protocols``).
+
+    A library that fails to load keeps ``current`` None and says why in ``problems``.
+    """
+    return ProtocolLibrary(DEFAULT_PROTOCOL_DIR)
+
+
+def _key(step: Step) -> tuple[str, str, str]:
+    return (step.protocol_id, step.question_id, step.answer_key)
+
+
+class ComplaintPicker(QDialog):
+    """Choose the chief complaint: type to filter (title, code, keywords), Enter chooses.
+
+    Signals:
+        chosen(str): the protocol id.
+    """
+
+    chosen = Signal(str)
+
+    def __init__(self, protocols: ProtocolSet, language: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ComplaintPicker")
+        self.setWindowTitle(self.tr("Change chief complaint"))
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText(self.tr("Type to search: 胸痛, stroke, 10 …"))
+        self.list = QListWidget(self)
+        self._entries: list[tuple[str, str]] = []  # (protocol id, search text)
+        for protocol in sorted(protocols.protocols.values(), key=lambda p: (p.code, p.id)):
+            title = protocol.title.get(language)
+            words = " ".join(w for ws in protocol.keywords.values() for w in ws)
+            item = QListWidgetItem(f"{protocol.code:02d}  {title}")
+            item.setData(Qt.ItemDataRole.UserRole, protocol.id)
+            self.list.addItem(item)
+            search = f"{protocol.code:02d} {protocol.id} {protocol.title.zh} {protocol.title.en} {words}"
+            self._entries.append((protocol.id, search.casefold()))
+        self.list.setCurrentRow(0)
+        self.filter.textChanged.connect(self._on_filter)
+        self.filter.returnPressed.connect(self._choose_current)
+        self.list.itemActivated.connect(lambda _item: self._choose_current())
+        self.filter.installEventFilter(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.list)
+        self.resize(420, 520)
+        self.filter.setFocus()
+
+    def _on_filter(self, text: str) -> None:
+        needle = text.strip().casefold()
+        first = None
+        for row, (_pid, search) in enumerate(self._entries):
+            hidden = bool(needle) and needle not in search
+            self.list.item(row).setHidden(hidden)
+            if not hidden and first is None:
+                first = row
+        if first is not None:
+            self.list.setCurrentRow(first)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # Up/Down in the search box move the highlight in the list.
+        if watched is self.filter and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                step = 1 if key == Qt.Key.Key_Down else -1
+                row = self.list.currentRow() + step
+                while 0 <= row < self.list.count() and self.list.item(row).isHidden():
+                    row += step
+                if 0 <= row < self.list.count():
+                    self.list.setCurrentRow(row)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _choose_current(self) -> None:
+        item = self.list.currentItem()
+        if item is None or item.isHidden():
+            return
+        self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
+        self.accept()
+
+
+class TriagePanel(QWidget):
+    """The questionnaire, its result and the CPR coach, for the incident being worked.
+
+    Args:
+        protocols: returns the current protocol set (``ProtocolLibrary.current``), or None.
+        ensure_incident: returns the incident id to record triage on, creating the
+            incident first if needed (``IncidentForm.incident_for_dispatch``); None = cannot.
+        language: returns the UI language (``zh_CN``/``en``) for the protocol texts.
+
+    Signals:
+        priority_reached(str, int): incident id and the triage priority (fill the form).
+        arrest_recognised(str): incident id, the moment the arrest was recognised.
+    """
+
+    priority_reached = Signal(str, int)
+    arrest_recognised = Signal(str)
+
+    def __init__(self, store: SeatStore, runner: CommandRunner, clock: SeatClock, *,
+                 protocols: Callable[[], ProtocolSet | None],
+                 ensure_incident: Callable[[], str | None],
+                 language: Callable[[], str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TriagePanel")
+        self._store = store
+        self._runner = runner
+        self._clock = clock
+        self._protocols = protocols
+        self._ensure_incident = ensure_incident
+        self._language = language
+        self.session: TriageSession | None = None
+        self.incident_id: str | None = None
+        self._call: dict[str, Any] | None = None
+        self._route: list[Step] = []  # the route already sent as triage.answer
+        self._arrest_sent = False
+        self._completed: str | None = None  # determinant code already sent
+        self.picker: ComplaintPicker | None = None
+        self.keystrokes = 0  # keys the panel acted on (the bench counts them)
+
+        self.start_action = QAction(self)
+        self.start_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_T))
+        self.start_action.triggered.connect(self.start_or_show)
+        self.complaint_action = QAction(self)
+        self.complaint_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_K))
+        self.complaint_action.triggered.connect(self.change_complaint)
+        for action in (self.start_action, self.complaint_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+        # ---- header: breadcrumb and progress
+        self._title = QLabel(self)
+        self._title.setObjectName("PanelTitle")
+        self.breadcrumb = QLabel(self)
+        self.breadcrumb.setObjectName("TriageBreadcrumb")
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("TriageProgress")
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+
+        # ---- page 0: nothing running
+        self.idle = QLabel(self)
+        self.idle.setObjectName("TriageIdle")
+        self.idle.setWordWrap(True)
+        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        # ---- page 1: the question
+        question_page = QWidget(self)
+        self.question = QLabel(question_page)
+        self.question.setObjectName("TriageQuestion")
+        self.question.setWordWrap(True)
+        self.help = QLabel(question_page)
+        self.help.setObjectName("TriageHelp")
+        self.help.setWordWrap(True)
+        self.answers = QListWidget(question_page)
+        self.answers.setObjectName("TriageAnswers")
+        self.answers.installEventFilter(self)
+        self.route = QLabel(question_page)
+        self.route.setObjectName("TriageRoute")
+        self.route.setWordWrap(True)
+        self.hint = QLabel(question_page)
+        self.hint.setObjectName("HintLine")
+        self.hint.setWordWrap(True)
+        q_layout = QVBoxLayout(question_page)
+        q_layout.setContentsMargins(0, 4, 0, 0)
+        q_layout.addWidget(self.question)
+        q_layout.addWidget(self.help)
+        q_layout.addWidget(self.answers, 1)
+        q_layout.addWidget(self.route)
+        q_layout.addWidget(self.hint)
+
+        # ---- page 2: the result
+        result_page = QWidget(self)
+        self.determinant = QLabel(result_page)
+        self.determinant.setObjectName("TriageDeterminant")
+        self.priority_chip = QLabel(result_page)
+        self.priority_chip.setObjectName("PriorityChip")
+        self.plan = QLabel(result_page)
+        self.plan.setObjectName("TriagePlan")
+        self.plan.setWordWrap(True)
+        self.facts = QLabel(result_page)
+        self.facts.setObjectName("TriageFacts")
+        self.facts.setWordWrap(True)
+        self.instructions = QListWidget(result_page)
+        self.instructions.setObjectName("TriageInstructions")
+        self.instructions.setWordWrap(True)
+        self.instructions.installEventFilter(self)
+        self.exit_advice = QLabel(result_page)
+        self.exit_advice.setObjectName("TriageExit")
+        self.exit_advice.setWordWrap(True)
+        self.result_hint = QLabel(result_page)
+        self.result_hint.setObjectName("HintLine")
+        self.result_hint.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.determinant, 1)
+        top.addWidget(self.priority_chip)
+        r_layout = QVBoxLayout(result_page)
+        r_layout.setContentsMargins(0, 4, 0, 0)
+        r_layout.addLayout(top)
+        r_layout.addWidget(self.plan)
+        r_layout.addWidget(self.facts)
+        r_layout.addWidget(self.instructions, 1)
+        r_layout.addWidget(self.exit_advice)
+        r_layout.addWidget(self.result_hint)
+
+        # ---- page 3: the CPR coach
+        self.coach = CprCoach(store, runner, clock, self)
+        self.coach.leave_requested.connect(self.show_questions)
+
+        self.pages = QStackedWidget(self)
+        for page in (self.idle, question_page, result_page, self.coach):
+            self.pages.addWidget(page)
+        self._question_page = question_page
+        self._result_page = result_page
+
+        header = QHBoxLayout()
+        header.addWidget(self._title)
+        header.addWidget(self.breadcrumb, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.pages, 1)
+        # The question is read aloud to a frightened caller: big and readable at a glance.
+        self.setStyleSheet(
+            "#TriageQuestion { font-size: 20px; font-weight: bold; }"
+            " #TriageAnswers { font-size: 16px; }"
+            " #TriageAnswers::item { padding: 3px; }"
+            " #TriageBreadcrumb { font-size: 14px; }"
+            " #TriageDeterminant { font-size: 18px; font-weight: bold; }"
+            " #TriageInstructions { font-size: 15px; }"
+            " #CprTitle { font-size: 16px; font-weight: bold; }"
+            " #CprSteps { font-size: 15px; }"
+            " #CprRate, #CprCount { font-size: 16px; font-weight: bold; }"
+            " #CprCycle { font-size: 14px; }"
+        )
+        self.retranslate_ui()
+
+    # ------------------------------------------------------------ starting
+    @property
+    def lang(self) -> str:
+        return self._language() or "zh"
+
+    def begin_call(self, call: dict[str, Any] | None) -> None:
+        """A call was answered: a fresh questionnaire (the incident is made at the first answer)."""
+        self._start(incident_id=None, call=call)
+
+    def start_or_show(self) -> None:
+        """Ctrl+T: start triage for the incident in the form, or bring the questions back."""
+        if self.session is None:
+            self._start(incident_id=None, call=None)
+        else:
+            self.show_questions()
+        self.focus_answers()
+
+    def _start(self, *, incident_id: str | None, call: dict[str, Any] | None) -> None:
+        protocols = self._protocols()
+        if protocols is None:
+            self.session = None
+            self._runner.notify(self.tr("No valid triage protocols are loaded; triage is unavailable."),
+                                Level.ERROR)
+            self.render()
+            return
+        if self.coach.compressing:
+            self.coach.stop_compressions(None)
+        self.session = TriageSession(protocols)
+        self.incident_id = incident_id
+        self._call = call
+        self._route = []
+        self._arrest_sent = False
+        self._completed = None
+        self.render()
+
+    def focus_answers(self) -> None:
+        page = self.pages.currentIndex()
+        if page == 1:
+            self.answers.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif page == 2:
+            self.instructions.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif page == 3:
+            self.coach.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def follow_incident(self, incident_id: str | None) -> None:
+        """The form shows another incident: keep this triage only if it belongs to it."""
+        if incident_id == self.incident_id or (incident_id is not None and self.incident_id is None
+                                               and self.session is not None and not self._route):
+            return
+        if self.session is not None and self.incident_id is not None and incident_id != self.incident_id:
+            if self.coach.compressing:
+                return  # never drop a running CPR coach because the dispatcher looked at the queue
+            self.session = None
+            self.incident_id = None
+            self.render()
+
+    # ------------------------------------------------------------ acting
+    def answer_number(self, number: int) -> bool:
+        """Answer the current question with its ``number``-th answer (1-based)."""
+        session = self.session
+        if session is None or session.current is None:
+            return False
+        answers = session.current.answers
+        if not 1 <= number <= len(answers):
+            return False
+        return self.answer(answers[number - 1].key)
+
+    def answer(self, key: str) -> bool:
+        session = self.session
+        if session is None or session.current is None:
+            return False
+        if self.incident_id is None:
+            self.incident_id = self._ensure_incident()
+            if self.incident_id is None:
+                return False
+        try:
+            session.answer(key)
+        except ValueError as exc:  # a key the question lacks: a bug, never a crash
+            log.warning("triage answer refused: %s", exc)
+            return False
+        self._after_change()
+        return True
+
+    def back(self) -> bool:
+        if self.session is None or not self.session.back():
+            return False
+        self._route = self._route[: len(self.session.steps)]
+        self._after_change()
+        return True
+
+    def change_complaint(self) -> None:
+        """Ctrl+K: choose the chief complaint from a searchable list (non-blocking)."""
+        protocols = self._protocols()
+        if protocols is None:
+            return
+        if self.session is None:
+            self.start_or_show()
+            if self.session is None:
+                return
+        picker = ComplaintPicker(protocols, self.lang, self)
+        self.picker = picker
+        picker.chosen.connect(self.choose_complaint)
+        picker.finished.connect(lambda _r: self._forget_picker(picker))
+        picker.open()
+
+    def _forget_picker(self, picker: ComplaintPicker) -> None:
+        if self.picker is picker:
+            self.picker = None
+        picker.deleteLater()
+        self.focus_answers()
+
+    def choose_complaint(self, protocol_id: str) -> bool:
+        session = self.session
+        if session is None:
+            return False
+        if self.incident_id is None:
+            self.incident_id = self._ensure_incident()
+            if self.incident_id is None:
+                return False
+        try:
+            session.choose_complaint(protocol_id)
+        except ValueError as exc:
+            log.warning("complaint refused: %s", exc)
+            return False
+        self._after_change()
+        return True
+
+    def show_questions(self) -> None:
+        self.render(prefer_coach=False)
+        self.focus_answers()
+
+    def show_coach(self) -> None:
+        if self._arrest_sent:
+            self.pages.setCurrentIndex(3)
+            self.coach.setFocus()
+
+    # ------------------------------------------------------------ after every action
+    def _after_change(self) -> None:
+        session = self.session
+        assert session is not None
+        incident_id = self.incident_id
+        steps = session.steps
+        common = 0
+        while (common < len(self._route) and common < len(steps)
+               and _key(self._route[common]) == _key(steps[common])):
+            common += 1
+        protocols = session.protocol_set
+        for step in steps[common:]:
+            version = protocols.protocol(step.protocol_id).version
+            self._runner.run(
+                "record_triage_answer",
+                purpose=lambda: self.tr("Recording a triage answer"),
+                incident_id=incident_id, protocol=step.protocol_id, protocol_version=version,
+                question=step.question_id, answer=step.answer_key,
+            )
+        self._route = steps
+        coach = False
+        if session.arrest_recognised and not self._arrest_sent and incident_id is not None:
+            self._arrest_sent = True
+            at = now_ts(self._clock)
+            self._runner.run(
+                "record_arrest_recognised",
+                purpose=lambda: self.tr("Recording the recognition of cardiac arrest"),
+                incident_id=incident_id, at=at,
+            )
+            answered = None
+            if self._call is not None:
+                answered = (self._store.state.calls.get(self._call["call_id"]) or self._call).get("answered_at")
+            self.coach.begin(incident_id, answered_at=answered, recognised_at=at)
+            self.arrest_recognised.emit(incident_id)
+            coach = True
+        result = session.result
+        if result is not None and result.code != self._completed and incident_id is not None:
+            self._completed = result.code
+            self._runner.run(
+                "complete_triage",
+                purpose=lambda: self.tr("Recording the triage result"),
+                incident_id=incident_id, protocol=session.protocol.id,
+                protocol_version=session.protocol.version, determinant=result.code,
+                priority=result.priority, plan=result.plan.id, capability=result.plan.capability.value,
+                cpr=result.cpr,
+            )
+            self.priority_reached.emit(incident_id, result.priority)
+            if result.cpr and not self._arrest_sent:
+                # A determinant that calls for CPR without the case-entry rule (e.g. a
+                # choking patient who became unresponsive): the same coach, same record.
+                self._arrest_sent = True
+                at = now_ts(self._clock)
+                self._runner.run(
+                    "record_arrest_recognised",
+                    purpose=lambda: self.tr("Recording the recognition of cardiac arrest"),
+                    incident_id=incident_id, at=at,
+                )
+                self.coach.begin(incident_id, answered_at=None, recognised_at=at)
+                self.arrest_recognised.emit(incident_id)
+                coach = True
+        if result is None:
+            self._completed = None
+        self.render(prefer_coach=coach)
+        self.focus_answers()
+
+    # ------------------------------------------------------------ keys
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.KeyPress and watched in (self.answers, self.instructions):
+            if self._handle_key(event, in_result=watched is self.instructions):
+                self.keystrokes += 1
+                return True
+        return super().eventFilter(watched, event)
+
+    def _handle_key(self, event: QKeyEvent, *, in_result: bool) -> bool:
+        key = event.key()
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            return False
+        if key == Qt.Key.Key_Backspace:
+            self.back()
+            return True
+        if in_result:
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_N):
+                row = min(self.instructions.currentRow() + 1, self.instructions.count() - 1)
+                self.instructions.setCurrentRow(row)
+                return True
+            if key == Qt.Key.Key_P:
+                self.show_coach()
+                return True
+            return False
+        if key in _NUMBER_KEYS:
+            self.answer_number(_NUMBER_KEYS[key])
+            return True
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            row = self.answers.currentRow()
+            if row >= 0:
+                self.answer_number(row + 1)
+            return True
+        return False
+
+    # ------------------------------------------------------------ rendering
+    def render(self, *, prefer_coach: bool = False) -> None:
+        session = self.session
+        if prefer_coach or (self.pages.currentIndex() == 3 and self.coach.compressing):
+            self.pages.setCurrentIndex(3)
+        elif session is None:
+            self.pages.setCurrentIndex(0)
+        elif session.result is not None:
+            self._render_result(session.result)
+            self.pages.setCurrentIndex(2)
+        elif session.current is not None:
+            self._render_question(session)
+            self.pages.setCurrentIndex(1)
+        self._render_breadcrumb()
+
+    def _render_breadcrumb(self) -> None:
+        session = self.session
+        if session is None:
+            self.breadcrumb.setText("")
+            self.progress.setValue(0)
+            return
+        lang = self.lang
+        parts = [self.tr("Case entry")]
+        complaint: Protocol | None = session.complaint
+        if complaint is not None:
+            parts.append(f"{complaint.code:02d} {complaint.title.get(lang)}")
+        index, total = session.position
+        if session.result is not None:
+            parts.append(self.tr("Determinant %1").replace("%1", session.result.code))
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+        else:
+            parts.append(self.tr("question %1 of ~%2").replace("%1", str(index + 1)).replace("%2", str(total)))
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(index)
+        self.breadcrumb.setText("  ›  ".join(parts))
+
+    def _render_question(self, session: TriageSession) -> None:
+        lang = self.lang
+        question = session.current
+        assert question is not None
+        self.question.setText(question.text.get(lang))
+        help_text = question.help.get(lang) if question.help is not None else ""
+        self.help.setText(help_text)
+        self.help.setVisible(bool(help_text))
+        keep = self.answers.currentRow() if self.answers.count() == len(question.answers) else 0
+        self.answers.clear()
+        for number, answer in enumerate(question.answers, start=1):
+            item = QListWidgetItem(f"{number}   {answer.label.get(lang)}" if number <= 9 else answer.label.get(lang))
+            item.setData(Qt.ItemDataRole.UserRole, answer.key)
+            self.answers.addItem(item)
+        self.answers.setCurrentRow(max(0, min(keep, self.answers.count() - 1)))
+        recent = []
+        protocols = session.protocol_set
+        for step in session.steps[-3:]:
+            q = protocols.protocol(step.protocol_id).questions.get(step.question_id)
+            a = q.answer_for(step.answer_key) if q is not None else None
+            if q is None or a is None:
+                continue
+            mark = " ↺" if step.carried else ""
+            recent.append(f"{q.text.get(lang)} → {a.label.get(lang)}{mark}")
+        self.route.setText("\n".join(recent))
+        self.route.setVisible(bool(recent))
+
+    def _render_result(self, result: Determinant) -> None:
+        lang = self.lang
+        self.determinant.setText(self.tr("Determinant %1").replace("%1", result.code))
+        colours = priority_colours(result.priority)
+        self.priority_chip.setText(self.tr("Priority %1").replace("%1", priority_text(result.priority)))
+        self.priority_chip.setStyleSheet(
+            f"background: {colours.background}; color: {colours.foreground}; padding: 4px 12px;"
+            " border-radius: 4px; font-weight: bold; font-size: 16px;"
+        )
+        plan = result.plan
+        details = [capability_text(plan.capability.value), urgency_text(plan.urgency.value)]
+        if plan.lights_sirens:
+            details.append(self.tr("lights and sirens"))
+        if plan.extra:
+            details.append(self.tr("also: %1").replace("%1", ", ".join(plan.extra)))
+        self.plan.setText(self.tr("Plan: %1 — %2").replace("%1", plan.label.get(lang)).replace(
+            "%2", " · ".join(details)))
+        self.facts.setText(self.tr("For the crew: %1").replace("%1", result.facts.get(lang)))
+        keep = self.instructions.currentRow()
+        self.instructions.clear()
+        for number, text in enumerate(result.instructions, start=1):
+            self.instructions.addItem(f"{number}. {text.get(lang)}")
+        if self.instructions.count():
+            self.instructions.setCurrentRow(max(0, min(keep, self.instructions.count() - 1)))
+        exits = "\n".join(f"• {text.get(lang)}" for text in result.exit)
+        self.exit_advice.setText(self.tr("Before the ambulance arrives:") + "\n" + exits if exits else "")
+        hint = self.tr("↓/N next instruction · Backspace change the last answer · Ctrl+K change complaint")
+        if result.cpr or self._arrest_sent:
+            hint += " · " + self.tr("P CPR coach")
+        self.result_hint.setText(hint)
+
+    def tick(self) -> None:
+        """The main window's one-second tick: the coach's live timers."""
+        if self.pages.currentIndex() == 3:
+            self.coach.refresh()
+
+    def retranslate_ui(self) -> None:
+        self._title.setText(self.tr("Triage"))
+        self.idle.setText(self.tr("No triage running.\nAnswer a call (F2) — triage starts by itself — "
+                                  "or press Ctrl+T for the incident in the form."))
+        self.hint.setText(self.tr("1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint"))
+        self.start_action.setText(self.tr("Triage questions"))
+        self.complaint_action.setText(self.tr("Change chief complaint…"))
+        for action in (self.start_action, self.complaint_action):
+            shortcut_hint(action)
+        self.render(prefer_coach=self.pages.currentIndex() == 3)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
