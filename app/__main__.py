@@ -16,6 +16,8 @@ Modes are chosen here, once (STYLE §7):
 * ``dispatch120 map import|info|search|where`` — offline map data (:mod:`app.mapdata.cli`).
 * ``dispatch120 triage check|run`` — validate triage protocols, play vignettes (:mod:`app.triage.cli`).
 * ``dispatch120 credentials set|delete --seat-id ID`` — store or forget a seat's token.
+* ``dispatch120 hospital --console-id ID`` — a receiving hospital's pre-notification console
+  (:func:`run_hospital`; its token is stored like a seat's: ``credentials set --seat-id ID``).
 
 This module is the one place in ``app`` allowed to import ``widgets`` (import-linter
 contract); it never imports PySide6 itself (``widgets.seat_app`` does the Qt start-up)
@@ -74,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-scale", type=float, metavar="X", help="with --simulate: run the scenario X times faster"
     )
-    commands = parser.add_subparsers(dest="command", metavar="{sim,map,triage,route,credentials}")
+    commands = parser.add_subparsers(dest="command", metavar="{sim,map,triage,route,credentials,hospital}")
     _add_sim(commands)
     map_cli.register(commands)
     triage_cli.register(commands)
@@ -91,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
         # SUPPRESS: a value given before the command (dispatch120 --seat-id X credentials set) survives.
         action.add_argument("--seat-id", dest="seat_id", metavar="ID", default=argparse.SUPPRESS,
                             help="the seat (default: seat_id from the settings)")
+    hospital = commands.add_parser(
+        "hospital",
+        help="a receiving hospital's console: incoming pre-notifications, acknowledge them",
+        description="Run a hospital's pre-notification console against the server (token from the OS keyring: "
+                    "dispatch120 credentials set --seat-id <console id>).",
+    )
+    hospital.add_argument("--console-id", required=True, metavar="ID", help="the hospital console's principal id")
+    hospital.add_argument("--server-url", dest="server_url", metavar="URL", default=argparse.SUPPRESS,
+                          help="the server (default: server_url from the settings)")
     return parser
 
 
@@ -118,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     if args.command == "credentials":
         return run_credentials(args)
+    if args.command == "hospital":
+        return run_hospital(args)
     return run_seat(args)
 
 
@@ -154,6 +167,58 @@ def run_credentials(args: argparse.Namespace) -> int:
         return 1
     except (secrets.SecretsUnavailable, ValueError) as exc:
         return _fail(str(exc), 1)
+
+
+# ---------------------------------------------------------------- the hospital console
+
+
+def run_hospital(args: argparse.Namespace) -> int:
+    """``dispatch120 hospital``: the hospital console until its window is closed. Returns the exit code.
+
+    Composed like the seat: settings, the token from the keyring, a :class:`SyncClient` (own
+    thread; its journal keeps the console's unsent answers) feeding the window on the GUI thread.
+    """
+    try:
+        settings = load_settings(overrides_from_args(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, "dispatch120-hospital")
+    console_id = args.console_id
+    secrets.configure(settings.keyring_backend)
+    try:
+        token = secrets.get_token(console_id)
+    except secrets.SecretsUnavailable as exc:
+        return _fail(str(exc), 1)
+    if not token:
+        return _fail(f"no token stored for {console_id}: dispatch120 credentials set --seat-id {console_id}", 1)
+
+    from app.seat.journal import Journal, JournalError
+    from app.seat.sync import SyncClient
+    from widgets import seat_app
+    from widgets.hospital_window import HospitalBridge, HospitalWindow
+
+    qapp, _languages = seat_app.create_application(sys.argv[:1], settings.language)
+    try:
+        journal = Journal(settings.journal_path.with_name(f"journal-hospital-{console_id}.sqlite"))
+    except JournalError as exc:
+        return _fail(str(exc), 1)
+    bridge = HospitalBridge(parent=qapp)
+    try:
+        sync = SyncClient(settings.server_url, token, journal, client_name="dispatch120-hospital/0.1",
+                          on_message=bridge.on_message, on_status=bridge.on_status)
+    except ValueError as exc:
+        journal.close()
+        return _fail(str(exc))
+    window = HospitalWindow(bridge, sync.send_command, console_id)
+    remove_handlers = seat_app.install_signal_handlers(qapp)
+    window.show()
+    sync.start()
+    try:
+        return int(qapp.exec())
+    finally:
+        sync.stop()
+        remove_handlers()
+        journal.close()
 
 
 # ---------------------------------------------------------------- the seat
@@ -305,6 +370,11 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
         window.vitals_wall.set_subscriber(
             lambda ids: sync.subscribe(ids, ["vitals", "waveform", "alarm", "status"])
         )
+        if getattr(window, "caller_link", None) is not None:  # issue 7: the caller's photos, with this seat's token
+            from app.seat.media import fetch_media
+
+            window.caller_link.media_fetcher = lambda media_id, sha: fetch_media(url, token, media_id, sha256=sha)
+            window.caller_link.rtc_sender = sync.send_direct  # live video signalling, never journaled
         for config_problem in settings.problems:
             window.show_notice(str(config_problem))
         if journal.moved_aside is not None:

@@ -86,6 +86,10 @@ DEFAULTS: dict[str, Any] = {
     # number, within this time, shows the repeat banner.
     "repeat_radius_m": 200.0,
     "repeat_window_s": 3600.0,
+    # Routing and recommendation (issue 5): travel times are divided by the emergency factor
+    # (1.2 = ambulances drive 20 % faster than the free-flow speed table); coverage target in minutes.
+    "emergency_speed_factor": 1.2,
+    "coverage_target_min": 12.0,
 }
 SECRET_KEYS = frozenset({"token", "password", "secret", "api_key"})
 CREDENTIALS_HINT = "dispatch120 credentials set --seat-id <seat>"
@@ -133,6 +137,8 @@ class Settings:
     map_city: str | None = None
     repeat_radius_m: float = 200.0
     repeat_window_s: float = 3600.0
+    emergency_speed_factor: float = 1.2
+    coverage_target_min: float = 12.0
 
 
 # ---------------------------------------------------------------- locations
@@ -252,6 +258,8 @@ _CHECKS = {
     "map_city": _check_city,
     "repeat_radius_m": _check_positive,
     "repeat_window_s": _check_positive,
+    "emergency_speed_factor": _check_positive,
+    "coverage_target_min": _check_positive,
 }
 _PATH_KEYS = ("journal_path", "log_dir", "map_mbtiles")
 
@@ -400,5 +408,5 @@ def load_settings(
         log_level=merged["log_level"],
         sources=sources,
         problems=tuple(file_problems),
-        **{k: merged[k] for k in DEFAULTS if k.startswith(("map_", "repeat_"))},
+        **{k: merged[k] for k in DEFAULTS if k.startswith(("map_", "repeat_", "emergency_", "coverage_"))},
     )

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    caller_link,
     durable,
     machine,
     map_import,
     map_page,
+    prenotify,
     report,
     roundtrip,
+    routing,
     startup,
     telemetry,
     triage,
@@ -32,7 +35,7 @@ from bench import (
 )
 
 BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
-              "telemetry")
+              "telemetry", "routing", "caller_link", "prenotify")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -109,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "map_page": (lambda: map_page.run(500, 10.0 if args.quick else 60.0), map_page.render),
         "telemetry": (lambda: telemetry.run(10 if args.quick else 50, 15.0 if args.quick else 120.0),
                       telemetry.render),
+        "routing": (lambda: routing.run(queries=10 if args.quick else 50), routing.render),
+        "caller_link": (lambda: caller_link.run(rounds=2 if args.quick else 5), caller_link.render),
+        "prenotify": (lambda: prenotify.run(sends=20 if args.quick else 50), prenotify.render),
     }
     for name in which:
         run, render = runners[name]

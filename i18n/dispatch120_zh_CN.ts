@@ -108,6 +108,126 @@
     </message>
 </context>
 <context>
+    <name>CallerLinkPanel</name>
+    <message>
+        <location filename="../widgets/caller_link_panel.py" line="+183"/>
+        <location line="+162"/>
+        <source>Send caller link</source>
+        <translation>发送呼救链接</translation>
+    </message>
+    <message>
+        <location line="-155"/>
+        <location line="+7"/>
+        <source>Send message</source>
+        <translation>发送消息</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Push guidance card</source>
+        <translation>推送急救指导卡</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>No link sent</source>
+        <translation>未发送链接</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>No call</source>
+        <translation>无通话</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>location refused</source>
+        <translation>拒绝共享位置</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>location shared</source>
+        <translation>位置已共享</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>video live</source>
+        <translation>视频已接通</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Caller</source>
+        <translation>呼救人</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Dispatcher</source>
+        <translation>调度员</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The caller refused to share the location: ask for the exact address.</source>
+        <translation>来电者拒绝共享位置：请询问详细地址。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A photo from the caller was refused (%1, %2 MB): nothing was kept.</source>
+        <translation>来电者的照片被拒收（%1，%2 MB）：未保存任何内容。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The caller opened the link; waiting for the location.</source>
+        <translation>来电者已打开链接，正在等待位置。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>not loaded</source>
+        <translation>未加载</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>not an image</source>
+        <translation>不是图片</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Caller link</source>
+        <translation>呼救链接</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Read out</source>
+        <translation>口述</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>SMS</source>
+        <translation>短信</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>QR code</source>
+        <translation>二维码</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Message to the caller, Enter sends</source>
+        <translation>给呼救人的消息，回车发送</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send question</source>
+        <translation>发送问题</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Push card</source>
+        <translation>推送指导卡</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Record still to the incident</source>
+        <translation>截取画面存入事件</translation>
+    </message>
+</context>
+<context>
     <name>CloseIncidentDialog</name>
     <message>
         <location filename="../widgets/incident_form.py" line="+127"/>
@@ -312,6 +432,170 @@
         <location line="+2"/>
         <source>Space start compressions · +/− rate · ↓/N next step · A/C/I adult/child/infant · S crew arrived · R patient breathes · O stop (other) · Esc questions</source>
         <translation>空格 开始按压 · +/− 频率 · ↓/N 下一步 · A/C/I 成人/儿童/婴儿 · S 急救人员到达 · R 患者恢复呼吸 · O 停止（其他）· Esc 返回问题</translation>
+    </message>
+</context>
+<context>
+    <name>DestinationPanel</name>
+    <message>
+        <location filename="../widgets/destination_panel.py" line="+145"/>
+        <source>missing: %1</source>
+        <translation>缺少：%1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>matches</source>
+        <translation>符合</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>No incident in the form.</source>
+        <translation>表单中没有事件。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Locate the incident to rank hospitals by travel time.</source>
+        <translation>请先定位事件，才能按行程时间排序医院。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Needs: %1</source>
+        <translation>需要：%1</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>No hospital to suggest.</source>
+        <translation>没有可建议的医院。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Setting the destination</source>
+        <translation>设置送往医院</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>#</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Hospital</source>
+        <translation>医院</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Travel</source>
+        <translation>行程</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Capability</source>
+        <translation>救治能力</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>ED and why</source>
+        <translation>急诊状态与理由</translation>
+    </message>
+</context>
+<context>
+    <name>DestinationReasonDialog</name>
+    <message>
+        <location line="-149"/>
+        <source>Another hospital</source>
+        <translation>改送其他医院</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 instead of %2</source>
+        <translation>送%1而不是%2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+</context>
+<context>
+    <name>HospitalConsole</name>
+    <message>
+        <location filename="../widgets/hospital_console.py" line="+191"/>
+        <location line="+87"/>
+        <source>Export FHIR…</source>
+        <translation>导出 FHIR…</translation>
+    </message>
+    <message>
+        <location line="-61"/>
+        <source>No pre-notification yet</source>
+        <translation>尚无院前预警</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{complaint} — {sex}, {age} y — {unit}</source>
+        <translation>{complaint} — {sex}，{age} 岁 — {unit}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>ETA {minutes} min (sent {time} UTC)</source>
+        <translation>预计 {minutes} 分钟到达（发送于 {time} UTC）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Dispatch triage {determinant}, priority {priority}</source>
+        <translation>调度分级 {determinant}，优先级 {priority}</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>{lead}  25 mm/s  10 mm/mV  {seconds:.1f} s from {start} (device time)</source>
+        <translation>{lead}  25 mm/s  10 mm/mV  {seconds:.1f} 秒，起于 {start}（设备时间）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No ECG in this pre-notification</source>
+        <translation>此预警未附心电图</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answered: {response}</source>
+        <translation>已回复：{response}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not answered yet</source>
+        <translation>尚未回复</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Could not write {path}: {error}</source>
+        <translation>无法写入 {path}：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>HospitalWindow</name>
+    <message>
+        <location filename="../widgets/hospital_window.py" line="+118"/>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+1"/>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Offline: reconnecting</source>
+        <translation>离线：正在重连</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Token refused: store a new one with dispatch120 credentials set</source>
+        <translation>令牌被拒绝：请用 dispatch120 credentials set 保存新令牌</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>dispatch120 — hospital pre-notifications — %1</source>
+        <translation>dispatch120 — 医院预通知 — %1</translation>
     </message>
 </context>
 <context>
@@ -1072,11 +1356,407 @@
         <source>routine</source>
         <translation>常规</translation>
     </message>
+    <message>
+        <location line="+12"/>
+        <source>fastest capable unit</source>
+        <translation>最快到达的合格车辆</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>later than the first suggestion</source>
+        <translation>比首选车辆晚到</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>capability matches the plan</source>
+        <translation>能力符合调度方案</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ALS unit for a BLS plan</source>
+        <translation>BLS 方案派 ALS 车</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>BLS unit for an ALS plan</source>
+        <translation>ALS 方案只有 BLS 能力</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not the capability the plan needs</source>
+        <translation>不具备方案所需能力</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no triage plan yet</source>
+        <translation>尚无分级方案</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no road route (river, one-way, island)</source>
+        <translation>无道路可达（河流、单行道、孤岛）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>position too far from any road</source>
+        <translation>位置离道路太远</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>position unknown</source>
+        <translation>位置未知</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no GPS: assumed at its station</source>
+        <translation>无 GPS：按在站处理</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>returning from hospital</source>
+        <translation>从医院返回中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>leaves an area without cover</source>
+        <translation>会使辖区失去覆盖</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Unit is closer than shown</source>
+        <translation>车辆实际比显示更近</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Crew skills suit the patient</source>
+        <translation>车组技能更适合该患者</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Road closure or traffic</source>
+        <translation>道路封闭或拥堵</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Keep an area covered</source>
+        <translation>保持辖区覆盖</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First suggestion not really free</source>
+        <translation>首选车辆实际不空闲</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Other (say why)</source>
+        <translation>其他（请说明）</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Link sent</source>
+        <translation>链接已发送</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Link opened</source>
+        <translation>链接已打开</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Caller consented</source>
+        <translation>呼救人已同意</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Link closed</source>
+        <translation>链接已关闭</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>CPR — adult</source>
+        <translation>心肺复苏 — 成人</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CPR — child</source>
+        <translation>心肺复苏 — 儿童</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CPR — infant</source>
+        <translation>心肺复苏 — 婴儿</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>AED use</source>
+        <translation>使用AED</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Recovery position</source>
+        <translation>复原卧位</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Bleeding control</source>
+        <translation>止血</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choking</source>
+        <translation>气道异物（噎住）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Childbirth</source>
+        <translation>紧急分娩</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Burns</source>
+        <translation>烧烫伤</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Seizure</source>
+        <translation>抽搐</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Received</source>
+        <translation>已收到</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cath lab activated</source>
+        <translation>导管室已启动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stroke team activated</source>
+        <translation>卒中团队已启动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trauma team activated</source>
+        <translation>创伤团队已启动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Diverted: choose another hospital</source>
+        <translation>无法接收：请另选医院</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>STEMI</source>
+        <translation>STEMI（ST段抬高型心梗）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Chest pain</source>
+        <translation>胸痛</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stroke</source>
+        <translation>卒中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Major trauma</source>
+        <translation>严重创伤</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cardiac arrest</source>
+        <translation>心脏骤停</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+56"/>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <location line="-53"/>
+        <source>male</source>
+        <translation>男</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>female</source>
+        <translation>女</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>sex unknown</source>
+        <translation>性别不详</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>nearest</source>
+        <translation>最近</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>has what the patient needs</source>
+        <translation>具备患者所需救治能力</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no special need: by time</source>
+        <translation>无特殊需求：按时间</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>lacks a needed capability</source>
+        <translation>缺少所需救治能力</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>emergency department busy</source>
+        <translation>急诊繁忙</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>diverting ambulances</source>
+        <translation>急诊分流中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no travel time</source>
+        <translation>无行程时间</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>open</source>
+        <translation>开放</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>busy</source>
+        <translation>繁忙</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>diverting</source>
+        <translation>分流</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>chest-pain centre</source>
+        <translation>胸痛中心</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>PCI</source>
+        <translation>PCI</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stroke centre</source>
+        <translation>卒中中心</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>thrombolysis</source>
+        <translation>溶栓</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>thrombectomy</source>
+        <translation>取栓</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>trauma centre</source>
+        <translation>创伤中心</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>trauma level</source>
+        <translation>创伤中心级别</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>paediatric</source>
+        <translation>儿科</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>maternity</source>
+        <translation>产科</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>burns</source>
+        <translation>烧伤</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Patient or family asks for it</source>
+        <translation>患者或家属要求</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The crew asks for it</source>
+        <translation>救护组要求</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Already treated there</source>
+        <translation>曾在该院治疗</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>On the hospital&apos;s advice</source>
+        <translation>医院建议</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>accepted</source>
+        <translation>已接受</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>declined</source>
+        <translation>已拒绝</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>arrived</source>
+        <translation>已到达</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>too large</source>
+        <translation>太大</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not an image</source>
+        <translation>不是图片</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>too many photos</source>
+        <translation>照片太多</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../widgets/main_window.py" line="+267"/>
+        <location filename="../widgets/main_window.py" line="+258"/>
+        <source>Save or select an incident first</source>
+        <translation>请先保存或选择一个事件</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Caller link</source>
+        <translation>呼救链接</translation>
+    </message>
+    <message>
+        <location line="+40"/>
         <source>Watch vitals</source>
         <translation>监护</translation>
     </message>
@@ -1086,7 +1766,17 @@
         <translation>分诊规程无法加载：%1</translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+83"/>
+        <source>Destination</source>
+        <translation>送往医院</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First responders</source>
+        <translation>志愿急救员</translation>
+    </message>
+    <message>
+        <location line="+51"/>
         <source>Select a unit first</source>
         <translation>请先选择车辆</translation>
     </message>
@@ -1181,7 +1871,12 @@
         <translation>车辆看板</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+6"/>
+        <source>Pre-notify hospital…</source>
+        <translation>预通知医院…</translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>a call is on the line</source>
         <translation>有通话正在进行</translation>
     </message>
@@ -1327,6 +2022,369 @@
     </message>
 </context>
 <context>
+    <name>OverrideDialog</name>
+    <message>
+        <location filename="../widgets/recommendation.py" line="+81"/>
+        <source>Why not the first suggestion?</source>
+        <translation>为什么不派首选车辆？</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>What the dispatcher knows (optional, required for Other)</source>
+        <translation>调度员掌握的情况（可选；选“其他”时必填）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>You are sending %1 instead of the first suggestion %2.</source>
+        <translation>您将派出 %1，而不是首选车辆 %2。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+</context>
+<context>
+    <name>PrenotifyAnswers</name>
+    <message>
+        <location filename="../widgets/prenotify_dialog.py" line="+417"/>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>PrenotifyDialog</name>
+    <message>
+        <location line="-158"/>
+        <source>from the ambulance&apos;s position (road graph)</source>
+        <translation>按救护车位置计算（道路网）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no position of the ambulance: enter it</source>
+        <translation>无救护车位置：请手动输入</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>entered by hand</source>
+        <translation>手动输入</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>age unknown</source>
+        <translation>年龄不详</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>~%1 y</source>
+        <translation>约%1岁</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 y</source>
+        <translation>%1岁</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>To: %1</source>
+        <translation>接收医院：%1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ambulance: %1</source>
+        <translation>救护车：%1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ETA: %1</source>
+        <translation>预计到达：%1</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+77"/>
+        <source>not known</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location line="-76"/>
+        <source>%1 min</source>
+        <translation>%1分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patient: %1, %2, %3</source>
+        <translation>患者：%1，%2，%3</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Dispatch triage %1, priority %2</source>
+        <translation>调度分级 %1，优先级 %2</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Latest vitals: %1</source>
+        <translation>最新生命体征：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Latest vitals: none received from this ambulance</source>
+        <translation>最新生命体征：尚未收到该车数据</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ECG: the last stored strip of this ambulance, else its last 10 s of lead II</source>
+        <translation>心电图：该车最近保存的心电条图，否则为最近10秒II导联</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ECG: not sent</source>
+        <translation>心电图：不发送</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>waiting for the hospital&apos;s answer</source>
+        <translation>等待医院回复</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Not pre-notified yet</source>
+        <translation>尚未预通知</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Pre-notify %1</source>
+        <translation>预通知%1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Pre-notification sent to %1</source>
+        <translation>已向%1发送预通知</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Pre-notify hospital</source>
+        <translation>预通知医院</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hospital</source>
+        <translation>医院</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Ambulance</source>
+        <translation>救护车</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>ETA</source>
+        <translation>预计到达</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Age</source>
+        <translation>年龄</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Sex</source>
+        <translation>性别</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Complaint</source>
+        <translation>主诉</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>ECG</source>
+        <translation>心电图</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>(no ambulance)</source>
+        <translation>（无救护车）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown</source>
+        <translation>不详</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>estimated</source>
+        <translation>估计</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>what the hospital should know (history, medication, allergies)</source>
+        <translation>医院需要了解的情况（病史、用药、过敏）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send an ECG strip</source>
+        <translation>发送心电条图</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What the hospital will receive</source>
+        <translation>医院将收到的内容</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pre-notifications of this incident</source>
+        <translation>本事件的预通知</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+</context>
+<context>
+    <name>RecommendationPanel</name>
+    <message>
+        <location filename="../widgets/recommendation.py" line="+176"/>
+        <source>Suggested units appear here for the incident in the form.</source>
+        <translation>此处显示表单中事件的推荐车辆。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No road routing: %1</source>
+        <translation>无道路路径计算：%1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Locate the incident on the map to get suggested units.</source>
+        <translation>请先在地图上定位事件以获得推荐车辆。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The incident&apos;s position is too far from any road: %1</source>
+        <translation>事件位置离道路太远：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No available unit. The incident waits in the pending queue.</source>
+        <translation>没有空闲车辆，事件进入待派队列。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Suggestions could not be computed; see the log. Assign from the unit board.</source>
+        <translation>无法计算推荐，请查看日志，并在车辆列表中派车。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>no triage plan yet</source>
+        <translation>尚无分级方案</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Plan: %1. Ctrl+F8 sends the first, Enter the highlighted one.</source>
+        <translation>方案：%1。Ctrl+F8 派首选，Enter 派选中车辆。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>leaves %1 without cover</source>
+        <translation>%1 将失去覆盖</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>not triaged</source>
+        <translation>未分级</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 is available: most urgent waiting incident %2 (%3, waiting %4)</source>
+        <translation>%1 已空闲：最紧急的待派事件 %2（%3，已等待 %4）</translation>
+    </message>
+    <message>
+        <location line="+49"/>
+        <source>No suggested unit to send.</source>
+        <translation>没有可派的推荐车辆。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The first unit&apos;s position is unknown: pick it on the unit board.</source>
+        <translation>首选车辆位置未知：请在车辆列表中选择。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Sending %1</source>
+        <translation>派出 %1</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>#</source>
+        <translation>序</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Unit</source>
+        <translation>车辆</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>ETA</source>
+        <translation>预计到达</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Road</source>
+        <translation>路程</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Why here</source>
+        <translation>排序理由</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Suggested units</source>
+        <translation>推荐车辆</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send first  Ctrl+F8</source>
+        <translation>派首选  Ctrl+F8</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send highlighted  Enter</source>
+        <translation>派选中  Enter</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send first suggested unit</source>
+        <translation>派出首选推荐车辆</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show</source>
+        <translation>查看</translation>
+    </message>
+</context>
+<context>
     <name>RepeatBanner</name>
     <message>
         <location filename="../widgets/repeat_banner.py" line="+132"/>
@@ -1361,9 +2419,42 @@
     </message>
 </context>
 <context>
+    <name>RespondersPanel</name>
+    <message>
+        <location filename="../widgets/responders_panel.py" line="+58"/>
+        <source>Alerting first responders</source>
+        <translation>呼叫志愿急救员</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>no answer yet</source>
+        <translation>尚未回应</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>fetching AED %1, walk %2</source>
+        <translation>去取AED %1，步行%2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No first responder alerted.</source>
+        <translation>尚未呼叫志愿急救员。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Alerted %1, accepted %2, arrived %3</source>
+        <translation>已呼叫%1人，接受%2人，到达%3人</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Alert first responders</source>
+        <translation>呼叫志愿急救员</translation>
+    </message>
+</context>
+<context>
     <name>SeatStartup</name>
     <message>
-        <location filename="../widgets/seat_app.py" line="+87"/>
+        <location filename="../widgets/seat_app.py" line="+95"/>
         <source>No seat id is configured for this workstation. Start with --seat-id, or ask IT to set seat_id in dispatch120.toml.</source>
         <translation>本工作站未配置座席编号。请使用 --seat-id 启动，或请 IT 在 dispatch120.toml 中设置 seat_id。</translation>
     </message>

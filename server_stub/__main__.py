@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -30,6 +31,22 @@ def _positive_seconds(text: str) -> float:
     if not 0 < value <= 3600:
         raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
     return value
+
+
+def _ice_server(text: str) -> dict:
+    """An RTCIceServer as JSON: {"urls": str|[str], "username"?, "credential"?}. Raises ArgumentTypeError."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    urls = value.get("urls") if isinstance(value, dict) else None
+    urls = [urls] if isinstance(urls, str) else urls
+    if not urls or not all(isinstance(u, str) and u.split(":", 1)[0] in ("stun", "stuns", "turn", "turns")
+                            for u in urls):
+        raise argparse.ArgumentTypeError('needs "urls": stun:/turn: URL(s)')
+    if any(not isinstance(value.get(k, ""), str) for k in ("username", "credential")):
+        raise argparse.ArgumentTypeError("username and credential must be strings")
+    return {k: v for k, v in value.items() if k in ("urls", "username", "credential")}
 
 
 def _port(text: str) -> int:
@@ -120,7 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="(default: %(default)s)",
     )
+    serve.add_argument("--responder-radius", type=int, default=500, metavar="M",
+                       help="alert first responders within M metres (default: %(default)s)")
     serve.add_argument("--log-file", type=Path, default=default_log_path(), help="(default: %(default)s)")
+    # The caller link (issue 7): the page and its websocket share this port.
+    serve.add_argument("--link-base-url", help="public base URL of caller links, e.g. https://120.example.cn")
+    serve.add_argument("--ice-server", type=_ice_server, action="append", metavar="JSON",
+                       help='STUN/TURN server for caller video, repeatable, e.g. \'{"urls": "turn:turn.example.cn:3478", '
+                            '"username": "120", "credential": "…"}\' (coturn); default: none (LAN/loopback only)')
+    serve.add_argument("--link-ttl", type=_positive_seconds, default=7200.0, help="link lifetime, s (default: 7200)")
+    serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https/wss (phones need it for GPS)")
+    serve.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    serve.add_argument("--sms-gateway-url", help="the SMS platform's HTTP endpoint (token in the keyring); "
+                       "default: the simulated gateway")
     # For tests of the slow-client rule; not for operators.
     serve.add_argument("--slow-client-bytes", type=int, default=None, help=argparse.SUPPRESS)
 
@@ -152,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--name", help="default: the id")
 
+    p = asub.add_parser("add-hospital-console", help="a receiving hospital's console (pre-notifications); prints its token")
+    p.add_argument("id", help="console id, e.g. H-CQMU1-ed")
+    p.add_argument("--hospital", required=True, help="the hospital it speaks for (must exist)")
+    p.add_argument("--name", help="default: the id")
+
     for kind in ("station", "hospital"):
         p = asub.add_parser(f"add-{kind}", help=f"a {kind} with its position (WGS-84)")
         p.add_argument("id")
@@ -164,6 +198,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--call-sign", required=True, help="radio call sign, e.g. 渝A12")
     p.add_argument("--station", help="home station id (must exist)")
     p.add_argument("--capability", choices=["als", "bls", "negative_pressure"], default=None, help="default: bls")
+
+    # First responders, AEDs and hospital capabilities (issue 5, server_stub/responders.py).
+    p = asub.add_parser("add-volunteer", help="a first responder's phone (volunteer role); prints its token")
+    p.add_argument("id", help="volunteer id, e.g. vol-007")
+    p.add_argument("--name", help="default: the id")
+    p = asub.add_parser("add-aed", help="an AED with its position and access hours")
+    p.add_argument("id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--lat", type=_latitude, required=True)
+    p.add_argument("--lon", type=_longitude, required=True)
+    p.add_argument("--access", default="24h", help='"24h" or "HH:MM-HH:MM", local time (default: 24h)')
+    p = asub.add_parser("set-hospital", help="a hospital's capabilities (replaces them)")
+    p.add_argument("id")
+    p.add_argument("--capabilities", default="", help="comma-separated: chest_pain_centre,pci,stroke_centre,"
+                   "thrombolysis,thrombectomy,trauma_centre,paediatric,maternity,burns")
+    p.add_argument("--trauma-level", type=int, choices=[1, 2, 3], help="with trauma_centre; 1 is the highest")
 
     p = asub.add_parser("new-token", help="replace a credential's token (the old one stops working); reinstates a revoked one")
     p.add_argument("principal_id")
@@ -223,7 +273,17 @@ def run_serve(args: argparse.Namespace) -> int:
         ring_timeout_s=args.ring_timeout,
         hello_timeout_s=args.hello_timeout,
         seat_grace_s=args.seat_grace,
+        responder_radius_m=args.responder_radius,
+        link_base_url=args.link_base_url,
+        link_ttl_s=args.link_ttl,
+        ice_servers=tuple(args.ice_server or ()),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key or args.tls_cert,
     )
+    if args.sms_gateway_url:
+        from app.sms import HttpSmsGateway
+
+        config.sms_gateway = HttpSmsGateway.from_keyring(args.sms_gateway_url)
     if args.slow_client_bytes is not None:
         config.slow_client_bytes = args.slow_client_bytes
     try:

@@ -128,6 +128,21 @@ def cmd_add_trainer(store: EventStore, args: Any, out: TextIO) -> int:
     return run_registry_change(store, Registry(principals=[spec]), out)
 
 
+def cmd_add_hospital_console(store: EventStore, args: Any, out: TextIO) -> int:
+    """A receiving hospital's console (pre-notification), bound to one registered hospital."""
+    spec = principal_spec(args.id, Role.HOSPITAL, args.name, args.hospital, "hospital console")
+
+    def build(state: State, existing: dict[str, PrincipalRow]) -> Plan:
+        if spec.unit_id not in state.hospitals:
+            raise InputError(f"hospital console {spec.id}: hospital {spec.unit_id} does not exist (add-hospital first)")
+        return plan_registry(state, existing, Registry(principals=[spec]), create_only=True)
+
+    plan = apply_plan(store, build)
+    _print_plan(plan, out)
+    _print_tokens(plan, out)
+    return EXIT_OK
+
+
 def cmd_add_station(store: EventStore, args: Any, out: TextIO) -> int:
     station = place(args.id, args.name, args.lat, args.lon, "station")
     return run_registry_change(store, Registry(stations=[station]), out)
@@ -136,6 +151,48 @@ def cmd_add_station(store: EventStore, args: Any, out: TextIO) -> int:
 def cmd_add_hospital(store: EventStore, args: Any, out: TextIO) -> int:
     hospital = place(args.id, args.name, args.lat, args.lon, "hospital")
     return run_registry_change(store, Registry(hospitals=[hospital]), out)
+
+
+def cmd_add_volunteer(store: EventStore, args: Any, out: TextIO) -> int:
+    spec = principal_spec(args.id, Role.VOLUNTEER, args.name, None, "volunteer")
+    return run_registry_change(store, Registry(principals=[spec]), out)
+
+
+def cmd_add_aed(store: EventStore, args: Any, out: TextIO) -> int:
+    """An AED (issue 5): ``aed.registered``; registering an id again updates it."""
+    aed = place(args.id, args.name, args.lat, args.lon, "AED")
+    data = {"aed_id": aed.id, "name": aed.name, "lat": aed.lat, "lon": aed.lon, "access": args.access}
+
+    def build(state: State, existing: dict[str, PrincipalRow]) -> Plan:
+        if state.aeds.get(aed.id) == data:
+            return Plan(unchanged=[f"AED {aed.id}"])
+        return Plan(drafts=[("aed.registered", data)],
+                    created=[f"AED {aed.id} {'updated' if aed.id in state.aeds else 'registered'}"])
+
+    _print_plan(apply_plan(store, build), out)
+    return EXIT_OK
+
+
+def cmd_set_hospital(store: EventStore, args: Any, out: TextIO) -> int:
+    """A hospital's capabilities (issue 5): ``hospital.capabilities_set`` (replaces the set)."""
+    hospital_id = check_id(args.id, "hospital id")
+    flags = sorted({c.strip() for c in (args.capabilities or "").split(",") if c.strip()})
+    if "pci" in flags and "chest_pain_centre" not in flags:
+        raise InputError("pci needs chest_pain_centre (a chest-pain centre with a cath lab)")
+    if {"thrombolysis", "thrombectomy"} & set(flags) and "stroke_centre" not in flags:
+        raise InputError("thrombolysis/thrombectomy need stroke_centre")
+    if (args.trauma_level is not None) != ("trauma_centre" in flags):
+        raise InputError("trauma_centre and --trauma-level go together (1 is the highest level)")
+    data = {"hospital_id": hospital_id, "capabilities": flags, "trauma_level": args.trauma_level}
+
+    def build(state: State, existing: dict[str, PrincipalRow]) -> Plan:
+        if hospital_id not in state.hospitals:
+            raise InputError(f"hospital {hospital_id} does not exist (add it with add-hospital first)")
+        return Plan(drafts=[("hospital.capabilities_set", data)],
+                    created=[f"hospital {hospital_id}: capabilities {', '.join(flags) or '(none)'}"])
+
+    _print_plan(apply_plan(store, build), out)
+    return EXIT_OK
 
 
 def cmd_add_unit(store: EventStore, args: Any, out: TextIO) -> int:
@@ -250,9 +307,13 @@ COMMANDS: dict[str, Callable[[EventStore, Any, TextIO], int]] = {
     "add-device": cmd_add_device,
     "add-switch": cmd_add_switch,
     "add-trainer": cmd_add_trainer,
+    "add-hospital-console": cmd_add_hospital_console,
     "add-station": cmd_add_station,
     "add-hospital": cmd_add_hospital,
     "add-unit": cmd_add_unit,
+    "add-volunteer": cmd_add_volunteer,
+    "add-aed": cmd_add_aed,
+    "set-hospital": cmd_set_hospital,
     "new-token": cmd_new_token,
     "revoke": cmd_revoke,
     "list": cmd_list,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 import uuid
 from collections.abc import Callable
@@ -73,8 +74,12 @@ from app.protocol import (
 )
 from app.protocol.telemetry import StripReason
 from server_stub.auth import token_hash
+from server_stub.caller_link import SOCKET_PREFIX as CALLER_SOCKET_PREFIX
+from server_stub.caller_link import CallerLinkService
 from server_stub.policy import ErrorBudget, choose_resume, is_slow
+from server_stub.prenotify import PrenotifyDesk, is_hospital
 from server_stub.projection import project
+from server_stub.responders import ResponderDesk
 from server_stub.store import Batch, CommandRecord, EventStore, StaleLogError
 from server_stub.strips import Strip, StripStore, cut_strip, strip_id_for_command
 from server_stub.telemetry import ALARM_STRIP_S, TelemetryRouter
@@ -110,6 +115,14 @@ class ServerConfig:
     slow_client_bytes: int = SLOW_CLIENT_BYTES
     error_limit: int = 20
     error_window_s: float = 10.0
+    # The caller link (issue 7, server_stub/caller_link.py).
+    link_base_url: str | None = None  # e.g. https://120.example.cn ; default http://host:port
+    link_ttl_s: float = 2 * 3600.0
+    ice_servers: tuple[dict, ...] = ()  # WebRTC STUN/TURN for caller video, as RTCIceServer dicts (issue 7)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    sms_gateway: Any = None  # an app.sms.SmsGateway; None: the simulated one
+    responder_radius_m: int = 500  # first responders alerted within this (issue 5, server_stub/responders.py)
 
 
 @dataclass(eq=False)
@@ -151,6 +164,12 @@ class DispatchServer:
         # Live telemetry (issue 6): not events, never in the log (server_stub/telemetry.py).
         self.telemetry = TelemetryRouter(on_alarm_strip=self._on_alarm_strip)
         self.strips = StripStore(store.engine)  # ECG strips beside the log (server_stub/strips.py)
+        self.prenotify = PrenotifyDesk(store.engine)  # hospital pre-notification (server_stub/prenotify.py)
+        self.responders = ResponderDesk(self, config.responder_radius_m)  # volunteers (issue 5)
+        self.caller_links = CallerLinkService(
+            self, base_url=config.link_base_url, ttl_s=config.link_ttl_s, sms=config.sms_gateway,
+            ice_servers=config.ice_servers,
+        )
 
     # ------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -176,11 +195,13 @@ class DispatchServer:
         stale_seats = [s["seat_id"] for s in self.state.seats.values() if s["state"] != SeatState.OFFLINE]
         if stale_seats:
             self._spawn(self._expire_seats_later(stale_seats), "seat grace")
+        await asyncio.to_thread(self.caller_links.load)
         self._ws_server = await serve(
             self._handle_connection,
             self.config.host,
             self.config.port,
-            process_request=_only_ws_path,
+            process_request=self._process_request,
+            ssl=_tls_context(self.config),
             max_size=MAX_FRAME_BYTES,
             # permessage-deflate roughly doubles CPU and triples memory per
             # connection (DESIGN.md §3, websockets 17); our frames are small.
@@ -252,7 +273,16 @@ class DispatchServer:
                 await self._system(SYSTEM, lambda s, sid=seat_id: seat_disconnected(s, sid), "seat grace expired")
 
     # ------------------------------------------------------------ connections
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        if path.startswith(("/c/", CALLER_SOCKET_PREFIX, "/media/")):  # caller link: page, socket, photos
+            return self.caller_links.process_request(connection, request)
+        return _only_ws_path(connection, request)
+
     async def _handle_connection(self, ws: ServerConnection) -> None:
+        if ws.request is not None and ws.request.path.startswith(CALLER_SOCKET_PREFIX):
+            await self.caller_links.serve_page(ws)
+            return
         peer = _peer(ws)
         try:
             hello_msg = await self._authenticate(ws, peer)
@@ -285,6 +315,7 @@ class DispatchServer:
                 await self._seat_presence(principal)
             await self._sync(client, resume, last_seq, server_seq, state_dict)
             self.telemetry.client_live(client, client.label, ws, principal.role)
+            self.responders.client_live(client)
             await self._serve_frames(client)
         except ConnectionClosed:
             pass
@@ -360,9 +391,14 @@ class DispatchServer:
         state_dict: dict[str, Any] | None,
     ) -> None:
         """welcome → snapshot or replay up to ``server_seq`` → synced → frames queued meanwhile."""
+        if is_hospital(client):  # hospital consoles get their pre-notifications, never events
+            await self.prenotify.sync_hospital(self, client, server_seq)
+            return
         ws = client.ws
         await ws.send(encode(welcome(principal=client.principal.as_dict(), server_seq=server_seq, resume=resume)))
-        if state_dict is not None:
+        if client.principal.role == Role.VOLUNTEER:
+            pass  # a volunteer never sees the log: only its own alerts (server_stub/responders.py)
+        elif state_dict is not None:
             frame = encode(snapshot(seq=server_seq, state=state_dict))
             log.info("snapshot to %s seq=%d bytes=%d", client.label, server_seq, len(frame))
             await ws.send(frame)
@@ -407,6 +443,16 @@ class DispatchServer:
         if msg["type"] == "hello":
             self._invalid(client, error(ErrorCode.BAD_MESSAGE, "already authenticated"))
             return
+        if msg["type"] == "volunteer.position":
+            reply = self.responders.position(client, msg)
+            if reply is not None:
+                self._invalid(client, reply)
+            return
+        if msg["type"] == "rtc_to_caller":  # live video signalling to a caller's page (issue 7)
+            reply = self.caller_links.rtc_from_seat(client, msg)
+            if reply is not None:
+                self._invalid(client, reply)
+            return
         if msg["type"] in ("telemetry", "subscribe"):
             who = client.principal
             reply = self.telemetry.handle(client, client.label, client.ws, who.role, who.unit_id, msg)
@@ -424,6 +470,16 @@ class DispatchServer:
         who = client.principal
         if name == "telemetry.strip_request":
             await self._strip_request(client, who, command_id, args)
+            return
+        if name == "prenotify.send":
+            await self.prenotify.send(self, client, who, command_id, args)
+            return
+        if name in ("responders.alert", "volunteer.respond"):
+            handle = self.responders.alert_command if name == "responders.alert" else self.responders.respond_command
+            await handle(client, who, command_id, args)
+            return
+        if name == "call.link_send":
+            await self.caller_links.link_send(client, who, command_id, args)
             return
         await self._execute(
             who,
@@ -669,8 +725,13 @@ class DispatchServer:
                         self._close_client(client, CloseCode.AUTH_FAILED, "credential revoked")
 
     def _broadcast(self, events: list[Message]) -> None:
+        # Hospital consoles and volunteers never get events (volunteers: server_stub/responders.py).
+        receivers = [c for c in self._clients if not is_hospital(c) and c.principal.role != Role.VOLUNTEER]
         for msg in events:
-            self._send_frames(self._clients, encode(msg))
+            self._send_frames(receivers, encode(msg))
+        self.prenotify.deliver(self, events)
+        self.caller_links.on_events(events)
+        self.responders.on_events(events)
 
     # ------------------------------------------------------------ ACD and presence
     def _arm_ring_timer(self, call_id: str, seat_id: str) -> None:
@@ -705,6 +766,15 @@ def _only_ws_path(connection: ServerConnection, request: Request) -> Response | 
     if urlsplit(request.path).path != WS_PATH:
         return connection.respond(HTTPStatus.NOT_FOUND, f"not found: the websocket endpoint is {WS_PATH}\n")
     return None
+
+
+def _tls_context(config: ServerConfig) -> ssl.SSLContext | None:
+    """HTTPS/WSS for the caller page (phones need a secure context for geolocation). Raises OSError/SSLError."""
+    if config.tls_cert is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(config.tls_cert, config.tls_key)
+    return context
 
 
 def _reason(text: str) -> str:

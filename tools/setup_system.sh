@@ -21,6 +21,8 @@ packages=(
     libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1 libxkbcommon-x11-0
     # a CJK font, or Chinese text renders as boxes
     fonts-wqy-microhei
+    # the caller's phone in the caller-link end-to-end tests (Playwright drives the system browser)
+    chromium
     "$@"
 )
 

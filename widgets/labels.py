@@ -433,3 +433,204 @@ _URGENCY_TEXT: dict[str, str] = {
 def urgency_text(urgency: str | None) -> str:
     source = _URGENCY_TEXT.get(urgency or "")
     return _tr(source) if source else str(urgency or "")
+
+
+# ---------------------------------------------------------------- unit recommendation (issue 5)
+
+_RECOMMEND_REASON_TEXT: dict[str, str] = {
+    "fastest": QT_TRANSLATE_NOOP("Labels", "fastest capable unit"),
+    "slower": QT_TRANSLATE_NOOP("Labels", "later than the first suggestion"),
+    "capability_match": QT_TRANSLATE_NOOP("Labels", "capability matches the plan"),
+    "capability_above": QT_TRANSLATE_NOOP("Labels", "ALS unit for a BLS plan"),
+    "capability_below": QT_TRANSLATE_NOOP("Labels", "BLS unit for an ALS plan"),
+    "capability_other": QT_TRANSLATE_NOOP("Labels", "not the capability the plan needs"),
+    "no_plan": QT_TRANSLATE_NOOP("Labels", "no triage plan yet"),
+    "no_road_route": QT_TRANSLATE_NOOP("Labels", "no road route (river, one-way, island)"),
+    "off_road": QT_TRANSLATE_NOOP("Labels", "position too far from any road"),
+    "position_unknown": QT_TRANSLATE_NOOP("Labels", "position unknown"),
+    "at_station": QT_TRANSLATE_NOOP("Labels", "no GPS: assumed at its station"),
+    "returning": QT_TRANSLATE_NOOP("Labels", "returning from hospital"),
+    "coverage_cost": QT_TRANSLATE_NOOP("Labels", "leaves an area without cover"),
+}
+
+_OVERRIDE_REASON_TEXT: dict[str, str] = {
+    "closer_than_shown": QT_TRANSLATE_NOOP("Labels", "Unit is closer than shown"),
+    "crew_skills": QT_TRANSLATE_NOOP("Labels", "Crew skills suit the patient"),
+    "road_conditions": QT_TRANSLATE_NOOP("Labels", "Road closure or traffic"),
+    "keep_coverage": QT_TRANSLATE_NOOP("Labels", "Keep an area covered"),
+    "unit_status": QT_TRANSLATE_NOOP("Labels", "First suggestion not really free"),
+    "other": QT_TRANSLATE_NOOP("Labels", "Other (say why)"),
+}
+
+# Tier 0 capable, 1 not capable, 2 no route, 3 position unknown (app.dispatch.recommend.Tier).
+RECOMMEND_TIER_COLOURS: dict[int, Colours] = {
+    0: Colours("#FFFFFF", "#000000"),
+    1: Colours("#FFF3D6", "#000000"),
+    2: Colours("#EEEEEE", "#555555"),
+    3: Colours("#EEEEEE", "#555555"),
+}
+
+
+def recommend_reason_text(reason: str | None) -> str:
+    source = _RECOMMEND_REASON_TEXT.get(enum_value(reason) if reason is not None else "")
+    return _tr(source) if source else str(reason or "")
+
+
+def override_reason_text(reason: str | None) -> str:
+    source = _OVERRIDE_REASON_TEXT.get(reason or "")
+    return _tr(source) if source else str(reason or "")
+
+
+def format_eta(seconds: float | None) -> str:
+    """"4 min 05 s", "45 s"; "?" when unknown."""
+    if seconds is None:
+        return "?"
+    total = round(seconds)
+    return f"{total // 60} min {total % 60:02d} s" if total >= 60 else f"{total} s"
+
+
+# ---- the caller link (issue 7; app.domain.caller_link.LinkState, app.protocol.caller_link.GUIDANCE_CARDS)
+_CALLER_LINK_STATE_TEXT = {
+    "created": QT_TRANSLATE_NOOP("Labels", "Link sent"),
+    "opened": QT_TRANSLATE_NOOP("Labels", "Link opened"),
+    "consented": QT_TRANSLATE_NOOP("Labels", "Caller consented"),
+    "revoked": QT_TRANSLATE_NOOP("Labels", "Link closed"),
+}
+_GUIDANCE_CARD_TEXT = {
+    "cpr_adult": QT_TRANSLATE_NOOP("Labels", "CPR — adult"),
+    "cpr_child": QT_TRANSLATE_NOOP("Labels", "CPR — child"),
+    "cpr_infant": QT_TRANSLATE_NOOP("Labels", "CPR — infant"),
+    "aed": QT_TRANSLATE_NOOP("Labels", "AED use"),
+    "recovery_position": QT_TRANSLATE_NOOP("Labels", "Recovery position"),
+    "bleeding": QT_TRANSLATE_NOOP("Labels", "Bleeding control"),
+    "choking": QT_TRANSLATE_NOOP("Labels", "Choking"),
+    "childbirth": QT_TRANSLATE_NOOP("Labels", "Childbirth"),
+    "burns": QT_TRANSLATE_NOOP("Labels", "Burns"),
+    "seizure": QT_TRANSLATE_NOOP("Labels", "Seizure"),
+}
+
+
+def caller_link_state_label(state: str | None) -> str:
+    source = _CALLER_LINK_STATE_TEXT.get(state or "")
+    return _tr(source) if source else str(state or "")
+
+
+def guidance_card_label(card_id: str | None) -> str:
+    source = _GUIDANCE_CARD_TEXT.get(card_id or "")
+    return _tr(source) if source else str(card_id or "")
+
+
+# ---- hospital pre-notification (issue 6; app.protocol.prenotify.AckResponse/Complaint/PatientSex)
+_ACK_RESPONSE_TEXT = {
+    "received": QT_TRANSLATE_NOOP("Labels", "Received"),
+    "cath_lab_activated": QT_TRANSLATE_NOOP("Labels", "Cath lab activated"),
+    "stroke_team_activated": QT_TRANSLATE_NOOP("Labels", "Stroke team activated"),
+    "trauma_team_activated": QT_TRANSLATE_NOOP("Labels", "Trauma team activated"),
+    "diverted": QT_TRANSLATE_NOOP("Labels", "Diverted: choose another hospital"),
+}
+_COMPLAINT_TEXT = {
+    "stemi": QT_TRANSLATE_NOOP("Labels", "STEMI"),
+    "chest_pain": QT_TRANSLATE_NOOP("Labels", "Chest pain"),
+    "stroke": QT_TRANSLATE_NOOP("Labels", "Stroke"),
+    "trauma": QT_TRANSLATE_NOOP("Labels", "Major trauma"),
+    "cardiac_arrest": QT_TRANSLATE_NOOP("Labels", "Cardiac arrest"),
+    "other": QT_TRANSLATE_NOOP("Labels", "Other"),
+}
+_SEX_TEXT = {
+    "male": QT_TRANSLATE_NOOP("Labels", "male"),
+    "female": QT_TRANSLATE_NOOP("Labels", "female"),
+    "unknown": QT_TRANSLATE_NOOP("Labels", "sex unknown"),
+}
+
+
+def ack_response_label(response: str | None) -> str:
+    source = _ACK_RESPONSE_TEXT.get(response or "")
+    return _tr(source) if source else str(response or "")
+
+
+def complaint_label(complaint: str | None) -> str:
+    source = _COMPLAINT_TEXT.get(complaint or "")
+    return _tr(source) if source else str(complaint or "")
+
+
+def sex_label(sex: str | None) -> str:
+    source = _SEX_TEXT.get(sex or "")
+    return _tr(source) if source else str(sex or "")
+
+
+# ---- hospitals and first responders (issue 5; app.dispatch.destination.Reason, app.protocol.hospitals)
+_DESTINATION_REASON_TEXT = {
+    "nearest": QT_TRANSLATE_NOOP("Labels", "nearest"),
+    "has_capability": QT_TRANSLATE_NOOP("Labels", "has what the patient needs"),
+    "no_requirement": QT_TRANSLATE_NOOP("Labels", "no special need: by time"),
+    "lacks_capability": QT_TRANSLATE_NOOP("Labels", "lacks a needed capability"),
+    "ed_busy": QT_TRANSLATE_NOOP("Labels", "emergency department busy"),
+    "diverting": QT_TRANSLATE_NOOP("Labels", "diverting ambulances"),
+    "no_route": QT_TRANSLATE_NOOP("Labels", "no travel time"),
+}
+_ED_STATUS_TEXT = {
+    "open": QT_TRANSLATE_NOOP("Labels", "open"),
+    "busy": QT_TRANSLATE_NOOP("Labels", "busy"),
+    "diverting": QT_TRANSLATE_NOOP("Labels", "diverting"),
+}
+_HOSPITAL_CAPABILITY_TEXT = {
+    "chest_pain_centre": QT_TRANSLATE_NOOP("Labels", "chest-pain centre"),
+    "pci": QT_TRANSLATE_NOOP("Labels", "PCI"),
+    "stroke_centre": QT_TRANSLATE_NOOP("Labels", "stroke centre"),
+    "thrombolysis": QT_TRANSLATE_NOOP("Labels", "thrombolysis"),
+    "thrombectomy": QT_TRANSLATE_NOOP("Labels", "thrombectomy"),
+    "trauma_centre": QT_TRANSLATE_NOOP("Labels", "trauma centre"),
+    "trauma_level": QT_TRANSLATE_NOOP("Labels", "trauma level"),
+    "paediatric": QT_TRANSLATE_NOOP("Labels", "paediatric"),
+    "maternity": QT_TRANSLATE_NOOP("Labels", "maternity"),
+    "burns": QT_TRANSLATE_NOOP("Labels", "burns"),
+}
+_DESTINATION_PICK_REASON_TEXT = {
+    "patient_request": QT_TRANSLATE_NOOP("Labels", "Patient or family asks for it"),
+    "crew_request": QT_TRANSLATE_NOOP("Labels", "The crew asks for it"),
+    "already_treated_there": QT_TRANSLATE_NOOP("Labels", "Already treated there"),
+    "hospital_advice": QT_TRANSLATE_NOOP("Labels", "On the hospital's advice"),
+    "other": QT_TRANSLATE_NOOP("Labels", "Other"),
+}
+_RESPONSE_TEXT = {
+    "accepted": QT_TRANSLATE_NOOP("Labels", "accepted"),
+    "declined": QT_TRANSLATE_NOOP("Labels", "declined"),
+    "arrived": QT_TRANSLATE_NOOP("Labels", "arrived"),
+}
+
+
+def _lookup(table: dict[str, str], value: object) -> str:
+    source = table.get(enum_value(value) if value is not None else "")
+    return _tr(source) if source else str(value or "")
+
+
+def destination_reason_text(reason: object) -> str:
+    return _lookup(_DESTINATION_REASON_TEXT, reason)
+
+
+def ed_status_text(status: object) -> str:
+    return _lookup(_ED_STATUS_TEXT, status)
+
+
+def hospital_capability_text(flag: object) -> str:
+    return _lookup(_HOSPITAL_CAPABILITY_TEXT, flag)
+
+
+def destination_pick_reason_text(reason: object) -> str:
+    return _lookup(_DESTINATION_PICK_REASON_TEXT, reason)
+
+
+def responder_response_text(response: object) -> str:
+    return _lookup(_RESPONSE_TEXT, response)
+
+
+# ---- caller photos (issue 7; app.protocol.caller_link.PhotoRefusal)
+_PHOTO_REFUSAL_TEXT = {
+    "too_large": QT_TRANSLATE_NOOP("Labels", "too large"),
+    "not_an_image": QT_TRANSLATE_NOOP("Labels", "not an image"),
+    "too_many": QT_TRANSLATE_NOOP("Labels", "too many photos"),
+}
+
+
+def photo_refusal_label(reason: object) -> str:
+    return _lookup(_PHOTO_REFUSAL_TEXT, reason)

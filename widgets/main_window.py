@@ -202,7 +202,11 @@ class MainWindow(QMainWindow):
             self._install_map(map_settings)
         self._install_triage()
         self._install_location(map_settings)
+        self._install_recommendation(map_settings)
         self._install_vitals()
+        self._install_caller_link()
+        self._install_prenotify()
+        self._install_hospitals()
 
         self.resize(1600, 900)
         self.setMinimumSize(1200, 680)
@@ -234,6 +238,49 @@ class MainWindow(QMainWindow):
         self.call_panel.call_answered.connect(self.map_dock.show_call)
         if self.map_dock.problem:
             self.messages.show_message(self.map_dock.problem, Level.WARNING)
+
+    def _install_prenotify(self) -> None:
+        """Hospital pre-notification (issue 6, ``widgets.prenotify_dialog``): Incident menu, Ctrl+Shift+H;
+        hospital answers go to the message strip."""
+        from widgets.prenotify_dialog import PrenotifyAnswers, PrenotifyDialog
+
+        self.prenotify_answers = PrenotifyAnswers(self.store, self.messages.show_message, self)
+        self.prenotify_action = QAction(self)
+        self.prenotify_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.prenotify_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(self.prenotify_action)
+        self.incident_menu.addAction(self.prenotify_action)
+        self.prenotify_dialog: PrenotifyDialog | None = None
+
+        def open_dialog() -> None:
+            incident_id = self.form.incident_id
+            if not incident_id or incident_id not in self.store.state.incidents:
+                self.messages.show_message(self.tr("Save or select an incident first"), Level.WARNING)
+                return
+            router = getattr(getattr(self, "recommendation", None), "router", None)
+            self.prenotify_dialog = PrenotifyDialog(self.store, self.runner, incident_id, router, self)
+            self.prenotify_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.prenotify_dialog.open()
+
+        self.prenotify_action.triggered.connect(open_dialog)
+
+    def _install_caller_link(self) -> None:
+        """The caller link (issue 7, ``widgets.caller_link_panel``) in a right dock; Ctrl+Shift+K sends a link."""
+        from PySide6.QtWidgets import QDockWidget
+
+        from widgets.caller_link_panel import CallerLinkPanel
+
+        self.caller_link = CallerLinkPanel(self.store, self.runner, self)
+        self.caller_link_dock = QDockWidget(self.tr("Caller link"), self)
+        self.caller_link_dock.setObjectName("CallerLinkDock")
+        self.caller_link_dock.setWidget(self.caller_link)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.caller_link_dock)
+        self.addAction(self.caller_link.send_action)
+        self.incident_menu.addAction(self.caller_link.send_action)
+        self.view_menu.addAction(self.caller_link_dock.toggleViewAction())
+        self.call_panel.call_answered.connect(self.caller_link.set_call)
+        if getattr(self, "triage", None) is not None:
+            self.caller_link.question_provider = self.triage.question.text
 
     def _install_vitals(self) -> None:
         """The vitals monitors (issue 6, ``widgets.vitals_wall``) in a dock, shown when a unit is watched.
@@ -325,6 +372,63 @@ class MainWindow(QMainWindow):
             self.map_dock.incident_moved.connect(
                 lambda incident_id, lat, lon: incident_id == self.form.incident_id
                 and self.location_box.locate_at(lat, lon, "map_drag"))
+
+    def _install_recommendation(self, settings: Any = None) -> None:
+        """The ranked unit suggestions for the form's incident (issue 5, ``widgets.recommendation``),
+        under the unit board; Ctrl+F8 sends the first suggestion."""
+        from app.mapdata.city import city_dir
+        from app.routing.engine import GraphRouter
+        from app.routing.graph import GraphFileError
+        from widgets.recommendation import RecommendationPanel
+
+        router, problem = None, ""
+        try:
+            router = GraphRouter.for_city(city_dir(getattr(settings, "map_city", None)),
+                                          getattr(settings, "emergency_speed_factor", 1.2))
+        except (GraphFileError, ValueError) as exc:
+            problem = str(exc)
+        self.recommendation = RecommendationPanel(
+            self.store, self.runner, self.clock, router, self.form.incident_for_dispatch,
+            coverage_target_s=60.0 * getattr(settings, "coverage_target_min", 12.0), problem=problem)
+        # Under the unit board, in the same card (a splitter lets the dispatcher share the height).
+        units_card = self.board.parentWidget()
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("UnitsSplit")
+        split.setChildrenCollapsible(False)
+        units_card.layout().replaceWidget(self.board, split)
+        split.addWidget(self.board)
+        split.addWidget(self.recommendation)
+        split.setSizes([300, 300])
+        self.addAction(self.recommendation.send_first_action)
+        self.units_menu.addSeparator()
+        self.units_menu.addAction(self.recommendation.send_first_action)
+        self.form.current_incident_changed.connect(self.recommendation.follow_incident)
+        self.recommendation.incident_requested.connect(self._on_incident_selected)
+        if self.map_dock is not None:
+            self.recommendation.route_shown.connect(self.map_dock.show_route)
+            self.recommendation.route_cleared.connect(self.map_dock.clear_route)
+
+    def _install_hospitals(self) -> None:
+        """Destination and first-responder tabs for the form's incident (issue 5,
+        ``widgets.destination_panel``, ``widgets.responders_panel``), under the unit suggestions."""
+        from PySide6.QtWidgets import QSplitter, QTabWidget
+
+        from widgets.destination_panel import DestinationPanel
+        from widgets.responders_panel import RespondersPanel
+
+        self.destination = DestinationPanel(self.store, self.runner, self.form.incident_for_dispatch)
+        self.responders = RespondersPanel(self.store, self.runner, self.form.incident_for_dispatch)
+        self.hospital_tabs = QTabWidget()
+        self.hospital_tabs.setObjectName("HospitalTabs")
+        self.hospital_tabs.addTab(self.destination, self.tr("Destination"))
+        self.hospital_tabs.addTab(self.responders, self.tr("First responders"))
+        split = self.findChild(QSplitter, "UnitsSplit")
+        if split is not None:
+            split.addWidget(self.hospital_tabs)
+        else:
+            self.board.parentWidget().layout().addWidget(self.hospital_tabs)
+        for panel in (self.destination, self.responders):
+            self.form.current_incident_changed.connect(panel.follow_incident)
 
     def _form_call(self) -> dict[str, Any] | None:
         """The call of the incident in the form (or of its new draft)."""
@@ -487,6 +591,8 @@ class MainWindow(QMainWindow):
             action.setText(text)
         for action in (self.quit_action, self.language_toggle_action, *(a for a, _ in self.focus_actions)):
             shortcut_hint(action)
+        self.prenotify_action.setText(self.tr("Pre-notify hospital…"))
+        shortcut_hint(self.prenotify_action)
         self._update_ready_action()
         self._update_title()
         self._update_language_actions()

@@ -14,6 +14,7 @@ GUI thread only.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -42,6 +43,13 @@ def create_application(argv: Sequence[str], language: str) -> tuple[QApplication
     from maps.scheme import register_scheme
 
     if QApplication.instance() is None:
+        # QtWebEngine refuses to start as root without its sandbox switched off
+        # (DESIGN §3); a seat started by IT as root must still show its map.
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+            if "--no-sandbox" not in flags:
+                os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+                log.warning("running as root: QtWebEngine's sandbox is off (run the seat as a normal user)")
         register_scheme()
     app = QApplication.instance() or QApplication(list(argv))
     assert isinstance(app, QApplication)

@@ -180,12 +180,13 @@ def rank(cands: Iterable[Candidate], etas: Mapping[str, Eta], needed: str | None
         if tier == Tier.CAPABLE:
             delay = (eta.seconds or 0.0) - (first_s or 0.0)
             reasons.append(Reason.FASTEST if delay <= 0 else Reason.SLOWER)
-        reasons.append(_MATCH_REASON[match])
+        # The decisive reason first: no position / no road route, then the capability.
         if tier == Tier.POSITION_UNKNOWN:
             reasons.append(Reason.POSITION_UNKNOWN)
         elif tier == Tier.NO_ROUTE:
             reasons.append(Reason.OFF_ROAD if eta is not None and eta.problem == EtaProblem.OFF_ROAD
                            else Reason.NO_ROAD_ROUTE)
+        reasons.append(_MATCH_REASON[match])
         if c.source == PositionSource.STATION:
             reasons.append(Reason.AT_STATION)
         if c.returning and c.source == PositionSource.GPS:

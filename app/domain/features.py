@@ -20,13 +20,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.domain import dispatch, location, telemetry, triage
+from app.domain import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, triage
 
 FEATURES: tuple[ModuleType, ...] = (
+    caller_link,
     location,
     triage,
     telemetry,
     dispatch,
+    prenotify,
+    hospitals,
+    responders,
 )
 
 

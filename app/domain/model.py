@@ -18,6 +18,8 @@ class Role(StrEnum):
     SWITCH = "switch"  # the phone switch (CTI) that offers calls
     TRAINER = "trainer"  # a trainer's console (simulation only)
     ADMIN = "admin"  # IT; admin work goes through ``dispatch120-server admin``
+    HOSPITAL = "hospital"  # a receiving hospital's console (pre-notification); bound to one hospital
+    VOLUNTEER = "volunteer"  # a first responder's phone; sees only its own alerts (issue 5)
 
 
 class SeatState(StrEnum):

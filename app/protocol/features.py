@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.protocol import dispatch, location, telemetry, triage
+from app.protocol import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, triage
 
 FEATURES: tuple[ModuleType, ...] = (
+    caller_link,
     location,
     triage,
     telemetry,
     dispatch,
+    prenotify,
+    hospitals,
+    responders,
 )

@@ -36,8 +36,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     cmd.add_argument("--from", dest="origin", type=_position, required=True, metavar="LAT,LON")
     cmd.add_argument("--to", dest="destination", type=_position, required=True, metavar="LAT,LON")
     cmd.add_argument("--city", type=Path, metavar="DIR", help="city directory (default: the demo city)")
-    cmd.add_argument("--emergency-factor", type=float, default=1.0, metavar="X",
-                     help="divide travel times by X (the centre's emergency-driving factor; default 1)")
+    cmd.add_argument("--emergency-factor", type=float, default=None, metavar="X",
+                     help="divide travel times by X (default: the setting emergency_speed_factor)")
     cmd.add_argument("--max-snap", type=float, default=MAX_SNAP_M, metavar="M",
                      help=f"refuse positions farther than M metres from a road (default {MAX_SNAP_M:.0f})")
     cmd.set_defaults(func=run_route)
@@ -56,8 +56,13 @@ def run_route(args: argparse.Namespace) -> int:
     from app.routing.snap import SnapError
 
     city = args.city or DEFAULT_CITY_DIR
+    factor = args.emergency_factor
+    if factor is None:
+        from app.settings import load_settings
+
+        factor = load_settings().emergency_speed_factor  # a broken settings file is skipped, not fatal
     try:
-        router = GraphRouter.for_city(city, args.emergency_factor, args.max_snap)
+        router = GraphRouter.for_city(city, factor, args.max_snap)
     except (GraphFileError, ValueError) as exc:
         return _fail(str(exc))
     try:

@@ -16,11 +16,12 @@ honestly without an OSRM server on this machine — the Protocol is the seam.
 Units and incidents are snapped to the nearest road (:mod:`app.routing.snap`); a
 unit beyond the snapping limit is reported ``OFF_ROAD``, one with no road path within
 the limit ``UNREACHABLE`` — never silently dropped. Pure computation, calling thread;
-:class:`GraphRouter` is read-only after construction (thread-safe).
+:class:`GraphRouter` may be shared between threads (a lock serialises the searches).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -87,6 +88,7 @@ class GraphRouter:
         self.graph = graph
         self.snapper = Snapper(graph)
         self.max_snap_m = max_snap_m
+        self._lock = threading.Lock()
 
     @classmethod
     def for_city(cls, city_dir: Path, emergency_factor: float = 1.0, max_snap_m: float = MAX_SNAP_M) -> GraphRouter:
@@ -99,18 +101,25 @@ class GraphRouter:
 
     # ------------------------------------------------------------ the one-to-many search
     def _to_target(self, target: Snap, limit_s: float, with_pred: bool):
-        """Reverse Dijkstra from the target segment's ends: per node, seconds to the target point."""
+        """ONE reverse Dijkstra from the target point: per node, seconds to drive to it.
+
+        The target sits on segment a–b at fraction t: a virtual node joins the reversed
+        graph with an edge to ``a`` (cost t·(a→b), if a→b is drivable) and one to ``b``
+        (cost (1−t)·(b→a)). Returns (seconds per node, predecessors or None).
+        """
         g = self.graph
-        result = dijkstra(g.reverse, directed=True, indices=[target.a, target.b], limit=limit_s,
-                          return_predecessors=with_pred)
-        dist, pred = (result if with_pred else (result, None))
         via_a = g.edge(target.a, target.b)  # arrive at a, drive a→point
         via_b = g.edge(target.b, target.a)
-        ca = target.t * via_a[0] if via_a else np.inf
-        cb = (1 - target.t) * via_b[0] if via_b else np.inf
-        totals = np.vstack([dist[0] + ca, dist[1] + cb])
-        row = np.argmin(totals, axis=0)
-        return totals[row, np.arange(g.n_nodes)], row, pred
+        unreachable = 1e12  # beyond any limit: never relaxed
+        ca = max(target.t * via_a[0], 1e-6) if via_a else unreachable
+        cb = max((1 - target.t) * via_b[0], 1e-6) if via_b else unreachable
+        ext = g.reverse_ext
+        with self._lock:  # the virtual node's two edges are per query
+            ext.indices[-2:] = (target.a, target.b)
+            ext.data[-2:] = (ca, cb)
+            result = dijkstra(ext, directed=True, indices=g.n_nodes, limit=limit_s, return_predecessors=with_pred)
+        dist, pred = (result if with_pred else (result, None))
+        return dist[:g.n_nodes], pred
 
     def _from_origin(self, origin: Snap, target: Snap, node_s: np.ndarray) -> tuple[float, int | None]:
         """Best seconds origin→target and the first graph node on the way (None: along one segment)."""
@@ -128,18 +137,17 @@ class GraphRouter:
                 best, first = (origin.t - target.t) * ba[0], None
         return float(best), first
 
-    def _walk(self, first: int, row: np.ndarray, pred: np.ndarray, target: Snap) -> list[int]:
+    def _walk(self, first: int, pred: np.ndarray) -> list[int]:
         """Graph nodes from ``first`` to the target segment's end it arrives by."""
-        r = int(row[first])
-        end = target.a if r == 0 else target.b
+        virtual = self.graph.n_nodes
         nodes = [first]
         node = first
-        row_pred = pred[r]
-        while node != end:
-            node = int(row_pred[node])
-            if node < 0:  # cannot happen for a finite time; guard against a corrupt graph
+        while True:
+            nxt = int(pred[node])
+            if nxt == virtual or nxt < 0:  # < 0 cannot happen for a finite time; guards a corrupt graph
                 break
-            nodes.append(node)
+            nodes.append(nxt)
+            node = nxt
         return nodes
 
     def _length(self, origin: Snap, target: Snap, nodes: list[int] | None) -> float:
@@ -165,7 +173,7 @@ class GraphRouter:
             SnapError: ``to`` is not a position or is too far from any road.
         """
         target = self.snap(to)
-        node_s, row, pred = self._to_target(target, limit_s, with_distance)
+        node_s, pred = self._to_target(target, limit_s, with_distance)
         out: dict[str, Eta] = {}
         keys = list(from_positions)
         snaps = self.snapper.snap_many([from_positions[k] for k in keys], self.max_snap_m)
@@ -179,7 +187,7 @@ class GraphRouter:
                 continue
             distance = None
             if with_distance:
-                nodes = None if first is None else self._walk(first, row, pred, target)
+                nodes = None if first is None else self._walk(first, pred)
                 distance = self._length(origin, target, nodes)
             out[key] = Eta(EtaProblem.OK, seconds, distance, origin.distance_m)
         return out
@@ -187,11 +195,11 @@ class GraphRouter:
     def route(self, a: LatLon, b: LatLon, limit_s: float = DEFAULT_LIMIT_S) -> Route | None:
         """See :class:`Router`. Raises SnapError for either end."""
         origin, target = self.snap(a), self.snap(b)
-        node_s, row, pred = self._to_target(target, limit_s, True)
+        node_s, pred = self._to_target(target, limit_s, True)
         seconds, first = self._from_origin(origin, target, node_s)
         if not np.isfinite(seconds) or seconds > limit_s:
             return None
-        nodes = None if first is None else self._walk(first, row, pred, target)
+        nodes = None if first is None else self._walk(first, pred)
         g = self.graph
         path: list[LatLon] = [(origin.lat, origin.lon)]
         path += [(float(g.lat[n]), float(g.lon[n])) for n in nodes or ()]

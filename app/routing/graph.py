@@ -194,13 +194,20 @@ def _fastest_parallel(src, dst, sec, metres):
 def save(arrays: GraphArrays, path: Path) -> int:
     """Write ``arrays`` to ``path`` (npz, compressed). Returns the file size in bytes.
 
+    Stored compactly: coordinates as int32 1e-7 degrees (1 cm), edges as (src, dst,
+    speed km/h); lengths and times are recomputed at load (they follow from those).
+
     Raises:
         OSError: cannot write.
     """
     path = Path(path)
+    # A zero-length edge (two nodes at one spot) has no meaningful speed; any positive one gives it MIN_EDGE_S.
+    speed_kmh = np.maximum(np.round(arrays.length_m.astype(np.float64) / np.maximum(arrays.seconds, MIN_EDGE_S)
+                                    * 3.6, 1), 1.0)
     with path.open("wb") as f:
-        np.savez_compressed(f, lat=arrays.lat, lon=arrays.lon, osm_id=arrays.osm_id, src=arrays.src,
-                            dst=arrays.dst, seconds=arrays.seconds, length_m=arrays.length_m,
+        np.savez_compressed(f, lat_e7=np.round(arrays.lat * 1e7).astype(np.int32),
+                            lon_e7=np.round(arrays.lon * 1e7).astype(np.int32), osm_id=arrays.osm_id,
+                            src=arrays.src, dst=arrays.dst, speed_kmh=speed_kmh.astype(np.float32),
                             meta=np.frombuffer(json.dumps(arrays.meta).encode(), dtype=np.uint8))
     return path.stat().st_size
 
@@ -218,18 +225,23 @@ def load_arrays(path: Path) -> GraphArrays:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode())
-            arrays = GraphArrays(data["lat"], data["lon"], data["osm_id"], data["src"], data["dst"],
-                                 data["seconds"], data["length_m"], meta)
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
+            lat = data["lat_e7"].astype(np.float64) / 1e7
+            lon = data["lon_e7"].astype(np.float64) / 1e7
+            osm_id, src, dst, speed = data["osm_id"], data["src"], data["dst"], data["speed_kmh"]
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError) as exc:
         raise GraphFileError(f"{path}: unreadable road graph ({exc}); {hint}") from exc
-    if meta.get("format") != GRAPH_FORMAT:
-        raise GraphFileError(f"{path}: road graph format {meta.get('format')!r}, expected {GRAPH_FORMAT}; {hint}")
-    n = len(arrays.lat)
-    m = len(arrays.src)
-    if (len(arrays.lon) != n or len(arrays.dst) != m or len(arrays.seconds) != m or len(arrays.length_m) != m
-            or (m and (arrays.src.max() >= n or arrays.dst.max() >= n or arrays.src.min() < 0))):
+    if not isinstance(meta, dict) or meta.get("format") != GRAPH_FORMAT:
+        version = meta.get("format") if isinstance(meta, dict) else None
+        raise GraphFileError(f"{path}: road graph format {version!r}, expected {GRAPH_FORMAT}; {hint}")
+    n, m = len(lat), len(src)
+    if (len(lon) != n or len(osm_id) != n or len(dst) != m or len(speed) != m
+            or (m and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n))
+            or (m and not np.all(speed > 0))):
         raise GraphFileError(f"{path}: road graph arrays do not fit together; {hint}")
-    return arrays
+    length = segment_lengths_m(lat, lon, src, dst)
+    seconds = np.maximum(length / (speed.astype(np.float64) / 3.6), MIN_EDGE_S)
+    return GraphArrays(lat, lon, osm_id, src.astype(np.int32), dst.astype(np.int32), seconds.astype(np.float32),
+                       length.astype(np.float32), meta)
 
 
 class RoadGraph:
@@ -257,6 +269,12 @@ class RoadGraph:
         seconds = arrays.seconds.astype(np.float64) / self.emergency_factor
         self.forward = sparse.csr_matrix((seconds, (arrays.src, arrays.dst)), shape=(n, n))
         self.reverse = self.forward.T.tocsr()
+        # The reversed graph plus one virtual node (index n) with two edges whose targets and
+        # weights each query sets: the destination's position on its segment (see engine).
+        rev = self.reverse
+        self.reverse_ext = sparse.csr_matrix(
+            (np.concatenate([rev.data, [1.0, 1.0]]), np.concatenate([rev.indices, [0, 0]]).astype(rev.indices.dtype),
+             np.concatenate([rev.indptr, [rev.indptr[-1] + 2]]).astype(rev.indptr.dtype)), shape=(n + 1, n + 1))
         # Edges are stored sorted by (src, dst) (see _fastest_parallel): a sorted key finds an edge.
         keys = arrays.src.astype(np.int64) * n + arrays.dst.astype(np.int64)
         self._order = np.argsort(keys, kind="stable")

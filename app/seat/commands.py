@@ -153,3 +153,48 @@ class SeatCommands:
     def attach_call(self, *, call_id: str, incident_id: str) -> str:
         """Attach a (repeat) call to an existing open incident."""
         return self._sync.send_command("call.attach", {"call_id": call_id, "incident_id": incident_id})
+
+    # ---- unit recommendation (issue 5; app/protocol/dispatch.py)
+    def assign_recommended(self, *, incident_id: str, unit_id: str, rank: int, first_unit_id: str | None = None,
+                           override_reason: str | None = None, override_note: str | None = None,
+                           unit_version: int | None = None) -> str:
+        """Assign the unit shown at ``rank`` of the recommendation list; a rank > 1 needs
+        ``override_reason`` (the server refuses it otherwise with ``invalid_args``)."""
+        return self._sync.send_command(
+            "unit.assign_recommended",
+            _present(incident_id=incident_id, unit_id=unit_id, rank=rank, first_unit_id=first_unit_id,
+                     override_reason=override_reason, override_note=override_note, unit_version=unit_version),
+        )
+
+    # ---- the caller link (issue 7; app/protocol/caller_link.py)
+    def send_caller_link(self, *, call_id: str, via: str) -> str:
+        """Ask the server for a one-time caller link; the URL comes back in a ``caller_link`` message."""
+        return self._sync.send_command("call.link_send", {"call_id": call_id, "via": via})
+
+    def send_chat(self, *, call_id: str, text: str) -> str:
+        return self._sync.send_command("call.chat_send", {"call_id": call_id, "text": text})
+
+    def push_guidance(self, *, call_id: str, card_id: str) -> str:
+        return self._sync.send_command("call.guidance_push", {"call_id": call_id, "card_id": card_id})
+
+    # ---- hospital pre-notification (issue 6; app/protocol/prenotify.py)
+    def prenotify_hospital(self, *, incident_id: str, hospital_id: str, summary: dict[str, Any], include_ecg: bool,
+                           unit_id: str | None = None, eta_s: int | None = None) -> str:
+        """Send the hospital the patient summary; the server adds triage, vitals and an ECG strip.
+        ``summary``: ``{"sex", "complaint"[, "age", "age_estimated", "note"]}``."""
+        return self._sync.send_command(
+            "prenotify.send",
+            _present(incident_id=incident_id, hospital_id=hospital_id, unit_id=unit_id, eta_s=eta_s,
+                     summary=_present(**summary), include_ecg=include_ecg),
+        )
+
+    # ---- hospitals and first responders (issue 5; app/protocol/hospitals.py, responders.py)
+    def set_destination(self, *, incident_id: str, hospital_id: str, rank: int, reason: str | None = None) -> str:
+        """The hospital picked at ``rank`` of the destination suggestions; rank > 1 needs ``reason``."""
+        return self._sync.send_command(
+            "incident.set_destination",
+            _present(incident_id=incident_id, hospital_id=hospital_id, rank=rank, reason=reason))
+
+    def alert_responders(self, *, incident_id: str, radius_m: int | None = None) -> str:
+        """Alert the volunteers near the incident (the server picks them from their live positions)."""
+        return self._sync.send_command("responders.alert", _present(incident_id=incident_id, radius_m=radius_m))

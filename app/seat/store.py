@@ -92,6 +92,10 @@ class StoreEvents:
     alarm_changed: Signal = field(default_factory=lambda: Signal("alarm_changed"))
     # (set of unit ids whose position changed)
     positions_changed: Signal = field(default_factory=lambda: Signal("positions_changed"))
+    # A caller link this seat sent: {call_id, link_id, url, expires_at} (the URL is shown, never stored).
+    caller_link_url: Signal = field(default_factory=lambda: Signal("caller_link_url"))
+    # Live video signalling from a caller's page: the rtc_from_caller message (never stored).
+    caller_rtc: Signal = field(default_factory=lambda: Signal("caller_rtc"))
 
 
 # Which entity an event touches, and which change event tells the widgets.
@@ -154,6 +158,10 @@ class SeatStore:
             self.events.command_acked.emit(msg["ref"], msg["seq"])
         elif mtype == "error":
             self.events.command_failed.emit(msg.get("ref"), msg["code"], msg["message"])
+        elif mtype == "caller_link":
+            self.events.caller_link_url.emit(msg)
+        elif mtype == "rtc_from_caller":
+            self.events.caller_rtc.emit(msg)
         # "synced" changes nothing here: the link status says ONLINE.
 
     def handle_telemetry(self, frames: list[dict[str, Any]]) -> None:

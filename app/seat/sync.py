@@ -73,6 +73,7 @@ from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketExcepti
 from websockets.uri import parse_uri
 
 from app.protocol import (
+    CLIENT_TYPES,
     ENVELOPES,
     EVENTS,
     MAX_FRAME_BYTES,
@@ -251,6 +252,32 @@ class SyncClient:
         check_object(ENVELOPES["subscribe"], {k: v for k, v in frame.items() if k not in ("v", "type")}, "subscribe")
         self._subscription = (list(unit_ids), list(kinds))
         self._call_in_loop(self._send_subscription)
+
+    def send_direct(self, msg: dict[str, Any]) -> bool:
+        """Send a non-command message (e.g. ``rtc_to_caller``) now if online; never journaled. Any thread.
+
+        Returns False when offline (the message is dropped: it only makes sense live). Raises
+        ProtocolError if the message is invalid."""
+        frame = encode(msg)
+        decode(frame, allowed=CLIENT_TYPES)
+        if self._live_ws is None:
+            return False
+
+        def go() -> None:
+            ws = self._live_ws
+            if ws is None:
+                return
+
+            async def send() -> None:
+                try:
+                    await ws.send(frame)
+                except ConnectionClosed:
+                    pass  # live-only: not re-sent
+
+            asyncio.ensure_future(send())
+
+        self._call_in_loop(go)
+        return True
 
     def _send_subscription(self) -> None:
         ws, sub = self._live_ws, self._subscription
@@ -514,8 +541,8 @@ class SyncClient:
                 if msg is _CLOSED:
                     self._flush_events(events)
                     return
-                if msg["type"] in ("unit_telemetry", "positions"):
-                    self._deliver(msg)  # live data: never journaled, never replayed
+                if msg["type"] in ("unit_telemetry", "positions", "caller_link", "prenotify_package"):
+                    self._deliver(msg)  # live data / the caller link's URL: never journaled, never replayed
                     continue
                 if msg["type"] == "event":
                     if self._event_ok(msg):

@@ -438,7 +438,9 @@ async def _run(
         except (NotImplementedError, RuntimeError):  # Windows: no add_signal_handler
             signal.signal(sig, lambda _n, _f: loop.call_soon_threadsafe(stop.set))
     clock = ScaledClock(options.time_scale)
-    sim = Simulation(scenario, server.url, tokens, clock=clock, seed=options.seed)
+    from app.routing.planner import default_planner  # issue 5: ambulances drive the road graph
+
+    sim = Simulation(scenario, server.url, tokens, clock=clock, seed=options.seed, planner=default_planner())
     sim_task = asyncio.create_task(sim.run(), name="simulation")
     stop_task = asyncio.create_task(stop.wait(), name="stop")
     try:

@@ -14,6 +14,7 @@ The seat's side is ``tests/unit/test_protocol_golden.py``. Here:
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -25,8 +26,14 @@ from app.protocol import (
     ProtocolError,
     decode,
     encode,
+    new_id,
+    now_iso,
     validate_event,
 )
+from app.protocol.codec import (
+    parse_ts,
+)
+from app.seat.media import fetch_media
 from tests.golden_helpers import (
     CLIENT_TO_SERVER,
     SERVER_TO_CLIENT,
@@ -61,6 +68,8 @@ REGISTRY_EVENTS = {
     "unit.registered",
     "principal.registered",
     "principal.revoked",
+    "hospital.capabilities_set",  # issue 5: admin set-hospital / add-aed, registry data like the above
+    "aed.registered",
 }
 RING_TIMEOUT_S = 2.0  # long enough to disconnect a seat before it fires, short enough to wait for once
 
@@ -266,6 +275,97 @@ def test_golden_story_told_to_the_real_server_gives_the_golden_replies_and_event
     story.send(seat_2, "cmd.call.attach")
     # Unit recommendation (issue 5): seat-2 sends the first suggestion (one key) to the cardiac arrest.
     story.send(seat_2, "cmd.unit.assign_recommended")
+    # Live ECG (issue 6): 急救1's monitor sends a chunk of lead II; seat-2 keeps a strip of it, which the
+    # server stores in its strips table and attaches to 急救1's incident.
+    seat_2.send_json({"v": 1, "type": "subscribe", "unit_ids": ["A01"], "kinds": ["waveform"]})
+    device.send_json(golden_message(f"{CLIENT_TO_SERVER}/telemetry__waveform"))
+    seat_2.wait_for(lambda m: m["type"] == "unit_telemetry")
+    story.send(seat_2, "cmd.telemetry.strip_request")
+    assert server.db_count("strips") == 1
+    # Pre-notification (issue 6): seat-2 tells H-CQMU1's console what is coming (the strip above, the last
+    # vitals); the console answers "cath lab activated" and the answer reaches the seats.
+    device.send_json(golden_message(f"{CLIENT_TO_SERVER}/telemetry__vitals"))
+    device.command("seat.set_ready", {"ready": True})  # refused (a device), but a round trip: vitals handled
+    added = server.admin("add-hospital-console", "ed-CQMU1", "--hospital", "H-CQMU1")
+    assert added.returncode == 0, added.stderr
+    server.tokens["ed-CQMU1"] = added.stdout.split("shown only now")[1].split()[-1]
+    console = server.client("ed-CQMU1")
+    story.send(seat_2, "cmd.prenotify.send")
+    package = seat_decodes(console.wait_for(lambda m: m["type"] == "prenotify_package"))
+    assert envelope_shape(package["package"]) == envelope_shape(first_golden("prenotify_package")["package"])
+    story.send(console, "cmd.prenotify.ack")
+    seat_2.wait_event("prenotify.acknowledged")
+
+    # The caller link (issue 7): seat-2 texts 刘女士 (call 0003) a link; a plain websocket client plays her
+    # phone's page on /ws/caller/<token> (the token only ever reaches the sending seat, in the direct
+    # caller_link reply). She consents, her GPS fix arrives, she then refuses location, and texts; seat-2
+    # answers, pushes the adult CPR card, and closes the incident as a duplicate: the link is revoked.
+    story.send(seat_2, "cmd.call.link_send")
+    link = seat_decodes(seat_2.wait_for(lambda m: m["type"] == "caller_link"))
+    assert envelope_shape(link) == envelope_shape(first_golden("caller_link"))
+    token = link["url"].rsplit("/c/", 1)[1]
+    phone = ProtocolClient.connect(f"ws://127.0.0.1:{server.port}/ws/caller/{token}")
+    assert phone.wait_for(lambda m: m["type"] == "welcome")["consented"] is False
+    pbx.wait_event("call.link_opened")
+    located = golden_message(f"{SERVER_TO_CLIENT}/event.call.link_located")["data"]["location"]
+    chat_in = golden_message(f"{SERVER_TO_CLIENT}/event.call.chat_received")["data"]["text"]
+    for frame, name in (
+        ({"type": "consent"}, "call.link_consented"),
+        ({"type": "location", **{k: located[k] for k in ("lat", "lon", "accuracy_m", "at")}}, "call.link_located"),
+        ({"type": "location_refused"}, "call.link_location_refused"),
+        ({"type": "chat", "text": chat_in}, "call.chat_received"),
+    ):
+        phone.send_json(frame)
+        pbx.wait_event(name)  # one at a time: the page's events keep the story's order
+    # A 50 MB original is refused before a byte of it is sent; then a photo of the scene (its bytes as
+    # binary frames after the server's go-ahead) is stored beside the log and fetched by seat-2 over HTTP.
+    phone.send_json({"type": "photo", "bytes": 50 * 1024 * 1024, "content_type": "image/jpeg"})
+    assert phone.wait_for(lambda m: m["type"] == "error")["code"] == "photo_too_large"
+    pbx.wait_event("call.photo_refused")
+    photo = (Path(__file__).parent / "data" / "caller_scene.jpg").read_bytes()
+    phone.send_json({"type": "photo", "bytes": len(photo), "content_type": "image/jpeg"})
+    phone.wait_for(lambda m: m["type"] == "photo_go")
+    phone.ws.send(photo)
+    media_id = phone.wait_for(lambda m: m["type"] == "photo_ok")["media_id"]
+    pbx.wait_event("call.photo_received")
+    assert fetch_media(server.url, server.tokens["seat-2"], media_id) == ("image/jpeg", photo)
+    story.send(seat_2, "cmd.call.chat_send")
+    assert phone.wait_for(lambda m: m["type"] == "chat" and m["from"] == "seat")["text"] == "他有呼吸吗？"
+    story.send(seat_2, "cmd.call.guidance_push")
+    assert phone.wait_for(lambda m: m["type"] == "card")["card"]["id"] == "cpr_adult"
+    story.send(seat_2, "cmd.incident.close__duplicate")
+    assert phone.wait_for(lambda m: m["type"] == "gone")["reason"] == "incident_closed"
+    pbx.wait_event("call.link_revoked")
+
+    # Hospitals and first responders (issue 5). The administrator records H-CQMU1's capabilities, an AED at
+    # 较场口 and a volunteer; seat-2 marks the ED busy, locates the cardiac arrest, picks its destination and
+    # alerts first responders; 王女士 (vol-001, ~170 m away) accepts, is sent for the AED, and arrives.
+    for admin_args in (
+        ("set-hospital", "H-CQMU1", "--capabilities", "chest_pain_centre,pci,stroke_centre,thrombolysis,trauma_centre",
+         "--trauma-level", "1"),
+        ("add-aed", "AED-JCK", "--name", "较场口地铁站站厅AED", "--lat", "29.5533", "--lon", "106.577", "--access", "24h"),
+    ):
+        done = server.admin(*admin_args)
+        assert done.returncode == 0, done.stderr
+    added = server.admin("add-volunteer", "vol-001", "--name", "王女士")
+    assert added.returncode == 0, added.stderr
+    server.tokens["vol-001"] = added.stdout.split("shown only now")[1].split()[-1]
+    story.send(seat_2, "cmd.hospital.set_status")
+    story.send(seat_2, "cmd.incident.locate__cardiac_arrest")
+    story.send(seat_2, "cmd.incident.set_destination")
+    volunteer, _ = story.hello("hello__volunteer", "vol-001")
+    position = golden_message(f"{CLIENT_TO_SERVER}/volunteer.position")
+    volunteer.send_json({**position, "t": now_iso()})  # a fix is only used while fresh: stamp it now
+    volunteer.command("volunteer.respond", {"alert_id": new_id(), "response": "accepted"})  # round trip
+    story.send(seat_2, "cmd.responders.alert")
+    alert = seat_decodes(volunteer.wait_for(lambda m: m["type"] == "volunteer_alert"))
+    assert alert == golden_message(f"{SERVER_TO_CLIENT}/volunteer_alert")
+    story.send(volunteer, "cmd.volunteer.respond")
+    aed = seat_decodes(volunteer.wait_for(lambda m: m["type"] == "volunteer_aed"))
+    assert aed == golden_message(f"{SERVER_TO_CLIENT}/volunteer_aed")
+    story.send(volunteer, "cmd.volunteer.respond__arrived")
+    assert {m["type"] for m in volunteer.received} == {"welcome", "synced", "error", "ack", "volunteer_alert",
+                                                        "volunteer_aed"}  # never an event or a snapshot
 
     # Every frame the switch received passes the seat's decoder and has its golden's shape.
     for msg in pbx.received:
@@ -280,12 +380,27 @@ def test_golden_story_told_to_the_real_server_gives_the_golden_replies_and_event
     stored = [
         (e["name"], e["data"], e["ref"]) for e in server.db_events() if e["name"] not in REGISTRY_EVENTS
     ]
+    told = _link_expiry_as_lifetime(told, story_events())
+    stored = _link_expiry_as_lifetime(stored, server.db_events())
     assert stored == told
     # The registry the admin CLI wrote is the goldens' registry (bar the retired terminal, not imported here).
     registered = [(e["name"], e["data"]) for e in server.db_events() if e["name"] in REGISTRY_EVENTS]
     for e in story_events():
         if e["name"] in REGISTRY_EVENTS and e["data"].get("principal_id") != "dev-A02-2019":
             assert (e["name"], e["data"]) in registered
+
+
+def _link_expiry_as_lifetime(told: list[tuple], events: list[dict]) -> list[tuple]:
+    """``call.link_created``'s ``expires_at`` is the server's clock plus the link lifetime: replace it with
+    the lifetime in whole minutes (the goldens and the real server both say 2 h)."""
+    ts = {e["ref"]: e["ts"] for e in events if e["name"] == "call.link_created"}
+    out = []
+    for name, data, ref in told:
+        if name == "call.link_created":
+            lifetime = parse_ts(data["expires_at"]) - parse_ts(ts[ref])
+            data = {**data, "expires_at": f"{round(lifetime.total_seconds() / 60)} min"}
+        out.append((name, data, ref))
+    return out
 
 
 def test_server_goldens_are_what_the_seat_decoder_accepts():

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
+from app.domain.caller_link import decide_link_created, decide_page_event, decide_revoke_call
 from app.domain.decide import (
     SYSTEM,
     EventDraft,
@@ -286,7 +287,50 @@ def busy_day() -> Centre:
     c.disconnect("seat-1")
     c.connect("seat-1")
     report(c, "A02", "out_of_service")
+    # 5. Unit recommendation (issue 5): a dispatcher sends the second suggestion and says why.
+    c.send(seat("seat-3"), "incident.create", {"incident_id": "5d1e9b7a-3c2f-4e8d-9a6b-1f0e2d3c4b5a"})
+    c.send(seat("seat-3"), "unit.assign_recommended", {
+        "incident_id": "5d1e9b7a-3c2f-4e8d-9a6b-1f0e2d3c4b5a", "unit_id": "A01", "rank": 2, "first_unit_id": "A02",
+        "override_reason": "road_conditions", "override_note": "桥梁封闭"})
+    c.send(seat("seat-3"), "incident.close", {"incident_id": "5d1e9b7a-3c2f-4e8d-9a6b-1f0e2d3c4b5a",
+                                              "reason": "duplicate"})
+    # 6. The caller link (issue 7): a deaf caller gets a link, shares GPS, then turns it off, texts; the
+    #    dispatcher answers, pushes the CPR card; closing the incident revokes the link.
+    caller_link(c)
+    # 7. Hospitals (issue 5): the ED reports busy; a dispatcher picks the second destination and says why.
+    c.append([("hospital.registered", {"hospital_id": "H-CQMU1", "name": "重医附一院", "lat": 29.5347, "lon": 106.512})])
+    c.send(seat("seat-1"), "hospital.set_status", {"hospital_id": "H-CQMU1", "status": "busy", "note": "抢救室满床"})
+    c.send(seat("seat-1"), "incident.create", {"incident_id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"})
+    c.send(seat("seat-1"), "incident.set_destination", {
+        "incident_id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d", "hospital_id": "H-CQMU1", "rank": 2,
+        "reason": "patient_request"})
+    c.send(seat("seat-1"), "incident.close", {"incident_id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+                                              "reason": "cancelled"})
     return c
+
+
+def caller_link(c: Centre) -> None:
+    """Step 6 of :func:`busy_day`: what the server's caller-link service decides, in the order it does."""
+    page = Principal(id="caller-link", role=Role.ADMIN, name="caller link")
+    incident = "2c4e6a8b-0d1f-4a3b-8c5d-7e9f0a1b2c3d"
+    c.offer_call("20261127-0021", number="13600136000")
+    c.send(seat("seat-3"), "call.answer", {"call_id": "20261127-0021"})
+    c.send(seat("seat-3"), "incident.create", {"incident_id": incident, "call_id": "20261127-0021"})
+    args = {"call_id": "20261127-0021", "via": "sms"}
+    c.append(decide_link_created(c.state, seat("seat-3"), args, "L0123456789abcdef", "2026-11-27T06:00:00.000Z"),
+             seat("seat-3"))
+    fix = {"source": "caller_link", "lat": 29.56, "lon": 106.55, "accuracy_m": 8.0, "at": "2026-11-27T03:00:00.000Z"}
+    for name, extra in (("call.link_opened", {}), ("call.link_consented", {}), ("call.link_located", {"location": fix}),
+                        ("call.link_location_refused", {}), ("call.chat_received", {"text": "我听不见，请打字"}),
+                        ("call.photo_refused", {"bytes": 52428800, "reason": "too_large"}),
+                        ("call.photo_received", {"media_id": "ecfe0fda-20c8-55cf-8cb5-9eec286c19b5", "bytes": 3797,
+                                                 "sha256": "b2fab9325606fa4c5c6d45c8befce6d88125eba19d0dd8614cb29c06c53e43f4",
+                                                 "content_type": "image/jpeg"})):
+        c.append(decide_page_event(c.state, name, "L0123456789abcdef", c.now, **extra), page)
+    c.send(seat("seat-3"), "call.chat_send", {"call_id": "20261127-0021", "text": "病人有呼吸吗？"})
+    c.send(seat("seat-3"), "call.guidance_push", {"call_id": "20261127-0021", "card_id": "cpr_adult"})
+    c.send(seat("seat-3"), "incident.close", {"incident_id": incident, "reason": "treated_on_scene"})
+    c.append(decide_revoke_call(c.state, "20261127-0021", "incident_closed"), page)
 
 
 def report(c: Centre, unit_id: str, *statuses: str) -> None:

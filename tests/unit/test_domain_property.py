@@ -12,7 +12,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from app.domain.decide import Principal, decide, ring_timeout, seat_connected, seat_disconnected
+from app.domain.decide import (
+    _CORE_COMMANDS,
+    Principal,
+    decide,
+    ring_timeout,
+    seat_connected,
+    seat_disconnected,
+)
 from app.domain.model import (
     UNIT_COMMITTED,
     UNIT_TRANSITIONS,
@@ -75,7 +82,17 @@ def _incident_fields(rng: random.Random) -> dict[str, Any]:
     return {k: rng.choice(v) for k, v in choices.items() if rng.random() < 0.4}
 
 
-_TRIAGE = frozenset({"triage.answer", "triage.complete", "triage.arrest_recognised", "cpr.started", "cpr.stopped"})
+HOSPITALS = ("H-CQMU1", "H-CQMU2")
+# Issue 5 first responders: ``responders.alert`` and ``volunteer.respond`` are never passed to ``decide()``.
+# Who is alerted and which AED is fetched depend on volunteers' live positions, which only the server
+# holds (server_stub/responders.py hands them to app.domain.responders.decide_alert/decide_response).
+# So the walk skips them; tests/unit/test_responders_dispatch.py and
+# tests/integration/test_responders_flow.py cover them.
+# ``prenotify.send`` likewise: the server assembles the package from live telemetry
+# (server_stub/prenotify.py); tests/integration/test_prenotify_flow.py covers it.
+SERVER_ONLY = frozenset({"responders.alert", "volunteer.respond", "prenotify.send"})
+# The commands of the core (app/domain/decide.py), as opposed to the feature modules'.
+CORE_COMMANDS = frozenset(_CORE_COMMANDS)
 
 _CANDIDATES = (
     {"source": "gps", "lat": 43.7384, "lon": 7.4246, "accuracy_m": 15.0, "at": "2026-11-27T02:14:30.000Z"},
@@ -86,10 +103,15 @@ _CANDIDATES = (
 
 def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, dict[str, Any]]:
     """A command ``who`` may send, with arguments that pass the codec."""
-    name = rng.choice([n for n in COMMANDS if who.role in COMMAND_ROLES[n]])
-    if name.startswith(("triage.", "cpr.")) and rng.random() < 0.6:
-        # Five triage commands (issue 4) must not crowd out the dispatch work the walk is about.
-        name = rng.choice([n for n in COMMANDS if who.role in COMMAND_ROLES[n] and n not in _TRIAGE])
+    allowed = [n for n in COMMANDS if who.role in COMMAND_ROLES[n] and n not in SERVER_ONLY]
+    core = [n for n in allowed if n in CORE_COMMANDS]
+    # The dispatch core gets most of the walk; the feature modules' commands (triage,
+    # location, hospitals, caller link, ...) a share, so that adding a feature does not
+    # crowd out the calls, assignments and handovers the invariants are about.
+    if core and (rng.random() < 0.85 or len(core) == len(allowed)):
+        name = rng.choice(core)
+    else:
+        name = rng.choice([n for n in allowed if n not in CORE_COMMANDS] or allowed)
     call_id = _pick(rng, CALLS, "20261127-9999")
     incident_id = _pick(rng, INCIDENTS, "00000000-0000-4000-8000-000000000000")
     open_ids = [i["incident_id"] for i in c.state.open_incidents()]
@@ -167,6 +189,27 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
                 "reason": rng.choice(["ems_arrived", "rosc", "other"])}
     elif name == "telemetry.strip_request":  # issue 6: only the server holds ECG; the domain alone refuses
         args = {"unit_id": unit_id, "seconds": rng.randint(1, 60)}
+    elif name == "unit.assign_recommended":  # issue 5: app/domain/dispatch.py
+        rank = rng.randint(1, 3)
+        args = {"incident_id": incident_id, "unit_id": rng.choice(available) if available else unit_id,
+                "rank": rank, "first_unit_id": rng.choice([unit_id, None]), **_version(rng, c, unit_id)}
+        if rank > 1 and rng.random() < 0.8:  # sometimes without the required reason: refused
+            args["override_reason"] = rng.choice(["road_conditions", "other"])
+    elif name == "call.link_send":  # issue 7: only the server makes tokens; the domain alone refuses
+        args = {"call_id": rng.choice(CALLS), "via": rng.choice(["sms", "read_out", "qr"])}
+    elif name == "call.chat_send":  # issue 7: refused without a live link (none in this walk)
+        args = {"call_id": rng.choice(CALLS), "text": rng.choice(["他有呼吸吗？", " "])}
+    elif name == "call.guidance_push":
+        args = {"call_id": rng.choice(CALLS), "card_id": rng.choice(["cpr_adult", "choking"])}
+    elif name == "hospital.set_status":  # issue 5: app/domain/hospitals.py
+        args = {"hospital_id": _pick(rng, HOSPITALS, "H-NOPE"), "status": rng.choice(["open", "busy", "diverting"])}
+        if rng.random() < 0.4:
+            args["note"] = rng.choice(["抢救室满床", "CT故障"])
+    elif name == "incident.set_destination":
+        rank = rng.randint(1, 3)
+        args = {"incident_id": incident_id, "hospital_id": _pick(rng, HOSPITALS, "H-NOPE"), "rank": rank}
+        if rank > 1 and rng.random() < 0.8:  # sometimes without the required reason: refused
+            args["reason"] = rng.choice(["patient_request", "other"])
     else:  # pragma: no cover - a new command: teach this generator about it
         raise AssertionError(f"no generator for command {name}")
     validate_command(name, args)
@@ -277,6 +320,10 @@ def test_decide_only_refuses_with_protocol_errors_and_every_draft_validates_and_
         for seat_id in SEATS:
             if seat_id not in c.state.principals:
                 c.register_seat(seat_id)
+        for hospital_id in HOSPITALS:
+            if hospital_id not in c.state.hospitals:
+                c.append([("hospital.registered", {"hospital_id": hospital_id, "name": hospital_id,
+                                                   "lat": 29.5347, "lon": 106.512})])
         # ...then let a crowd of random senders loose.
         history: list[str] = []
         for step in range(STEPS):

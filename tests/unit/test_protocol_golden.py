@@ -37,6 +37,9 @@ from app.protocol import (
     validate_event,
     welcome,
 )
+from app.protocol import caller_link as cl
+from app.protocol import prenotify as pn
+from app.protocol import responders as rs
 from app.protocol import telemetry as tm
 from tests.golden_helpers import (
     CLIENT_TO_SERVER,
@@ -148,6 +151,17 @@ def test_builders_produce_exactly_the_golden(g: Golden):
         "unit_telemetry": lambda: tm.unit_telemetry({**m, "type": "telemetry"}),
         "subscribe": lambda: tm.subscribe(unit_ids=m["unit_ids"], kinds=m["kinds"]),
         "positions": lambda: tm.positions(m["items"]),
+        "prenotify_package": lambda: pn.prenotify_package(m["package"], m["acknowledged"]),  # app/protocol/prenotify.py
+        "caller_link": lambda: cl.caller_link_message(**{k: m[k] for k in m if k not in ("v", "type")}),  # issue 7
+        "rtc_from_caller": lambda: cl.rtc_message(m["type"], **{k: m[k] for k in m if k not in ("v", "type")}),
+        "rtc_to_caller": lambda: cl.rtc_message(m["type"], **{k: m[k] for k in m if k not in ("v", "type")}),
+        # First responders (issue 5, app/protocol/responders.py)
+        "volunteer.position": lambda: rs.volunteer_position(lat=m["lat"], lon=m["lon"], t=m["t"],
+                                                            accuracy_m=m.get("accuracy_m")),
+        "volunteer_alert": lambda: rs.volunteer_alert(**{k: m[k] for k in m if k not in ("v", "type")}),
+        "volunteer_aed": lambda: rs.volunteer_aed(
+            alert_id=m["alert_id"], aed={k: m[k] for k in ("aed_id", "name", "lat", "lon", "access")},
+            walk_s=m["walk_s"], distance_m=m["distance_m"], route=m["route"], path=m["path"]),
         "welcome": lambda: {
             **welcome(principal=m["principal"], server_seq=m["server_seq"], resume=m["resume"]),
             "server_time": m["server_time"],  # the builder stamps "now"; checked just below

@@ -147,3 +147,56 @@ def test_a_freed_unit_is_suggested_for_the_most_urgent_incident_it_suits():
     assert pending.suggest_for(unit("b", "bls"), waiting).incident_id == "bls"
     assert pending.suggest_for(unit("n", "negative_pressure"), waiting).incident_id == "np"
     assert pending.suggest_for(unit("b", "bls"), waiting[:2]) is None
+
+
+# ---------------------------------------------------------------- the decision, recorded
+
+
+INC = "11111111-2222-4333-8444-555555555555"
+
+
+def _centre():
+    from tests.unit.domain_harness import Centre, seat
+
+    c = Centre()
+    c.register_unit("A01", "急救1")
+    c.register_unit("A02", "急救2", capability="bls")
+    c.register_seat("seat-1")
+    c.send(seat("seat-1"), "incident.create", {"incident_id": INC})
+    return c, seat("seat-1")
+
+
+def test_accepting_the_first_suggestion_assigns_the_unit_and_records_rank_one():
+    c, me = _centre()
+    events = c.send(me, "unit.assign_recommended", {"incident_id": INC, "unit_id": "A01", "rank": 1,
+                                                     "first_unit_id": "A01"})
+    assert [e["name"] for e in events] == ["unit.assigned", "unit.recommendation_decided"]
+    assert c.unit("A01")["status"] == "dispatched"
+    [decision] = c.incident(INC)["recommendation_decisions"]
+    assert decision["rank"] == 1 and decision["override_reason"] is None
+
+
+def test_picking_another_unit_needs_a_reason_and_the_reason_is_recorded():
+    from app.protocol.errors import ErrorCode, ProtocolError
+
+    c, me = _centre()
+    with pytest.raises(ProtocolError) as refused:
+        c.send(me, "unit.assign_recommended", {"incident_id": INC, "unit_id": "A02", "rank": 2,
+                                               "first_unit_id": "A01"})
+    assert refused.value.code == ErrorCode.INVALID_ARGS
+    assert c.unit("A02")["status"] == "available"
+    c.send(me, "unit.assign_recommended", {"incident_id": INC, "unit_id": "A02", "rank": 2, "first_unit_id": "A01",
+                                           "override_reason": "road_conditions", "override_note": "隧道封闭"})
+    [decision] = c.incident(INC)["recommendation_decisions"]
+    assert (decision["unit_id"], decision["override_reason"], decision["override_note"]) == (
+        "A02", "road_conditions", "隧道封闭")
+
+
+def test_a_busy_unit_is_refused_like_a_plain_assignment():
+    from app.protocol.errors import ErrorCode, ProtocolError
+
+    c, me = _centre()
+    c.send(me, "unit.assign", {"incident_id": INC, "unit_id": "A01"})
+    with pytest.raises(ProtocolError) as refused:
+        c.send(me, "unit.assign_recommended", {"incident_id": INC, "unit_id": "A01", "rank": 1})
+    assert refused.value.code == ErrorCode.UNIT_BUSY

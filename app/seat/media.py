@@ -1,0 +1,65 @@
+"""Fetch a caller's photo from the server (issue 7): ``GET /media/<media_id>`` with the seat's token.
+
+The photos themselves never travel in events (``call.photo_received`` holds only the id, size and
+SHA-256); the server keeps them beside its log (``server_stub/caller_link.py``). The seat asks
+for one over plain HTTP(S) on the server's own port with ``Authorization: Bearer <seat token>``
+and checks the bytes against the event's SHA-256.
+
+Blocking (urllib): call it from a worker thread, never the GUI thread or the sync client's loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+MEDIA_MAX_BYTES = 16 * 1024 * 1024  # twice the server's limit: a larger answer is not ours
+
+
+class MediaError(Exception):
+    """The photo could not be fetched (network, refused, missing, or not the bytes the event names)."""
+
+
+def media_url(server_url: str, media_id: str) -> str:
+    """``ws://host:port/ws`` → ``http://host:port/media/<id>`` (``wss`` → ``https``). Raises ValueError."""
+    parts = urlsplit(server_url)
+    if parts.scheme not in ("ws", "wss") or not parts.netloc:
+        raise ValueError(f"not a websocket URL: {server_url!r}")
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return f"{scheme}://{parts.netloc}/media/{media_id}"
+
+
+def fetch_media(
+    server_url: str,
+    token: str,
+    media_id: str,
+    *,
+    sha256: str | None = None,
+    timeout: float = 10.0,
+    context: ssl.SSLContext | None = None,
+) -> tuple[str, bytes]:
+    """(content type, bytes) of photo ``media_id``. Blocking; worker thread.
+
+    Raises:
+        MediaError: refused (401), unknown (404), network failure, too large, or the bytes do not
+            match ``sha256`` when given.
+        ValueError: ``server_url`` is not a ws:// or wss:// URL.
+    """
+    request = urllib.request.Request(media_url(server_url, media_id),
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
+            body = response.read(MEDIA_MAX_BYTES + 1)
+            content_type = response.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        raise MediaError(f"photo {media_id}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise MediaError(f"photo {media_id}: {exc}") from None
+    if len(body) > MEDIA_MAX_BYTES:
+        raise MediaError(f"photo {media_id}: larger than {MEDIA_MAX_BYTES} bytes")
+    if sha256 is not None and hashlib.sha256(body).hexdigest() != sha256:
+        raise MediaError(f"photo {media_id}: the bytes do not match the event's SHA-256")
+    return content_type, body
