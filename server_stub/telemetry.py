@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from array import array
 import logging
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -259,12 +259,15 @@ class SimulatedAmbulance:
 
     async def _stream_live(self, live: UnitLive) -> None:
         """Every :attr:`LIVE_TICK_S` (wall time), send the live frames due; dropped while offline."""
+        failures = 0
         while True:
             if self.link.synced:
                 try:
                     frames = live.frames(self.link.state, self.clock.now(), time.time())
-                except Exception:  # a simulator bug must not stop the statuses
-                    log.exception("unit %s: live frames failed", self.crew.unit_id)
+                except Exception:  # a simulator bug must not stop the statuses (logged, not every tick)
+                    failures += 1
+                    if failures in (1, 10) or failures % 1000 == 0:
+                        log.exception("unit %s: live frames failed (%d times)", self.crew.unit_id, failures)
                     frames = []
                 for frame in frames:
                     if not await self.link.send_live(frame):
