@@ -85,9 +85,13 @@ class BenchServer:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _registry(self) -> dict:
+        """The registry this bench server imports (subclasses add their units)."""
+        return registry(self.seats)
+
     def _register(self) -> None:
         reg_file = self.workdir / "registry.yaml"
-        reg_file.write_text(yaml.safe_dump(registry(self.seats), allow_unicode=True), encoding="utf-8")
+        reg_file.write_text(yaml.safe_dump(self._registry(), allow_unicode=True), encoding="utf-8")
         tokens_file = self.workdir / "tokens.json"
         result = subprocess.run(
             [sys.executable, "-m", "server_stub", "admin", "--db", str(self.db_path),

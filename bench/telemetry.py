@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,14 +28,13 @@ from typing import Any
 
 import numpy as np
 import orjson
-import yaml
 from websockets.asyncio.client import connect
 
 from app.ecg.rhythms import Rhythm, generate
 from app.protocol import encode, hello
 from app.protocol.telemetry import CHANNELS
 from app.sim.monitor import ECG_FACTOR, iso
-from bench.server import PROJECT_ROOT, BenchServer, ServerError, child_env
+from bench.server import BenchServer, ServerError
 from bench.stats import summary_ms
 from server_stub.telemetry import ECG_HISTORY_S
 
@@ -64,18 +61,8 @@ class TelemetryServer(BenchServer):
         super().__init__(seats=1, log_level="WARNING")
         self.units = units
 
-    def _register(self) -> None:
-        reg_file = self.workdir / "registry.yaml"
-        reg_file.write_text(yaml.safe_dump(registry(self.units), allow_unicode=True), encoding="utf-8")
-        tokens_file = self.workdir / "tokens.json"
-        result = subprocess.run(
-            [sys.executable, "-m", "server_stub", "admin", "--db", str(self.db_path),
-             "import", str(reg_file), "--tokens-out", str(tokens_file)],
-            cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True, timeout=120,
-        )
-        if result.returncode != 0:
-            raise ServerError(f"admin import failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-        self.tokens = json.loads(tokens_file.read_text(encoding="utf-8"))
+    def _registry(self) -> dict:
+        return registry(self.units)
 
     def rss_mb(self) -> float | None:
         if self.proc is None:

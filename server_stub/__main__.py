@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cliargs import positive_seconds
 from server_stub.runtime import default_db_path, default_log_path
 
 log = logging.getLogger("server_stub")
@@ -23,14 +24,7 @@ log = logging.getLogger("server_stub")
 SUBCOMMANDS = ("serve", "admin")
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
-    return value
+_positive_seconds = positive_seconds
 
 
 def _ice_server(text: str) -> dict:

@@ -24,12 +24,11 @@ Pure tables; imports only ``app.protocol.schema`` (see ``app.protocol.features``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from app.domain.model import Role
-from app.protocol.schema import Field, opt
+from app.protocol.schema import Field, iso_timestamp_problem, opt
 
 MAX_CANDIDATES = 8
 MAX_ACCURACY_M = 100_000.0
@@ -59,15 +58,6 @@ _SOURCES = frozenset(s.value for s in LocationSource)
 _LOCATE_SOURCES = frozenset(s.value for s in LocateSource)
 
 
-def _iso_problem(value: Any) -> str | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return "not an ISO 8601 timestamp"
-    if moment.tzinfo is None:
-        return "timestamp without a time zone"
-    return None
-
 
 def _candidate_problem(value: dict[str, Any]) -> str | None:
     has_lat = value.get("lat") is not None
@@ -91,7 +81,7 @@ LOCATION = Field(
         "lat": opt("float", min=-90, max=90),
         "lon": opt("float", min=-180, max=180),
         "accuracy_m": opt("float", max=MAX_ACCURACY_M),
-        "at": opt("str", max_len=40, check=_iso_problem),
+        "at": opt("str", max_len=40, check=iso_timestamp_problem),
         "address": opt("str", max_len=ADDRESS_MAX),
     },
     check=_candidate_problem,

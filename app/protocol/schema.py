@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.protocol.errors import ErrorCode, ProtocolError
@@ -54,6 +55,17 @@ class Field:
 def opt(kind: str, **kw: Any) -> Field:
     """An optional, nullable field."""
     return Field(kind, required=False, nullable=True, **kw)
+
+
+def iso_timestamp_problem(value: Any) -> str | None:
+    """A ``Field.check`` for ISO 8601 timestamps with a time zone (None when fine)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "not an ISO 8601 timestamp"
+    if moment.tzinfo is None:
+        return "timestamp without a time zone"
+    return None
 
 
 def _type_error(path: str, expected: str, value: Any) -> ProtocolError:

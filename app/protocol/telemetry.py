@@ -38,7 +38,7 @@ from typing import Any
 
 from app.domain.model import Role
 from app.protocol.errors import ErrorCode, ProtocolError
-from app.protocol.schema import Field, check_object, opt
+from app.protocol.schema import Field, check_object, iso_timestamp_problem, opt
 
 
 class TelemetryKind(StrEnum):
@@ -94,15 +94,6 @@ MAX_STRIP_SECONDS = 60
 SAMPLE_LIMIT = 2**31 - 1
 
 
-def _iso_problem(value: Any) -> str | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return "not an ISO 8601 timestamp"
-    if moment.tzinfo is None:
-        return "timestamp without a time zone"
-    return None
-
 
 def _samples_problem(value: list[Any]) -> str | None:
     for i, sample in enumerate(value):
@@ -131,7 +122,7 @@ def _vitals_problem(value: dict[str, Any]) -> str | None:
     return None
 
 
-_TS = Field("str", max_len=40, check=_iso_problem)
+_TS = Field("str", max_len=40, check=iso_timestamp_problem)
 _CHANNEL = Field("str", choices=frozenset(CHANNELS))
 
 DATA_FIELDS: dict[str, Mapping[str, Field]] = {

@@ -12,27 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.cliargs import number_in, positive_seconds
 from app.sim.scenario import ScenarioError, load_scenario
 
-
-def _time_scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 10000:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 10000 (10 = ten times faster)")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
-    return value
+_time_scale = number_in(0, 10000, hint="10 = ten times faster")
+_seconds = positive_seconds
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
