@@ -1752,11 +1752,12 @@
     </message>
     <message>
         <location line="+16"/>
+        <location line="+354"/>
         <source>Caller link</source>
         <translation>呼救链接</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="-306"/>
         <source>Watch vitals</source>
         <translation>监护</translation>
     </message>
@@ -1766,7 +1767,12 @@
         <translation>分诊规程无法加载：%1</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+106"/>
+        <source>Suggested units</source>
+        <translation>推荐车辆</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Destination</source>
         <translation>送往医院</translation>
     </message>
@@ -1776,7 +1782,7 @@
         <translation>志愿急救员</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+49"/>
         <source>Select a unit first</source>
         <translation>请先选择车辆</translation>
     </message>
@@ -1876,7 +1882,7 @@
         <translation>预通知医院…</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+35"/>
         <source>a call is on the line</source>
         <translation>有通话正在进行</translation>
     </message>

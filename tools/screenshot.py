@@ -2,7 +2,7 @@
 
 Run under a display (``make screenshot`` uses ``xvfb-run``)::
 
-    python tools/screenshot.py [--output docs/screenshot-seat.png] [--size 1600x900]
+    python tools/screenshot.py [--output docs/screenshot-seat.png] [--size 1920x1080]
                                [--language zh_CN|en] [--time-scale 5] [--timeout 120]
 
 It starts the real seat (``dispatch120 --simulate``: training server, simulated phone
@@ -184,7 +184,7 @@ class Driver:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "screenshot-seat.png")
-    parser.add_argument("--size", default="1600x900", help="window size WxH (default: %(default)s)")
+    parser.add_argument("--size", default="1920x1080", help="window size WxH (default: %(default)s)")
     parser.add_argument("--language", default="zh_CN", choices=["zh_CN", "en"])
     parser.add_argument("--time-scale", type=float, default=5.0, help="scenario speed (default: %(default)s)")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds to let the picture settle")

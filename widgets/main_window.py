@@ -226,9 +226,9 @@ class MainWindow(QMainWindow):
         right.addWidget(_card(self.map_dock, "MapCard"))
         right.addWidget(units_card)  # moves the unit board under the map
         self._columns.setStretchFactor(2, 0)
-        right.setSizes([560, 340])  # scaled to the column's height: the map gets ~60 %
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
+        right.setSizes([440, 560])  # scaled to the column's height: the units get a bit more than the map
+        right.setStretchFactor(0, 4)
+        right.setStretchFactor(1, 5)
         self.timer.timeout.connect(self.map_dock.tick)
         self.map_dock.set_selected_unit_provider(self.board.selected_unit)
         self.units_menu.addSeparator()
@@ -275,12 +275,20 @@ class MainWindow(QMainWindow):
         self.caller_link_dock.setObjectName("CallerLinkDock")
         self.caller_link_dock.setWidget(self.caller_link)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.caller_link_dock)
+        # Hidden until the dispatcher sends a link: an empty panel took a quarter of the
+        # window's width from the unit board.
+        self.caller_link_dock.hide()
+        self.caller_link.send_action.triggered.connect(self._show_caller_link)
         self.addAction(self.caller_link.send_action)
         self.incident_menu.addAction(self.caller_link.send_action)
         self.view_menu.addAction(self.caller_link_dock.toggleViewAction())
         self.call_panel.call_answered.connect(self.caller_link.set_call)
         if getattr(self, "triage", None) is not None:
             self.caller_link.question_provider = self.triage.question.text
+
+    def _show_caller_link(self) -> None:
+        self.caller_link_dock.show()
+        self.caller_link_dock.raise_()
 
     def _install_vitals(self) -> None:
         """The vitals monitors (issue 6, ``widgets.vitals_wall``) in a dock, shown when a unit is watched.
@@ -420,15 +428,37 @@ class MainWindow(QMainWindow):
         self.responders = RespondersPanel(self.store, self.runner, self.form.incident_for_dispatch)
         self.hospital_tabs = QTabWidget()
         self.hospital_tabs.setObjectName("HospitalTabs")
-        self.hospital_tabs.addTab(self.destination, self.tr("Destination"))
-        self.hospital_tabs.addTab(self.responders, self.tr("First responders"))
+        # One tab row under the unit board: suggested units, destination, first responders. Stacked
+        # as three panes they left the unit board one row high at 1920x1080 (screenshot).
+        if getattr(self, "recommendation", None) is not None:
+            self.hospital_tabs.addTab(self.recommendation, "")
+        self.hospital_tabs.addTab(self.destination, "")
+        self.hospital_tabs.addTab(self.responders, "")
+        self._retranslate_hospital_tabs()
         split = self.findChild(QSplitter, "UnitsSplit")
         if split is not None:
             split.addWidget(self.hospital_tabs)
+            split.setStretchFactor(0, 3)
+            split.setStretchFactor(1, 2)
+            split.setSizes([330, 240])
         else:
             self.board.parentWidget().layout().addWidget(self.hospital_tabs)
         for panel in (self.destination, self.responders):
             self.form.current_incident_changed.connect(panel.follow_incident)
+
+    def _retranslate_hospital_tabs(self) -> None:
+        tabs = getattr(self, "hospital_tabs", None)
+        if tabs is None:
+            return
+        titles = {
+            getattr(self, "recommendation", None): self.tr("Suggested units"),
+            self.destination: self.tr("Destination"),
+            self.responders: self.tr("First responders"),
+        }
+        for index in range(tabs.count()):
+            title = titles.get(tabs.widget(index))
+            if title:
+                tabs.setTabText(index, title)
 
     def _form_call(self) -> dict[str, Any] | None:
         """The call of the incident in the form (or of its new draft)."""
@@ -593,6 +623,9 @@ class MainWindow(QMainWindow):
             shortcut_hint(action)
         self.prenotify_action.setText(self.tr("Pre-notify hospital…"))
         shortcut_hint(self.prenotify_action)
+        self._retranslate_hospital_tabs()
+        if getattr(self, "caller_link_dock", None) is not None:
+            self.caller_link_dock.setWindowTitle(self.tr("Caller link"))
         self._update_ready_action()
         self._update_title()
         self._update_language_actions()
