@@ -30,7 +30,9 @@ from server_stub.registry import (
     InputError,
     Plan,
     Registry,
+    check_access,
     check_id,
+    hospital_capabilities,
     parse_registry,
     place,
     plan_new_token,
@@ -161,7 +163,8 @@ def cmd_add_volunteer(store: EventStore, args: Any, out: TextIO) -> int:
 def cmd_add_aed(store: EventStore, args: Any, out: TextIO) -> int:
     """An AED (issue 5): ``aed.registered``; registering an id again updates it."""
     aed = place(args.id, args.name, args.lat, args.lon, "AED")
-    data = {"aed_id": aed.id, "name": aed.name, "lat": aed.lat, "lon": aed.lon, "access": args.access}
+    data = {"aed_id": aed.id, "name": aed.name, "lat": aed.lat, "lon": aed.lon,
+            "access": check_access(args.access, "AED access")}
 
     def build(state: State, existing: dict[str, PrincipalRow]) -> Plan:
         if state.aeds.get(aed.id) == data:
@@ -175,15 +178,8 @@ def cmd_add_aed(store: EventStore, args: Any, out: TextIO) -> int:
 
 def cmd_set_hospital(store: EventStore, args: Any, out: TextIO) -> int:
     """A hospital's capabilities (issue 5): ``hospital.capabilities_set`` (replaces the set)."""
-    hospital_id = check_id(args.id, "hospital id")
-    flags = sorted({c.strip() for c in (args.capabilities or "").split(",") if c.strip()})
-    if "pci" in flags and "chest_pain_centre" not in flags:
-        raise InputError("pci needs chest_pain_centre (a chest-pain centre with a cath lab)")
-    if {"thrombolysis", "thrombectomy"} & set(flags) and "stroke_centre" not in flags:
-        raise InputError("thrombolysis/thrombectomy need stroke_centre")
-    if (args.trauma_level is not None) != ("trauma_centre" in flags):
-        raise InputError("trauma_centre and --trauma-level go together (1 is the highest level)")
-    data = {"hospital_id": hospital_id, "capabilities": flags, "trauma_level": args.trauma_level}
+    data = hospital_capabilities(args.id, (args.capabilities or "").split(","), args.trauma_level, "hospital")
+    hospital_id, flags = data["hospital_id"], data["capabilities"]
 
     def build(state: State, existing: dict[str, PrincipalRow]) -> Plan:
         if hospital_id not in state.hospitals:

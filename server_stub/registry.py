@@ -20,6 +20,8 @@ from app.domain.decide import EventDraft
 from app.domain.model import Role
 from app.domain.state import State
 from app.protocol import ProtocolError
+from app.protocol.hospitals import HospitalCapability
+from app.protocol.responders import ACCESS_RE
 from app.protocol.schema import Field, check_value
 from server_stub.auth import new_token, token_hash
 from server_stub.store import PrincipalRow
@@ -37,16 +39,19 @@ PRINCIPAL_SECTIONS: dict[str, Role] = {
     "devices": Role.DEVICE,
     "switches": Role.SWITCH,
     "trainers": Role.TRAINER,
+    "volunteers": Role.VOLUNTEER,
 }
 SECTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # section: (required keys, optional keys)
     "stations": (frozenset({"id", "name", "lat", "lon"}), frozenset()),
-    "hospitals": (frozenset({"id", "name", "lat", "lon"}), frozenset()),
+    "hospitals": (frozenset({"id", "name", "lat", "lon"}), frozenset({"capabilities", "trauma_level"})),
     "units": (frozenset({"id", "call_sign"}), frozenset({"station", "capability"})),
     "seats": (frozenset({"id", "name"}), frozenset()),
     "devices": (frozenset({"id", "unit"}), frozenset({"name"})),
     "switches": (frozenset({"id"}), frozenset({"name"})),
     "trainers": (frozenset({"id"}), frozenset({"name"})),
+    "volunteers": (frozenset({"id", "name"}), frozenset()),
+    "aeds": (frozenset({"id", "name", "lat", "lon", "access"}), frozenset()),
 }
 
 
@@ -91,6 +96,46 @@ def check_capability(value: Any, what: str) -> str:
     return value
 
 
+HOSPITAL_CAPABILITIES = tuple(c.value for c in HospitalCapability)
+TRAUMA_LEVELS = (1, 2, 3)
+
+
+def check_access(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not ACCESS_RE.match(value):
+        raise InputError(f'{what}: {value!r} is not "24h" or "HH:MM-HH:MM" (local time, may span midnight)')
+    return value
+
+
+def hospital_capabilities(hospital_id: Any, capabilities: Any, trauma_level: Any, what: str) -> dict[str, Any]:
+    """The ``hospital.capabilities_set`` data for one hospital (``admin set-hospital`` and the YAML).
+
+    Args:
+        capabilities: an iterable of flag names (:class:`HospitalCapability` values).
+        trauma_level: 1..3 (1 is the highest) with ``trauma_centre``, else None.
+
+    Raises:
+        InputError: an unknown flag, a trauma level that is not 1..3, pci without
+            chest_pain_centre, thrombolysis/thrombectomy without stroke_centre, or
+            trauma_centre and trauma_level not given together.
+    """
+    hospital = check_id(hospital_id, f"{what} id")
+    if isinstance(capabilities, str | bytes) or not isinstance(capabilities, Iterable):
+        raise InputError(f"{what} capabilities: must be a list of {', '.join(HOSPITAL_CAPABILITIES)}")
+    flags = sorted({c.strip() if isinstance(c, str) else c for c in capabilities} - {""}, key=str)
+    unknown = [repr(c) for c in flags if c not in HOSPITAL_CAPABILITIES]
+    if unknown:
+        raise InputError(f"{what} capabilities: {', '.join(unknown)} not one of {', '.join(HOSPITAL_CAPABILITIES)}")
+    if trauma_level is not None and (isinstance(trauma_level, bool) or trauma_level not in TRAUMA_LEVELS):
+        raise InputError(f"{what} trauma_level: {trauma_level!r} is not 1, 2 or 3 (1 is the highest)")
+    if "pci" in flags and "chest_pain_centre" not in flags:
+        raise InputError(f"{what}: pci needs chest_pain_centre (a chest-pain centre with a cath lab)")
+    if {"thrombolysis", "thrombectomy"} & set(flags) and "stroke_centre" not in flags:
+        raise InputError(f"{what}: thrombolysis/thrombectomy need stroke_centre")
+    if (trauma_level is not None) != ("trauma_centre" in flags):
+        raise InputError(f"{what}: trauma_centre and a trauma level go together (1 is the highest level)")
+    return {"hospital_id": hospital, "capabilities": flags, "trauma_level": trauma_level}
+
+
 # ---------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class Place:
@@ -116,12 +161,24 @@ class PrincipalSpec:
     unit_id: str | None = None
 
 
+@dataclass(frozen=True)
+class AedSpec:
+    id: str
+    name: str
+    lat: float
+    lon: float
+    access: str
+
+
 @dataclass
 class Registry:
     stations: list[Place] = field(default_factory=list)
     hospitals: list[Place] = field(default_factory=list)
     units: list[UnitSpec] = field(default_factory=list)
     principals: list[PrincipalSpec] = field(default_factory=list)
+    # hospital.capabilities_set data, for hospitals whose entry gives capabilities/trauma_level
+    hospital_capabilities: list[dict[str, Any]] = field(default_factory=list)
+    aeds: list[AedSpec] = field(default_factory=list)
 
 
 def place(entity_id: Any, name: Any, lat: Any, lon: Any, what: str) -> Place:
@@ -169,7 +226,8 @@ def parse_registry(doc: Any) -> Registry:
     if unknown:
         problems.append(f"unknown section(s): {', '.join(unknown)} (known: {', '.join(SECTION_KEYS)})")
     registry = Registry()
-    seen: dict[str, set[str]] = {"stations": set(), "hospitals": set(), "units": set(), "principals": set()}
+    seen: dict[str, set[str]] = {"stations": set(), "hospitals": set(), "units": set(), "principals": set(),
+                                 "aeds": set()}
     for section, (required, optional) in SECTION_KEYS.items():
         entries = doc.get(section) or []
         if not isinstance(entries, list):
@@ -203,7 +261,15 @@ def _add_entry(registry: Registry, section: str, e: Mapping[str, Any], what: str
     if section in ("stations", "hospitals"):
         item = place(e["id"], e["name"], e["lat"], e["lon"], what)
         kind = section
+        if section == "hospitals" and ("capabilities" in e or "trauma_level" in e):
+            registry.hospital_capabilities.append(
+                hospital_capabilities(e["id"], e.get("capabilities") or [], e.get("trauma_level"), what))
         getattr(registry, section).append(item)
+    elif section == "aeds":
+        spot = place(e["id"], e["name"], e["lat"], e["lon"], what)
+        item = AedSpec(spot.id, spot.name, spot.lat, spot.lon, check_access(e["access"], f"{what} access"))
+        kind = "aeds"
+        registry.aeds.append(item)
     elif section == "units":
         item = unit_spec(e["id"], e["call_sign"], e.get("station"), e.get("capability"), what)
         kind = "units"
@@ -274,6 +340,17 @@ def plan_registry(
     for h in registry.hospitals:
         data = {"hospital_id": h.id, "name": h.name, "lat": h.lat, "lon": h.lon}
         register("hospital.registered", state.hospitals, "hospital_id", data, "hospital")
+    for caps in registry.hospital_capabilities:
+        current = state.hospitals.get(caps["hospital_id"]) or {}
+        if (current.get("capabilities"), current.get("trauma_level")) == (caps["capabilities"], caps["trauma_level"]):
+            plan.unchanged.append(f"hospital {caps['hospital_id']} capabilities")
+        else:
+            plan.drafts.append(("hospital.capabilities_set", dict(caps)))
+            plan.created.append(f"hospital {caps['hospital_id']}: capabilities "
+                                f"{', '.join(caps['capabilities']) or '(none)'}")
+    for a in registry.aeds:
+        data = {"aed_id": a.id, "name": a.name, "lat": a.lat, "lon": a.lon, "access": a.access}
+        register("aed.registered", state.aeds, "aed_id", data, "AED")
     for u in registry.units:
         if u.station is not None and u.station not in station_ids:
             raise InputError(f"unit {u.id}: station {u.station} does not exist (add it first)")

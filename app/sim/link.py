@@ -61,6 +61,7 @@ class SimLink:
         on_synced: ``fn(state)`` after every (re)connect, once replay or snapshot is applied.
         on_event: ``fn(state, event)`` for each live event, after it was applied to ``state``.
         on_refused: ``fn(state, refusal)`` when the server refuses a command.
+        on_message: ``fn(message)`` for any other server message (e.g. ``volunteer_alert``).
         rng: for the reconnect jitter.
 
     Call :meth:`run` in a task; cancel the task to stop. :meth:`send` may be called
@@ -76,6 +77,7 @@ class SimLink:
         on_synced: Callable[[State], None] | None = None,
         on_event: Callable[[State, Message], None] | None = None,
         on_refused: Callable[[State, Refusal], None] | None = None,
+        on_message: Callable[[Message], None] | None = None,
         rng: random.Random | None = None,
         backoff_s: tuple[float, float] = (0.1, 3.0),
     ) -> None:
@@ -85,6 +87,7 @@ class SimLink:
         self.on_synced = on_synced
         self.on_event = on_event
         self.on_refused = on_refused
+        self.on_message = on_message
         self._rng = rng or random.Random()
         self._backoff_s = backoff_s
         self.state = State()
@@ -224,6 +227,8 @@ class SimLink:
             self._outbox.pop(msg["ref"], None)
         elif mtype == "error":
             self._on_error(msg)
+        elif self.on_message is not None:
+            self._call(self.on_message, msg)
         return sender
 
     async def _send_loop(self, ws: ClientConnection) -> None:

@@ -10,7 +10,7 @@
    delete the token file.
 4. Start the server as a child (``python -m server_stub serve --port 0 --exit-with-stdin
    --ready-file …``), restarting it on the same port if it dies.
-5. Run the simulated switch and ambulances here (asyncio), over websockets.
+5. Run the simulated switch, ambulances and volunteers here (asyncio), over websockets.
 6. Write the ready file (``url``, ``seat_id``, ``seat_token``, ``seats``, ``workdir``,
    ``pid``, ``server_pid``; mode 0600) once every simulator has synced.
 7. On SIGTERM/SIGINT, or stdin EOF with ``--exit-with-stdin``: stop the simulators,
@@ -53,6 +53,7 @@ from app.sim.procs import (
 )
 from app.sim.scenario import Scenario, ScenarioError, load_scenario
 from app.sim.switch import CallBook, SimulatedSwitch, SwitchBridge
+from app.sim.volunteers import SimulatedVolunteer, VolunteerBehaviour, home_spots
 
 log = logging.getLogger("app.sim.runner")
 
@@ -140,6 +141,8 @@ class Simulation:
             live = UnitLive(mover, monitor_for=self._monitor_for)
             self.ambulances.append(SimulatedAmbulance(crew, link, clock, live=live))
             self.links.append(link)
+        self.volunteers = _volunteers(registry, url, tokens, clock, seed, jitter)  # issue 5
+        self.links.extend(v.link for v in self.volunteers)
 
     def _monitor_for(self, state: Any, incident: dict[str, Any]) -> tuple[tuple[float, str], ...] | None:
         """The scripted patient monitor of the call(s) behind ``incident`` (None: no monitor)."""
@@ -156,11 +159,30 @@ class Simulation:
                 group.create_task(self.bridge.run(), name="switch")
             for ambulance in self.ambulances:
                 group.create_task(ambulance.run(), name=f"ambulance {ambulance.crew.unit_id}")
+            for volunteer in self.volunteers:
+                group.create_task(volunteer.run(), name=f"volunteer {volunteer.behaviour.volunteer_id}")
 
     async def wait_synced(self) -> None:
         """Return once every link has synced with the server at least once."""
         for link in self.links:
             await link.ever_synced.wait()
+
+
+def _volunteers(
+    registry: Any, url: str, tokens: dict[str, str], clock: Clock, seed: int | None, jitter: random.Random
+) -> list[SimulatedVolunteer]:
+    """One simulated phone per registered volunteer, living near the registry's places (issue 5)."""
+    places = [(p.lat, p.lon) for p in (*registry.aeds, *registry.stations, *registry.hospitals)]
+    homes = home_spots(places, len(registry.volunteers), random.Random(f"{seed}:homes"))
+    volunteers = []
+    for principal, home in zip(registry.volunteers, homes, strict=False):
+        behaviour = VolunteerBehaviour(
+            principal.id, home, random.Random(f"{seed}:{principal.id}") if seed is not None else random.Random(),
+            now=clock.now())
+        link = SimLink(url, _token(tokens, principal.id),
+                       client_name=f"dispatch120-sim-volunteer/{CLIENT_VERSION} {principal.id}", rng=jitter)
+        volunteers.append(SimulatedVolunteer(behaviour, link, clock))
+    return volunteers
 
 
 def _token(tokens: dict[str, str], principal_id: str) -> str:

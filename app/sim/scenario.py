@@ -142,6 +142,8 @@ class Registry:
     devices: tuple[PrincipalSpec, ...] = ()
     switches: tuple[PrincipalSpec, ...] = ()
     trainers: tuple[PrincipalSpec, ...] = ()
+    volunteers: tuple[PrincipalSpec, ...] = ()  # issue 5: simulated first responders
+    aeds: tuple[Place, ...] = ()
 
     def device_for(self, unit_id: str) -> PrincipalSpec | None:
         return next((d for d in self.devices if d.unit == unit_id), None)
@@ -543,17 +545,19 @@ def _patient_monitor(check: _Checker, value: Any, where: str) -> tuple[tuple[flo
 
 # ---------------------------------------------------------------- registry
 
-_PRINCIPAL_SECTIONS = ("seats", "devices", "switches", "trainers")
+_PRINCIPAL_SECTIONS = ("seats", "devices", "switches", "trainers", "volunteers")
 # The sections and keys the server's ``admin import`` accepts (server_stub/README.md):
 # checked here too, so ``dispatch120 sim check`` finds what the import would refuse.
 _REGISTRY_KEYS: dict[str, tuple[str, ...]] = {
     "stations": ("id", "name", "lat", "lon"),
-    "hospitals": ("id", "name", "lat", "lon"),
+    "hospitals": ("id", "name", "lat", "lon", "capabilities", "trauma_level"),  # the server checks the last two
     "units": ("id", "call_sign", "station", "capability"),
     "seats": ("id", "name"),
     "devices": ("id", "unit", "name"),
     "switches": ("id", "name"),
     "trainers": ("id", "name"),
+    "volunteers": ("id", "name"),
+    "aeds": ("id", "name", "lat", "lon", "access"),  # the server checks access
 }
 
 
@@ -563,7 +567,8 @@ def _registry(check: _Checker, raw: Any, source: Path, where: str = "") -> Regis
         return None
     before = len(check.problems)
     stations = _places(check, top.get("stations"), _join(where, "stations"))
-    hospitals = _places(check, top.get("hospitals"), _join(where, "hospitals"))
+    hospitals = _places(check, top.get("hospitals"), _join(where, "hospitals"), _REGISTRY_KEYS["hospitals"])
+    aeds = _places(check, top.get("aeds"), _join(where, "aeds"), _REGISTRY_KEYS["aeds"])
     station_ids = {s.id for s in stations}
 
     units: list[UnitSpec] = []
@@ -596,7 +601,8 @@ def _registry(check: _Checker, raw: Any, source: Path, where: str = "") -> Regis
     for section in _PRINCIPAL_SECTIONS:
         for i, item in enumerate(check.items(top.get(section), _join(where, section))):
             at = f"{_join(where, section)}[{i}]"
-            need = {"devices": ("id", "unit"), "seats": ("id", "name")}.get(section, ("id",))
+            need = {"devices": ("id", "unit"), "seats": ("id", "name"), "volunteers": ("id", "name")}.get(
+                section, ("id",))
             entry = check.mapping(item, at, _REGISTRY_KEYS[section], required=need)
             if entry is None or "id" not in entry:
                 continue
@@ -618,7 +624,7 @@ def _registry(check: _Checker, raw: Any, source: Path, where: str = "") -> Regis
                 continue
             if pid in seen_principals:
                 check.problem(
-                    f"{at}.id", f"{pid!r} is already used by another seat, device, switch or trainer"
+                    f"{at}.id", f"{pid!r} is already used by another seat, device, switch, trainer or volunteer"
                 )
                 continue
             if section == "devices" and unit_id is None:
@@ -641,15 +647,17 @@ def _registry(check: _Checker, raw: Any, source: Path, where: str = "") -> Regis
         devices=tuple(principals["devices"]),
         switches=tuple(principals["switches"]),
         trainers=tuple(principals["trainers"]),
+        volunteers=tuple(principals["volunteers"]),
+        aeds=tuple(aeds),
     )
 
 
-def _places(check: _Checker, value: Any, where: str) -> list[Place]:
+def _places(check: _Checker, value: Any, where: str, keys: tuple[str, ...] = ("id", "name", "lat", "lon")) -> list[Place]:
     places: list[Place] = []
     seen: set[str] = set()
     for i, item in enumerate(check.items(value, where)):
         at = f"{where}[{i}]"
-        raw = check.mapping(item, at, ("id", "name", "lat", "lon"), required=("id", "name", "lat", "lon"))
+        raw = check.mapping(item, at, keys, required=("id", "name", "lat", "lon"))
         if raw is None or any(k not in raw for k in ("id", "name", "lat", "lon")):
             continue
         pid = check.ident(raw["id"], f"{at}.id")

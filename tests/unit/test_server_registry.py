@@ -127,3 +127,112 @@ def test_revoking_and_reinstating_a_credential():
     assert reinstate.principals[0].token_hash == token_hash(reinstate.tokens["dev-1"])
     with pytest.raises(InputError, match="no credential ghost"):
         plan_new_token(State(), None, "ghost")
+
+
+# ---------------------------------------------------------------- issue 5: hospitals' capabilities, AEDs, volunteers
+FIRST_RESPONSE = {
+    **GOOD,
+    "hospitals": [
+        {"id": "h-1", "name": "一院", "lat": 29.53, "lon": 106.51,
+         "capabilities": ["stroke_centre", "chest_pain_centre", "pci", "trauma_centre"], "trauma_level": 2},
+        {"id": "h-2", "name": "妇幼", "lat": 29.54, "lon": 106.52, "capabilities": ["maternity"]},
+        {"id": "h-3", "name": "社区医院", "lat": 29.55, "lon": 106.53},
+    ],
+    "aeds": [{"id": "aed-1", "name": "地铁站AED", "lat": 29.5, "lon": 106.5, "access": "05:00-01:00"},
+             {"id": "aed-2", "name": "广场AED", "lat": 29.51, "lon": 106.5, "access": "24h"}],
+    "volunteers": [{"id": "vol-1", "name": "王丽"}, {"id": "vol-2", "name": "Marco Rossi"}],
+}
+
+
+def test_a_registry_gives_hospitals_capabilities_aeds_and_volunteers_as_the_admin_commands_would():
+    plan = plan_registry(State(), {}, parse_registry(FIRST_RESPONSE), create_only=False)
+    caps = [data for name, data in plan.drafts if name == "hospital.capabilities_set"]
+    assert caps == [
+        {"hospital_id": "h-1", "capabilities": ["chest_pain_centre", "pci", "stroke_centre", "trauma_centre"],
+         "trauma_level": 2},
+        {"hospital_id": "h-2", "capabilities": ["maternity"], "trauma_level": None},
+    ]  # h-3 lists none: its capabilities are left alone
+    assert [data for name, data in plan.drafts if name == "aed.registered"][0] == {
+        "aed_id": "aed-1", "name": "地铁站AED", "lat": 29.5, "lon": 106.5, "access": "05:00-01:00"}
+    volunteers = [data for name, data in plan.drafts if name == "principal.registered" and data["role"] == "volunteer"]
+    assert [v["principal_id"] for v in volunteers] == ["vol-1", "vol-2"]
+    assert {"vol-1", "vol-2"} <= set(plan.tokens)  # into --tokens-out like every credential
+    state = state_after(plan)
+    assert state.hospitals["h-1"]["trauma_level"] == 2 and state.aeds["aed-2"]["access"] == "24h"
+
+
+def test_a_reimport_of_the_same_capabilities_and_aeds_writes_nothing_new_for_them():
+    first = plan_registry(State(), {}, parse_registry(FIRST_RESPONSE), create_only=False)
+    existing = {row.id: row for row in first.principals}
+    again = plan_registry(state_after(first), existing, parse_registry(FIRST_RESPONSE), create_only=False)
+    assert again.drafts == []
+    moved = {**FIRST_RESPONSE, "aeds": [{**FIRST_RESPONSE["aeds"][0], "access": "24h"}]}
+    changed = plan_registry(state_after(first), existing, parse_registry(moved), create_only=False)
+    assert changed.drafts == [("aed.registered", {"aed_id": "aed-1", "name": "地铁站AED", "lat": 29.5,
+                                                  "lon": 106.5, "access": "24h"})]
+
+
+@pytest.mark.parametrize(("hospital", "message"), [
+    ({"capabilities": ["helipad"]}, "'helipad' not one of"),
+    ({"capabilities": "pci"}, "must be a list"),
+    ({"capabilities": ["pci"]}, "pci needs chest_pain_centre"),
+    ({"capabilities": ["thrombolysis"]}, "need stroke_centre"),
+    ({"capabilities": ["trauma_centre"]}, "trauma_centre and a trauma level go together"),
+    ({"trauma_level": 1}, "trauma_centre and a trauma level go together"),
+    ({"capabilities": ["trauma_centre"], "trauma_level": 4}, "trauma_level: 4 is not 1, 2 or 3"),
+    ({"capabilities": ["trauma_centre"], "trauma_level": True}, "is not 1, 2 or 3"),
+    ({"beds": 300}, "unknown key(s) beds"),
+])
+def test_bad_hospital_capabilities_are_refused_with_the_hospital_named(hospital, message):
+    doc = {"hospitals": [{"id": "h-9", "name": "九院", "lat": 29.5, "lon": 106.5, **hospital}]}
+    with pytest.raises(InputError) as caught:
+        parse_registry(doc)
+    assert "hospitals[0] (h-9)" in str(caught.value) and message in str(caught.value)
+
+
+@pytest.mark.parametrize(("aed", "message"), [
+    ({"access": "always"}, "'always' is not \"24h\""),
+    ({"access": "25:00-08:00"}, "is not \"24h\""),
+    ({"access": 24}, "24 is not \"24h\""),
+    ({"lat": 91}, "lat: 91 is outside"),
+    ({"access": None}, "is not \"24h\""),
+])
+def test_bad_aeds_are_refused(aed, message):
+    entry = {"id": "aed-9", "name": "AED", "lat": 29.5, "lon": 106.5, "access": "24h", **aed}
+    with pytest.raises(InputError) as caught:
+        parse_registry({"aeds": [entry]})
+    assert "aeds[0] (aed-9)" in str(caught.value) and message in str(caught.value)
+
+
+def test_aeds_and_volunteers_need_their_keys_and_unique_ids():
+    doc = {
+        "aeds": [{"id": "aed-1", "name": "A", "lat": 1, "lon": 1},
+                 {"id": "aed-2", "name": "B", "lat": 1, "lon": 1, "access": "24h"},
+                 {"id": "aed-2", "name": "C", "lat": 1, "lon": 1, "access": "24h"}],
+        "volunteers": [{"id": "vol-1"}, {"id": "seat-1", "name": "x"}],
+        "seats": [{"id": "seat-1", "name": "一号席"}],
+    }
+    with pytest.raises(InputError) as caught:
+        parse_registry(doc)
+    message = str(caught.value)
+    assert "aeds[0] (aed-1): missing access" in message
+    assert "aeds[2] (aed-2): id 'aed-2' appears twice" in message
+    assert "volunteers[0] (vol-1): missing name" in message
+    assert "id 'seat-1' appears twice" in message  # a volunteer shares the principals' ids
+
+
+def test_the_shipped_demo_registry_is_accepted_with_its_first_responders():
+    import yaml
+
+    registry = parse_registry(yaml.safe_load(_demo_path().read_text(encoding="utf-8")))
+    assert len(registry.aeds) >= 4 and {a.access for a in registry.aeds} >= {"24h"}
+    assert len([p for p in registry.principals if p.role == Role.VOLUNTEER]) == 6
+    chpg = next(c for c in registry.hospital_capabilities if c["hospital_id"] == "chpg")
+    assert {"chest_pain_centre", "pci", "stroke_centre", "trauma_centre"} <= set(chpg["capabilities"])
+    assert chpg["trauma_level"] == 2
+
+
+def _demo_path():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2] / "resources" / "scenarios" / "registry-demo.yaml"
