@@ -2,7 +2,7 @@
 
 :class:`DestinationPanel` lists the hospitals ranked by capability against the triage result
 (``resources/dispatch/destination_rules.yaml``), emergency-department status and travel time
-(straight line × detour factor: the seat has no road router for hospitals yet). **Enter** in the
+(by road when the seat has the city's road graph, else straight line × detour factor). **Enter** in the
 list picks the highlighted row (the first unless the dispatcher moved) → ``incident.set_destination``;
 picking another than the first asks for a reason (:class:`DestinationReasonDialog`).
 GUI thread only; never raises into Qt (bad rules become a line of text).
@@ -28,7 +28,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dispatch.destination import Destination, RulesError, load_rules, required_for, suggest
+from app.dispatch.destination import (
+    Destination,
+    RulesError,
+    load_rules,
+    required_for,
+    road_travel,
+    straight_travel,
+    suggest,
+)
 from app.protocol.hospitals import DESTINATION_REASONS
 from app.seat.store import SeatStore
 from widgets.command_runner import CommandRunner
@@ -70,9 +78,12 @@ class DestinationPanel(QWidget):
     """The ranked hospitals for the form's incident. GUI thread."""
 
     def __init__(self, store: SeatStore, runner: CommandRunner,
-                 incident_for_dispatch: Callable[[], str | None], parent: QWidget | None = None) -> None:
+                 incident_for_dispatch: Callable[[], str | None], parent: QWidget | None = None,
+                 router: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("DestinationPanel")
+        # Road travel times when the seat has the city's road graph; else straight line × detour.
+        self._travel = road_travel(router) if router is not None else straight_travel
         self.store, self.runner = store, runner
         self._incident_for_dispatch = incident_for_dispatch
         self.incident_id: str | None = None
@@ -133,7 +144,7 @@ class DestinationPanel(QWidget):
         where = (location["lat"], location["lon"]) if location.get("lat") is not None else None
         result = (incident.get("triage") or {}).get("result")
         requirement = required_for(result, self.rules)
-        self.rows = suggest(where, state.hospitals.values(), requirement) if incident else []
+        self.rows = suggest(where, state.hospitals.values(), requirement, self._travel) if incident else []
         chosen = (incident.get("destination") or {}).get("hospital_id")
         self.table.setRowCount(len(self.rows))
         for i, d in enumerate(self.rows):

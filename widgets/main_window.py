@@ -424,7 +424,8 @@ class MainWindow(QMainWindow):
         from widgets.destination_panel import DestinationPanel
         from widgets.responders_panel import RespondersPanel
 
-        self.destination = DestinationPanel(self.store, self.runner, self.form.incident_for_dispatch)
+        router = getattr(getattr(self, "recommendation", None), "router", None)
+        self.destination = DestinationPanel(self.store, self.runner, self.form.incident_for_dispatch, router=router)
         self.responders = RespondersPanel(self.store, self.runner, self.form.incident_for_dispatch)
         self.hospital_tabs = QTabWidget()
         self.hospital_tabs.setObjectName("HospitalTabs")

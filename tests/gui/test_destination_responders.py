@@ -86,3 +86,27 @@ def test_the_responders_tab_alerts_and_follows_volunteers_and_the_aed_fetcher(se
     assert "Anne" in panel.list.item(0).text() and "4 min 05 s" in panel.list.item(0).text()
     s.event("responders.responded", **base, response="arrived")
     qtbot.waitUntil(lambda: panel.summary.text() == "Alerted 2, accepted 1, arrived 1")
+
+
+def test_with_the_citys_road_graph_hospitals_are_ranked_by_road_not_straight_line(seat, qtbot):
+    from app.dispatch.destination import TravelSource
+
+    window = seat.window
+    router = getattr(getattr(window, "recommendation", None), "router", None)
+    if router is None:  # the seat fixture builds the window without the shipped Monaco graph
+        from app.mapdata.city import city_dir
+        from app.routing.engine import GraphRouter
+        from widgets.destination_panel import DestinationPanel
+
+        router = GraphRouter.for_city(city_dir(None), 1.2)
+        panel = DestinationPanel(window.store, window.runner, window.form.incident_for_dispatch, router=router)
+        qtbot.addWidget(panel)
+    else:
+        panel = window.destination
+    monaco_hospitals(seat)
+    incident_id = arrest_incident(seat)
+    panel.follow_incident(incident_id)
+    qtbot.waitUntil(lambda: len(panel.rows) == 2)
+    chpg = next(d for d in panel.rows if d.hospital_id == "H-CHPG")
+    assert chpg.travel is not None and chpg.travel.source == TravelSource.ROAD
+    assert chpg.travel.distance_m > 1330  # a road is never shorter than the 1.33 km straight line
