@@ -362,7 +362,8 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
             store.me = {"id": principal_id, "role": "seat", "name": principal_id, "unit_id": None}
         for message in sync.replay_journal():
             store.handle_message(message)
-        window = MainWindow(store, SeatCommands(sync), clock=clock, languages=languages,
+        commands = SeatCommands(sync)
+        window = MainWindow(store, commands, clock=clock, languages=languages,
                             training=training is not None, seat_id=seat_id,
                             confirm_close=training is None, show_map=True, map_settings=settings)
         bridge.command_retrying.connect(window.on_command_retrying)
@@ -370,6 +371,11 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
         window.vitals_wall.set_subscriber(
             lambda ids: sync.subscribe(ids, ["vitals", "waveform", "alarm", "status"])
         )
+        # Stored ECG strips (issue 6): fetched with this seat's token, recorded with Ctrl+Shift+E.
+        from app.seat.strips import fetch_strip
+
+        window.vitals_wall.strip_fetcher = lambda strip_id: fetch_strip(url, token, strip_id)
+        window.vitals_wall.seat_commands = commands
         if getattr(window, "caller_link", None) is not None:  # issue 7: the caller's photos, with this seat's token
             from app.seat.media import fetch_media
 

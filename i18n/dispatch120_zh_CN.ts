@@ -437,7 +437,7 @@
 <context>
     <name>DestinationPanel</name>
     <message>
-        <location filename="../widgets/destination_panel.py" line="+145"/>
+        <location filename="../widgets/destination_panel.py" line="+156"/>
         <source>missing: %1</source>
         <translation>缺少：%1</translation>
     </message>
@@ -500,7 +500,7 @@
 <context>
     <name>DestinationReasonDialog</name>
     <message>
-        <location line="-149"/>
+        <location line="-152"/>
         <source>Another hospital</source>
         <translation>改送其他医院</translation>
     </message>
@@ -1742,6 +1742,11 @@
         <source>too many photos</source>
         <translation>照片太多</translation>
     </message>
+    <message>
+        <location line="+1"/>
+        <source>this centre does not accept photos</source>
+        <translation>本中心不接收照片</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -1752,12 +1757,12 @@
     </message>
     <message>
         <location line="+16"/>
-        <location line="+354"/>
+        <location line="+355"/>
         <source>Caller link</source>
         <translation>呼救链接</translation>
     </message>
     <message>
-        <location line="-306"/>
+        <location line="-307"/>
         <source>Watch vitals</source>
         <translation>监护</translation>
     </message>
@@ -1767,7 +1772,7 @@
         <translation>分诊规程无法加载：%1</translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location line="+107"/>
         <source>Suggested units</source>
         <translation>推荐车辆</translation>
     </message>
@@ -2556,6 +2561,73 @@
     </message>
 </context>
 <context>
+    <name>StripViewer</name>
+    <message>
+        <location filename="../widgets/strip_viewer.py" line="+71"/>
+        <source>Choose a strip</source>
+        <translation>请选择一条心电图条</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+5"/>
+        <source>No ECG</source>
+        <translation>无心电图</translation>
+    </message>
+    <message>
+        <location line="-3"/>
+        <source>%1 · %2 · %3 s · 25 mm/s · 10 mm/mV</source>
+        <translation>%1 · %2 · %3 秒 · 25 mm/s · 10 mm/mV</translation>
+    </message>
+</context>
+<context>
+    <name>StripsWindow</name>
+    <message>
+        <location line="+78"/>
+        <source>%1 · %2 s</source>
+        <translation>%1 · %2 秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>alarm %1</source>
+        <translation>报警 %1</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>No strip stored for this incident yet</source>
+        <translation>本事件尚未保存心电图条</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Not connected to the server</source>
+        <translation>未连接服务器</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Loading strip…</source>
+        <translation>正在加载心电图条…</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Could not load the strip: %1</source>
+        <translation>无法加载心电图条：%1</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>ECG strips – %1</source>
+        <translation>心电图条 – %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ECG strips of %1&apos;s incident</source>
+        <translation>%1 所在事件的心电图条</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Record strip (last %1 s)</source>
+        <translation>记录心电图条（最近 %1 秒）</translation>
+    </message>
+</context>
+<context>
     <name>TriagePanel</name>
     <message>
         <location filename="../widgets/questionnaire.py" line="+232"/>
@@ -2881,12 +2953,22 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
 <context>
     <name>VitalsWall</name>
     <message>
-        <location filename="../widgets/vitals_wall.py" line="+146"/>
+        <location filename="../widgets/vitals_wall.py" line="+160"/>
         <source>At most %1 monitors; stop watching one first</source>
         <translation>最多 %1 个监护窗口；请先停止监护一辆车</translation>
     </message>
     <message>
         <location line="+136"/>
+        <source>Watch a unit first</source>
+        <translation>请先监护一辆车</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Not connected to the server</source>
+        <translation>未连接服务器</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Vitals monitors</source>
         <translation>生命体征监护</translation>
     </message>
@@ -2924,6 +3006,21 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <location line="+1"/>
         <source>Freeze / live</source>
         <translation>冻结 / 实时</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Record ECG strip</source>
+        <translation>记录心电图条</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Strips</source>
+        <translation>心电图条</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The stored ECG strips of the current monitor&apos;s incident</source>
+        <translation>当前监护仪所属事件已保存的心电图条</translation>
     </message>
 </context>
 </TS>

@@ -53,6 +53,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not 0 <= value <= 36_500:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError("must be 0..36500 days (0 keeps photos forever)")
+    return value
+
+
 def _latitude(text: str) -> float:
     return _degrees(text, 90)
 
@@ -140,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help='STUN/TURN server for caller video, repeatable, e.g. \'{"urls": "turn:turn.example.cn:3478", '
                             '"username": "120", "credential": "…"}\' (coturn); default: none (LAN/loopback only)')
     serve.add_argument("--link-ttl", type=_positive_seconds, default=7200.0, help="link lifetime, s (default: 7200)")
+    serve.add_argument("--caller-photos", choices=["keep", "discard"], default="keep",
+                       help="photos from the caller's page: keep them with the incident, or refuse them "
+                            "(the page says this centre does not accept photos; nothing is stored) "
+                            "(default: %(default)s)")
+    serve.add_argument("--caller-media-days", type=_days, default=0.0, metavar="N",
+                       help="delete kept caller photos N days after their incident closed (checked hourly "
+                            "and at start; recorded as call.media_purged); 0 keeps them (default: 0). "
+                            "Chat stays in the event log; live video is never recorded")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https/wss (phones need it for GPS)")
     serve.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     serve.add_argument("--sms-gateway-url", help="the SMS platform's HTTP endpoint (token in the keyring); "
@@ -273,6 +291,8 @@ def run_serve(args: argparse.Namespace) -> int:
         ice_servers=tuple(args.ice_server or ()),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key or args.tls_cert,
+        caller_photos_kept=args.caller_photos == "keep",
+        caller_media_days=args.caller_media_days,
     )
     if args.sms_gateway_url:
         from app.sms import HttpSmsGateway

@@ -48,11 +48,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from app.domain.caller_link import (
+    MAX_PHOTOS_PER_CALL,
     LinkRefusal,
     decide_link_created,
+    decide_media_purged,
     decide_page_event,
     decide_revoke_call,
     link_refusal,
+    media_due_for_purge,
     photos_full,
 )
 from app.domain.common import Principal
@@ -63,6 +66,7 @@ from app.protocol.caller_link import (
     PHOTO_MAX_BYTES,
     PHOTO_TYPES,
     RTC_DATA_MAX,
+    MediaPurgeReason,
     PhotoRefusal,
     RevokeReason,
     caller_link_message,
@@ -97,6 +101,8 @@ GONE_CLOSE = 4404
 MEDIA_GETS_PER_MINUTE = 300
 # Video signalling frames per link and minute from the page (an offer and a few dozen ICE candidates).
 RTC_PER_MINUTE = 200
+# How often the retention purge looks for photos past --caller-media-days (it also runs at start).
+PURGE_INTERVAL_S = 3600.0
 LINK_NAMESPACE = uuid.UUID("8d3b6f2e-4c1a-4e9b-a7d5-2f6c0e8b1a93")
 
 _TOKENS = sa.Table(
@@ -107,7 +113,9 @@ _TOKENS = sa.Table(
 )
 
 # Caller photos (issue 7), kept with the incident beside the event log (never in an event): see
-# docs/protocol.md § "Caller link". Live video is never recorded.
+# docs/protocol.md § "Caller link" and § "Caller media retention". Live video is never recorded (there is
+# no option to record it); photos are kept (``--caller-photos keep``) or refused (``discard``), and
+# deleted ``--caller-media-days`` after their incident closed (0: kept forever).
 _MEDIA = sa.Table(
     "caller_media",
     _TOKENS.metadata,
@@ -186,8 +194,12 @@ class CallerLinkService:
         ttl_s: float = DEFAULT_TTL_S,
         sms: SmsGateway | None = None,
         ice_servers: tuple[dict[str, Any], ...] = (),
+        keep_photos: bool = True,
+        media_days: float = 0.0,
     ) -> None:
         self.server = server
+        self.keep_photos = keep_photos
+        self.media_days = media_days
         self.base_url = base_url.rstrip("/") if base_url else None
         self.ttl_s = ttl_s
         self.ice_servers = [dict(s) for s in ice_servers]
@@ -430,7 +442,8 @@ class CallerLinkService:
             await self._reply(ws, "invalid_args", "bytes (a positive integer) and content_type (JPEG/PNG/WebP)")
             return
         call_id = self.server.state.caller_links[link_id]["call_id"]
-        refusal = (PhotoRefusal.TOO_LARGE if size > PHOTO_MAX_BYTES
+        refusal = (PhotoRefusal.NOT_ACCEPTED if not self.keep_photos
+                   else PhotoRefusal.TOO_LARGE if size > PHOTO_MAX_BYTES
                    else PhotoRefusal.TOO_MANY if photos_full(self.server.state, call_id) else None)
         if refusal is not None:
             await self._photo_refused(ws, link_id, size, refusal)
@@ -470,8 +483,9 @@ class CallerLinkService:
     async def _photo_refused(self, ws: ServerConnection, link_id: str, size: int, reason: PhotoRefusal) -> None:
         log.info("caller photo refused (%s, %d bytes) on link %s", reason.value, size, link_id)
         await self._page_event("call.photo_refused", link_id, bytes=size, reason=reason.value)
-        await self._reply(ws, f"photo_{reason.value}", f"photo refused: {reason.value} "
-                                                        f"(at most {PHOTO_MAX_BYTES // (1024 * 1024)} MB)")
+        why = ("this centre does not accept photos" if reason == PhotoRefusal.NOT_ACCEPTED
+               else f"at most {PHOTO_MAX_BYTES // (1024 * 1024)} MB, {MAX_PHOTOS_PER_CALL} per call")
+        await self._reply(ws, f"photo_{reason.value}", f"photo refused: {reason.value} ({why})")
 
     def _save_media(self, media_id: str, call_id: str, link_id: str, content_type: str, digest: str,
                     body: bytes) -> None:
@@ -485,6 +499,44 @@ class CallerLinkService:
     def _delete_media(self, media_id: str) -> None:
         with self.server.store.engine.begin() as conn:
             conn.execute(sa.delete(_MEDIA).where(_MEDIA.c.media_id == media_id))
+
+    def _delete_many(self, media_ids: list[str]) -> None:
+        """Worker thread. Raises SQLAlchemyError."""
+        with self.server.store.engine.begin() as conn:
+            conn.execute(sa.delete(_MEDIA).where(_MEDIA.c.media_id.in_(media_ids)))
+
+    def stored_media_ids(self) -> set[str]:
+        """Worker thread: ids of every photo whose bytes are stored."""
+        with self.server.store.engine.connect() as conn:
+            return {row.media_id for row in conn.execute(sa.select(_MEDIA.c.media_id))}
+
+    async def purge_media(self, now: datetime | None = None) -> list[str]:
+        """Delete the photos of incidents closed more than ``media_days`` before ``now`` (default: the
+        clock), then record each call's deletion as ``call.media_purged``. Loop; returns the ids purged.
+
+        Bytes go first, the event second: if the event cannot be appended, the photo is still unpurged in
+        the state and the next pass deletes (idempotently) and records it. Raises SQLAlchemyError."""
+        due = media_due_for_purge(self.server.state, now or datetime.now(UTC), self.media_days)
+        purged: list[str] = []
+        for call_id, media_ids in due.items():
+            await asyncio.to_thread(self._delete_many, media_ids)
+            await self.server._system(
+                CALLER,
+                lambda s, c=call_id, ids=media_ids: decide_media_purged(s, c, ids, MediaPurgeReason.RETENTION.value),
+                "purge caller media",
+            )
+            log.info("caller photos of call %s purged after %g days: %s", call_id, self.media_days, media_ids)
+            purged += media_ids
+        return purged
+
+    async def purge_forever(self, interval_s: float = PURGE_INTERVAL_S) -> None:
+        """At start and every ``interval_s``: :meth:`purge_media`. Loop; logs failures and carries on."""
+        while True:
+            try:
+                await self.purge_media()
+            except Exception:
+                log.exception("caller media purge failed; retrying in %g s", interval_s)
+            await asyncio.sleep(interval_s)
 
     def media(self, media_id: str) -> tuple[str, bytes] | None:
         """Worker thread: (content type, bytes) of a stored photo, or None."""

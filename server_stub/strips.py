@@ -10,20 +10,32 @@ pointing to nothing.
 * :func:`cut_strip` — pure: the last ``seconds`` of contiguous chunks as one strip.
 * :class:`StripStore` — the table; blocking SQLite calls (run them with
   ``asyncio.to_thread`` from the loop). Raises ``sqlalchemy.exc.SQLAlchemyError``.
+* :func:`serve_strip` — ``GET /strips/<strip_id>`` on the server's websocket port (websockets'
+  ``process_request``, like the caller link's ``/media/``): a seat fetches a strip's samples.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, Table, Text, insert, select
 from sqlalchemy.engine import Engine
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
 
+from app.domain.model import Role
 from app.protocol.telemetry import chunk_tolerance_ms, parse_epoch
+from server_stub.auth import token_hash
+
+log = logging.getLogger(__name__)
 
 # uuid5 namespace of strips cut for a command: the same command id always names the same strip,
 # so a command sent twice (a seat's outbox after a reconnect) stores one strip.
@@ -138,3 +150,58 @@ class StripStore:
         if row is None:
             return None
         return {**row, "samples": orjson.loads(row["samples"])}
+
+
+# ------------------------------------------------------------------ HTTP: GET /strips/<strip_id> (issue 6)
+STRIPS_PREFIX = "/strips/"
+# The fields a seat gets (the row minus the bookkeeping: reason, alarm code and creation time are in the event).
+STRIP_FIELDS = ("strip_id", "unit_id", "incident_id", "channel", "start", "period_ms", "factor", "origin", "unit",
+                "samples")
+
+
+def _json(status: HTTPStatus, body: dict[str, Any]) -> Response:
+    data = orjson.dumps(body)
+    headers = Headers({"Content-Type": "application/json", "Cache-Control": "no-store",
+                       "X-Content-Type-Options": "nosniff", "Content-Length": str(len(data))})
+    return Response(status.value, status.phrase, headers, data)
+
+
+def _may_read(role: str, hospital_id: str | None, incident: dict[str, Any] | None) -> bool:
+    """A seat (or admin) reads every strip; a hospital only those of incidents sent or pre-notified to it."""
+    if role in (Role.SEAT.value, Role.ADMIN.value):
+        return True
+    if role != Role.HOSPITAL.value or not hospital_id or incident is None:
+        return False
+    if (incident.get("destination") or {}).get("hospital_id") == hospital_id:
+        return True
+    return any(p.get("hospital_id") == hospital_id for p in incident.get("prenotifications") or ())
+
+
+async def serve_strip(store: Any, strip_store: StripStore, incidents: dict[str, Any], request: Request) -> Response:
+    """``GET /strips/<strip_id>`` with ``Authorization: Bearer <seat or hospital token>`` → the strip as JSON.
+
+    ``store`` is the server's :class:`server_stub.store.Store` (principals), ``incidents`` the
+    projection's incidents (read on the loop). Loop; the database reads go to worker threads.
+    Never raises: 401 without a valid seat/hospital token, 404 for an unknown id, 500 if the
+    database fails.
+    """
+    strip_id = urlsplit(request.path).path[len(STRIPS_PREFIX):]
+    auth = request.headers.get("Authorization", "")
+    token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+    if not 10 <= len(token) <= 200:
+        return _json(HTTPStatus.UNAUTHORIZED, {"error": "unauthorized", "message": "a seat token is needed"})
+    try:
+        row = await asyncio.to_thread(store.principal_by_token_hash, token_hash(token))
+        if row is None or row.revoked or row.role not in (Role.SEAT.value, Role.ADMIN.value, Role.HOSPITAL.value):
+            return _json(HTTPStatus.UNAUTHORIZED, {"error": "unauthorized", "message": "unknown or revoked token"})
+        try:
+            uuid.UUID(strip_id)
+        except ValueError:
+            return _json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "no such strip"})
+        found = await asyncio.to_thread(strip_store.get, strip_id)
+    except Exception:
+        log.exception("could not read ECG strip %s", strip_id)
+        return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal", "message": "could not read the strip"})
+    if found is None or not _may_read(row.role, row.unit_id, incidents.get(found["incident_id"])):
+        return _json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "no such strip"})
+    return _json(HTTPStatus.OK, {k: found[k] for k in STRIP_FIELDS})

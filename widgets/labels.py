@@ -629,6 +629,7 @@ _PHOTO_REFUSAL_TEXT = {
     "too_large": QT_TRANSLATE_NOOP("Labels", "too large"),
     "not_an_image": QT_TRANSLATE_NOOP("Labels", "not an image"),
     "too_many": QT_TRANSLATE_NOOP("Labels", "too many photos"),
+    "not_accepted": QT_TRANSLATE_NOOP("Labels", "this centre does not accept photos"),
 }
 
 

@@ -11,7 +11,11 @@ The wall owns:
 * the subscription: whenever the watched list changes, ``subscriber(unit_ids)``
   is called (the composition root connects it to ``SyncClient.subscribe``) so the
   server routes those units' telemetry to this seat only while they are watched;
-* the 12-lead windows opened on demand.
+* the 12-lead windows opened on demand;
+* the ECG strips of a watched unit's incident (:mod:`widgets.strip_viewer`): "Strips" opens
+  them, **Ctrl+Shift+E** records one (``seat_commands.request_strip``). The composition root
+  sets ``seat_commands`` (``app.seat.commands.SeatCommands``) and ``strip_fetcher``
+  (``lambda sid: app.seat.strips.fetch_strip(url, token, sid)``).
 
 GUI thread only.
 """
@@ -38,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.keys import shortcut_hint
+from widgets.strip_viewer import StripFetcher, StripsWindow
 from widgets.twelve_lead import TwelveLeadView
 from widgets.vitals_monitor import RenderClock, VitalsMonitor
 
@@ -68,6 +73,9 @@ class VitalsWall(QWidget):
         self._subscriber = subscriber
         self.monitors: dict[str, VitalsMonitor] = {}
         self.twelve_leads: dict[str, TwelveLeadView] = {}
+        self.strip_windows: dict[str, StripsWindow] = {}
+        self.seat_commands: Any = None  # app.seat.commands.SeatCommands (set by the composition root)
+        self.strip_fetcher: StripFetcher | None = None
         self.render_clock = RenderClock(self)
         self._current: str | None = None
 
@@ -81,6 +89,9 @@ class VitalsWall(QWidget):
         top.setContentsMargins(4, 2, 4, 2)
         top.addWidget(self.unit_box)
         top.addWidget(self.watch_button)
+        self.strips_button = QPushButton(self)
+        self.strips_button.clicked.connect(lambda: self._on_current_unit(self.open_strips))
+        top.addWidget(self.strips_button)
         top.addWidget(self.hint, 1)
 
         self._grid_host = QWidget(self)
@@ -110,7 +121,10 @@ class VitalsWall(QWidget):
         self.freeze_action = QAction(self)
         self.freeze_action.setShortcut(QKeySequence(Qt.Key.Key_F9))
         self.freeze_action.triggered.connect(self.toggle_freeze)
-        for action in (self.ack_action, self.silence_action, self.freeze_action):
+        self.record_strip_action = QAction(self)
+        self.record_strip_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.record_strip_action.triggered.connect(lambda: self._on_current_unit(self.record_strip))
+        for action in (self.ack_action, self.silence_action, self.freeze_action, self.record_strip_action):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
 
@@ -275,6 +289,40 @@ class VitalsWall(QWidget):
         view.raise_()
         return view
 
+    # ------------------------------------------------------------ ECG strips
+    def _on_current_unit(self, act: Callable[[str], Any]) -> None:
+        monitor = self.current_monitor()
+        if monitor is None:
+            self.hint.setText(self.tr("Watch a unit first"))
+            return
+        act(monitor.unit_id)
+
+    def open_strips(self, unit_id: str) -> StripsWindow:
+        """Show the stored strips of the unit's current incident in their own window."""
+        view = self.strip_windows.get(unit_id)
+        if view is None:
+            view = StripsWindow(self.store, unit_id, call_sign=self.call_sign(unit_id), fetcher=self.strip_fetcher,
+                                record=self._request_strip)
+            view.setWindowFlag(Qt.WindowType.Window, True)
+            self.strip_windows[unit_id] = view
+        view.fetcher = self.strip_fetcher
+        view.refresh()
+        view.show()
+        view.raise_()
+        return view
+
+    def record_strip(self, unit_id: str) -> StripsWindow:
+        """Ctrl+Shift+E: keep the unit's last seconds of ECG on its incident, and show the strips."""
+        view = self.open_strips(unit_id)
+        view.record()
+        return view
+
+    def _request_strip(self, unit_id: str, seconds: int) -> None:
+        if self.seat_commands is None:
+            self.hint.setText(self.tr("Not connected to the server"))
+            return
+        self.seat_commands.request_strip(unit_id=unit_id, seconds=seconds)
+
     # ------------------------------------------------------------ language
     def retranslate_ui(self) -> None:
         dock = self.parentWidget()
@@ -288,7 +336,10 @@ class VitalsWall(QWidget):
         self.ack_action.setText(self.tr("Acknowledge alarms"))
         self.silence_action.setText(self.tr("Silence alarms for 2 min"))
         self.freeze_action.setText(self.tr("Freeze / live"))
-        for action in (self.ack_action, self.silence_action, self.freeze_action):
+        self.record_strip_action.setText(self.tr("Record ECG strip"))
+        self.strips_button.setText(self.tr("Strips"))
+        self.strips_button.setToolTip(self.tr("The stored ECG strips of the current monitor's incident"))
+        for action in (self.ack_action, self.silence_action, self.freeze_action, self.record_strip_action):
             shortcut_hint(action)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
@@ -301,5 +352,5 @@ class VitalsWall(QWidget):
         self.render_clock.timer.stop()
         for monitor in self.monitors.values():
             monitor.blink_timer.stop()
-        for view in self.twelve_leads.values():
+        for view in (*self.twelve_leads.values(), *self.strip_windows.values()):
             view.close()

@@ -12,7 +12,7 @@ Pure: no I/O, no clock except the ``now`` passed in; raises only
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -69,6 +69,34 @@ def link_refusal(state: Any, link_id: str | None, now: datetime) -> LinkRefusal 
 def photos_full(state: Any, call_id: str) -> bool:
     """The call already holds :data:`MAX_PHOTOS_PER_CALL` photos."""
     return len((state.calls.get(call_id) or {}).get("photos") or ()) >= MAX_PHOTOS_PER_CALL
+
+
+def media_due_for_purge(state: Any, now: datetime, keep_days: float) -> dict[str, list[str]]:
+    """Call id → ids of its stored (not yet purged) photos whose incident closed more than ``keep_days``
+    before ``now``. ``keep_days`` <= 0 keeps everything (an empty dict)."""
+    if keep_days <= 0:
+        return {}
+    cutoff = now - timedelta(days=keep_days)
+    due: dict[str, list[str]] = {}
+    for call_id, call in state.calls.items():
+        ids = [p["media_id"] for p in call.get("photos") or () if not p.get("purged_at")]
+        if not ids:
+            continue
+        incident = state.incidents.get(call.get("incident_id") or "")
+        closed_at = (incident or {}).get("milestones", {}).get("closed")
+        if incident is None or incident.get("state") != IncidentState.CLOSED or not closed_at:
+            continue
+        if parse_ts(closed_at) <= cutoff:
+            due[call_id] = ids
+    return due
+
+
+def decide_media_purged(state: Any, call_id: str, media_ids: list[str], reason: str) -> list[EventDraft]:
+    """``call.media_purged`` for those of ``media_ids`` the call still holds unpurged (none: no event)."""
+    call = state.calls.get(call_id) or {}
+    held = {p["media_id"] for p in call.get("photos") or () if not p.get("purged_at")}
+    ids = [m for m in media_ids if m in held]
+    return [("call.media_purged", {"call_id": call_id, "media_ids": ids, "reason": reason})] if ids else []
 
 
 def links_of_call(state: Any, call_id: str) -> list[dict]:
@@ -228,6 +256,17 @@ def _photo(state: Any, d: dict, ts: str):
     )
 
 
+def _media_purged(state: Any, d: dict, ts: str):
+    call = state.calls.get(d["call_id"])
+    if call is None:
+        return False
+    gone = set(d["media_ids"])
+    for photo in call.get("photos") or ():
+        if photo["media_id"] in gone and not photo.get("purged_at"):
+            photo["purged_at"] = ts
+            photo["purge_reason"] = d["reason"]
+
+
 def _photo_refused(state: Any, d: dict, ts: str):
     call = state.calls.get(d["call_id"])
     if call is None:
@@ -247,6 +286,7 @@ EVENT_HANDLERS = {
     "call.guidance_pushed": _guidance,
     "call.photo_received": _photo,
     "call.photo_refused": _photo_refused,
+    "call.media_purged": _media_purged,
 }
 
 STORE_TOUCHES = {name: (("calls", "call_id", "call_changed"),) for name in EVENT_HANDLERS}

@@ -14,6 +14,9 @@
   to the page (cards: ``resources/guidance/cards.json``).
 * ``call.photo_received`` / ``call.photo_refused``: the page sent a photo; the server kept it
   (table ``caller_media``) or said why not (nothing kept).
+* ``call.media_purged`` {call_id, media_ids, reason}: the server deleted stored photos of a closed
+  incident under the centre's retention setting (``serve --caller-media-days``); the record of the
+  photo (its hash, size, time) stays in the log, its bytes are gone.
 * ``call.link_revoked`` {call_id, link_id, reason}: the incident closed (or the server
   revoked it); the link never opens again.
 
@@ -51,6 +54,13 @@ class PhotoRefusal(StrEnum):
     TOO_LARGE = "too_large"  # over PHOTO_MAX_BYTES
     NOT_AN_IMAGE = "not_an_image"  # not JPEG/PNG/WebP by its first bytes, or not the size announced
     TOO_MANY = "too_many"  # over MAX_PHOTOS_PER_CALL (app.domain.caller_link)
+    NOT_ACCEPTED = "not_accepted"  # the centre does not accept photos (serve --caller-photos discard)
+
+
+class MediaPurgeReason(StrEnum):
+    """Why the server deleted stored caller photos (``call.media_purged``)."""
+
+    RETENTION = "retention"  # older than --caller-media-days after the incident closed
 
 
 # A photo the caller's page sends (downscaled to <= 1600 px JPEG on the phone: ~0.2-1 MB).
@@ -102,6 +112,11 @@ EVENTS: dict[str, Mapping[str, Field]] = {
         "bytes": Field("int", min=1, max=PHOTO_MAX_BYTES),
         "sha256": Field("str", max_len=64),
         "content_type": Field("str", choices=PHOTO_TYPES),
+    },
+    "call.media_purged": {
+        "call_id": CALL,
+        "media_ids": Field("list", max_len=100, item=Field("uuid")),
+        "reason": Field("str", choices=frozenset(r.value for r in MediaPurgeReason)),
     },
     "call.photo_refused": {
         "call_id": CALL,

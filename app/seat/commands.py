@@ -198,3 +198,8 @@ class SeatCommands:
     def alert_responders(self, *, incident_id: str, radius_m: int | None = None) -> str:
         """Alert the volunteers near the incident (the server picks them from their live positions)."""
         return self._sync.send_command("responders.alert", _present(incident_id=incident_id, radius_m=radius_m))
+
+    # ---- ECG strips (issue 6; app/protocol/telemetry.py)
+    def request_strip(self, *, unit_id: str, seconds: int) -> str:
+        """Keep the unit's last ``seconds`` of lead II on its current incident (``telemetry.strip_stored``)."""
+        return self._sync.send_command("telemetry.strip_request", {"unit_id": unit_id, "seconds": seconds})

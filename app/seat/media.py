@@ -20,16 +20,59 @@ MEDIA_MAX_BYTES = 16 * 1024 * 1024  # twice the server's limit: a larger answer 
 
 
 class MediaError(Exception):
-    """The photo could not be fetched (network, refused, missing, or not the bytes the event names)."""
+    """The photo could not be fetched (network, refused, missing, or not the bytes the event names).
+
+    ``status`` is the HTTP status of a refusal (401, 404, ...), None for a network or content failure.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-def media_url(server_url: str, media_id: str) -> str:
-    """``ws://host:port/ws`` → ``http://host:port/media/<id>`` (``wss`` → ``https``). Raises ValueError."""
+def server_http_url(server_url: str, path: str) -> str:
+    """``ws://host:port/ws`` + ``/media/x`` → ``http://host:port/media/x`` (``wss`` → ``https``). Raises ValueError."""
     parts = urlsplit(server_url)
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
         raise ValueError(f"not a websocket URL: {server_url!r}")
     scheme = "https" if parts.scheme == "wss" else "http"
-    return f"{scheme}://{parts.netloc}/media/{media_id}"
+    return f"{scheme}://{parts.netloc}{path}"
+
+
+def media_url(server_url: str, media_id: str) -> str:
+    """``ws://host:port/ws`` → ``http://host:port/media/<id>`` (``wss`` → ``https``). Raises ValueError."""
+    return server_http_url(server_url, f"/media/{media_id}")
+
+
+def authenticated_get(
+    url: str,
+    token: str,
+    *,
+    what: str,
+    max_bytes: int,
+    timeout: float = 10.0,
+    context: ssl.SSLContext | None = None,
+) -> tuple[str, bytes]:
+    """(content type, body) of ``GET url`` with ``Authorization: Bearer <token>``. Blocking; worker thread.
+
+    Shared by the photo and the ECG-strip fetchers; ``what`` names the thing in error messages.
+
+    Raises:
+        MediaError: an HTTP error status (401, 404, ...), a network failure, or a body larger than
+            ``max_bytes``. ``MediaError.status`` is the HTTP status when there was one.
+    """
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
+            body = response.read(max_bytes + 1)
+            content_type = response.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        raise MediaError(f"{what}: HTTP {exc.code} {exc.reason}", status=exc.code) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise MediaError(f"{what}: {exc}") from None
+    if len(body) > max_bytes:
+        raise MediaError(f"{what}: larger than {max_bytes} bytes")
+    return content_type, body
 
 
 def fetch_media(
@@ -48,18 +91,8 @@ def fetch_media(
             match ``sha256`` when given.
         ValueError: ``server_url`` is not a ws:// or wss:// URL.
     """
-    request = urllib.request.Request(media_url(server_url, media_id),
-                                     headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
-            body = response.read(MEDIA_MAX_BYTES + 1)
-            content_type = response.headers.get_content_type()
-    except urllib.error.HTTPError as exc:
-        raise MediaError(f"photo {media_id}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise MediaError(f"photo {media_id}: {exc}") from None
-    if len(body) > MEDIA_MAX_BYTES:
-        raise MediaError(f"photo {media_id}: larger than {MEDIA_MAX_BYTES} bytes")
+    content_type, body = authenticated_get(media_url(server_url, media_id), token, what=f"photo {media_id}",
+                                           max_bytes=MEDIA_MAX_BYTES, timeout=timeout, context=context)
     if sha256 is not None and hashlib.sha256(body).hexdigest() != sha256:
         raise MediaError(f"photo {media_id}: the bytes do not match the event's SHA-256")
     return content_type, body

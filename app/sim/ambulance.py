@@ -11,6 +11,13 @@ from the unit's current status, so a seat that stands the unit down or moves it 
 hand simply changes what comes next. Reports carry ``unit_version``: one that crossed a
 seat's change is refused by the server, never applied late.
 
+Arrivals follow the drive: given an :class:`ArrivalClock` (the unit's
+:class:`~app.sim.live.UnitMover`), a crew that sets off reports ``on_scene`` when the
+unit reaches the scene on the map, and ``at_hospital`` when it reaches the hospital — the
+planned route's length at the drive's speed. Only when there is no drive (no incident
+position, no hospital, no station) do the :class:`TravelTimeModel` and ``transport_s``
+draws decide.
+
 Delays are realistic scenario seconds (a :class:`~app.sim.clock.ScaledClock` makes them
 pass faster), drawn from a seeded RNG so a run can be repeated.
 """
@@ -55,10 +62,18 @@ class CrewTimings:
 
 
 class TravelTimeModel(Protocol):
-    """How long a unit takes to reach an incident. The seam where routing plugs in later."""
+    """How long a unit takes to reach an incident when there is no drive to follow (no :class:`ArrivalClock`)."""
 
     def travel_time_s(self, *, unit: Entity, incident: Entity | None, rng: random.Random) -> float:
         """Scenario seconds from departure to arrival on scene."""
+        ...
+
+
+class ArrivalClock(Protocol):
+    """When the unit reaches where its status sends it, on the drive the map shows (``UnitMover``)."""
+
+    def arrival_at(self, state: State, now: float) -> float | None:
+        """Scenario time of arrival (the scene en route, the hospital transporting); None: no drive."""
         ...
 
 
@@ -99,7 +114,8 @@ class AmbulanceCrew:
         unit_id: the unit this crew drives.
         rng: the crew's random source (seed it for repeatable runs).
         timings: the step durations.
-        travel: the travel-time model (routing later).
+        travel: the travel time to the scene when there is no drive to follow.
+        arrival: the unit's drive (its ``UnitMover``); None: arrivals are drawn (``travel``, ``transport_s``).
         outcome_for: what the crew finds at an incident (the scenario's outcome).
 
     Use: after any change, :meth:`poll` with the state and the time; send what it
@@ -114,12 +130,14 @@ class AmbulanceCrew:
         rng: random.Random,
         timings: CrewTimings | None = None,
         travel: TravelTimeModel | None = None,
+        arrival: ArrivalClock | None = None,
         outcome_for: OutcomeFor = _always_transported,
     ) -> None:
         self.unit_id = unit_id
         self.rng = rng
         self.timings = timings or CrewTimings()
         self.travel = travel or RandomTravelTime()
+        self.arrival = arrival
         self.outcome_for = outcome_for
         self.plan: PlannedReport | None = None
 
@@ -136,7 +154,7 @@ class AmbulanceCrew:
             return
         if self.plan is not None and self.plan.version == unit["version"]:
             return
-        step = self._next_step(state, unit)
+        step = self._next_step(state, unit, now)
         if step is None:
             self.plan = None
             return
@@ -176,7 +194,14 @@ class AmbulanceCrew:
     def _draw(self, bounds: Range) -> float:
         return self.rng.uniform(*bounds)
 
-    def _next_step(self, state: State, unit: Entity) -> tuple[UnitStatus, float] | None:
+    def _drive_s(self, state: State, now: float) -> float | None:
+        """Scenario seconds until the unit arrives on its drive; None: no drive to follow."""
+        if self.arrival is None:
+            return None
+        arrives = self.arrival.arrival_at(state, now)
+        return None if arrives is None else max(0.0, arrives - now)
+
+    def _next_step(self, state: State, unit: Entity, now: float) -> tuple[UnitStatus, float] | None:
         try:
             status = UnitStatus(unit["status"])
         except ValueError:  # a status this version does not know (a newer server): wait for a known one
@@ -187,13 +212,17 @@ class AmbulanceCrew:
         if status == UnitStatus.DISPATCHED:
             return UnitStatus.EN_ROUTE, self._draw(t.turnout_s)
         if status == UnitStatus.EN_ROUTE:
+            drive = self._drive_s(state, now)
+            if drive is not None:
+                return UnitStatus.ON_SCENE, drive
             return UnitStatus.ON_SCENE, self.travel.travel_time_s(unit=unit, incident=incident, rng=self.rng)
         if status == UnitStatus.ON_SCENE:
             if incident is not None and self._transports(state, incident):
                 return UnitStatus.TRANSPORTING, self._draw(t.on_scene_before_transport_s)
             return UnitStatus.AVAILABLE, self._draw(t.clear_on_scene_s)
         if status == UnitStatus.TRANSPORTING:
-            return UnitStatus.AT_HOSPITAL, self._draw(t.transport_s)
+            drive = self._drive_s(state, now)
+            return UnitStatus.AT_HOSPITAL, drive if drive is not None else self._draw(t.transport_s)
         if status == UnitStatus.AT_HOSPITAL:
             return UnitStatus.AVAILABLE, self._draw(t.handover_s)
         return None  # available or out of service: nothing to do

@@ -15,10 +15,13 @@
   ``patient_monitor``, the frames of a :class:`~app.sim.monitor.SimulatedMonitor`
   (from arrival on scene until the handover at hospital).
 
-The crew's arrival times come from its own :class:`~app.sim.ambulance.TravelTimeModel`,
-not from the path: when the crew reports on scene (or at hospital) before the straight
-line gets there, the unit snaps to the destination; when the line arrives first, the
-unit waits there. Once road routing gives real travel times both can use the same route.
+The crew's arrival times come from the same drive: :meth:`UnitMover.arrival_at` is the
+:class:`~app.sim.ambulance.ArrivalClock` a crew asks when it sets off, so it reports on
+scene (at hospital) when the unit reaches the scene (the hospital) on the map — the
+route's length at the leg's speed, in scenario seconds. Without a drive (no scene or
+hospital position, no station) the crew falls back to its random travel time; if a crew
+reports arriving before the unit gets there (that fallback, a seat's correction) the unit
+snaps to the destination; if the unit arrives first, it waits there.
 
 Sans I/O: no sockets, no sleeping, no clock reads (``now`` and the device's epoch time
 are passed in). Not thread-safe: one loop.
@@ -149,7 +152,7 @@ class UnitMover:
     Args:
         unit_id: the unit.
         rng: draws each leg's average speed (seed it for repeatable runs).
-        planner: the path planner (straight lines until issue 5).
+        planner: the path planner (straight lines; :class:`app.routing.planner.RoadPathPlanner` on roads).
         speed_kmh: the range the average speed of a leg is drawn from.
     """
 
@@ -216,16 +219,39 @@ class UnitMover:
             self._warn_once("hospital", "unit %s: no hospital with a position in the registry", self.unit_id)
         return hospital
 
+    def arrival_at(self, state: State, now: float, now_utc: datetime | None = None) -> float | None:
+        """When (scenario time) the unit reaches where its status sends it; None: it is not driving anywhere.
+
+        Plans the drive if :meth:`fix` has not yet (the same leg either way, so the crew's
+        report and the map agree). En route: the scene; transporting: the hospital;
+        available: the station. None without a target (dispatched, no scene or hospital
+        position, no station). Raises nothing for bad data (logged once).
+        """
+        unit = state.units.get(self.unit_id)
+        if unit is None or not self._update(state, unit, now, now_utc):
+            return None
+        if self.leg is None or self._target is None:
+            return None
+        return self.leg.arrives_at()
+
     def fix(self, state: State, now: float, now_utc: datetime | None = None) -> Fix | None:
         """The unit's position at scenario time ``now`` (None: it has no position at all yet)."""
         unit = state.units.get(self.unit_id)
-        if unit is None:
+        if unit is None or not self._update(state, unit, now, now_utc):
             return None
+        if self.leg is None:
+            return Fix(self.here[0], self.here[1], None, 0.0)
+        moved = self.leg.at(now)
+        self.here = (moved.lat, moved.lon)
+        return moved
+
+    def _update(self, state: State, unit: Entity, now: float, now_utc: datetime | None) -> bool:
+        """Bring :attr:`here` and :attr:`leg` up to ``now`` and the unit's status (False: no position)."""
         if self.here is None:
             self.here = self._station(state, unit)
             if self.here is None:
                 self._warn_once("station", "unit %s has no station with a position; no GPS", self.unit_id)
-                return None
+                return False
         if self.leg is not None:
             moved = self.leg.at(now)
             self.here = (moved.lat, moved.lon)
@@ -244,11 +270,7 @@ class UnitMover:
                 self._snapped_for = key
                 self.here = self.leg.end
                 self.leg = Leg([self.leg.end], now, 1.0)
-        if self.leg is None:
-            return Fix(self.here[0], self.here[1], None, 0.0)
-        moved = self.leg.at(now)
-        self.here = (moved.lat, moved.lon)
-        return moved
+        return True
 
 
 MonitorFor = Callable[[State, Entity], "Sequence[tuple[float, str]] | None"]

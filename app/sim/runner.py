@@ -81,8 +81,9 @@ class Simulation:
         tokens: ``{principal_id: token}`` from the registry import.
         clock: scenario time (scaled).
         seed: makes the crews' delays repeatable.
-        timings, travel: the crews' step durations and travel-time model.
-        planner: the ambulances' path planner (straight lines until road routing, issue 5).
+        timings, travel: the crews' step durations and travel time when there is no drive to follow.
+        planner: the ambulances' path planner (straight lines; road routes); crews report arriving
+            when their unit reaches the scene / hospital on it.
 
     Raises:
         RunnerError: if a token is missing for the switch or a device.
@@ -120,11 +121,17 @@ class Simulation:
         self.ambulances: list[SimulatedAmbulance] = []
         for device in registry.devices:
             assert device.unit is not None  # the registry check guarantees it
+            mover = UnitMover(
+                device.unit,
+                rng=random.Random(f"{seed}:{device.unit}:gps") if seed is not None else random.Random(),
+                planner=planner,
+            )
             crew = AmbulanceCrew(
                 device.unit,
                 rng=random.Random(f"{seed}:{device.unit}") if seed is not None else random.Random(),
                 timings=timings,
                 travel=travel,
+                arrival=mover,  # the crew reports arriving when the unit gets there on the map
                 outcome_for=self.callbook.outcome_for,
             )
             link = SimLink(
@@ -132,11 +139,6 @@ class Simulation:
                 _token(tokens, device.id),
                 client_name=f"dispatch120-sim-ambulance/{CLIENT_VERSION} {device.unit}",
                 rng=jitter,
-            )
-            mover = UnitMover(
-                device.unit,
-                rng=random.Random(f"{seed}:{device.unit}:gps") if seed is not None else random.Random(),
-                planner=planner,
             )
             live = UnitLive(mover, monitor_for=self._monitor_for)
             self.ambulances.append(SimulatedAmbulance(crew, link, clock, live=live))

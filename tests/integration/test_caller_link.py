@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -427,3 +428,76 @@ def test_the_callers_live_video_reaches_the_seats_page(dispatch_server, video_br
     qtbot.wait(300)  # let the view paint a few frames for the picture (not an assertion)
     panel.grab().save(str(SCREENSHOT.parent / "screenshot-caller-panel.png"))
     context.close()
+
+
+# ---------------------------------------------------------------- retention (issue 7 item 5)
+SCENE = Path(__file__).parent / "data" / "caller_scene.jpg"
+
+
+def _page_socket(server, url: str):
+    from tests.integration.wsclient import ProtocolClient
+
+    token = url.rsplit("/c/", 1)[1]
+    page = ProtocolClient.connect(f"ws://127.0.0.1:{server.port}/ws/caller/{token}")
+    page.wait_for(lambda m: m["type"] == "welcome")
+    return page
+
+
+def test_a_centre_that_does_not_accept_photos_refuses_them_politely_and_stores_nothing(start_server, browser):
+    server = start_server(extra_args=["--caller-photos", "discard"])
+    seat, _incident = answered_call(server, "c-21")
+    context = phone(browser, server)
+    page = context.new_page()
+    url = send_link(seat, "c-21")
+    page.goto(url)
+    page.click("#agree")
+    seat.wait_event("call.link_located", call_id="c-21")
+    page.set_input_files("#photo_in", files=[{"name": "scene.jpg", "mimeType": "image/jpeg",
+                                              "buffer": SCENE.read_bytes()}])
+    # The caller reads it in plain Chinese; the seat sees the refusal and why.
+    page.wait_for_selector(".msg.sys >> text=本急救中心不接收照片")
+    refused = seat.wait_event("call.photo_refused", call_id="c-21", timeout=15)["data"]
+    assert refused["reason"] == "not_accepted"
+    # A page that sends the bytes anyway (no photo_go was given) gets an error; nothing is kept.
+    raw = _page_socket(server, url)
+    raw.send_json({"type": "photo", "bytes": SCENE.stat().st_size, "content_type": "image/jpeg"})
+    assert raw.wait_for(lambda m: m["type"] == "error")["code"] == "photo_not_accepted"
+    raw.ws.send(SCENE.read_bytes())
+    assert raw.wait_for(lambda m: m["type"] == "error" and m["code"] != "photo_not_accepted")["code"] == "bad_message"
+    assert server.db_count("caller_media") == 0
+    assert not [e for e in server.db_events() if e["name"] == "call.photo_received"]
+    context.close()
+
+
+def test_photos_are_deleted_days_after_the_incident_closed_and_the_deletion_is_logged(start_server):
+    # A retention of 0.000001 days (~0.09 s): the purge at the next start finds the photo past its time.
+    server = start_server(extra_args=["--caller-media-days", "0.000001"])
+    seat, incident_id = answered_call(server, "c-22")
+    page = _page_socket(server, send_link(seat, "c-22"))
+    page.send_json({"type": "consent"})
+    photo = SCENE.read_bytes()
+    page.send_json({"type": "photo", "bytes": len(photo), "content_type": "image/jpeg"})
+    page.wait_for(lambda m: m["type"] == "photo_go")
+    page.ws.send(photo)
+    media_id = page.wait_for(lambda m: m["type"] == "photo_ok")["media_id"]
+    assert server.db_count("caller_media") == 1
+    # While the incident is open the photo stays, whatever its age.
+    server.kill()
+    server.restart()
+    seat = server.client("seat-1")
+    assert server.db_count("caller_media") == 1
+    assert seat.command("incident.close", {"incident_id": incident_id, "reason": "duplicate"})["type"] == "ack"
+    server.kill()
+    server.restart()
+    deadline = time.monotonic() + 15
+    while not (purged := [e for e in server.db_events() if e["name"] == "call.media_purged"]):
+        assert time.monotonic() < deadline, "the retention purge did not run at start"
+        time.sleep(0.05)
+    assert [e["data"] for e in purged] == [{"call_id": "c-22", "media_ids": [media_id], "reason": "retention"}]
+    assert server.db_count("caller_media") == 0
+    # The record of the photo stays in the log; its bytes are gone.
+    assert [e["data"]["media_id"] for e in server.db_events() if e["name"] == "call.photo_received"] == [media_id]
+    from app.seat.media import MediaError, fetch_media
+
+    with pytest.raises(MediaError, match="404"):
+        fetch_media(server.url, server.tokens["seat-1"], media_id)

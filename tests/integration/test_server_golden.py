@@ -14,6 +14,7 @@ The seat's side is ``tests/unit/test_protocol_golden.py``. Here:
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ from app.protocol import (
 from app.protocol.codec import (
     parse_ts,
 )
-from app.seat.media import fetch_media
+from app.seat.media import MediaError, fetch_media
 from tests.golden_helpers import (
     CLIENT_TO_SERVER,
     SERVER_TO_CLIENT,
@@ -366,6 +367,19 @@ def test_golden_story_told_to_the_real_server_gives_the_golden_replies_and_event
     story.send(volunteer, "cmd.volunteer.respond__arrived")
     assert {m["type"] for m in volunteer.received} == {"welcome", "synced", "error", "ack", "volunteer_alert",
                                                         "volunteer_aed"}  # never an event or a snapshot
+
+    # A month later (here: a restart with a retention of ~0.1 s): the centre keeps caller photos 30 days after
+    # the incident closed (--caller-media-days). The scene photo's bytes are deleted and the deletion is logged.
+    server.kill()
+    server.extra_args += ["--caller-media-days", "0.000001"]
+    server.restart()
+    deadline = time.monotonic() + 15
+    while not any(e["name"] == "call.media_purged" for e in server.db_events()):
+        assert time.monotonic() < deadline, "the retention purge did not run at start"
+        time.sleep(0.05)
+    with pytest.raises(MediaError) as gone:
+        fetch_media(server.url, server.tokens["seat-2"], media_id)
+    assert gone.value.status == 404
 
     # Every frame the switch received passes the seat's decoder and has its golden's shape.
     for msg in pbx.received:

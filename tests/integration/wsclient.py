@@ -48,6 +48,9 @@ class ProtocolClient:
         kwargs.setdefault("max_size", 64 * 1024 * 1024)  # snapshots may be large
         kwargs.setdefault("open_timeout", timeout)
         kwargs.setdefault("compression", None)
+        # A test client left connected to a server the test killed would wait 10 s (the default)
+        # for a closing handshake that never comes; 1 s keeps teardown short.
+        kwargs.setdefault("close_timeout", 1.0)
         # websockets 17: the direct (non-context-manager) style must be asked for explicitly.
         kwargs.setdefault("legacy", True)
         return cls(connect(url, **kwargs), timeout=timeout)

@@ -30,6 +30,7 @@ ADMIN_ONLY_EVENTS = {
 SERVER_CONTEXT_EVENTS = {
     "responders.alerted", "responders.responded", "responders.aed_assigned", "prenotify.sent",
     "prenotify.acknowledged", "telemetry.strip_stored",
+    "call.media_purged",  # the server's retention purge, days after the incident closed (tests/unit/test_caller_media_retention.py)
 }  # fmt: skip
 
 

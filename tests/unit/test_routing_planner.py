@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from app.domain.location import distance_m
 from app.mapdata.city import DEFAULT_CITY_DIR
 from app.routing.engine import GraphRouter
@@ -57,3 +59,27 @@ def test_a_simulated_unit_moves_along_the_road_route():
 
 def test_a_parked_unit_does_not_drive_out_to_the_road_and_back():
     assert planner().path(STATION, STATION) == [STATION, STATION]
+
+
+def test_travel_time_follows_the_road_distance_not_the_straight_line():
+    from app.domain.state import State
+    from app.sim.ambulance import AmbulanceCrew
+
+    state = State()
+    state.stations["st"] = {"station_id": "st", "name": "Casino", "lat": STATION[0], "lon": STATION[1]}
+    state.units["A1"] = {"unit_id": "A1", "call_sign": "A1", "station_id": "st", "status": "en_route",
+                         "previous": "dispatched", "incident_id": "i1", "version": 3}
+    state.incidents["i1"] = {"incident_id": "i1", "state": "en_route", "units": ["A1"],
+                             "location": {"lat": SCENE[0], "lon": SCENE[1]}, "call_id": None}
+    mover = UnitMover("A1", rng=random.Random(1), planner=planner())
+    crew = AmbulanceCrew("A1", rng=random.Random(1), arrival=mover)
+    crew.observe(state, 100.0)  # the crew sets off: when will it report on scene?
+    assert crew.plan is not None and crew.plan.status == "on_scene"
+    travel = crew.plan.due_at - 100.0
+    leg = mover.leg
+    assert travel == pytest.approx(leg.length_m / leg.speed_mps)
+    assert travel > distance_m(*STATION, *SCENE) * 1.2 / leg.speed_mps  # the streets, not the crow's flight
+    at_report = mover.fix(state, crew.plan.due_at)
+    assert (at_report.lat, at_report.lon) == pytest.approx(SCENE)
+    just_before = mover.fix(state, crew.plan.due_at - 10.0)
+    assert distance_m(just_before.lat, just_before.lon, *SCENE) > 50  # still driving until then

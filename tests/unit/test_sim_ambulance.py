@@ -202,3 +202,80 @@ def test_a_unit_in_a_status_this_version_does_not_know_makes_the_crew_wait_not_c
     c.state.units["A01"]["status"] = "refuelling"  # as a snapshot from a newer server might say
     crew = crew_for("A01")
     assert crew.poll(c.state, clock.now()) == [] and crew.next_deadline() is None
+
+
+# ------------------------------------------------------------ arrivals follow the drive (issue 5, item 6)
+STATION_AT = (29.5200, 106.5700)
+SCENE_AT = (29.5380, 106.5700)  # 2 km north of the station
+HOSPITAL_AT = (29.5380, 106.5900)  # ~1.9 km east of the scene
+
+
+def on_the_map(c: Centre, *, scene: tuple[float, float] | None = SCENE_AT) -> None:
+    """Give the station, the hospital and (unless None) the incident a position."""
+    c.state.stations["ST-YZ"] = {"station_id": "ST-YZ", "name": "渝中站", "lat": STATION_AT[0], "lon": STATION_AT[1]}
+    c.state.hospitals["H-1"] = {"hospital_id": "H-1", "name": "医院", "lat": HOSPITAL_AT[0], "lon": HOSPITAL_AT[1]}
+    if scene is not None:
+        c.state.incidents[INCIDENT_1]["location"] = {"lat": scene[0], "lon": scene[1]}
+
+
+def drive_job(c: Centre, crew: AmbulanceCrew, mover, clock: ManualClock) -> list[tuple[str, float, tuple]]:
+    """Like :func:`run_until_idle`, also noting where the unit is on the map when each report goes out."""
+    reports: list[tuple[str, float, tuple]] = []
+    last = clock.now()
+    crew.observe(c.state, clock.now())
+    while (deadline := crew.next_deadline()) is not None:
+        clock.advance(deadline - clock.now())
+        for name, args in crew.poll(c.state, clock.now()):
+            fix = mover.fix(c.state, clock.now())
+            c.send(device(crew.unit_id), name, args)
+            reports.append((args["status"], clock.now() - last, (fix.lat, fix.lon)))
+            last = clock.now()
+        crew.observe(c.state, clock.now())
+    return reports
+
+
+def test_the_crew_reports_on_scene_when_the_ambulance_reaches_the_scene_on_the_map():
+    from app.domain.location import distance_m
+    from app.sim.live import UnitMover
+
+    c, clock = dispatched_centre(), ManualClock()
+    on_the_map(c)
+    mover = UnitMover("A01", rng=random.Random(3))
+    crew = AmbulanceCrew("A01", rng=random.Random(7), arrival=mover)
+    reports = drive_job(c, crew, mover, clock)
+    assert [status for status, _, _ in reports] == ["en_route", "on_scene", "transporting", "at_hospital", "available"]
+    (_, _, at_station), (_, travel, at_scene), _, (_, transport, at_hospital), _ = reports
+    assert at_station == pytest.approx(STATION_AT)
+    assert at_scene == pytest.approx(SCENE_AT), "on scene exactly when the unit gets there, no jump"
+    assert at_hospital == pytest.approx(HOSPITAL_AT)
+    # Plausible city speeds (30–50 km/h) over the distance actually driven.
+    assert 2000 / (50 / 3.6) * 0.99 <= travel <= 2000 / (30 / 3.6) * 1.01
+    to_hospital = distance_m(*SCENE_AT, *HOSPITAL_AT)
+    assert to_hospital / (50 / 3.6) <= transport <= to_hospital / (30 / 3.6)
+
+
+def test_travel_time_follows_the_road_distance():
+    from app.sim.live import UnitMover
+
+    def travel_to(scene: tuple[float, float]) -> float:
+        c, clock = dispatched_centre(), ManualClock()
+        on_the_map(c, scene=scene)
+        mover = UnitMover("A01", rng=random.Random(3))  # same seed: same speed on both drives
+        reports = drive_job(c, AmbulanceCrew("A01", rng=random.Random(7), arrival=mover), mover, clock)
+        return reports[1][1]
+
+    near = travel_to((29.5290, 106.5700))  # 1 km
+    far = travel_to((29.5560, 106.5700))  # 4 km
+    assert far / near == pytest.approx(4.0, rel=0.01)
+
+
+def test_without_a_scene_position_the_crew_falls_back_to_its_travel_time_model():
+    from app.sim.live import UnitMover
+
+    c, clock = dispatched_centre(), ManualClock()
+    on_the_map(c, scene=None)  # the dispatcher has no location for the incident yet
+    mover = UnitMover("A01", rng=random.Random(3))
+    reports = drive_job(c, AmbulanceCrew("A01", rng=random.Random(7), arrival=mover), mover, clock)
+    assert [status for status, _, _ in reports][:2] == ["en_route", "on_scene"]
+    assert within(reports[1][1], (180, 480))
+    assert within(reports[3][1], TIMINGS.transport_s), "no scene: no drive to the hospital either"

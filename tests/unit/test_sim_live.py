@@ -182,3 +182,28 @@ def test_a_bad_patient_monitor_is_refused_with_its_place(tmp_path, bad):
     with pytest.raises(ScenarioError) as caught:
         _scenario(tmp_path, bad)
     assert "calls[0].patient_monitor" in str(caught.value)
+
+
+def test_the_mover_says_when_the_unit_reaches_the_scene_and_the_map_agrees():
+    incident = {"incident_id": "i1", "location": {"lat": SCENE[0], "lon": SCENE[1]}}
+    state = centre(status="dispatched", incident=incident)
+    m = mover()
+    assert m.arrival_at(state, 0.0, NOW_UTC) is None  # dispatched: not driving anywhere yet
+    set_status(state, "en_route")
+    arrives = m.arrival_at(state, 50.0, NOW_UTC)
+    assert arrives == pytest.approx(50.0 + m.leg.length_m / m.leg.speed_mps)
+    assert m.arrival_at(state, 90.0, NOW_UTC) == arrives, "asking again does not re-plan the drive"
+    before = m.fix(state, arrives - 5.0, NOW_UTC)
+    assert distance_m(before.lat, before.lon, *SCENE) > 20 and before.speed_mps > 0
+    there = m.fix(state, arrives, NOW_UTC)
+    assert (there.lat, there.lon) == pytest.approx(SCENE)
+    set_status(state, "on_scene")  # the crew reports it at that moment: no jump
+    assert (m.fix(state, arrives + 1.0, NOW_UTC).lat, m.fix(state, arrives + 1.0, NOW_UTC).lon) == pytest.approx(SCENE)
+    set_status(state, "transporting")
+    to_hospital = m.arrival_at(state, arrives + 600.0, NOW_UTC)
+    assert to_hospital == pytest.approx(arrives + 600.0 + distance_m(*SCENE, *HOSPITAL_NEAR) / m.leg.speed_mps)
+
+
+def test_no_scene_position_means_no_arrival_time():
+    state = centre(status="en_route", incident={"incident_id": "i1", "location": None})
+    assert mover().arrival_at(state, 0.0, NOW_UTC) is None
