@@ -647,11 +647,15 @@ class MainWindow(QMainWindow):
         total = max(self._columns.width(), self.width() - 16)
         self._columns.setSizes([int(total * 0.20), int(total * 0.45), int(total * 0.35)])
         height = max(self._centre.height(), 400)
-        form = min(self._form_card.sizeHint().height(), int(height * 0.62))
+        # The form keeps the height it needs (at 1366x768 a squeezed form drew its fields over
+        # each other: screenshot); the triage panel and the queue share what is left.
+        needed = self._form_card.minimumSizeHint().height()
+        self._form_card.setMinimumHeight(min(needed, int(height * 0.7)))
+        form = min(max(self._form_card.sizeHint().height(), needed), int(height * 0.62))
         self._centre.setSizes([form, max(height - form, 120)])
         if self._centre.count() == 3:  # triage (issue 4) between the form and the queue
-            rest = max(height - form, 360)
-            self._centre.setSizes([form, int(rest * 0.78), int(rest * 0.22)])
+            rest = max(height - form, 0)
+            self._centre.setSizes([form, int(rest * 0.72), rest - int(rest * 0.72)])
 
     # ------------------------------------------------------------ closing
     def _busy_reasons(self) -> list[str]:
