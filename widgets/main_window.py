@@ -334,7 +334,17 @@ class MainWindow(QMainWindow):
             ensure_incident=self.form.incident_for_dispatch,
             language=lambda: self.languages.language if self.languages is not None else ENGLISH,
         )
-        self._centre.insertWidget(1, _card(self.triage, "TriageCard"))
+        # In a scroll area: on a 1366x768 seat the card is lower than the question, answers and
+        # CPR timers need, and a squeezed card clipped the question itself (screenshot).
+        from PySide6.QtWidgets import QScrollArea
+
+        scroll = QScrollArea()
+        scroll.setObjectName("TriageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never sideways
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.triage)
+        self._centre.insertWidget(1, _card(scroll, "TriageCard"))
         self._centre.setStretchFactor(1, 3)
         for action in (self.triage.start_action, self.triage.complaint_action):
             self.addAction(action)
@@ -654,8 +664,10 @@ class MainWindow(QMainWindow):
         form = min(max(self._form_card.sizeHint().height(), needed), int(height * 0.62))
         self._centre.setSizes([form, max(height - form, 120)])
         if self._centre.count() == 3:  # triage (issue 4) between the form and the queue
+            form = min(form, int(height * 0.55))
             rest = max(height - form, 0)
-            self._centre.setSizes([form, int(rest * 0.72), rest - int(rest * 0.72)])
+            queue = max(min(int(rest * 0.28), 160), 90)
+            self._centre.setSizes([form, max(rest - queue, 0), queue])
 
     # ------------------------------------------------------------ closing
     def _busy_reasons(self) -> list[str]:
