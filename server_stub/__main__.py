@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--responder-radius", type=int, default=500, metavar="M",
                        help="alert first responders within M metres (default: %(default)s)")
+    serve.add_argument("--city", type=Path, metavar="DIR",
+                       help="an imported city (dispatch120 map import): volunteers' AED walks follow its "
+                            "walking graph (walk.graph.npz); without it they are straight lines")
     serve.add_argument("--log-file", type=Path, default=default_log_path(), help="(default: %(default)s)")
     # The caller link (issue 7): the page and its websocket share this port.
     serve.add_argument("--link-base-url", help="public base URL of caller links, e.g. https://120.example.cn")
@@ -271,6 +274,16 @@ def run_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot open the log file {args.log_file}: {exc}", file=sys.stderr)
         return 1
+    walk_router = None
+    if args.city is not None:
+        from app.routing.engine import GraphRouter
+        from app.routing.graph import GraphFileError
+
+        try:
+            walk_router = GraphRouter.for_city(args.city.expanduser(), profile="walk")
+        except GraphFileError as exc:
+            log.error("--city: %s", exc)
+            return 1
     db_path = args.db.expanduser().resolve()
     lock = ServerLock(db_path)
     try:
@@ -293,6 +306,7 @@ def run_serve(args: argparse.Namespace) -> int:
         tls_key=args.tls_key or args.tls_cert,
         caller_photos_kept=args.caller_photos == "keep",
         caller_media_days=args.caller_media_days,
+        walk_router=walk_router,
     )
     if args.sms_gateway_url:
         from app.sms import HttpSmsGateway

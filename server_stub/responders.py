@@ -9,7 +9,10 @@ automatically when a triage result says ``cpr: true``, and pushes the volunteer 
 The server never broadcasts events or snapshots to volunteer connections
 (``DispatchServer._broadcast`` / ``_sync``), so a volunteer sees only its own alerts.
 
-AED access hours are read against the server's local wall clock.
+AED access hours are read against the server's local wall clock. With a walking router
+(``serve --city DIR``) the AED fetcher's walk follows the city's walking graph
+(``route: "walking_graph"``, a few Dijkstra searches on the loop: milliseconds for a city
+district); without one, or off the graph, it is a straight line (``route: "straight_line"``).
 """
 
 from __future__ import annotations
@@ -20,12 +23,19 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from app.dispatch.responders import VolunteerFix, fetch_plan, volunteers_within
+from app.dispatch.responders import VolunteerFix, fetch_plan, graph_walk, volunteers_within
 from app.domain.common import SYSTEM, Principal
 from app.domain.model import IncidentState, Role
 from app.domain.responders import decide_alert, decide_response
 from app.protocol import ErrorCode, encode, error
-from app.protocol.responders import DEFAULT_RADIUS_M, MAX_ALERTED, Response, volunteer_aed, volunteer_alert
+from app.protocol.responders import (
+    DEFAULT_RADIUS_M,
+    MAX_ALERTED,
+    Response,
+    RouteSource,
+    volunteer_aed,
+    volunteer_alert,
+)
 from app.protocol.telemetry import parse_epoch
 
 if TYPE_CHECKING:
@@ -43,10 +53,12 @@ def alert_id_for(key: str) -> str:
 class ResponderDesk:
     """Volunteer positions and alert fan-out. Not thread-safe: the server loop only."""
 
-    def __init__(self, server: DispatchServer, radius_m: int = DEFAULT_RADIUS_M) -> None:
+    def __init__(self, server: DispatchServer, radius_m: int = DEFAULT_RADIUS_M, walk_router: Any = None) -> None:
         self.server = server
         self.radius_m = radius_m
+        self.walk_router = walk_router  # an app.routing Router on the walking graph, or None
         self.fixes: dict[str, VolunteerFix] = {}
+        self._paths: dict[str, list[list[float]]] = {}  # alert id -> the fetcher's walk (memory only)
 
     # ------------------------------------------------------------ volunteer frames
     def position(self, client: Client, msg: dict[str, Any]) -> dict[str, Any] | None:
@@ -111,9 +123,12 @@ class ResponderDesk:
         scene, fix = _scene(state.incidents.get(alert["incident_id"])), self.fixes.get(volunteer_id)
         if scene is None or fix is None:
             return None
-        plan = fetch_plan((fix.lat, fix.lon), scene, state.aeds.values(), datetime.now().astimezone())
+        walker = None if self.walk_router is None else (lambda points: graph_walk(self.walk_router, points))
+        plan = fetch_plan((fix.lat, fix.lon), scene, state.aeds.values(), datetime.now().astimezone(),
+                          walker=walker)
         if plan is None:
             return None
+        self._paths[args["alert_id"]] = [[round(lat, 7), round(lon, 7)] for lat, lon in plan.walk.path]
         return {"aed_id": plan.aed_id, "walk_s": round(plan.walk.seconds, 1),
                 "distance_m": round(plan.walk.distance_m, 1), "route": plan.walk.route.value}
 
@@ -167,8 +182,13 @@ class ResponderDesk:
         scene, fix = _scene(state.incidents.get(alert["incident_id"])), self.fixes.get(volunteer_id)
         if aed is None or scene is None:
             return
-        start = (fix.lat, fix.lon) if fix else (aed["lat"], aed["lon"])
-        path = [list(start), [aed["lat"], aed["lon"]], list(scene)]
+        path = self._paths.get(alert["alert_id"])
+        if path is None:  # e.g. after a server restart: walk it again from here
+            start = (fix.lat, fix.lon) if fix else (aed["lat"], aed["lon"])
+            points = [start, (aed["lat"], aed["lon"]), scene]
+            if fetcher["route"] == RouteSource.WALKING_GRAPH and self.walk_router is not None:
+                points = graph_walk(self.walk_router, points).path
+            path = [[round(lat, 7), round(lon, 7)] for lat, lon in points]
         frame = volunteer_aed(alert_id=alert["alert_id"], aed=aed, walk_s=fetcher["walk_s"],
                               distance_m=fetcher["distance_m"], route=fetcher["route"], path=path)
         for client in clients if clients is not None else self._clients_of(volunteer_id):

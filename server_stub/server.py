@@ -127,6 +127,7 @@ class ServerConfig:
     caller_photos_kept: bool = True  # --caller-photos keep|discard (issue 7 retention)
     caller_media_days: float = 0.0  # --caller-media-days: photos deleted N days after the incident closed; 0: never
     responder_radius_m: int = 500  # first responders alerted within this (issue 5, server_stub/responders.py)
+    walk_router: Any = None  # --city: an app.routing GraphRouter on the walking graph; None: straight-line walks
 
 
 @dataclass(eq=False)
@@ -169,7 +170,7 @@ class DispatchServer:
         self.telemetry = TelemetryRouter(on_alarm_strip=self._on_alarm_strip)
         self.strips = StripStore(store.engine)  # ECG strips beside the log (server_stub/strips.py)
         self.prenotify = PrenotifyDesk(store.engine)  # hospital pre-notification (server_stub/prenotify.py)
-        self.responders = ResponderDesk(self, config.responder_radius_m)  # volunteers (issue 5)
+        self.responders = ResponderDesk(self, config.responder_radius_m, config.walk_router)  # volunteers (issue 5)
         self.caller_links = CallerLinkService(
             self, base_url=config.link_base_url, ttl_s=config.link_ttl_s, sms=config.sms_gateway,
             ice_servers=config.ice_servers, keep_photos=config.caller_photos_kept,

@@ -8,21 +8,24 @@
 * :func:`fetch_plan` — for the volunteer asked to fetch an AED: the accessible AED that makes
   the walk volunteer → AED → scene shortest, with the walking path and time.
 
-Walking routes are a **straight line × :data:`WALK_DETOUR_FACTOR`** at :data:`WALK_SPEED_MPS`
-(``route = "straight_line"``): part A's road graph is for driving (one-way streets, no
-footpaths or stairs), so it is not used for walking; a walking graph can replace
-:func:`walk` later behind the same signature.
+Walking routes follow the city's **walking graph** (``walk.graph.npz``: footways, steps,
+pedestrian streets, one-way ignored, 1.4 m/s, steps 0.7 m/s) when the server has one
+(:func:`graph_walk`, ``route = "walking_graph"``). Without it, or when a point is off the
+walking graph or unreachable on it, the walk is a **straight line × :data:`WALK_DETOUR_FACTOR`**
+at :data:`WALK_SPEED_MPS` (:func:`walk`, ``route = "straight_line"``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
 from app.geo.sphere import distance_m
 from app.protocol.responders import ACCESS_RE, RouteSource
+from app.routing.engine import Router
+from app.routing.snap import SnapError
 
 LatLon = tuple[float, float]
 WALK_SPEED_MPS = 1.4  # brisk walk
@@ -93,14 +96,56 @@ def walk(points: list[LatLon]) -> Walk:
     return Walk(distance / WALK_SPEED_MPS, distance, list(points), RouteSource.STRAIGHT_LINE)
 
 
+def graph_walk(router: Router, points: list[LatLon]) -> Walk:
+    """A walking route through ``points`` on ``router``'s walking graph, leg by leg.
+
+    Falls back to :func:`walk` (straight line, ``route = "straight_line"``) when any point is
+    off the walking graph or a leg has no walking path. Calling thread; raises nothing for bad points.
+    """
+    seconds = distance = 0.0
+    path: list[LatLon] = []
+    for a, b in zip(points, points[1:], strict=False):
+        try:
+            leg = router.route(a, b)
+        except SnapError:
+            return walk(points)
+        if leg is None:
+            return walk(points)
+        seconds += leg.seconds
+        distance += leg.distance_m
+        path += leg.path if not path else leg.path[1:]
+    return Walk(seconds, distance, path or list(points), RouteSource.WALKING_GRAPH)
+
+
 def fetch_plan(volunteer: LatLon, scene: LatLon, aeds: Iterable[Mapping[str, Any]], local: datetime,
-               max_walk_s: float = 15 * 60.0) -> FetchPlan | None:
+               max_walk_s: float = 15 * 60.0, walker: Callable[[list[LatLon]], Walk] | None = None,
+               candidates: int = 5) -> FetchPlan | None:
     """The accessible AED with the shortest walk volunteer → AED → scene, or None.
 
     None when no AED is open at ``local`` or every detour walks longer than ``max_walk_s``
-    (then the volunteer goes straight to the scene and starts CPR).
+    (then the volunteer goes straight to the scene and starts CPR). With ``walker`` (e.g.
+    :func:`graph_walk` on a walking router) the ``candidates`` AEDs nearest by straight line
+    are re-walked with it and the best of those wins.
     """
-    best: FetchPlan | None = None
+    best = _best_straight(volunteer, scene, aeds, local, max_walk_s if walker is None else float("inf"),
+                          candidates if walker is not None else 1)
+    if walker is None:
+        return best[0] if best else None
+    chosen: FetchPlan | None = None
+    for plan in best:
+        aed = plan.aed_id, plan.walk.path[1]
+        w = walker([volunteer, aed[1], scene])
+        if w.seconds > max_walk_s:
+            continue
+        if chosen is None or (w.seconds, aed[0]) < (chosen.walk.seconds, chosen.aed_id):
+            chosen = FetchPlan(aed[0], w)
+    return chosen
+
+
+def _best_straight(volunteer: LatLon, scene: LatLon, aeds: Iterable[Mapping[str, Any]], local: datetime,
+                   max_walk_s: float, keep: int) -> list[FetchPlan]:
+    """The ``keep`` accessible AEDs with the shortest straight-line walks within ``max_walk_s``."""
+    found: list[FetchPlan] = []
     for aed in aeds:
         try:
             if not aed_accessible(aed["access"], local):
@@ -110,6 +155,6 @@ def fetch_plan(volunteer: LatLon, scene: LatLon, aeds: Iterable[Mapping[str, Any
         w = walk([volunteer, (aed["lat"], aed["lon"]), scene])
         if w.seconds > max_walk_s:
             continue
-        if best is None or (w.seconds, aed["aed_id"]) < (best.walk.seconds, best.aed_id):
-            best = FetchPlan(aed["aed_id"], w)
-    return best
+        found.append(FetchPlan(aed["aed_id"], w))
+    found.sort(key=lambda p: (p.walk.seconds, p.aed_id))
+    return found[:keep]

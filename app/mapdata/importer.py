@@ -66,7 +66,8 @@ class IndexBuilder:
         return {"file": INDEX_FILE, "bytes": path.stat().st_size, **counts}
 
 
-BUILDERS: tuple[Builder, ...] = (BasemapBuilder(), IndexBuilder(), RoadGraphBuilder())
+BUILDERS: tuple[Builder, ...] = (BasemapBuilder(), IndexBuilder(), RoadGraphBuilder(),
+                                 RoadGraphBuilder(profile="walk"))
 
 
 @dataclass(frozen=True)

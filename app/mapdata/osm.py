@@ -22,7 +22,7 @@ LatLon = tuple[float, float]
 
 # Kept on road records: what a basemap labels and what a road graph (issue 5) needs.
 ROAD_TAGS = ("ref", "oneway", "junction", "maxspeed", "access", "motor_vehicle", "service", "bridge",
-             "tunnel", "layer", "lanes", "area")
+             "tunnel", "layer", "lanes", "area", "foot")
 NAME_KEYS = ("name", "name:zh", "name:en", "name:zh-Hans", "name:zh-Hant", "alt_name", "official_name",
              "short_name", "old_name", "loc_name")
 WATERWAY_CLASSES = frozenset({"river", "stream", "canal", "drain", "ditch", "riverbank"})

@@ -31,7 +31,7 @@ from typing import Protocol
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from app.routing.graph import GRAPH_FILE, RoadGraph
+from app.routing.graph import GRAPH_FILE, WALK_GRAPH_FILE, RoadGraph
 from app.routing.snap import MAX_SNAP_M, Snap, SnapError, Snapper
 
 LatLon = tuple[float, float]
@@ -91,8 +91,18 @@ class GraphRouter:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_city(cls, city_dir: Path, emergency_factor: float = 1.0, max_snap_m: float = MAX_SNAP_M) -> GraphRouter:
-        """Load ``city_dir/roads.graph.npz``. Raises GraphFileError (missing → re-import hint)."""
+    def for_city(cls, city_dir: Path, emergency_factor: float = 1.0, max_snap_m: float = MAX_SNAP_M,
+                 profile: str = "drive") -> GraphRouter:
+        """Load ``city_dir/roads.graph.npz`` (``profile="walk"``: ``walk.graph.npz``, no emergency factor).
+
+        Raises:
+            GraphFileError: missing (→ re-import hint) or unreadable.
+            ValueError: unknown profile.
+        """
+        if profile not in ("drive", "walk"):
+            raise ValueError(f"unknown routing profile {profile!r}")
+        if profile == "walk":
+            return cls(RoadGraph.load(Path(city_dir) / WALK_GRAPH_FILE), max_snap_m)
         return cls(RoadGraph.load(Path(city_dir) / GRAPH_FILE, emergency_factor), max_snap_m)
 
     def snap(self, position: LatLon) -> Snap:

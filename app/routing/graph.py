@@ -20,6 +20,11 @@ What is drivable and how fast (DESIGN §3):
   factor** (setting ``emergency_speed_factor``, >1 faster) divides times at load time,
   so changing it needs no re-import.
 
+The **walking profile** (``build_arrays(..., profile="walk")``, written as ``walk.graph.npz``
+for volunteers fetching an AED): the classes in :data:`WALK_SPEEDS_KMH` (footways, steps,
+paths, pedestrian and ordinary streets; not motorways/trunk roads), minus ``access=no|private``
+and ``foot=no`` ways (``foot=yes`` admits any way); one-way tags ignored; 1.4 m/s, steps 0.7 m/s.
+
 Arrays are float64 coordinates, int32 node indices, float32 seconds/metres: Monaco
 is ~0.3 MB, a 200 000-node city ~15 MB. Pure computation, calling thread; no Qt.
 """
@@ -27,8 +32,10 @@ is ~0.3 MB, a 200 000-node city ~15 MB. Pure computation, calling thread; no Qt.
 from __future__ import annotations
 
 import json
+import lzma
 import math
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +45,7 @@ import numpy as np
 from scipy import sparse
 
 GRAPH_FILE = "roads.graph.npz"
+WALK_GRAPH_FILE = "walk.graph.npz"  # the walking profile (volunteers fetching an AED, issue 5)
 GRAPH_FORMAT = 1
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -61,6 +69,19 @@ SPEEDS_KMH: dict[str, float] = {
     "service": 15.0,
     "busway": 30.0,
 }
+# Walking speeds (km/h) by OSM highway class: 1.4 m/s, steps half that. Motorways and
+# trunk roads are not walkable (unless tagged foot=yes); one-way streets are walked both ways.
+WALK_MPS = 1.4
+STEPS_MPS = 0.7
+WALK_SPEEDS_KMH: dict[str, float] = {
+    **{cls: WALK_MPS * 3.6 for cls in (
+        "footway", "pedestrian", "path", "living_street", "residential", "service", "unclassified", "road",
+        "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link", "track",
+        "cycleway", "corridor", "bridleway", "busway")},
+    "steps": STEPS_MPS * 3.6,
+}
+FOOT_YES = frozenset({"yes", "designated", "permissive", "destination"})
+PROFILES = ("drive", "walk")
 ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
 ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 IMPLIED_ONEWAY_JUNCTIONS = frozenset({"roundabout", "circular"})
@@ -103,6 +124,18 @@ def directions(highway: str, tags: Mapping[str, str]) -> tuple[bool, bool] | Non
     return True, True
 
 
+def walk_directions(highway: str, tags: Mapping[str, str]) -> tuple[bool, bool] | None:
+    """``(True, True)`` if a pedestrian may use the way (both ways: one-way is for vehicles); else None."""
+    foot = tags.get("foot", "").strip().lower()
+    if foot == "no":
+        return None
+    if foot in FOOT_YES:
+        return True, True
+    if highway not in WALK_SPEEDS_KMH or tags.get("access") in ("no", "private"):
+        return None
+    return True, True
+
+
 def segment_lengths_m(lat: np.ndarray, lon: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Great-circle length (haversine) of segments ``a[i]→b[i]`` in metres."""
     p1, p2 = np.radians(lat[a]), np.radians(lat[b])
@@ -125,13 +158,19 @@ class GraphArrays:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = None) -> GraphArrays:
-    """Arrays of the drivable road network in ``roads`` (:class:`app.mapdata.osm.RoadWay`-like).
+def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = None,
+                 profile: str = "drive") -> GraphArrays:
+    """Arrays of the drivable (``profile="drive"``) or walkable (``"walk"``) network in ``roads``
+    (:class:`app.mapdata.osm.RoadWay`-like). Walking ignores ``maxspeed`` and one-way tags.
 
     Two ways meeting at an OSM node meet in the graph; parallel edges between the same
     two nodes keep the fastest. Calling thread; CPU-bound (≈0.1 s for Monaco).
     """
-    speeds = dict(SPEEDS_KMH if speeds_kmh is None else speeds_kmh)
+    if profile not in PROFILES:
+        raise ValueError(f"unknown routing profile {profile!r}; expected one of {PROFILES}")
+    walking = profile == "walk"
+    speeds = dict((WALK_SPEEDS_KMH if walking else SPEEDS_KMH) if speeds_kmh is None else speeds_kmh)
+    allow = walk_directions if walking else directions
     way_nodes: list[np.ndarray] = []
     coords: list[np.ndarray] = []
     seg_a: list[np.ndarray] = []  # positions into the concatenated node list
@@ -141,20 +180,28 @@ def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = 
     offset = 0
     ways = 0
     for road in roads:
-        allowed = directions(road.highway, road.tags) if road.highway in speeds else None
+        allowed = allow(road.highway, road.tags)
+        if allowed is not None and road.highway not in speeds:
+            allowed = None if not walking else allowed  # foot=yes on an unlisted class: walking speed
+
         if allowed is None or len(road.node_ids) < 2:
             continue
         ways += 1
         n = len(road.node_ids)
         way_nodes.append(np.asarray(road.node_ids, dtype=np.int64))
         coords.append(np.asarray(road.coords, dtype=np.float64).reshape(n, 2))
-        speed = parse_maxspeed(road.tags.get("maxspeed")) or speeds[road.highway]
+        if walking:
+            speed = speeds.get(road.highway, WALK_MPS * 3.6)
+        else:
+            speed = parse_maxspeed(road.tags.get("maxspeed")) or speeds[road.highway]
         seg_a.append(np.arange(offset, offset + n - 1, dtype=np.int64))
         seg_speed.append(np.full(n - 1, speed, dtype=np.float64))
         seg_fwd.append(np.full(n - 1, allowed[0]))
         seg_bwd.append(np.full(n - 1, allowed[1]))
         offset += n
     if not way_nodes:
+        if walking:
+            raise GraphFileError("no walkable ways in the extract (no highway class a pedestrian uses)")
         raise GraphFileError("no drivable roads in the extract (no highway class an ambulance uses)")
     all_ids = np.concatenate(way_nodes)
     all_coords = np.concatenate(coords)
@@ -177,7 +224,7 @@ def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = 
     metres = np.concatenate([length[fwd], length[bwd]])
     src, dst, sec, metres = _fastest_parallel(src, dst, sec, metres)
     meta = {"format": GRAPH_FORMAT, "ways": ways, "nodes": int(len(lat)), "edges": int(len(src)),
-            "speeds_kmh": speeds}
+            "speeds_kmh": speeds, "profile": profile}
     return GraphArrays(lat, lon, osm_ids, src.astype(np.int32), dst.astype(np.int32),
                        sec.astype(np.float32), metres.astype(np.float32), meta)
 
@@ -192,7 +239,7 @@ def _fastest_parallel(src, dst, sec, metres):
 
 
 def save(arrays: GraphArrays, path: Path) -> int:
-    """Write ``arrays`` to ``path`` (npz, compressed). Returns the file size in bytes.
+    """Write ``arrays`` to ``path`` (npz, LZMA-compressed). Returns the file size in bytes.
 
     Stored compactly: coordinates as int32 1e-7 degrees (1 cm), edges as (src, dst,
     speed km/h); lengths and times are recomputed at load (they follow from those).
@@ -203,12 +250,22 @@ def save(arrays: GraphArrays, path: Path) -> int:
     path = Path(path)
     # A zero-length edge (two nodes at one spot) has no meaningful speed; any positive one gives it MIN_EDGE_S.
     speed_kmh = np.maximum(np.round(arrays.length_m.astype(np.float64) / np.maximum(arrays.seconds, MIN_EDGE_S)
-                                    * 3.6, 1), 1.0)
-    with path.open("wb") as f:
-        np.savez_compressed(f, lat_e7=np.round(arrays.lat * 1e7).astype(np.int32),
-                            lon_e7=np.round(arrays.lon * 1e7).astype(np.int32), osm_id=arrays.osm_id,
-                            src=arrays.src, dst=arrays.dst, speed_kmh=speed_kmh.astype(np.float32),
-                            meta=np.frombuffer(json.dumps(arrays.meta).encode(), dtype=np.uint8))
+                                    * 3.6, 2), 1.0)
+    # Delta-encoded (nodes are in OSM id order, edges in (src, dst) order) and LZMA-compressed:
+    # about half the size of plain arrays in a deflated npz; np.load reads it like any npz.
+    arrays_out = {
+        "lat_e7_delta": np.diff(np.round(arrays.lat * 1e7).astype(np.int32), prepend=0),
+        "lon_e7_delta": np.diff(np.round(arrays.lon * 1e7).astype(np.int32), prepend=0),
+        "osm_id_delta": np.diff(arrays.osm_id.astype(np.int64), prepend=0),
+        "src_delta": np.diff(arrays.src.astype(np.int32), prepend=0),
+        "dst_minus_src": arrays.dst.astype(np.int32) - arrays.src.astype(np.int32),
+        "speed_kmh": speed_kmh.astype(np.float32),
+        "meta": np.frombuffer(json.dumps(arrays.meta).encode(), dtype=np.uint8),
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_LZMA) as archive:
+        for key, value in arrays_out.items():
+            with archive.open(f"{key}.npy", "w") as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
     return path.stat().st_size
 
 
@@ -225,10 +282,18 @@ def load_arrays(path: Path) -> GraphArrays:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode())
-            lat = data["lat_e7"].astype(np.float64) / 1e7
-            lon = data["lon_e7"].astype(np.float64) / 1e7
-            osm_id, src, dst, speed = data["osm_id"], data["src"], data["dst"], data["speed_kmh"]
-    except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError) as exc:
+            if "src_delta" in data.files:  # written by this save()
+                lat = np.cumsum(data["lat_e7_delta"], dtype=np.int64).astype(np.float64) / 1e7
+                lon = np.cumsum(data["lon_e7_delta"], dtype=np.int64).astype(np.float64) / 1e7
+                osm_id = np.cumsum(data["osm_id_delta"], dtype=np.int64)
+                src = np.cumsum(data["src_delta"], dtype=np.int64).astype(np.int32)
+                dst = (src.astype(np.int64) + data["dst_minus_src"]).astype(np.int32)
+            else:  # plain arrays (files imported before the delta encoding)
+                lat = data["lat_e7"].astype(np.float64) / 1e7
+                lon = data["lon_e7"].astype(np.float64) / 1e7
+                osm_id, src, dst = data["osm_id"], data["src"], data["dst"]
+            speed = data["speed_kmh"]
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
         raise GraphFileError(f"{path}: unreadable road graph ({exc}); {hint}") from exc
     if not isinstance(meta, dict) or meta.get("format") != GRAPH_FORMAT:
         version = meta.get("format") if isinstance(meta, dict) else None
@@ -316,30 +381,38 @@ class RoadGraph:
 
 
 class RoadGraphBuilder:
-    """The ``map import`` builder (:class:`app.mapdata.importer.Builder`): writes ``roads.graph.npz``.
+    """The ``map import`` builder (:class:`app.mapdata.importer.Builder`): writes ``roads.graph.npz``
+    (``profile="drive"``) or ``walk.graph.npz`` (``profile="walk"``).
 
     Args:
-        speeds_kmh: the speed table by highway class (default :data:`SPEEDS_KMH`).
+        speeds_kmh: the speed table by highway class (default :data:`SPEEDS_KMH` / :data:`WALK_SPEEDS_KMH`).
+        profile: ``"drive"`` (ambulances) or ``"walk"`` (volunteers).
+
+    Raises:
+        ValueError: unknown profile.
     """
 
-    name = "road_graph"
-
-    def __init__(self, speeds_kmh: Mapping[str, float] | None = None) -> None:
+    def __init__(self, speeds_kmh: Mapping[str, float] | None = None, profile: str = "drive") -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown routing profile {profile!r}; expected one of {PROFILES}")
         self.speeds_kmh = speeds_kmh
+        self.profile = profile
+        self.name = "road_graph" if profile == "drive" else "walk_graph"
+        self.file = GRAPH_FILE if profile == "drive" else WALK_GRAPH_FILE
 
     def build(self, extract: Any, out_dir: Path) -> dict[str, Any]:
         """Build and write the graph.
 
         Raises:
-            MapImportError: the extract has no drivable road (the import is abandoned, nothing left).
+            MapImportError: the extract has no drivable (walkable) way (the import is abandoned, nothing left).
             OSError: cannot write.
         """
         from app.mapdata.errors import MapImportError  # lazy: app.mapdata imports this module
 
         try:
-            arrays = build_arrays(extract.roads, self.speeds_kmh)
+            arrays = build_arrays(extract.roads, self.speeds_kmh, self.profile)
         except GraphFileError as exc:
             raise MapImportError(f"{extract.source}: {exc}") from exc
-        size = save(arrays, Path(out_dir) / GRAPH_FILE)
-        return {"file": GRAPH_FILE, "bytes": size, "nodes": arrays.meta["nodes"], "edges": arrays.meta["edges"],
+        size = save(arrays, Path(out_dir) / self.file)
+        return {"file": self.file, "bytes": size, "nodes": arrays.meta["nodes"], "edges": arrays.meta["edges"],
                 "ways": arrays.meta["ways"]}

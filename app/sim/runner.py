@@ -39,6 +39,8 @@ from typing import Any
 import platformdirs
 import yaml
 
+from app.mapdata.city import DEFAULT_CITY_DIR
+from app.routing.graph import WALK_GRAPH_FILE
 from app.sim.ambulance import AmbulanceCrew, CrewTimings, SimulatedAmbulance, TravelTimeModel
 from app.sim.clock import Clock, ScaledClock
 from app.sim.link import AuthRefused, SimLink
@@ -204,6 +206,7 @@ class ServerChild:
     db: Path
     workdir: Path
     ring_timeout_s: float | None = None
+    city: Path | None = None  # an imported city: --city (volunteers walk its walking graph) if it has one
     host: str = "127.0.0.1"
     port: int = 0
     url: str = ""
@@ -243,6 +246,8 @@ class ServerChild:
         ]
         if self.ring_timeout_s is not None:
             cmd += ["--ring-timeout", f"{self.ring_timeout_s:g}"]
+        if self.city is not None and (self.city / WALK_GRAPH_FILE).is_file():
+            cmd += ["--city", str(self.city)]
         if self._log_file is None:
             self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
         log.info("starting the server: %s", " ".join(cmd))
@@ -427,7 +432,8 @@ def serve(options: ServeOptions) -> int:
         _record_scenario(scenario, workdir / "scenario.yaml")
         db = workdir / DB_NAME
         tokens = import_registry(scenario, workdir, db)
-        server = ServerChild(db=db, workdir=workdir, ring_timeout_s=options.ring_timeout_s)
+        # The training scenarios play in the demo city (Monaco).
+        server = ServerChild(db=db, workdir=workdir, ring_timeout_s=options.ring_timeout_s, city=DEFAULT_CITY_DIR)
         server.start()
         return asyncio.run(_run(options, scenario, tokens, server, workdir, seat_id))
     except RunnerError as exc:

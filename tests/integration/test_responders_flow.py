@@ -129,3 +129,40 @@ def _closed_now() -> str:
     hour = time.localtime().tm_hour
     start, end = (hour - 3) % 24, (hour - 2) % 24
     return f"{start:02d}:00-{end:02d}:00"
+
+
+def test_with_a_city_the_aed_fetcher_walks_the_citys_footpaths(start_server):
+    from app.geo.sphere import distance_m
+    from app.mapdata.city import DEFAULT_CITY_DIR
+
+    server = start_server(extra_args=["--city", str(DEFAULT_CITY_DIR)])
+    aed = (43.7396, 7.4250)
+    assert server.admin("add-aed", "aed-casino", "--name", "赌场AED", "--lat", str(aed[0]), "--lon", str(aed[1]),
+                        "--access", "24h").returncode == 0
+    seat = server.client("seat-1")
+    walker = volunteer(server, "vol-1", NEAR)
+    round_trip(walker)
+    incident_id = located_incident(seat)
+    assert seat.command("responders.alert", {"incident_id": incident_id})["type"] == "ack"
+    alert_id = walker.wait_for(lambda m: m["type"] == "volunteer_alert")["alert_id"]
+    assert walker.command("volunteer.respond", {"alert_id": alert_id, "response": "accepted"})["type"] == "ack"
+
+    task = walker.wait_for(lambda m: m["type"] == "volunteer_aed")
+    assert task["route"] == "walking_graph"
+    straight = distance_m(*NEAR, *aed) + distance_m(*aed, *SCENE)
+    assert task["walk_s"] >= straight / 1.4
+    assert task["distance_m"] >= straight * 0.99
+    assert len(task["path"]) > 3, "the walk follows the streets, not three straight legs"
+    assigned = seat.wait_event("responders.aed_assigned", alert_id=alert_id)["data"]
+    assert assigned["route"] == "walking_graph" and assigned["walk_s"] == task["walk_s"]
+
+
+def test_a_city_without_a_walking_graph_is_refused_at_start(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "server_stub", "serve", "--port", "0", "--db",
+                             str(tmp_path / "e.sqlite"), "--log-file", str(tmp_path / "s.log"), "--city", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "walk.graph.npz" in (tmp_path / "s.log").read_text() + result.stderr
