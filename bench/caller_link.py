@@ -13,12 +13,11 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from typing import Any
 
 import yaml
-from websockets.sync.client import connect
 
+from bench.client import SyncClient
 from bench.server import PROJECT_ROOT, BenchServer, ServerError, child_env, registry
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,29 +39,7 @@ class _Server(BenchServer):
         self.tokens = json.loads(tokens_file.read_text(encoding="utf-8"))
 
 
-class _Client:
-    def __init__(self, url: str, token: str) -> None:
-        self.ws = connect(url, max_size=None, proxy=None)
-        self.ws.send(json.dumps({"v": 1, "type": "hello", "token": token, "client": "bench"}))
-        self.wait(lambda m: m["type"] == "synced")
-
-    def wait(self, pred, timeout: float = 20.0) -> dict[str, Any]:
-        end = time.monotonic() + timeout
-        while True:
-            msg = json.loads(self.ws.recv(timeout=max(0.01, end - time.monotonic())))
-            if pred(msg):
-                return msg
-
-    def command(self, name: str, args: dict[str, Any]) -> str:
-        cid = str(uuid.uuid4())
-        self.ws.send(json.dumps({"v": 1, "type": "cmd", "id": cid, "name": name, "args": args}))
-        reply = self.wait(lambda m: m["type"] in ("ack", "error") and m.get("ref") == cid)
-        if reply["type"] != "ack":
-            raise RuntimeError(f"{name}: {reply}")
-        return cid
-
-
-def _event(client: _Client, name: str) -> dict[str, Any]:
+def _event(client: SyncClient, name: str) -> dict[str, Any]:
     return client.wait(lambda m: m["type"] == "event" and m["name"] == name)
 
 
@@ -72,7 +49,7 @@ def run(rounds: int = 5) -> dict[str, Any]:
     first_fix, to_phone, to_seat = [], [], []
     with _Server(seats=1) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        switch, seat = _Client(server.url, server.tokens["switch-1"]), _Client(server.url, server.tokens["bench-1"])
+        switch, seat = SyncClient(server.url, server.tokens["switch-1"]), SyncClient(server.url, server.tokens["bench-1"])
         seat.command("seat.set_ready", {"ready": True})
         for i in range(rounds):
             call_id = f"bench-{i}"
@@ -137,7 +114,7 @@ def video_first_frames(rounds: int = 3) -> list[float]:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + [
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             "--allow-loopback-in-peer-connection"])
-        switch, seat = _Client(server.url, server.tokens["switch-1"]), _Client(server.url, server.tokens["bench-1"])
+        switch, seat = SyncClient(server.url, server.tokens["switch-1"]), SyncClient(server.url, server.tokens["bench-1"])
         seat.command("seat.set_ready", {"ready": True})
         for i in range(rounds):
             call_id = f"video-{i}"

@@ -152,3 +152,38 @@ class RawSeat:
         await self.ws.close()
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
+
+
+class SyncClient:
+    """A blocking client for the benches that script a few principals (caller link, pre-notification).
+
+    Says hello and waits for ``synced``; :meth:`wait` reads frames until one matches.
+    Not thread-safe: one thread per client.
+    """
+
+    def __init__(self, url: str, token: str) -> None:
+        from websockets.sync.client import connect as sync_connect
+
+        self.ws = sync_connect(url, max_size=None, proxy=None, compression=None)
+        self.ws.send(encode(hello(token=token, client=CLIENT_NAME, last_seq=None)))
+        self.wait(lambda m: m["type"] == "synced")
+
+    def wait(self, pred, timeout: float = 20.0) -> dict[str, Any]:
+        end = time.monotonic() + timeout
+        while True:
+            msg = orjson.loads(self.ws.recv(timeout=max(0.01, end - time.monotonic())))
+            if pred(msg):
+                return msg
+
+    def send_command(self, name: str, args: dict[str, Any]) -> str:
+        cid = new_id()
+        self.ws.send(encode({"v": 1, "type": "cmd", "id": cid, "name": name, "args": args}))
+        return cid
+
+    def command(self, name: str, args: dict[str, Any]) -> str:
+        """Send and wait for the ack. Raises ClientError on an error reply."""
+        cid = self.send_command(name, args)
+        reply = self.wait(lambda m: m["type"] in ("ack", "error") and m.get("ref") == cid)
+        if reply["type"] != "ack":
+            raise ClientError(f"{name}: {reply}")
+        return cid

@@ -18,8 +18,8 @@ import uuid
 from typing import Any
 
 import yaml
-from websockets.sync.client import connect
 
+from bench.client import SyncClient
 from bench.server import PROJECT_ROOT, BenchServer, ServerError, child_env, registry
 from bench.stats import summary_ms
 
@@ -46,39 +46,13 @@ class _Server(BenchServer):
         self.tokens["ed-1"] = found.group(1)
 
 
-class _Client:
-    def __init__(self, url: str, token: str) -> None:
-        self.ws = connect(url, max_size=None, proxy=None, compression=None, legacy=True)
-        self.ws.send(json.dumps({"v": 1, "type": "hello", "token": token, "client": "bench"}))
-        self.wait(lambda m: m["type"] == "synced")
-
-    def wait(self, pred, timeout: float = 20.0) -> dict[str, Any]:
-        end = time.monotonic() + timeout
-        while True:
-            msg = json.loads(self.ws.recv(timeout=max(0.01, end - time.monotonic())))
-            if pred(msg):
-                return msg
-
-    def send_command(self, name: str, args: dict[str, Any]) -> str:
-        cid = str(uuid.uuid4())
-        self.ws.send(json.dumps({"v": 1, "type": "cmd", "id": cid, "name": name, "args": args}))
-        return cid
-
-    def command(self, name: str, args: dict[str, Any]) -> str:
-        cid = self.send_command(name, args)
-        reply = self.wait(lambda m: m["type"] in ("ack", "error") and m.get("ref") == cid)
-        if reply["type"] != "ack":
-            raise RuntimeError(f"{name}: {reply}")
-        return cid
-
-
 def run(sends: int = 50) -> dict[str, Any]:
     from app.sim.monitor import SimulatedMonitor
 
     to_console, to_seat, package_kb = [], [], []
     with _Server(seats=1) as server:
-        seat, console = _Client(server.url, server.tokens["bench-1"]), _Client(server.url, server.tokens["ed-1"])
-        device = _Client(server.url, server.tokens["dev-B1"])
+        seat, console = SyncClient(server.url, server.tokens["bench-1"]), SyncClient(server.url, server.tokens["ed-1"])
+        device = SyncClient(server.url, server.tokens["dev-B1"])
         incident_id = str(uuid.uuid4())
         seat.command("incident.create", {"incident_id": incident_id, "address": "解放碑"})
         seat.command("unit.assign", {"incident_id": incident_id, "unit_id": "B1"})
