@@ -30,6 +30,7 @@ from app.triage.model import (
     LANGUAGES,
     Answer,
     Capability,
+    CprMethod,
     Determinant,
     Plan,
     Problem,
@@ -436,7 +437,7 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
 def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
     check = draft.check
     fields = check.mapping(node, f"determinants[{index}]", ("code", "priority", "plan", "facts", "instructions"),
-                           ("cpr", "exit"))
+                           ("cpr", "cpr_method", "safety", "exit"))
     if fields is None:
         draft.ok = False
         return
@@ -448,7 +449,22 @@ def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
     facts = check.text(fields.get("facts"), f"{where}.facts")
     instructions = check.texts(fields.get("instructions"), f"{where}.instructions")
     exits = check.texts(fields.get("exit"), f"{where}.exit") if "exit" in fields else ()
-    if None in (code, priority, plan_id, facts, instructions, exits):
+    safety = check.texts(fields.get("safety"), f"{where}.safety") if "safety" in fields else ()
+    cpr_method: CprMethod | None = None
+    if "cpr_method" in fields:
+        method = check.string(fields["cpr_method"], f"{where}.cpr_method")
+        if method is not None and method not in {m.value for m in CprMethod}:
+            check.problem(fields["cpr_method"], f"{where}.cpr_method: {method!r} is not one of "
+                          f"{', '.join(m.value for m in CprMethod)}")
+            method = None
+            draft.ok = False
+        elif method is not None and not cpr:
+            check.problem(fields["cpr_method"], f"{where}: cpr_method is set but cpr is false")
+            draft.ok = False
+        cpr_method = CprMethod(method) if method else None
+    elif cpr:
+        cpr_method = CprMethod.HANDS_ONLY
+    if None in (code, priority, plan_id, facts, instructions, exits, safety):
         draft.ok = False
         return
     assert code is not None
@@ -458,7 +474,8 @@ def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
         return
     draft.determinant_nodes[code] = node
     draft.determinants[code] = {"code": code, "priority": priority, "plan": plan_id, "plan_node": fields["plan"],
-                                "cpr": cpr, "facts": facts, "instructions": instructions, "exit": exits,
+                                "cpr": cpr, "cpr_method": cpr_method, "safety": safety,
+                                "facts": facts, "instructions": instructions, "exit": exits,
                                 "priority_node": fields["priority"], "cpr_node": fields.get("cpr")}
 
 
@@ -545,7 +562,8 @@ def _build(draft: _Draft, plans: dict[str, Plan], overrides: dict[str, tuple[str
             draft.ok = False
             continue
         determinants[code] = Determinant(code, d["priority"], plan, d["cpr"], d["facts"],
-                                         d["instructions"], d["exit"], draft.file_id)
+                                         d["instructions"], d["exit"], draft.file_id,
+                                         cpr_method=d["cpr_method"], safety=d["safety"])
     if not draft.ok or draft.id is None or draft.code is None or draft.title is None or draft.start is None:
         return None
     return Protocol(

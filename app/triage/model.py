@@ -31,6 +31,22 @@ class Capability(enum.StrEnum):
     NEGATIVE_PRESSURE = "negative_pressure"  # isolation ambulance for suspected infectious disease
 
 
+class CprMethod(enum.StrEnum):
+    """How the telephone-CPR coach teaches resuscitation (ERC 2021 / AHA 2020-2025).
+
+    The cause and the patient's age decide it: a presumed cardiac arrest in an adult gets
+    compression-only CPR; an asphyxial arrest (drowning, hanging or strangulation, choking
+    that became an arrest, smothering) and any child or infant need oxygen first, so the
+    coach asks for rescue breaths when the caller is able and willing, and falls back to
+    continuous compressions when not.
+    """
+
+    HANDS_ONLY = "hands_only"  # adult, presumed cardiac: continuous compressions, 100-120/min
+    BREATHS_FIRST = "breaths_first"  # adult asphyxial arrest: 5 rescue breaths, then 30:2
+    CHILD = "child"  # 1 year to puberty: 5 rescue breaths, then 30:2; one or two hands, 1/3 depth (~5 cm)
+    INFANT = "infant"  # under 1 year: 5 rescue breaths (mouth over mouth and nose), then 30:2; two fingers, ~4 cm
+
+
 class Urgency(enum.StrEnum):
     """How the unit drives and how soon it must leave."""
 
@@ -181,8 +197,10 @@ class Question:
 class Determinant:
     """The outcome of a protocol: code, priority (1 = level I, most urgent .. 4 = level IV),
     the response plan (after the centre's ``overrides`` in ``plans.yaml``), whether the
-    telephone-CPR coach starts, key facts for the crew, pre-arrival instructions in order
-    and case-exit advice."""
+    telephone-CPR coach starts and how it teaches (``cpr_method``, ``None`` when ``cpr`` is
+    false), scene-safety instructions to give before the caller goes to the patient
+    (``safety``; electricity, gas, fire, traffic, violence), key facts for the crew,
+    pre-arrival instructions in order and case-exit advice."""
 
     code: str
     priority: int
@@ -192,6 +210,8 @@ class Determinant:
     instructions: tuple[Text, ...]
     exit: tuple[Text, ...]
     protocol_id: str = ""
+    cpr_method: CprMethod | None = None
+    safety: tuple[Text, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -200,6 +220,8 @@ class Determinant:
             "priority": self.priority,
             "plan": self.plan.as_dict(),
             "cpr": self.cpr,
+            "cpr_method": self.cpr_method.value if self.cpr_method else None,
+            "safety": [text.as_dict() for text in self.safety],
             "facts": self.facts.as_dict(),
             "instructions": [text.as_dict() for text in self.instructions],
             "exit": [text.as_dict() for text in self.exit],
