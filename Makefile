@@ -7,7 +7,7 @@
 #   make lint          ruff and import contracts only
 #   make i18n          compile i18n/*.ts into resources/i18n/*.qm
 #   make i18n-update   refresh i18n/*.ts from the sources, then compile
-#   make bench         python -m bench
+#   make bench         python -m bench (installs the `bench` extra first)
 #   make screenshot    tools/screenshot.py under Xvfb
 #   make clean         remove build outputs and caches (make distclean also removes .venv)
 #
@@ -86,7 +86,16 @@ i18n: deps
 i18n-update: deps
 	$(PY) i18n/build.py --update
 
+# The benchmarks also need the `bench` extra (neurokit2, the ECG reference detectors);
+# installed here only, with its own stamp, so `make test` and `make run` stay lighter.
+BENCH_STAMP := $(VENV)/.installed-bench
+
 bench: venv
+	@if [[ ! -e $(BENCH_STAMP) || pyproject.toml -nt $(BENCH_STAMP) ]]; then \
+	    echo "installing the benchmark extras into $(VENV) (pip install -e '.[dev,bench]')"; \
+	    $(PY) -m pip install --disable-pip-version-check --progress-bar off -q -e '.[dev,bench]'; \
+	    touch $(BENCH_STAMP); \
+	fi
 	QT_QPA_PLATFORM="$${QT_QPA_PLATFORM:-offscreen}" $(WEBENGINE_ENV) $(PY) -m bench $(ARGS)
 
 screenshot: venv

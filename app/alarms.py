@@ -10,7 +10,15 @@ Defaults are those of a transport monitor (IEC 60601-2-27/-2-61 style):
 * HR below 50 or above 150 /min → medium;
 * SpO2 below 90 % → medium, below 85 % → high;
 * asystole, ventricular fibrillation, ventricular tachycardia → high, whether
-  the device reports them or the seat computes them.
+  the device reports them or the seat computes them;
+* the HR limits apply to the device's HR; when the device sends none, to the HR
+  the seat computes from the ECG (:mod:`app.ecg.qrs`). When the seat finds the
+  ECG window to be noise for a technical reason (artefact, beats that do not
+  repeat…: :data:`app.ecg.qrs.TECHNICAL_REASONS`) there is no HR from the ECG,
+  hence no HR limit alarm from it, and a *technical* alarm condition
+  ``ecg_noise`` (IEC 60601-1-8 §6.1: the signal, not the patient) at low
+  priority instead. A fibrillation-like or beat-less window is not called noise:
+  it is left to the rhythm alarms (VF, asystole), never dismissed as artefact.
 
 Priorities are shown as IEC 60601-1-8 asks: high = red flashing at ~2 Hz,
 medium = yellow flashing at ~0.5 Hz, low = cyan steady (:data:`FLASH_HZ`).
@@ -33,6 +41,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+
+from app.ecg.qrs import TECHNICAL_REASONS
 
 SILENCE_S = 120.0
 
@@ -74,6 +84,7 @@ class AlarmCode(StrEnum):
     RR_HIGH = "rr_high"
     ETCO2_LOW = "etco2_low"
     ETCO2_HIGH = "etco2_high"
+    ECG_NOISE = "ecg_noise"  # technical: the seat's HR-from-ECG window is artefact/noise
 
 
 # Lethal rhythms are always high priority, whatever priority a device gives them.
@@ -120,7 +131,8 @@ def _code(code: str) -> str:
 
 
 def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, object] = (),
-             limits: Limits = DEFAULT_LIMITS, rhythm: str | None = None) -> dict[str, Priority]:
+             limits: Limits = DEFAULT_LIMITS, rhythm: str | None = None, *,
+             ecg_hr: float | None = None, ecg_noise_reason: str | None = None) -> dict[str, Priority]:
     """The alarm conditions present now, each with its priority.
 
     Args:
@@ -130,6 +142,10 @@ def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, obj
             :class:`Priority`); an unparsable priority counts as high (safer than dropping it).
         limits: the patient's limits.
         rhythm: a rhythm the seat computed itself (``"vf"``, ``"vt"``, ``"asystole"``) or None.
+        ecg_hr: the HR the seat computed from the ECG (``UnitTelemetry.ecg_hr``), used for
+            the HR limits only when ``vitals`` has no ``hr``; ignored when ``ecg_noise_reason`` is set.
+        ecg_noise_reason: why the seat has no HR from the ECG (``UnitTelemetry.ecg_hr_reason``);
+            a technical reason raises :attr:`AlarmCode.ECG_NOISE` at low priority.
 
     Returns:
         code → priority; when the device and the limits report the same code the higher wins.
@@ -144,7 +160,9 @@ def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, obj
             present[code] = priority
 
     def value(name: str) -> float | None:
-        v = vitals.get(name)
+        return value_of(vitals.get(name))
+
+    def value_of(v: object) -> float | None:
         if v is None or isinstance(v, bool):
             return None
         try:
@@ -154,6 +172,10 @@ def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, obj
         return number if number == number else None  # NaN is no value
 
     hr = value("hr")
+    if hr is None and ecg_noise_reason is None:
+        hr = value_of(ecg_hr)
+    if ecg_noise_reason in TECHNICAL_REASONS:
+        raise_(AlarmCode.ECG_NOISE, Priority.LOW)
     if hr is not None:
         if hr < limits.hr_low:
             raise_(AlarmCode.HR_LOW, Priority.MEDIUM)

@@ -592,13 +592,22 @@ class VitalsMonitor(QFrame):
         self.temp.value.setText(_fmt(fresh["temp_c"], 1))
         self.temp.set_fresh(fresh["temp_c"] is not None)
 
-        ecg_hr = getattr(unit, "ecg_hr", None) if unit is not None else None
+        # The seat's HR from the ECG counts only while that ECG is live ("ok"); a noise window
+        # shows "?" and why, never a number (app.ecg.qrs: a falsely low rate is worse than none).
+        ecg_hr, ecg_reason = None, None
+        if unit is not None:
+            channel = unit.ecg_channel() if hasattr(unit, "ecg_channel") else None
+            if channel is not None and unit.data_state(channel, now) == "ok":
+                value = getattr(unit, "ecg_hr", None)
+                ecg_reason = getattr(unit, "ecg_hr_reason", None)
+                if ecg_reason is None and getattr(unit, "ecg_hr_noise", False):
+                    ecg_reason = "unmatched"
+                ecg_hr = value if ecg_reason is None and isinstance(value, (int, float)) else None
         disagrees = bool(getattr(unit, "hr_disagrees", False)) if unit is not None else False
         if unit is None:
             self.hr_compare.setText("")
         else:
-            ecg_text = self.tr("noise") if getattr(unit, "ecg_hr_noise", False) else _fmt(
-                ecg_hr if isinstance(ecg_hr, (int, float)) else None)
+            ecg_text = ("? (" + self._ecg_reason_text(ecg_reason) + ")") if ecg_reason is not None else _fmt(ecg_hr)
             text = self.tr("Device HR %1 · ECG HR %2").replace("%1", _fmt(fresh["hr"])).replace("%2", ecg_text)
             if disagrees:
                 text = "⚠ " + text + " — " + self.tr("they disagree: check the patient")
@@ -612,9 +621,24 @@ class VitalsMonitor(QFrame):
             for code, alarm in unit.alarms.items():
                 if getattr(alarm, "active", True):
                     device[code] = getattr(alarm, "priority", "high")
-        changed = self.alarms.update(evaluate(fresh, device, self.limits), now)
+        changed = self.alarms.update(
+            evaluate(fresh, device, self.limits, ecg_hr=ecg_hr, ecg_noise_reason=ecg_reason), now)
         if changed or self.alarms.is_silenced(now) != self._silence_shown:
             self._show_alarms()
+
+    def _ecg_reason_text(self, reason: str) -> str:
+        """Why there is no HR from the ECG (``UnitTelemetry.ecg_hr_reason``), in a few words."""
+        texts = {
+            "artefact": self.tr("artefact"),
+            "unmatched": self.tr("noise"),
+            "spikes": self.tr("spikes"),
+            "implausible": self.tr("implausible"),
+            "few_beats": self.tr("too few beats"),
+            "fibrillation": self.tr("fibrillation-like"),
+            "missing": self.tr("gap"),
+            "failed": self.tr("error"),
+        }
+        return texts.get(str(reason), self.tr("noise"))
 
     def _show_alarms(self) -> None:
         top = self.alarms.top()

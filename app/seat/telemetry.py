@@ -19,8 +19,11 @@ benchmark drive it with plain dicts.
 * Heart rate from the ECG: every :data:`ECG_HR_EVERY_S` the last 10 s of the
   unit's ECG (lead II, or the first lead received) go through
   :func:`app.ecg.qrs.heart_rate`; ``UnitTelemetry.ecg_hr`` is the result (None
-  when the window is noise: ``ecg_hr_noise`` is True) and ``hr_disagrees`` says
-  the device's HR differs by more than :data:`HR_DISAGREE_BPM`.
+  when the window is noise: ``ecg_hr_noise`` is True and ``ecg_hr_reason`` says
+  why — a :class:`app.ecg.qrs.NoiseReason` value, ``"missing"`` when most of
+  the window is a gap or lead-off, ``"failed"`` when the detector raised) and
+  ``hr_disagrees`` says the device's HR differs by more than :data:`HR_DISAGREE_BPM`. A noise window never leaves an
+  old or falsely low number behind: ``ecg_hr`` is None until a clean window.
 """
 
 from __future__ import annotations
@@ -200,6 +203,7 @@ class UnitTelemetry:
     last_frame_at: float | None = None  # monotonic s
     ecg_hr: float | None = None
     ecg_hr_noise: bool = False
+    ecg_hr_reason: str | None = None  # why ecg_hr is None: a qrs.NoiseReason value, "missing" or "failed"
     ecg_hr_at: float | None = None  # monotonic s of the last computation
 
     def data_state(self, name: str, now_monotonic: float) -> DataState:
@@ -241,14 +245,19 @@ class UnitTelemetry:
         return next((c for c in self.waveforms if c in ECG_LEADS), None)
 
 
-HeartRateFn = Callable[[np.ndarray, float], tuple[float | None, bool]]
+# ``fn(ecg_mV, rate_hz) -> (bpm | None, noise reason | None)``: bpm None exactly when a reason is given.
+HeartRateFn = Callable[[np.ndarray, float], tuple[float | None, str | None]]
+MISSING = "missing"  # the window is mostly gap or lead-off: no rate, and not an ECG-noise alarm either
+FAILED = "failed"  # the rate function raised (logged): no rate
 
 
-def _default_hr(signal: np.ndarray, rate_hz: float) -> tuple[float | None, bool]:
+def _default_hr(signal: np.ndarray, rate_hz: float) -> tuple[float | None, str | None]:
     from app.ecg.qrs import heart_rate  # imported lazily: the seat starts without it
 
     result = heart_rate(signal, rate_hz)
-    return result.hr, result.noise
+    if result.noise:
+        return None, str(result.reason) if result.reason is not None else "unmatched"
+    return result.hr, None
 
 
 class TelemetryStore:
@@ -256,8 +265,9 @@ class TelemetryStore:
 
     Args:
         clock: monotonic clock (tests pass a fake one).
-        heart_rate: ``fn(ecg_mV, rate_hz) -> (bpm | None, noise)``; None turns
-            the HR-from-ECG off (e.g. a benchmark measuring only transport).
+        heart_rate: ``fn(ecg_mV, rate_hz) -> (bpm | None, noise reason | None)``
+            (:data:`HeartRateFn`); None turns the HR-from-ECG off (e.g. a benchmark
+            measuring only transport).
     """
 
     def __init__(
@@ -368,11 +378,15 @@ class TelemetryStore:
         record.ecg_hr_at = now
         _t, window = buf.window(ECG_HR_WINDOW_S)
         if np.isnan(window).mean() > 0.2:  # mostly gap / lead off: no rate
-            record.ecg_hr, record.ecg_hr_noise = None, True
-            return
-        try:
-            hr, noise = self._heart_rate(np.nan_to_num(window, nan=0.0), buf.rate_hz)
-        except Exception:  # a detector bug must not take the telemetry down
-            log.exception("heart rate from the ECG failed for %s", record.unit_id)
-            hr, noise = None, True
-        record.ecg_hr, record.ecg_hr_noise = hr, noise
+            hr, reason = None, MISSING
+        else:
+            try:
+                hr, reason = self._heart_rate(np.nan_to_num(window, nan=0.0), buf.rate_hz)
+            except Exception:  # a detector bug must not take the telemetry down
+                log.exception("heart rate from the ECG failed for %s", record.unit_id)
+                hr, reason = None, FAILED
+        if hr is None and reason is None:  # a rate function that found nothing but gave no reason
+            reason = MISSING
+        record.ecg_hr = None if reason is not None else hr
+        record.ecg_hr_noise = reason is not None
+        record.ecg_hr_reason = reason

@@ -376,3 +376,24 @@ def test_switching_language_updates_the_monitor_labels(qtbot, store, clock, styl
         switcher.set_language(ENGLISH)
     assert monitor.ack_button.text() == "Acknowledge"
     assert monitor.alarm_banner.text().startswith("VENTRICULAR FIBRILLATION")
+
+
+def test_a_noisy_ecg_window_shows_a_question_mark_and_a_technical_alarm_not_bradycardia(qtbot, store, clock):
+    device = SyntheticMonitor("u1", start_epoch_s=1.7e9)
+    stream(store, device, clock, 5)
+    monitor = make_monitor(qtbot, store, clock)
+    unit = store.telemetry.units["u1"]
+    del unit.vitals["hr"]  # a device that sends no HR: the seat's HR from the ECG is the one alarmed on
+    unit.ecg_hr, unit.ecg_hr_noise, unit.ecg_hr_reason = None, True, "artefact"
+    monitor._numerics_dirty = True
+    monitor.render(clock())
+
+    assert "ECG HR ? (artefact)" in monitor.hr_compare.text()
+    assert {e.code: e.priority for e in monitor.alarms.ordered()} == {"ecg_noise": Priority.LOW}
+
+    unit.ecg_hr, unit.ecg_hr_noise, unit.ecg_hr_reason = 42.0, False, None  # a clean window, truly slow
+    monitor._numerics_dirty = True
+    monitor.render(clock())
+
+    assert "ECG HR 42" in monitor.hr_compare.text()
+    assert {e.code: e.priority for e in monitor.alarms.ordered()} == {"hr_low": Priority.MEDIUM}

@@ -116,3 +116,20 @@ def test_alarms_are_listed_highest_first_unacknowledged_first():
                     AlarmCode.SPO2_LOW: Priority.MEDIUM, AlarmCode.VT: Priority.HIGH}, 4)
     assert [e.code for e in tracker.ordered()] == [AlarmCode.VT, AlarmCode.SPO2_LOW, AlarmCode.HR_HIGH, "battery"]
     assert tracker.flash_hz() == 2.0
+
+
+def test_the_seats_ecg_heart_rate_drives_the_hr_limits_when_the_device_sends_none():
+    assert evaluate({}, ecg_hr=42) == {AlarmCode.HR_LOW: Priority.MEDIUM}
+    assert evaluate({"hr": 80}, ecg_hr=42) == {}  # the device's own HR comes first
+
+
+def test_a_noisy_ecg_window_raises_a_low_technical_alarm_and_no_bradycardia():
+    present = evaluate({}, ecg_hr=48, ecg_noise_reason="artefact")
+    assert present == {AlarmCode.ECG_NOISE: Priority.LOW}
+    assert evaluate({}, ecg_noise_reason="unmatched") == {AlarmCode.ECG_NOISE: Priority.LOW}
+
+
+def test_fibrillation_or_no_beats_is_never_dismissed_as_ecg_noise():
+    assert evaluate({}, {"vf": "high"}, ecg_noise_reason="fibrillation") == {AlarmCode.VF: Priority.HIGH}
+    assert evaluate({}, ecg_noise_reason="few_beats") == {}
+    assert evaluate({}, ecg_noise_reason="missing") == {}
