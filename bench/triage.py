@@ -19,11 +19,19 @@ from app.triage import DEFAULT_PROTOCOL_DIR, TriageSession, load_protocol_set
 VIGNETTES: dict[str, tuple[str, ...]] = {
     # address, callback, "collapsed" → conscious? no → breathing normally? no (arrest) → age
     "cardiac_arrest": ("confirmed", "confirmed", "collapsed", "no", "no", "adult"),
-    # full case entry, awake, no breathing difficulty → stroke → signs yes → onset < 24 h
-    "stroke": ("confirmed", "confirmed", "described", "older", "male", "yes", "no", "stroke", "yes", "under_24h"),
+    # full case entry, awake, no breathing difficulty → stroke → face, arm, speech each abnormal →
+    # no diabetes, no seizure, no blood thinner → last seen well within 4.5 h
+    "stroke": ("confirmed", "confirmed", "described", "older", "male", "yes", "no", "stroke", "yes", "yes", "yes",
+               "no", "no", "no", "within_4_5h"),
     # full case entry → traffic collision → one or two hurt → someone trapped
     "traffic_collision": ("confirmed", "confirmed", "described", "adult", "male", "yes", "no",
                           "traffic_collision", "one_or_two", "yes"),
+    # arrests by cause: what happened → scene safe (hazards only) → not awake → not breathing → age
+    "arrest_drowning": ("confirmed", "confirmed", "drowning", "safe", "no", "no", "adult"),
+    "arrest_hanging": ("confirmed", "confirmed", "hanging", "no", "no", "adult"),
+    "arrest_child": ("confirmed", "confirmed", "collapsed", "no", "no", "child"),
+    "arrest_electric": ("confirmed", "confirmed", "electrocution", "safe", "no", "no", "adult"),
+    "arrest_collision": ("confirmed", "confirmed", "traffic_collision", "safe", "no", "unsure", "adult"),
 }
 
 

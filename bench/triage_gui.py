@@ -1,13 +1,18 @@
 """Triage at the seat: keystrokes and simulated seconds from answering a call to dispatch.
 
 Drives the real seat window offscreen (``MainWindow`` with the questionnaire, the CPR
-coach and the unit board) with key events, for three vignettes: a cardiac arrest, a
-stroke and a traffic collision. Commands go through the real domain in-process
+coach and the unit board) with key events, for vignettes: a cardiac arrest dispatched at
+recognition, a stroke, a traffic collision, and arrests by cause (sudden collapse, drowning,
+hanging, a child, electric shock, a collision with breathing "not sure") played until the
+caller starts compressions or rescue breaths. Commands go through the real domain in-process
 (:class:`Loopback`: ``decide`` → events → the seat's store), so the incident, the
 answers and the unit assignment are what a server would record.
 
 What is counted: every key event the dispatcher sends from the moment the call is
-answered (F2 not counted) until ``unit.assign`` is sent (F8 counted). Free text (the
+answered (F2 not counted) until ``unit.assign`` is sent (F8 counted). For the arrests by
+cause, ``to_compressions_s`` is the simulated time from answering to the key that starts the
+coach's compressions (Space, after the cause-specific determinant: the coach then knows
+whether to teach breaths first); the AHA telecommunicator-CPR goal is 90 s, ours 60 s. Free text (the
 address) is not typed. **Simulated seconds** follow a stated model, not a measurement of
 people: each answer key costs ``SECONDS_PER_ANSWER`` (asking the question and hearing the
 answer, ~4–8 s in published call-audio studies of telephone CPR), every other key
@@ -132,6 +137,7 @@ class Vignette:
     name: str
     keys: list[tuple[str, bool]]  # (key name, is an answer) before F8
     answer_first_until_result: bool = False  # then "1" until the determinant
+    compressions: bool = False  # then open the coach (P) if needed and start it (Space) before F8
 
 
 def _key(name: str):
@@ -152,6 +158,22 @@ VIGNETTES = (
     Vignette("traffic_collision", [("Ctrl+T", False), ("1", True), ("1", True), ("1", True), ("3", True),
                                    ("1", True), ("1", True), ("1", True), ("7", True)],
              answer_first_until_result=True),
+)
+
+# Arrests by cause. what_happened: 1 other, 2 sudden collapse, 3 unknown, 4 fitting, 5 choking,
+# 6 drowning, 7 hanging, 8 traffic, 9 electric shock, 0 fire/gas. The coach takes over at
+# recognition; Escape returns to the last question (the age, which picks the CPR method).
+_OPEN = [("Ctrl+T", False), ("1", True), ("1", True)]
+_ARREST = [("2", True), ("2", True), ("Escape", False)]  # conscious: no, breathing: no, back to the age
+_SAFE = [("1", True)]  # scene_safe: safe to go near
+CAUSE_VIGNETTES = (
+    Vignette("arrest_collapse", [*_OPEN, ("2", True), *_ARREST, ("3", True)], compressions=True),
+    Vignette("arrest_drowning", [*_OPEN, ("6", True), *_SAFE, *_ARREST, ("1", True)], compressions=True),
+    Vignette("arrest_hanging", [*_OPEN, ("7", True), *_ARREST, ("1", True)], compressions=True),
+    Vignette("arrest_child", [*_OPEN, ("2", True), *_ARREST, ("4", True)], compressions=True),
+    Vignette("arrest_electric", [*_OPEN, ("9", True), *_SAFE, *_ARREST, ("1", True)], compressions=True),
+    Vignette("arrest_collision", [*_OPEN, ("8", True), *_SAFE, ("2", True), ("3", True), ("Escape", False),
+                                  ("1", True)], compressions=True),
 )
 
 
@@ -187,6 +209,16 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
         if guard > 30:
             raise RuntimeError(f"{vignette.name}: no determinant after 30 answers")
     result = panel.session.result if panel.session else None
+    to_compressions = None
+    if vignette.compressions:
+        if result is None or not result.cpr:
+            raise RuntimeError(f"{vignette.name}: no CPR determinant ({result.code if result else None})")
+        if panel.pages.currentWidget() is not panel.coach:
+            press("P", False)
+        press("Space", False)
+        if not any(name == "cpr.started" for name, _ in loop.sent):
+            raise RuntimeError(f"{vignette.name}: Space did not start the coach's compressions")
+        to_compressions = (loop.now - start).total_seconds()
     press("F8", False)
     assigned = [args for name, args in loop.sent if name == "unit.assign"]
     if not assigned:
@@ -194,7 +226,10 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
     seconds = (loop.now - start).total_seconds()
     out = {"keystrokes": keys, "simulated_s": seconds, "coach": panel.pages.currentWidget() is panel.coach,
            "determinant": result.code if result else None, "priority": result.priority if result else None,
-           "answers_sent": sum(1 for name, _ in loop.sent if name == "triage.answer")}
+           "answers_sent": sum(1 for name, _ in loop.sent if name == "triage.answer"),
+           "to_compressions_s": to_compressions,
+           "cpr_method": result.cpr_method.value if result and result.cpr_method else None,
+           "extra": list(result.plan.extra) if result else [], "safety_steps": len(result.safety) if result else 0}
     # Leave the seat clean for the next vignette.
     panel.coach.stop_compressions(None)
     loop.send_command("call.ended", {"call_id": call_id})
@@ -222,7 +257,7 @@ def run(protocol_dir: Path | None = None) -> dict[str, Any]:
     app = QApplication.instance() or QApplication([])
     window, store, loop = build_seat(directory)
     try:
-        results = {v.name: play(v, window, store, loop, app) for v in VIGNETTES}
+        results = {v.name: play(v, window, store, loop, app) for v in (*VIGNETTES, *CAUSE_VIGNETTES)}
     finally:
         window.close()
     return {"protocol_load_s": load_s, "vignettes": results,
@@ -236,6 +271,9 @@ def render(r: dict[str, Any]) -> str:
         lines.append(f"  {name:<18} {v['keystrokes']:>3} keys  {v['simulated_s']:>5.0f} s simulated  "
                      f"determinant {v['determinant'] or '—'} priority {v['priority'] or '—'}"
                      f"{'  CPR coach' if v['coach'] else ''}")
+        if v.get("to_compressions_s") is not None:
+            lines.append(f"  {'':<18} compressions start at {v['to_compressions_s']:.0f} s, {v['cpr_method']}, "
+                         f"extra [{', '.join(v['extra'])}], {v['safety_steps']} safety step(s)")
     return "\n".join(lines)
 
 

@@ -230,7 +230,7 @@
 <context>
     <name>CloseIncidentDialog</name>
     <message>
-        <location filename="../widgets/incident_form.py" line="+127"/>
+        <location filename="../widgets/incident_form.py" line="+128"/>
         <source>Close incident</source>
         <translation>结案</translation>
     </message>
@@ -261,7 +261,7 @@
 <context>
     <name>ComplaintPicker</name>
     <message>
-        <location filename="../widgets/questionnaire.py" line="+92"/>
+        <location filename="../widgets/questionnaire.py" line="+94"/>
         <source>Change chief complaint</source>
         <translation>更改主诉</translation>
     </message>
@@ -274,7 +274,7 @@
 <context>
     <name>CprCoach</name>
     <message>
-        <location filename="../widgets/cpr_coach.py" line="+159"/>
+        <location filename="../widgets/cpr_coach.py" line="+354"/>
         <source>Put the phone on speaker and keep it next to the patient.</source>
         <translation>把电话开成免提，放在患者身边。</translation>
     </message>
@@ -284,27 +284,26 @@
         <translation>马上请人去取最近的AED（自动体外除颤器）——取来后告诉我。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Lay the baby on its back on a firm, flat surface.</source>
         <translation>让婴儿仰卧在坚硬平整的表面上。</translation>
     </message>
     <message>
-        <location line="+1"/>
         <source>Put two fingers in the centre of the chest, just below the nipple line.</source>
-        <translation>两根手指放在胸部正中、两乳头连线稍下方。</translation>
+        <translation type="vanished">两根手指放在胸部正中、两乳头连线稍下方。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+5"/>
         <source>Push down about 4 cm (one third of the chest), then let the chest come all the way up.</source>
         <translation>向下按压约4厘米（胸廓厚度的三分之一），然后让胸廓完全回弹。</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+2"/>
         <source>Lay the child flat on their back on the floor.</source>
         <translation>让孩子平躺在地上。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Put the heel of one hand (or both hands for a big child) in the centre of the chest.</source>
         <translation>一只手掌根（大孩子用双手）放在胸部正中。</translation>
     </message>
@@ -314,22 +313,61 @@
         <translation>向下按压约5厘米（胸廓厚度的三分之一），然后让胸廓完全回弹。</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+2"/>
         <source>Lay the patient flat on their back on the floor; kneel beside the chest.</source>
         <translation>让患者平躺在地上，您跪在患者胸部旁边。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Put the heel of one hand in the centre of the chest, the other hand on top; lock your elbows.</source>
         <translation>一只手掌根放在胸部正中，另一只手叠在上面，双臂伸直。</translation>
     </message>
     <message>
-        <location line="+1"/>
         <source>Push down hard, at least 5 cm, then let the chest come all the way up.</source>
-        <translation>用力向下按压至少5厘米，然后让胸廓完全回弹。</translation>
+        <translation type="vanished">用力向下按压至少5厘米，然后让胸廓完全回弹。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-45"/>
+        <source>Depth 5–6 cm (adult)</source>
+        <translation>按压深度5–6厘米（成人）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Depth about 5 cm — one third of the chest (child)</source>
+        <translation>按压深度约5厘米——胸廓厚度的三分之一（儿童）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Depth about 4 cm — one third of the chest (infant)</source>
+        <translation>按压深度约4厘米——胸廓厚度的三分之一（婴儿）</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Keep the baby&apos;s head level. Cover the baby&apos;s mouth and nose with your mouth and give 5 gentle breaths, each just enough to make the chest rise.</source>
+        <translation>让婴儿头部保持平直。用嘴同时盖住婴儿的口和鼻，轻轻吹气5次，每次看到胸部起伏即可。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Put two fingers (or both thumbs, hands around the chest) in the centre of the chest, just below the nipple line.</source>
+        <translation>把两根手指（或双手环抱胸部、用两个拇指）放在胸部正中、两乳头连线稍下方。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Tilt the head back and lift the chin. Pinch the nose, seal your mouth over the child&apos;s mouth and give 5 rescue breaths, each just enough to make the chest rise.</source>
+        <translation>仰头抬下巴。捏住鼻子，用嘴包住孩子的嘴，吹气5次，每次看到胸部起伏即可。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Tilt the head back and lift the chin. Pinch the nose, seal your mouth over theirs and give 5 rescue breaths, each about one second, just enough to make the chest rise.</source>
+        <translation>仰头抬下巴。捏住鼻子，用嘴包住患者的嘴，吹气5次，每次约1秒，看到胸部起伏即可。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Push down hard, 5 to 6 cm, then let the chest come all the way up.</source>
+        <translation>用力向下按压5到6厘米，然后让胸部完全回弹。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Push with my beat and count out loud: one, two, three, four…</source>
         <translation>跟着我的节拍按压，大声数：一、二、三、四……</translation>
     </message>
@@ -339,27 +377,122 @@
         <translation>不要停。如果有人可以替换，每两分钟换一次人，不要中断。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+6"/>
+        <source>If you cannot or will not give breaths, do not wait: just push, hard and fast, without stopping.</source>
+        <translation>如果您不能或不愿吹气，不要等：只按压，用力、快速、不要停。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Push with my beat and count out loud up to 30; then give 2 breaths and push again at once.</source>
+        <translation>跟着我的节拍按压，大声数到30；然后吹气2次，马上接着按压。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Keep going: 30 pushes, 2 breaths. If someone else can take over, swap every two minutes.</source>
+        <translation>继续：按压30次，吹气2次。有人能接替时，每两分钟换一次人。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>When the AED arrives: switch it on and do what it says; keep pushing until it tells you to stop.</source>
         <translation>AED取来后：打开电源，按语音提示操作；它让停之前继续按压。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Keep going until the ambulance crew takes over or the patient wakes up and breathes normally.</source>
         <translation>一直按到救护人员接手，或患者醒来并恢复正常呼吸。</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+189"/>
         <source>Recording the start of compressions</source>
         <translation>记录开始按压</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <source>Recording the end of compressions</source>
         <translation>记录停止按压</translation>
     </message>
     <message>
-        <location line="+82"/>
+        <location line="+23"/>
+        <source>Push guidance card</source>
+        <translation>推送急救指导卡片</translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <source>Push: %1 of %2, then 2 breaths.</source>
+        <translation>按压：第%1次 / 共%2次，然后吹气2次。</translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>Telephone CPR — %1</source>
+        <translation>电话指导心肺复苏 — %1</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>✓ Scene made safe (caller confirmed) — keep it safe:</source>
+        <translation>✓ 现场已安全（来电者已确认）——继续保持安全：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>⚠ SCENE SAFETY FIRST — say this before the caller touches the patient, then Space when it is safe:</source>
+        <translation>⚠ 先确保现场安全——在来电者接触患者之前先说这些，确认安全后按空格：</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Make the scene safe first (above).</source>
+        <translation>先确保现场安全（见上方）。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Space: the caller says it is safe. Compressions start only after that.</source>
+        <translation>空格：来电者说现场已安全。之后才能开始按压。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Give %1 rescue breaths first.</source>
+        <translation>先吹气%1次。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Space: breaths given — start pushing (30 : 2) · H: the caller cannot or will not — push only</source>
+        <translation>空格：已吹气——开始按压（30 : 2）· H：来电者不能或不愿吹气——只按压</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Tell the caller to push now.</source>
+        <translation>让来电者现在开始按压。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Space when the caller starts pushing.</source>
+        <translation>来电者开始按压时按空格。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Give 2 breaths now.</source>
+        <translation>现在吹气2次。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Space when the caller pushes again (the beat resumes by itself after %1 s).</source>
+        <translation>来电者重新按压时按空格（%1秒后节拍自动恢复）。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>H: the caller stops giving breaths — push only.</source>
+        <translation>H：来电者不再吹气——只按压。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Push hard and fast — do not stop.</source>
+        <translation>用力快速按压——不要停。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>B: the caller can give breaths after all — 30 : 2.</source>
+        <translation>B：来电者可以吹气了——30 : 2。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
         <source>Answer → arrest recognised</source>
         <translation>接听 → 识别心脏骤停</translation>
     </message>
@@ -389,7 +522,12 @@
         <translation>按压次数：%1</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+2"/>
+        <source>(%1 of 30)</source>
+        <translation>（第%1次 / 共30次）</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Cycle %1: %2 of 2:00</source>
         <translation>第 %1 轮：%2 / 2:00</translation>
     </message>
@@ -400,8 +538,72 @@
     </message>
     <message>
         <location line="+2"/>
+        <source>Not pushing yet</source>
+        <translation>尚未开始按压</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Caller&apos;s phone: no caller link yet (Ctrl+Shift+K sends one); cards to send: %1</source>
+        <translation>来电者手机：尚未发送链接（Ctrl+Shift+K发送）；要发送的卡片：%1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Caller&apos;s phone shows: %1 ✓</source>
+        <translation>来电者手机已显示：%1 ✓</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Caller&apos;s phone: G sends %1</source>
+        <translation>来电者手机：按G发送%1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Space next (safe · breaths given · pushing)</source>
+        <translation>空格 下一步（已安全 · 已吹气 · 开始按压）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Space start compressions</source>
+        <translation>空格 开始按压</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>+/− rate</source>
+        <translation>+/− 频率</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>↓/N next step</source>
+        <translation>↓/N 下一步</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>H push only · B breaths again</source>
+        <translation>H 只按压 · B 恢复吹气</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A/C/I adult/child/infant</source>
+        <translation>A/C/I 成人/儿童/婴儿</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>G cards to the caller&apos;s phone</source>
+        <translation>G 发送卡片到来电者手机</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>S crew arrived · R patient breathes · O stop (other)</source>
+        <translation>S 急救人员到达 · R 患者恢复呼吸 · O 停止（其他）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Esc questions</source>
+        <translation>Esc 返回问题</translation>
+    </message>
+    <message>
         <source>Not pushing yet — Space when the caller starts</source>
-        <translation>尚未按压 —— 呼救者开始按压时按空格</translation>
+        <translation type="vanished">尚未按压 —— 呼救者开始按压时按空格</translation>
     </message>
     <message>
         <location line="+6"/>
@@ -424,22 +626,25 @@
         <translation>婴儿 1岁以下 (I)</translation>
     </message>
     <message>
-        <location line="+4"/>
         <source>Telephone CPR — hands only</source>
-        <translation>电话指导心肺复苏 —— 单纯胸外按压</translation>
+        <translation type="vanished">电话指导心肺复苏 —— 单纯胸外按压</translation>
     </message>
     <message>
-        <location line="+2"/>
         <source>Space start compressions · +/− rate · ↓/N next step · A/C/I adult/child/infant · S crew arrived · R patient breathes · O stop (other) · Esc questions</source>
-        <translation>空格 开始按压 · +/− 频率 · ↓/N 下一步 · A/C/I 成人/儿童/婴儿 · S 急救人员到达 · R 患者恢复呼吸 · O 停止（其他）· Esc 返回问题</translation>
+        <translation type="vanished">空格 开始按压 · +/− 频率 · ↓/N 下一步 · A/C/I 成人/儿童/婴儿 · S 急救人员到达 · R 患者恢复呼吸 · O 停止（其他）· Esc 返回问题</translation>
     </message>
 </context>
 <context>
     <name>DestinationPanel</name>
     <message>
-        <location filename="../widgets/destination_panel.py" line="+156"/>
+        <location filename="../widgets/destination_panel.py" line="+155"/>
         <source>missing: %1</source>
         <translation>缺少：%1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>matches; no %1</source>
+        <translation>符合；无%1</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -457,12 +662,17 @@
         <translation>请先定位事件，才能按行程时间排序医院。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+11"/>
         <source>Needs: %1</source>
         <translation>需要：%1</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+2"/>
+        <source>preferred: %1</source>
+        <translation>优先：%1</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>No hospital to suggest.</source>
         <translation>没有可建议的医院。</translation>
     </message>
@@ -472,7 +682,7 @@
         <translation>设置送往医院</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>#</source>
         <translation>序号</translation>
     </message>
@@ -500,7 +710,7 @@
 <context>
     <name>DestinationReasonDialog</name>
     <message>
-        <location line="-152"/>
+        <location line="-162"/>
         <source>Another hospital</source>
         <translation>改送其他医院</translation>
     </message>
@@ -642,12 +852,12 @@
     </message>
     <message>
         <location line="+59"/>
-        <location line="+138"/>
+        <location line="+145"/>
         <source>New incident</source>
         <translation>新建事件</translation>
     </message>
     <message>
-        <location line="-137"/>
+        <location line="-144"/>
         <source>Not saved</source>
         <translation>未保存</translation>
     </message>
@@ -683,7 +893,12 @@
         <translation>车辆：%1</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+8"/>
+        <source>%1 (from the confirmed location) — type to give another</source>
+        <translation>%1（来自已确认的位置）— 可输入其他地址</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Caller location: %1 — confirm the address</source>
         <translation>来电定位：%1 — 请核实地址</translation>
     </message>
@@ -781,7 +996,7 @@
         <translation>没有可确认的来电位置：请搜索地址或在地图上点选。</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+20"/>
         <source>Setting the incident location</source>
         <translation>设置事件位置</translation>
     </message>
@@ -801,7 +1016,7 @@
         <translation>%1, %2 — %3，由 %4 设置 %5</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+26"/>
         <source>No named street within 1 km</source>
         <translation>1 公里内没有有名称的道路</translation>
     </message>
@@ -834,12 +1049,12 @@
 <context>
     <name>IncidentQueue</name>
     <message>
-        <location filename="../widgets/incident_queue.py" line="+151"/>
+        <location filename="../widgets/incident_queue.py" line="+152"/>
         <source>%1 open</source>
         <translation>%1 个未结</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+13"/>
         <source>(no address yet) %1</source>
         <translation>（暂无地址）%1</translation>
     </message>
@@ -1292,6 +1507,11 @@
         <translation>呼气末二氧化碳过高</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>ECG noise/artefact: no HR from ECG</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+30"/>
         <source>GPS</source>
         <translation>GPS</translation>
@@ -1478,6 +1698,16 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>CPR — adult, rescue breaths first</source>
+        <translation>心肺复苏——成人（先吹气）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scene safety first</source>
+        <translation>先确保现场安全</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>CPR — child</source>
         <translation>心肺复苏 — 儿童</translation>
     </message>
@@ -1523,6 +1753,26 @@
     </message>
     <message>
         <location line="+16"/>
+        <source>hands only</source>
+        <translation>单纯按压</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rescue breaths first, then 30:2</source>
+        <translation>先吹气，再30:2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>child: rescue breaths first, then 30:2</source>
+        <translation>儿童：先吹气，再30:2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>infant: rescue breaths first, then 30:2</source>
+        <translation>婴儿：先吹气，再30:2</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>Received</source>
         <translation>已收到</translation>
     </message>
@@ -1573,12 +1823,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>Other</source>
         <translation>其他</translation>
     </message>
     <message>
-        <location line="-53"/>
+        <location line="-54"/>
         <source>male</source>
         <translation>男</translation>
     </message>
@@ -1611,6 +1861,19 @@
         <location line="+1"/>
         <source>lacks a needed capability</source>
         <translation>缺少所需救治能力</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>lacks a preferred capability</source>
+        <translation>缺少优先的专科能力</translation>
+    </message>
+    <message>
+        <source>trauma centre level I</source>
+        <translation>一级创伤中心</translation>
+    </message>
+    <message>
+        <source>trauma centre level %1 or higher</source>
+        <translation>%1级及以上创伤中心</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1728,7 +1991,7 @@
         <translation>已到达</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+38"/>
         <source>too large</source>
         <translation>太大</translation>
     </message>
@@ -1757,22 +2020,22 @@
     </message>
     <message>
         <location line="+16"/>
-        <location line="+355"/>
+        <location line="+367"/>
         <source>Caller link</source>
         <translation>呼救链接</translation>
     </message>
     <message>
-        <location line="-307"/>
+        <location line="-319"/>
         <source>Watch vitals</source>
         <translation>监护</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+36"/>
         <source>Triage protocols could not be loaded: %1</source>
         <translation>分诊规程无法加载：%1</translation>
     </message>
     <message>
-        <location line="+107"/>
+        <location line="+109"/>
         <source>Suggested units</source>
         <translation>推荐车辆</translation>
     </message>
@@ -1887,7 +2150,7 @@
         <translation>预通知医院…</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+41"/>
         <source>a call is on the line</source>
         <translation>有通话正在进行</translation>
     </message>
@@ -2035,7 +2298,7 @@
 <context>
     <name>OverrideDialog</name>
     <message>
-        <location filename="../widgets/recommendation.py" line="+81"/>
+        <location filename="../widgets/recommendation.py" line="+83"/>
         <source>Why not the first suggestion?</source>
         <translation>为什么不派首选车辆？</translation>
     </message>
@@ -2305,9 +2568,19 @@
         <translation>无法计算推荐，请查看日志，并在车辆列表中派车。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>no triage plan yet</source>
         <translation>尚无分级方案</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1, priority %2</source>
+        <translation>%1，%2级</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 (cardiac arrest recognised, determinant pending)</source>
+        <translation>%1（已识别心脏骤停，分级待定）</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2640,8 +2913,8 @@
         <translation>记录分诊回答</translation>
     </message>
     <message>
-        <location line="+11"/>
-        <location line="+28"/>
+        <location line="+13"/>
+        <location line="+31"/>
         <source>Recording the recognition of cardiac arrest</source>
         <translation>记录识别心脏骤停</translation>
     </message>
@@ -2651,7 +2924,7 @@
         <translation>记录分诊结果</translation>
     </message>
     <message>
-        <location line="+81"/>
+        <location line="+85"/>
         <source>Case entry</source>
         <translation>初始问询</translation>
     </message>
@@ -2705,6 +2978,11 @@
         <location line="+2"/>
         <source>P CPR coach</source>
         <translation>P 心肺复苏指导</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pre-notify the receiving centre: Ctrl+Shift+H</source>
+        <translation>请预先通知接收中心：Ctrl+Shift+H</translation>
     </message>
     <message>
         <location line="+9"/>
@@ -2860,12 +3138,13 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <translation>无数据</translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+118"/>
+        <location line="+8"/>
         <source>noise</source>
         <translation>干扰</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-30"/>
         <source>Device HR %1 · ECG HR %2</source>
         <translation>设备心率 %1 · 心电计算心率 %2</translation>
     </message>
@@ -2875,7 +3154,42 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <translation>两者不一致：请核查患者</translation>
     </message>
     <message>
-        <location line="+112"/>
+        <location line="+19"/>
+        <source>artefact</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>spikes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>implausible</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>too few beats</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>fibrillation-like</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>gap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+101"/>
         <source>FROZEN — %1 s ago</source>
         <translation>已冻结 — %1 秒前</translation>
     </message>

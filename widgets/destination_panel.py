@@ -1,11 +1,13 @@
 """Destination suggestions for the incident in the form (issue 5, :mod:`app.dispatch.destination`).
 
 :class:`DestinationPanel` lists the hospitals ranked by capability against the triage result
-(``resources/dispatch/destination_rules.yaml``), emergency-department status and travel time
+(``resources/protocols/destinations.yaml``, whose rule's reason the status line shows),
+emergency-department status and travel time
 (by road when the seat has the city's road graph, else straight line × detour factor). **Enter** in the
 list picks the highlighted row (the first unless the dispatcher moved) → ``incident.set_destination``;
 picking another than the first asks for a reason (:class:`DestinationReasonDialog`).
-GUI thread only; never raises into Qt (bad rules become a line of text).
+Re-ranks when the incident, the registry or a hospital (``hospital_changed``: ED status,
+capabilities) changes. GUI thread only; never raises into Qt (bad rules become a line of text).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,13 +32,16 @@ from PySide6.QtWidgets import (
 
 from app.dispatch.destination import (
     Destination,
+    Requirement,
     RulesError,
+    age_answer,
     load_rules,
     required_for,
     road_travel,
     straight_travel,
     suggest,
 )
+from app.domain.triage import plan_of
 from app.protocol.hospitals import DESTINATION_REASONS
 from app.seat.store import SeatStore
 from widgets.command_runner import CommandRunner
@@ -47,6 +52,7 @@ from widgets.labels import (
     format_distance,
     format_eta,
     hospital_capability_text,
+    trauma_level_text,
 )
 
 _REASON_ORDER = ("patient_request", "crew_request", "already_treated_there", "hospital_advice", "other")
@@ -79,15 +85,17 @@ class DestinationPanel(QWidget):
 
     def __init__(self, store: SeatStore, runner: CommandRunner,
                  incident_for_dispatch: Callable[[], str | None], parent: QWidget | None = None,
-                 router: Any = None) -> None:
+                 router: Any = None, language: Callable[[], str] = lambda: "en") -> None:
         super().__init__(parent)
         self.setObjectName("DestinationPanel")
         # Road travel times when the seat has the city's road graph; else straight line × detour.
         self._travel = road_travel(router) if router is not None else straight_travel
         self.store, self.runner = store, runner
         self._incident_for_dispatch = incident_for_dispatch
+        self._language = language  # zh_CN / en: which text of a rule's reason to show
         self.incident_id: str | None = None
         self.rows: list[Destination] = []
+        self.requirement: Requirement | None = None  # what the incident's triage result needs
         # Tests replace this: (chosen name, first name) -> reason code or None (cancelled).
         self.reason_prompt: Callable[[str, str], str | None] = self._ask_reason
         try:
@@ -116,34 +124,25 @@ class DestinationPanel(QWidget):
                                               and self.refresh())
         store.events.registry_changed.connect(self.refresh)
         store.events.state_reset.connect(self.refresh)
-        # ED status/capability events have no store signal: look for changes twice a second.
-        self._seen: Any = None
-        self._poll = QTimer(self)
-        self._poll.setInterval(500)
-        self._poll.timeout.connect(self._refresh_if_hospitals_changed)
-        self._poll.start()
+        store.events.hospital_changed.connect(self._on_hospital_changed)
 
     # ------------------------------------------------------------ data
     def follow_incident(self, incident_id: str | None) -> None:
         self.incident_id = incident_id
         self.refresh()
 
-    def _hospital_fingerprint(self) -> Any:
-        return tuple(sorted((h.get("hospital_id"), h.get("ed_status"), tuple(h.get("capabilities") or ()),
-                             h.get("trauma_level")) for h in self.store.state.hospitals.values()))
-
-    def _refresh_if_hospitals_changed(self) -> None:
-        if self._hospital_fingerprint() != self._seen:
+    def _on_hospital_changed(self, _hospital: dict[str, Any]) -> None:
+        if self.incident_id is not None:
             self.refresh()
 
     def refresh(self) -> None:
         state = self.store.state
-        self._seen = self._hospital_fingerprint()
         incident = state.incidents.get(self.incident_id or "") or {}
         location = incident.get("location") or {}
         where = (location["lat"], location["lon"]) if location.get("lat") is not None else None
-        result = (incident.get("triage") or {}).get("result")
-        requirement = required_for(result, self.rules)
+        triage = incident.get("triage") or {}
+        requirement = required_for(plan_of(incident), self.rules, age_answer(triage.get("path")))
+        self.requirement = requirement
         self.rows = suggest(where, state.hospitals.values(), requirement, self._travel) if incident else []
         chosen = (incident.get("destination") or {}).get("hospital_id")
         self.table.setRowCount(len(self.rows))
@@ -155,6 +154,9 @@ class DestinationPanel(QWidget):
             if d.missing:
                 capability = self.tr("missing: %1").replace(
                     "%1", ", ".join(hospital_capability_text(m) for m in d.missing))
+            elif d.missing_preferred:
+                capability = self.tr("matches; no %1").replace(
+                    "%1", ", ".join(hospital_capability_text(m) for m in d.missing_preferred))
             elif requirement is not None:
                 capability = self.tr("matches")
             else:
@@ -170,10 +172,22 @@ class DestinationPanel(QWidget):
         elif where is None:
             self.status.setText(self.tr("Locate the incident to rank hospitals by travel time."))
         elif requirement is not None:
-            self.status.setText(self.tr("Needs: %1").replace(
-                "%1", ", ".join(hospital_capability_text(n) for n in sorted(requirement.needs))))
+            self.status.setText(self.requirement_text(requirement))
         else:
             self.status.setText("")
+
+    def requirement_text(self, requirement: Requirement) -> str:
+        """"<the rule's reason> — needs: …[, level ≤ n][; preferred: …]" in the UI language."""
+        needs = [hospital_capability_text(n) for n in sorted(requirement.needs)]
+        if requirement.trauma_level_at_most is not None:
+            needs.append(trauma_level_text(requirement.trauma_level_at_most))
+        text = self.tr("Needs: %1").replace("%1", ", ".join(needs))
+        if requirement.prefers:
+            text += "; " + self.tr("preferred: %1").replace(
+                "%1", ", ".join(hospital_capability_text(n) for n in sorted(requirement.prefers)))
+        lang = "zh" if self._language().startswith("zh") else "en"
+        reason = requirement.reason.get(lang) or requirement.reason.get("en")
+        return f"{reason} — {text}" if reason else text
 
     # ------------------------------------------------------------ picking
     def _ask_reason(self, chosen: str, first: str) -> str | None:
@@ -208,5 +222,7 @@ class DestinationPanel(QWidget):
         return super().eventFilter(watched, event)
 
     def retranslate_ui(self) -> None:
+        if self.incident_id is not None:
+            self.refresh()  # the status line and the cells are in the UI language
         self.table.setHorizontalHeaderLabels([
             self.tr("#"), self.tr("Hospital"), self.tr("Travel"), self.tr("Capability"), self.tr("ED and why")])

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.location import location_address
 from app.domain.model import CloseReason, IncidentState
 from app.protocol.errors import ErrorCode
 from app.protocol.schema import PHONE_RE
@@ -516,11 +517,18 @@ class IncidentForm(QWidget):
             parts.append(self.tr("Units: %1").replace("%1", ", ".join(units)))
         self._call_info.setText("\n".join(parts))
         location = call.get("location_text") if call else None
-        self.address.setPlaceholderText(
-            self.tr("Caller location: %1 — confirm the address").replace("%1", location)
-            if location
-            else self.tr("Street, number, landmark")
-        )
+        located = location_address(incident) if incident is not None else None
+        if located:
+            # The confirmed location's (reverse-geocoded) address fills the field until the
+            # dispatcher types one; both are kept (the typed one in the incident, this one in its location).
+            self.address.setPlaceholderText(
+                self.tr("%1 (from the confirmed location) — type to give another").replace("%1", located))
+        else:
+            self.address.setPlaceholderText(
+                self.tr("Caller location: %1 — confirm the address").replace("%1", location)
+                if location
+                else self.tr("Street, number, landmark")
+            )
         self._render_dirty()
 
     def _set_chip(self, text: str, state: str | None) -> None:

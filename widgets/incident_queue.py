@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.location import incident_address
 from app.domain.model import IncidentState, Milestone
 from app.seat.store import SeatStore
 from widgets.clock import SeatClock
@@ -159,7 +160,9 @@ class IncidentQueue(QWidget):
         state.setText(incident_state_text(incident.get("state")))
         state.setBackground(QBrush(QColor(colours.background)))
         state.setForeground(QBrush(QColor(colours.foreground)))
-        address.setText(incident.get("address") or self.tr("(no address yet) %1").replace(
+        # The typed address, else the confirmed location's (reverse-geocoded) one.
+        shown = incident_address(incident)
+        address.setText(shown[0] if shown else self.tr("(no address yet) %1").replace(
             "%1", short_id(incident["incident_id"])
         ))
         address.setToolTip(incident.get("description") or "")

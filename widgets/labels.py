@@ -336,6 +336,7 @@ _ALARM_TEXT = {
     "rr_high": QT_TRANSLATE_NOOP("Labels", "Respiration rate high"),
     "etco2_low": QT_TRANSLATE_NOOP("Labels", "EtCO2 low"),
     "etco2_high": QT_TRANSLATE_NOOP("Labels", "EtCO2 high"),
+    "ecg_noise": QT_TRANSLATE_NOOP("Labels", "ECG noise/artefact: no HR from ECG"),
 }
 
 
@@ -498,6 +499,8 @@ _CALLER_LINK_STATE_TEXT = {
 }
 _GUIDANCE_CARD_TEXT = {
     "cpr_adult": QT_TRANSLATE_NOOP("Labels", "CPR — adult"),
+    "cpr_rescue_breaths": QT_TRANSLATE_NOOP("Labels", "CPR — adult, rescue breaths first"),
+    "scene_safety": QT_TRANSLATE_NOOP("Labels", "Scene safety first"),
     "cpr_child": QT_TRANSLATE_NOOP("Labels", "CPR — child"),
     "cpr_infant": QT_TRANSLATE_NOOP("Labels", "CPR — infant"),
     "aed": QT_TRANSLATE_NOOP("Labels", "AED use"),
@@ -518,6 +521,20 @@ def caller_link_state_label(state: str | None) -> str:
 def guidance_card_label(card_id: str | None) -> str:
     source = _GUIDANCE_CARD_TEXT.get(card_id or "")
     return _tr(source) if source else str(card_id or "")
+
+
+# ---- telephone CPR (app.triage.model.CprMethod)
+_CPR_METHOD_TEXT = {
+    "hands_only": QT_TRANSLATE_NOOP("Labels", "hands only"),
+    "breaths_first": QT_TRANSLATE_NOOP("Labels", "rescue breaths first, then 30:2"),
+    "child": QT_TRANSLATE_NOOP("Labels", "child: rescue breaths first, then 30:2"),
+    "infant": QT_TRANSLATE_NOOP("Labels", "infant: rescue breaths first, then 30:2"),
+}
+
+
+def cpr_method_text(method: str | None) -> str:
+    source = _CPR_METHOD_TEXT.get(method or "")
+    return _tr(source) if source else str(method or "")
 
 
 # ---- hospital pre-notification (issue 6; app.protocol.prenotify.AckResponse/Complaint/PatientSex)
@@ -564,6 +581,7 @@ _DESTINATION_REASON_TEXT = {
     "has_capability": QT_TRANSLATE_NOOP("Labels", "has what the patient needs"),
     "no_requirement": QT_TRANSLATE_NOOP("Labels", "no special need: by time"),
     "lacks_capability": QT_TRANSLATE_NOOP("Labels", "lacks a needed capability"),
+    "lacks_preferred": QT_TRANSLATE_NOOP("Labels", "lacks a preferred capability"),
     "ed_busy": QT_TRANSLATE_NOOP("Labels", "emergency department busy"),
     "diverting": QT_TRANSLATE_NOOP("Labels", "diverting ambulances"),
     "no_route": QT_TRANSLATE_NOOP("Labels", "no travel time"),
@@ -614,6 +632,17 @@ def ed_status_text(status: object) -> str:
 
 def hospital_capability_text(flag: object) -> str:
     return _lookup(_HOSPITAL_CAPABILITY_TEXT, flag)
+
+
+_TRAUMA_LEVEL_I = QT_TRANSLATE_NOOP("Labels", "trauma centre level I")
+_TRAUMA_LEVEL_AT_LEAST = QT_TRANSLATE_NOOP("Labels", "trauma centre level %1 or higher")
+
+
+def trauma_level_text(level: int) -> str:
+    """"trauma centre level II or higher" (1 is the highest; "level I" when only the highest will do)."""
+    if level <= 1:
+        return _tr(_TRAUMA_LEVEL_I)
+    return _tr(_TRAUMA_LEVEL_AT_LEAST).replace("%1", priority_text(level))
 
 
 def destination_pick_reason_text(reason: object) -> str:

@@ -318,6 +318,10 @@ class IncidentLocationBox(QWidget):
         incident_id = self._incident_for_location()
         if incident_id is None:
             return False
+        if not address:
+            # No address with the position (a GPS fix, a map click): the nearest named street, so
+            # the incident has an address the queue and the crew can read.
+            address = self._nearest_street(float(lat), float(lon))
         command_id = self._runner.run(
             "locate_incident",
             purpose=lambda: self.tr("Setting the incident location"),
@@ -406,6 +410,17 @@ class IncidentLocationBox(QWidget):
         )
         self.street.setText(self._street_text(here))
         self.street.setVisible(bool(self.street.text()))
+
+    def _nearest_street(self, lat: float, lon: float) -> str | None:
+        """The reverse lookup's street name at a position (within 1 km), or None."""
+        if self.lookup is None:
+            return None
+        try:
+            found = self.lookup.nearest(lat, lon)
+        except Exception:  # a broken index must not stop the locate command
+            log.exception("reverse lookup failed at %s", (lat, lon))
+            return None
+        return str(found[0]) if found is not None else None
 
     def _street_text(self, here: tuple[float, float]) -> str:
         if self.lookup is None:

@@ -435,7 +435,9 @@ class MainWindow(QMainWindow):
         from widgets.responders_panel import RespondersPanel
 
         router = getattr(getattr(self, "recommendation", None), "router", None)
-        self.destination = DestinationPanel(self.store, self.runner, self.form.incident_for_dispatch, router=router)
+        self.destination = DestinationPanel(
+            self.store, self.runner, self.form.incident_for_dispatch, router=router,
+            language=lambda: self.languages.language if self.languages is not None else ENGLISH)
         self.responders = RespondersPanel(self.store, self.runner, self.form.incident_for_dispatch)
         self.hospital_tabs = QTabWidget()
         self.hospital_tabs.setObjectName("HospitalTabs")

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.triage import arrest_plan
 from app.seat.store import SeatStore
 from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary, ProtocolSet, Step, TriageSession
 from app.triage.model import Determinant, Protocol
@@ -61,7 +62,8 @@ from widgets.message_area import Level
 
 log = logging.getLogger(__name__)
 
-_NUMBER_KEYS = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, 10)}
+# 1..9 answer the first nine answers, 0 the tenth (the case entry's "what happened" has more than nine).
+_NUMBER_KEYS = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, 10)} | {Qt.Key.Key_0: 10}
 
 
 @functools.cache
@@ -270,7 +272,7 @@ class TriagePanel(QWidget):
         r_layout.addWidget(self.result_hint)
 
         # ---- page 3: the CPR coach
-        self.coach = CprCoach(store, runner, clock, self)
+        self.coach = CprCoach(store, runner, clock, self, language=lambda: self.lang)
         self.coach.leave_requested.connect(self.show_questions)
 
         self.pages = QStackedWidget(self)
@@ -462,15 +464,20 @@ class TriagePanel(QWidget):
         if session.arrest_recognised and not self._arrest_sent and incident_id is not None:
             self._arrest_sent = True
             at = now_ts(self._clock)
+            # Priority I and the arrest protocol's plan from this moment, not two questions later.
+            provisional = arrest_plan(session.protocol_set) or {}
             self._runner.run(
                 "record_arrest_recognised",
                 purpose=lambda: self.tr("Recording the recognition of cardiac arrest"),
-                incident_id=incident_id, at=at,
+                incident_id=incident_id, at=at, **provisional,
             )
+            if provisional:
+                self.priority_reached.emit(incident_id, provisional["priority"])
             answered = None
             if self._call is not None:
                 answered = (self._store.state.calls.get(self._call["call_id"]) or self._call).get("answered_at")
-            self.coach.begin(incident_id, answered_at=answered, recognised_at=at)
+            known = session.result if session.result is not None and session.result.cpr else None
+            self.coach.begin(incident_id, answered_at=answered, recognised_at=at, determinant=known)
             self.arrest_recognised.emit(incident_id)
             coach = True
         result = session.result
@@ -495,9 +502,13 @@ class TriagePanel(QWidget):
                     purpose=lambda: self.tr("Recording the recognition of cardiac arrest"),
                     incident_id=incident_id, at=at,
                 )
-                self.coach.begin(incident_id, answered_at=None, recognised_at=at)
+                self.coach.begin(incident_id, answered_at=None, recognised_at=at, determinant=result)
                 self.arrest_recognised.emit(incident_id)
                 coach = True
+            elif result.cpr:
+                # The arrest was recognised earlier (case entry): the coach now teaches the
+                # determinant's method (age, cause) and its scene-safety steps.
+                self.coach.follow_determinant(result)
         if result is None:
             self._completed = None
         self.render(prefer_coach=coach)
@@ -621,8 +632,12 @@ class TriagePanel(QWidget):
         self.facts.setText(self.tr("For the crew: %1").replace("%1", result.facts.get(lang)))
         keep = self.instructions.currentRow()
         self.instructions.clear()
-        for number, text in enumerate(result.instructions, start=1):
-            self.instructions.addItem(f"{number}. {text.get(lang)}")
+        # Scene-safety steps (live power, water, fire, gas, traffic, violence) come before any
+        # other instruction: the caller must not go near the patient until they are done.
+        steps = [f"⚠ {text.get(lang)}" for text in result.safety]
+        steps += [text.get(lang) for text in result.instructions]
+        for number, text in enumerate(steps, start=1):
+            self.instructions.addItem(f"{number}. {text}")
         if self.instructions.count():
             self.instructions.setCurrentRow(max(0, min(keep, self.instructions.count() - 1)))
         exits = "\n".join(f"• {text.get(lang)}" for text in result.exit)
@@ -630,6 +645,8 @@ class TriagePanel(QWidget):
         hint = self.tr("↓/N next instruction · Backspace change the last answer · Ctrl+K change complaint")
         if result.cpr or self._arrest_sent:
             hint += " · " + self.tr("P CPR coach")
+        if result.prenotify:  # the protocol proposes alerting the stroke / chest-pain centre now
+            hint = self.tr("Pre-notify the receiving centre: Ctrl+Shift+H") + "\n" + hint
         self.result_hint.setText(hint)
 
     def tick(self) -> None:

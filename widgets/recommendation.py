@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from app.dispatch import pending
 from app.dispatch.recommend import Recommendation, Tier, recommend
+from app.domain.triage import plan_of
 from app.protocol.dispatch import OVERRIDE_REASONS
 from app.routing.engine import Router
 from app.routing.snap import SnapError
@@ -59,6 +60,7 @@ from widgets.labels import (
     format_elapsed,
     format_eta,
     override_reason_text,
+    priority_text,
     recommend_reason_text,
 )
 
@@ -250,7 +252,7 @@ class RecommendationPanel(QWidget):
         elif location.get("lat") is None or location.get("lon") is None:
             self.status = "no_location"
         else:
-            result = (incident.get("triage") or {}).get("result") or {}
+            result = plan_of(incident) or {}
             gps = {uid: (p.lat, p.lon) for uid, p in self.store.positions.items()}
             try:
                 self.rows = recommend(self.router, (float(location["lat"]), float(location["lon"])),
@@ -279,8 +281,13 @@ class RecommendationPanel(QWidget):
         }
         if self.status in texts:
             return texts[self.status]
-        capability = ((incident.get("triage") or {}).get("result") or {}).get("capability")
+        triage_plan = plan_of(incident) or {}
+        capability = triage_plan.get("capability")
         plan = capability_text(capability) if capability else self.tr("no triage plan yet")
+        if capability and triage_plan.get("priority"):
+            plan = self.tr("%1, priority %2").replace("%1", plan).replace("%2", priority_text(triage_plan["priority"]))
+        if triage_plan.get("provisional"):
+            plan = self.tr("%1 (cardiac arrest recognised, determinant pending)").replace("%1", plan)
         return self.tr("Plan: %1. Ctrl+F8 sends the first, Enter the highlighted one.").replace(
             "%1", plan)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from app.dispatch.recommend import Match, capability_match
 from app.domain.model import IncidentState
+from app.domain.triage import plan_of
 from app.protocol.codec import parse_ts
 
 UNTRIAGED = 99  # sorts after priorities 1..4
@@ -36,9 +37,9 @@ class Waiting:
 
 
 def needed_capability(incident: Mapping[str, Any]) -> str | None:
-    """The triage plan's capability (``incident["triage"]["result"]["capability"]``), or None."""
-    result = (incident.get("triage") or {}).get("result") or {}
-    return result.get("capability")
+    """The triage plan's capability (the result's, else the provisional plan set when a cardiac
+    arrest was recognised: :func:`app.domain.triage.plan_of`), or None."""
+    return (plan_of(incident) or {}).get("capability")
 
 
 def _waiting_s(created_at: str, now: datetime) -> float | None:

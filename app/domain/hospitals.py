@@ -81,5 +81,10 @@ EVENT_HANDLERS = {
     "hospital.status_changed": _on_status,
     "incident.destination_set": _on_destination,
 }
-# The seat's store has no hospital signal (yet): the destination panel re-ranks on incident changes.
-STORE_TOUCHES = {"incident.destination_set": (("incidents", "incident_id", "incident_changed"),)}
+# The seat's store: an ED status or capability change re-ranks open destination lists.
+_HOSPITAL = (("hospitals", "hospital_id", "hospital_changed"),)
+STORE_TOUCHES = {
+    "hospital.capabilities_set": _HOSPITAL,
+    "hospital.status_changed": _HOSPITAL,
+    "incident.destination_set": (("incidents", "incident_id", "incident_changed"),),
+}

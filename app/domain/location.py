@@ -273,6 +273,26 @@ def _call_attached(state: Any, d: dict, ts: str):
     incident["updated_at"] = ts
 
 
+def location_address(incident: dict[str, Any]) -> str | None:
+    """The address of the incident's confirmed location (the candidate's, the search result's or
+    the seat's reverse lookup of the position, sent with ``incident.locate``), or None."""
+    return ((incident.get("location") or {}).get("address") or "").strip() or None
+
+
+def incident_address(incident: dict[str, Any]) -> tuple[str, str] | None:
+    """What to show as the incident's address, and from where: ``(text, "typed")`` when the
+    dispatcher typed one, else ``(text, "location")`` from the confirmed location; None if neither.
+
+    Both are kept: the typed address in ``incident["address"]``, the located one in
+    ``incident["location"]["address"]``.
+    """
+    typed = (incident.get("address") or "").strip()
+    if typed:
+        return typed, "typed"
+    located = location_address(incident)
+    return (located, "location") if located else None
+
+
 EVENT_HANDLERS = {
     "call.location_added": _call_location_added,
     "incident.located": _incident_located,

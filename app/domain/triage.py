@@ -7,6 +7,8 @@ What the projection keeps on an incident (created on the first triage event)::
         "result": None | {"protocol", "protocol_version", "determinant", "priority", "plan",
                           "capability", "cpr", "at"},
         "arrest": None | {"recognised_at": server ts, "client_at": the seat's clock},
+        "provisional": {"protocol": "cardiac_arrest", "priority", "plan", "capability", "at"}
+                       # only after an arrest recognised with a plan; see plan_of()
         "cpr": None | {"started_at", "rate_per_min", "variant", "stopped_at", "compressions", "reason"},
     }
     incident["milestones"]["arrest_recognised"]              # first triage.arrest_recognised (server ts)
@@ -14,6 +16,10 @@ What the projection keeps on an incident (created on the first triage event)::
 
 ``triage.completed`` also sets ``incident["priority"]``, so the queue, the
 form and every KPI see the triage's priority without a second event.
+``triage.arrest_recognised`` with a plan (priority I, the arrest protocol's plan)
+sets the priority and a *provisional* plan at the moment of recognition, before
+the arrest protocol reaches its determinant; :func:`plan_of` is what readers use
+(the result once there is one, else the provisional plan).
 
 Time targets (AHA telecommunicator-CPR performance goals): arrest recognised
 within 60 s of the call being answered, first compression instruction within
@@ -26,6 +32,7 @@ Pure: no I/O, no clock. Imports only ``app.domain.common``/``model`` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -101,6 +108,30 @@ def elapsed_against(answered_at: str | None, now: str, target_s: int) -> TargetT
 
 # ---------------------------------------------------------------- projection
 
+ARREST_PROTOCOL = "cardiac_arrest"  # the chief complaint a recognised arrest continues in
+
+
+def plan_of(incident: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The incident's triage plan: the result once a determinant is reached, else the provisional
+    plan set when a cardiac arrest was recognised (``"provisional": True``), else None."""
+    triage = incident.get("triage") or {}
+    if triage.get("result"):
+        return triage["result"]
+    provisional = triage.get("provisional")
+    return provisional | {"provisional": True} if provisional else None
+
+
+def arrest_plan(protocol_set: Any) -> dict[str, Any] | None:
+    """``{"priority", "plan", "capability"}`` to send with ``triage.arrest_recognised``: what the
+    arrest protocol's determinants call for (priority I, ALS emergency; a centre's override
+    included), from a loaded :class:`app.triage.model.ProtocolSet`. None without that protocol."""
+    protocol = getattr(protocol_set, "protocols", {}).get(ARREST_PROTOCOL) if protocol_set is not None else None
+    if protocol is None or not protocol.determinants:
+        return None
+    first = protocol.determinants[min(protocol.determinants)]
+    return {"priority": first.priority, "plan": first.plan.id, "capability": str(first.plan.capability.value)}
+
+
 
 def _triage(incident: dict[str, Any]) -> dict[str, Any]:
     return incident.setdefault("triage", {"path": [], "result": None, "arrest": None, "cpr": None})
@@ -134,6 +165,10 @@ def _on_arrest_recognised(state: Any, d: dict, ts: str):
     triage = _triage(incident)
     if triage["arrest"] is None:
         triage["arrest"] = {"recognised_at": ts, "client_at": d["at"]}
+    if d.get("plan") and triage["result"] is None:
+        triage["provisional"] = {"protocol": ARREST_PROTOCOL, "priority": d["priority"], "plan": d["plan"],
+                                 "capability": d["capability"], "at": ts}
+        incident["priority"] = d["priority"]
     incident["milestones"].setdefault(TriageMilestone.ARREST_RECOGNISED.value, ts)
     incident["updated_at"] = ts
 
@@ -190,6 +225,9 @@ def _complete(state: Any, who: Principal, a: dict) -> list[EventDraft]:
 
 def _arrest_recognised(state: Any, who: Principal, a: dict) -> list[EventDraft]:
     incident = need_incident(state, a["incident_id"])
+    given = [a.get(k) is not None for k in ("priority", "plan", "capability")]
+    if any(given) and not all(given):
+        raise refuse(ErrorCode.INVALID_ARGS, "a provisional plan needs priority, plan and capability together")
     if TriageMilestone.ARREST_RECOGNISED.value in incident["milestones"]:
         return []  # recognised already (a resend, a second seat): the first moment counts
     return [("triage.arrest_recognised", dict(a))]

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 
 from app.domain.model import Role
-from app.protocol.schema import Field
+from app.protocol.schema import Field, opt
 
 # A determinant code: two-digit chief complaint, a level letter, a number (``10-D-1``).
 DETERMINANT_RE = re.compile(r"^[0-9]{2}-[A-Z]-[0-9]{1,3}$")
@@ -24,7 +24,14 @@ DETERMINANT_RE = re.compile(r"^[0-9]{2}-[A-Z]-[0-9]{1,3}$")
 CLIENT_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 
 CAPABILITIES = frozenset({"als", "bls", "negative_pressure"})
-CPR_VARIANTS = frozenset({"adult", "child", "infant"})
+# What the CPR coach taught, for the record: the patient (adult, child 1 year to puberty, infant under 1)
+# and, when the method calls for rescue breaths (asphyxial arrest, children, infants: ERC 2021 / AHA),
+# whether the caller gave them: ``<patient>_breaths`` = 5 rescue breaths, then 30 compressions : 2
+# breaths; ``<patient>_no_breaths`` = breaths were coached but the caller could not or would not, so
+# compressions only. A bare ``<patient>`` = compression-only CPR without breaths being coached
+# (adult presumed cardiac arrest; older seats sent only these three).
+CPR_PATIENTS = ("adult", "child", "infant")
+CPR_VARIANTS = frozenset(CPR_PATIENTS) | {f"{p}{suffix}" for p in CPR_PATIENTS for suffix in ("_breaths", "_no_breaths")}
 CPR_STOP_REASONS = frozenset({"ems_arrived", "rosc", "other"})
 # Compression rate the coach may set (AHA/ERC: 100–120 per minute).
 CPR_RATE_MIN = 100
@@ -66,6 +73,12 @@ _ARREST: dict[str, Field] = {
     # When the seat's dispatcher recognised the arrest, by the seat's clock;
     # the event's ``ts`` (server time) is the milestone.
     "at": Field("str", max_len=40, check=_client_time_problem),
+    # The provisional plan set at recognition (the arrest protocol's priority I plan), so the
+    # recommendation and an early dispatch use it before the arrest determinant is reached.
+    # All three or none (older seats sent none).
+    "priority": opt("int", min=1, max=4),
+    "plan": opt("id"),
+    "capability": opt("str", choices=CAPABILITIES),
 }
 _CPR_STARTED: dict[str, Field] = {
     "incident_id": INCIDENT,

@@ -117,9 +117,15 @@ class SeatCommands:
             "determinant": determinant, "priority": priority, "plan": plan, "capability": str(capability),
             "cpr": cpr})
 
-    def record_arrest_recognised(self, *, incident_id: str, at: str) -> str:
-        """The dispatcher recognised a cardiac arrest at ``at`` (the seat's clock, protocol format)."""
-        return self._sync.send_command("triage.arrest_recognised", {"incident_id": incident_id, "at": at})
+    def record_arrest_recognised(self, *, incident_id: str, at: str, priority: int | None = None,
+                                 plan: str | None = None, capability: str | None = None) -> str:
+        """The dispatcher recognised a cardiac arrest at ``at`` (the seat's clock, protocol format).
+
+        ``priority``/``plan``/``capability`` (all or none; :func:`app.domain.triage.arrest_plan`)
+        set the incident's priority and provisional plan now, before the arrest determinant.
+        """
+        return self._sync.send_command("triage.arrest_recognised", _present(
+            incident_id=incident_id, at=at, priority=priority, plan=plan, capability=capability))
 
     def start_cpr(self, *, incident_id: str, rate_per_min: int, variant: str) -> str:
         """The caller starts compressions (again, or at a new rate/variant) with the metronome."""

@@ -77,6 +77,8 @@ class StoreEvents:
     incident_changed: Signal = field(default_factory=lambda: Signal("incident_changed"))
     unit_changed: Signal = field(default_factory=lambda: Signal("unit_changed"))
     registry_changed: Signal = field(default_factory=lambda: Signal("registry_changed"))
+    # A hospital's emergency-department status or capabilities changed: (hospital dict)
+    hospital_changed: Signal = field(default_factory=lambda: Signal("hospital_changed"))
     # Whole state replaced (snapshot): widgets redraw everything.
     state_reset: Signal = field(default_factory=lambda: Signal("state_reset"))
     connection_changed: Signal = field(default_factory=lambda: Signal("connection_changed"))
@@ -119,6 +121,10 @@ _TOUCHES: dict[str, tuple[tuple[str, str, str], ...]] = {
 
 
 _TOUCHES.update(features.merged("STORE_TOUCHES"))
+
+# Registry events (``dispatch120-server admin``): widgets that list stations, hospitals, AEDs or
+# principals redraw on ``registry_changed``.
+REGISTRY_EVENTS = frozenset({"station.registered", "hospital.registered", "aed.registered", "principal.revoked"})
 
 
 class SeatStore:
@@ -197,7 +203,7 @@ class SeatStore:
             return
         data = msg["data"]
         name = msg["name"]
-        if name in ("station.registered", "hospital.registered", "principal.revoked"):
+        if name in REGISTRY_EVENTS:
             self.events.registry_changed.emit()
         for table, key, signal_name in _TOUCHES.get(name, ()):
             entity_id = data.get(key)

@@ -18,6 +18,11 @@ protocol, and recomputes the route from the start after each action:
    or the answer given to a question with the same id in another protocol (the most
    recent one), provided the key is one of this question's keys. Carried answers are
    followed without asking and appear in :attr:`TriageSession.steps` with ``carried=True``.
+   A complaint chosen with :meth:`TriageSession.choose_complaint` counts, for carrying, as
+   the answer to the case-entry question that would have chosen it (``chief_complaint``):
+   the cardiac-arrest protocol's cause question reuses it, so an arrest reached from the
+   drowning or electrocution protocol gets the drowning or electrocution determinant
+   however the complaint was chosen.
 
 So changing the chief complaint keeps every answer that still applies, and changing it
 back restores the answers given there. Every action can be undone with
@@ -57,6 +62,7 @@ class _Memory:
     chosen: str | None
     refused: set[tuple[str, str]]  # (protocol, question) whose carried answer is not taken
     sequence: int
+    chosen_sequence: int = 0  # when ``chosen`` was set (orders it among the given answers)
 
 
 class TriageSession:
@@ -189,7 +195,9 @@ class TriageSession:
         if protocol_id not in self._set.protocols:
             raise ValueError(f"no chief complaint {protocol_id!r}")
         self._push()
+        self._memory.sequence += 1
         self._memory.chosen = protocol_id
+        self._memory.chosen_sequence = self._memory.sequence
         self._recompute()
 
     def reask(self, question_id: str, protocol_id: str | None = None) -> None:
@@ -230,6 +238,15 @@ class TriageSession:
                     continue
                 if best is None or entry[1] > best[0]:
                     best = (entry[1], entry[0])
+        chosen = self._memory.chosen
+        if chosen is not None and not protocol.is_case_entry and question.answer_for(chosen) is not None:
+            case_entry = self._set.case_entry
+            for source in sources:
+                source_question = case_entry.questions.get(source)
+                answer = source_question.answer_for(chosen) if source_question is not None else None
+                if answer is not None and answer.complaint == chosen and (
+                        best is None or self._memory.chosen_sequence > best[0]):
+                    best = (self._memory.chosen_sequence, chosen)
         return best[1] if best else None
 
     def _walk(self, protocol: Protocol) -> tuple[str, Any]:

@@ -28,7 +28,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from app.triage.model import (
     CASE_ENTRY_ID,
     LANGUAGES,
+    RANGE_UNITS,
     Answer,
+    AnswerRange,
     Capability,
     CprMethod,
     Determinant,
@@ -46,6 +48,9 @@ DEFAULT_PROTOCOL_DIR = Path(__file__).resolve().parents[2] / "resources" / "prot
 
 SCHEMA_VERSION = 1
 PLANS_FILE = "plans.yaml"
+# Hospital destination rules: part of the set (hashed into its version), validated by
+# app.dispatch.destination through app.triage.check, not read as a protocol here.
+DESTINATIONS_FILE = "destinations.yaml"
 CASE_ENTRY_FILE = f"{CASE_ENTRY_ID}.yaml"
 CARDIAC_ARREST_ID = "cardiac_arrest"
 
@@ -373,7 +378,7 @@ def _read_protocol(check: _File, root: Node, file_id: str) -> _Draft:
 
 def _read_question(draft: _Draft, node: Node, index: int) -> None:
     check = draft.check
-    fields = check.mapping(node, f"questions[{index}]", ("id", "text", "answers"), ("help", "reuses"))
+    fields = check.mapping(node, f"questions[{index}]", ("id", "text", "answers"), ("help", "reuses", "compound"))
     if fields is None:
         draft.ok = False
         return
@@ -384,12 +389,13 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
     reuses = None
     if "reuses" in fields:
         reuses = check.string(fields["reuses"], f"{where}.reuses", _ID, "question id")
+    compound = check.string(fields.get("compound"), f"{where}.compound")  # a reviewer's reason, free text
     answers: list[Answer] = []
     keys: set[str] = set()
     answer_items = check.sequence(fields.get("answers"), f"{where}.answers", allow_empty=False)
     for j, answer_node in enumerate(answer_items):
         afields = check.mapping(answer_node, f"{where}.answers[{j}]", ("key", "label"),
-                                ("next", "determinant", "complaint", "arrest"))
+                                ("next", "determinant", "complaint", "arrest", "range"))
         if afields is None:
             draft.ok = False
             continue
@@ -415,7 +421,11 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
             draft.ok = False
             label = _PLACEHOLDER
         keys.add(key)
-        answers.append(Answer(key, label, nxt, det, complaint, arrest))
+        answer_range = _answer_range(check, afields["range"], f"{awhere}.range") if "range" in afields else None
+        if "range" in afields and answer_range is None:
+            draft.ok = False
+        answers.append(Answer(key, label, nxt, det, complaint, arrest, answer_range,
+                              line=answer_node.start_mark.line + 1))
         if qid is not None:
             draft.answer_nodes[(qid, key)] = afields
     if qid is None:
@@ -431,13 +441,55 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
     draft.question_nodes[qid] = node
     if reuses is not None:
         draft.reuses_nodes[qid] = fields["reuses"]
-    draft.questions[qid] = Question(qid, text, tuple(answers), help_text, reuses)
+    draft.questions[qid] = Question(qid, text, tuple(answers), help_text, reuses, compound,
+                                    line=node.start_mark.line + 1)
+
+
+_RANGE_BOUNDS = {"min": (True, True), "over": (True, False), "max": (False, True), "under": (False, False)}
+_NUMBER_TAGS = (_TAG_INT, "tag:yaml.org,2002:float")
+
+
+def _answer_range(check: _File, node: Node, where: str) -> AnswerRange | None:
+    """``{min|over: N, max|under: N, unit: U}``: at least one bound, at most one per side."""
+    fields = check.mapping(node, where, ("unit",), tuple(_RANGE_BOUNDS))
+    if fields is None:
+        return None
+    unit = check.string(fields.get("unit"), f"{where}.unit")
+    if unit is not None and unit not in RANGE_UNITS:
+        check.problem(fields["unit"], f"{where}.unit: {unit!r} is not one of {', '.join(RANGE_UNITS)}")
+        unit = None
+    bounds: dict[bool, tuple[float, bool]] = {}  # is_low -> (value, inclusive)
+    ok = unit is not None
+    for name, (is_low, inclusive) in _RANGE_BOUNDS.items():
+        value_node = fields.get(name)
+        if value_node is None:
+            continue
+        if not isinstance(value_node, ScalarNode) or value_node.tag not in _NUMBER_TAGS:
+            check.problem(value_node, f"{where}.{name}: expected a number, found {_kind(value_node)}")
+            ok = False
+            continue
+        if is_low in bounds:
+            check.problem(value_node, f"{where}: give one lower bound (min or over) and one upper (max or under)")
+            ok = False
+            continue
+        bounds[is_low] = (float(str(value_node.value).replace("_", "")), inclusive)
+    if not bounds and ok:
+        check.problem(node, f"{where}: needs a bound (min, over, max or under)")
+        ok = False
+    if ok and True in bounds and False in bounds and bounds[True][0] > bounds[False][0]:
+        check.problem(node, f"{where}: the lower bound is above the upper bound")
+        ok = False
+    if not ok or unit is None:
+        return None
+    low, high = bounds.get(True), bounds.get(False)
+    return AnswerRange(low[0] if low else None, low[1] if low else False,
+                       high[0] if high else None, high[1] if high else False, unit)
 
 
 def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
     check = draft.check
     fields = check.mapping(node, f"determinants[{index}]", ("code", "priority", "plan", "facts", "instructions"),
-                           ("cpr", "cpr_method", "safety", "exit"))
+                           ("cpr", "cpr_method", "safety", "exit", "prenotify"))
     if fields is None:
         draft.ok = False
         return
@@ -475,6 +527,7 @@ def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
     draft.determinant_nodes[code] = node
     draft.determinants[code] = {"code": code, "priority": priority, "plan": plan_id, "plan_node": fields["plan"],
                                 "cpr": cpr, "cpr_method": cpr_method, "safety": safety,
+                                "prenotify": check.boolean(fields.get("prenotify"), f"{where}.prenotify"),
                                 "facts": facts, "instructions": instructions, "exit": exits,
                                 "priority_node": fields["priority"], "cpr_node": fields.get("cpr")}
 
@@ -563,7 +616,8 @@ def _build(draft: _Draft, plans: dict[str, Plan], overrides: dict[str, tuple[str
             continue
         determinants[code] = Determinant(code, d["priority"], plan, d["cpr"], d["facts"],
                                          d["instructions"], d["exit"], draft.file_id,
-                                         cpr_method=d["cpr_method"], safety=d["safety"])
+                                         cpr_method=d["cpr_method"], safety=d["safety"],
+                                         prenotify=d["prenotify"])
     if not draft.ok or draft.id is None or draft.code is None or draft.title is None or draft.start is None:
         return None
     return Protocol(
@@ -618,7 +672,7 @@ def load_protocol_set(directory: Path | str) -> ProtocolSet:
         if path.name == PLANS_FILE:
             plans, overrides = _load_plans(check, root)
             plans_check = check
-        else:
+        elif path.name != DESTINATIONS_FILE:
             drafts.append(_read_protocol(check, root, path.stem))
 
     for draft in drafts:

@@ -151,6 +151,41 @@ class Plan:
         }
 
 
+RANGE_UNITS = ("min", "h", "d", "wk", "mo", "y", "m", "mmol/L", "mmHg", "°C", "%", "/min")
+"""Units a quantitative answer's :class:`AnswerRange` may use (one unit per question)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRange:
+    """The quantity an answer stands for (``range:`` in the file), e.g. last seen well
+    more than 4.5 h and at most 6 h ago: ``AnswerRange(4.5, False, 6, True, "h")``.
+
+    ``low``/``high`` ``None`` = unbounded on that side. ``*_inclusive`` says whether the bound
+    itself belongs to this answer (``min``/``max`` in the file) or not (``over``/``under``).
+    """
+
+    low: float | None
+    low_inclusive: bool
+    high: float | None
+    high_inclusive: bool
+    unit: str
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` (in :attr:`unit`) is this answer."""
+        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):
+            return False
+        return self.high is None or value < self.high or (value == self.high and self.high_inclusive)
+
+    def describe(self) -> str:
+        """``"> 4.5 and <= 6 h"``: for problem messages."""
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>=' if self.low_inclusive else '>'} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<=' if self.high_inclusive else '<'} {self.high:g}")
+        return f"{' and '.join(parts) or 'any'} {self.unit}"
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """One answer to a question. Exactly one of ``next`` (a question id in the same
@@ -168,18 +203,26 @@ class Answer:
     determinant: str | None = None
     complaint: str | None = None
     arrest: bool = False
+    range: AnswerRange | None = None
+    line: int = field(default=0, compare=False)  # 1-based line in the file (0 = not from a file)
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
     """A question to the caller. ``reuses`` names a question (usually a case-entry one)
-    whose answer carries over when its key is one of this question's keys."""
+    whose answer carries over when its key is one of this question's keys.
+
+    ``compound`` is the reviewer's reason why a text that joins several facts with
+    and/or is still one question (``app.triage.check.option_problems`` accepts it then).
+    """
 
     id: str
     text: Text
     answers: tuple[Answer, ...]
     help: Text | None = None
     reuses: str | None = None
+    compound: str | None = None
+    line: int = field(default=0, compare=False)  # 1-based line in the file (0 = not from a file)
 
     def answer_for(self, key: str) -> Answer | None:
         """The answer with this key, or ``None``."""
@@ -200,7 +243,8 @@ class Determinant:
     telephone-CPR coach starts and how it teaches (``cpr_method``, ``None`` when ``cpr`` is
     false), scene-safety instructions to give before the caller goes to the patient
     (``safety``; electricity, gas, fire, traffic, violence), key facts for the crew,
-    pre-arrival instructions in order and case-exit advice."""
+    pre-arrival instructions in order and case-exit advice; ``prenotify`` = the seat proposes
+    pre-notifying the receiving specialist centre (stroke centre, chest-pain centre)."""
 
     code: str
     priority: int
@@ -212,6 +256,7 @@ class Determinant:
     protocol_id: str = ""
     cpr_method: CprMethod | None = None
     safety: tuple[Text, ...] = ()
+    prenotify: bool = False  # the seat proposes pre-notifying the receiving centre (stroke, STEMI)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -220,6 +265,7 @@ class Determinant:
             "priority": self.priority,
             "plan": self.plan.as_dict(),
             "cpr": self.cpr,
+            "prenotify": self.prenotify,
             "cpr_method": self.cpr_method.value if self.cpr_method else None,
             "safety": [text.as_dict() for text in self.safety],
             "facts": self.facts.as_dict(),

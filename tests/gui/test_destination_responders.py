@@ -110,3 +110,42 @@ def test_with_the_citys_road_graph_hospitals_are_ranked_by_road_not_straight_lin
     chpg = next(d for d in panel.rows if d.hospital_id == "H-CHPG")
     assert chpg.travel is not None and chpg.travel.source == TravelSource.ROAD
     assert chpg.travel.distance_m > 1330  # a road is never shorter than the 1.33 km straight line
+
+
+def test_a_hospital_going_on_diversion_re_ranks_the_open_destination_list_at_once(seat, qtbot):
+    monaco_hospitals(seat)
+    arrest_incident(seat)
+    panel = seat.window.destination
+    qtbot.waitUntil(lambda: [d.hospital_id for d in panel.rows] == ["H-CHPG", "H-NEAR"])
+    seat.server.event("hospital.status_changed", hospital_id="H-CHPG", status="diverting", previous="open",
+                      note="CT down")
+    # The store's hospital_changed signal re-ranked the list while the event was applied: no
+    # polling, no event-loop turn needed.
+    assert [d.hospital_id for d in panel.rows] == ["H-NEAR", "H-CHPG"]
+    assert "diverting" in panel.table.item(1, 4).text()
+    seat.server.event("hospital.capabilities_set", hospital_id="H-NEAR", capabilities=["chest_pain_centre", "pci"],
+                      trauma_level=None)
+    assert panel.table.item(0, 3).text() == "matches"
+
+
+def test_a_penetrating_wound_asks_for_a_level_one_trauma_centre_and_the_tab_says_why(seat, qtbot):
+    monaco_hospitals(seat)
+    s = seat.server
+    s.event("hospital.registered", hospital_id="H-T1", name="CHU de Nice Pasteur", lat=43.7230, lon=7.2820)
+    s.event("hospital.capabilities_set", hospital_id="H-T1", capabilities=["trauma_centre", "burns"], trauma_level=1)
+    incident_id = new_uuid()
+    s.event("incident.created", incident_id=incident_id, call_id=None, seat_id="seat-1", address="Place du Casino",
+            callback_number=None, description="stabbed", patients=1, priority=1)
+    s.event("incident.located", incident_id=incident_id, lat=SCENE[0], lon=SCENE[1], source="map_click",
+            candidate_source=None, address=None, seat_id="seat-1")
+    s.event("triage.completed", incident_id=incident_id, protocol="trauma_bleeding", protocol_version="2026.11",
+            determinant="09-A-1", priority=1, plan="als_emergency_police", capability="als", cpr=False)
+    seat.window._on_incident_selected(incident_id)
+    panel = seat.window.destination
+    qtbot.waitUntil(lambda: bool(panel.rows) and panel.rows[0].hospital_id == "H-T1")
+    # the level-2 trauma centre nearer by is listed lower, with what it lacks
+    chpg = next(i for i, d in enumerate(panel.rows) if d.hospital_id == "H-CHPG")
+    assert "trauma level" in panel.table.item(chpg, 3).text()
+    status = panel.status.text()
+    assert status.startswith("Severe trauma (high-risk criteria): the highest-level trauma centre")
+    assert "trauma centre level I" in status

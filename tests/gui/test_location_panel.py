@@ -68,9 +68,10 @@ def test_ctrl_shift_l_confirms_the_best_caller_location(seat: Seat, qtbot):
     qtbot.keyClick(seat.window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: bool(seat.sync.named("incident.locate")))
     [locate] = seat.sync.named("incident.locate")
+    street = seat.window.location_box.lookup.nearest(43.7384, 7.4246)[0]
     assert locate.args == {"incident_id": incident_id, "lat": 43.7384, "lon": 7.4246, "source": "candidate",
-                           "candidate_source": "gps"}
-    seat.server.event("incident.located", seat_id=SEAT, address=None, ref=locate.command_id, **locate.args)
+                           "candidate_source": "gps", "address": street}
+    seat.server.event("incident.located", seat_id=SEAT, ref=locate.command_id, **locate.args)
     box = seat.window.location_box
     qtbot.waitUntil(lambda: "43.73840" in box.position.text())
     assert "seat-1" in box.position.text() and "GPS" in box.position.text()
@@ -101,3 +102,31 @@ def test_a_map_click_is_sent_as_incident_locate(seat: Seat, qtbot):
     assert seat.window.location_box.locate_at(43.7301, 7.4201, "map_click")
     [locate] = seat.sync.named("incident.locate")
     assert (locate.args["lat"], locate.args["lon"], locate.args["source"]) == (43.7301, 7.4201, "map_click")
+
+
+def test_the_confirmed_location_fills_the_address_unless_the_dispatcher_typed_one_and_both_are_kept(
+        seat: Seat, qtbot):
+    ring_with_locations(seat, "c-1", "13800138000", [gps(seat)])
+    seat.window.call_panel.answer()
+    seat.server.event("call.answered", call_id="c-1", seat_id=SEAT)
+    form = seat.window.form
+    qtbot.waitUntil(lambda: form.call_id == "c-1")
+    assert form.save()  # nothing typed in the address
+    [create] = seat.sync.named("incident.create")
+    incident_id = create.args["incident_id"]
+    seat.server.event("incident.created", incident_id=incident_id, call_id="c-1", seat_id=SEAT, address=None,
+                      ref=create.command_id)
+    qtbot.keyClick(seat.window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: bool(seat.sync.named("incident.locate")))
+    [locate] = seat.sync.named("incident.locate")
+    street = seat.window.location_box.lookup.nearest(43.7384, 7.4246)[0]
+    assert locate.args["address"] == street  # the reverse-geocoded street goes with the position
+    seat.server.event("incident.located", seat_id=SEAT, ref=locate.command_id, **locate.args)
+    queue = seat.window.queue.table
+    qtbot.waitUntil(lambda: any(queue.item(r, 2).text() == street for r in range(queue.rowCount())))
+    assert street in form.address.placeholderText() and form.address.text() == ""
+    # The dispatcher types the address the caller gives: the queue shows it, the located one is kept.
+    seat.server.event("incident.updated", incident_id=incident_id, changes={"address": "Quai Antoine 1er 4"})
+    qtbot.waitUntil(lambda: any(queue.item(r, 2).text() == "Quai Antoine 1er 4" for r in range(queue.rowCount())))
+    incident = seat.store.state.incidents[incident_id]
+    assert (incident["address"], incident["location"]["address"]) == ("Quai Antoine 1er 4", street)

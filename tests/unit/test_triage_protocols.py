@@ -86,6 +86,8 @@ def test_collapsed_and_not_breathing_reaches_telephone_cpr_in_five_answers(proto
     assert session.protocol.id == "cardiac_arrest" and session.current.id == "q_age"
     session.answer("unknown")
     assert session.result.code == "01-A-1" and session.result.priority == 1 and session.result.cpr
+    assert session.result.cpr_method == "hands_only" and session.result.plan.id == "als_emergency"
+    assert sum(1 for step in session.steps if not step.carried) == 6  # as many answers as before causes existed
 
 
 @pytest.mark.parametrize(("age", "code"), [("adult", "01-A-1"), ("older", "01-A-1"), ("child", "01-A-2"),
@@ -93,24 +95,30 @@ def test_collapsed_and_not_breathing_reaches_telephone_cpr_in_five_answers(proto
 def test_the_cpr_instructions_fit_the_age_given_in_the_case_entry(protocol_set, age, code):
     out = _play(protocol_set, {**UNCONSCIOUS, "age": age, "breathing_normally": "unsure"})
     assert out["determinant"] == code and out["priority"] == 1 and out["cpr"] and out["arrest_recognised"]
-    assert len(out["path"]) == 9  # 7 case-entry answers + breathing and age carried, not asked again
+    # 7 case-entry answers + breathing, cause and age carried into the arrest protocol, not asked again
+    assert len(out["path"]) == 10
 
 
 VIGNETTES = [
     # (name, complaint, answers beyond the case entry, expected priority)
     ("older man with crushing chest pain, sweating", "chest_pain", {"q_clammy": "yes"}, 1),
     ("55-year-old with chest pressure, otherwise stable", "chest_pain",
-     {"q_clammy": "no", "q_over_35": "yes"}, 2),
+     {"q_clammy": "no", "q_tearing": "no", "q_pleuritic": "no", "q_over_35": "yes", "q_onset": "within_12h"}, 2),
     ("young adult, chest wall pain after a fall", "chest_pain",
-     {"q_clammy": "no", "q_over_35": "no", "q_heart_history": "no", "q_chest_wall": "yes"}, 3),
+     {"q_clammy": "no", "q_tearing": "no", "q_pleuritic": "no", "q_over_35": "no", "q_heart_history": "no",
+      "q_chest_wall": "yes"}, 3),
     ("chest pain and struggling to breathe", "chest_pain", {"breathing_awake": "yes"}, 1),
     ("asthmatic who cannot finish a sentence", "breathing_problems", {"q_speak": "no"}, 1),
     ("COPD patient worse today", "breathing_problems",
      {"q_speak": "yes", "q_colour": "no", "q_history": "yes"}, 2),
     ("mild breathlessness with fever and cough", "breathing_problems",
      {"q_speak": "yes", "q_colour": "no", "q_history": "no", "q_mild": "yes", "q_fever": "yes"}, 3),
-    ("face drooping and arm weakness since an hour", "stroke", {"q_signs": "yes", "q_onset": "under_24h"}, 2),
-    ("weakness noticed three days ago", "stroke", {"q_signs": "yes", "q_onset": "over_24h"}, 3),
+    ("face drooping and arm weakness since an hour", "stroke",
+     {"q_face": "yes", "q_arm_after_sign": "yes", "q_speech_after_sign": "no", "q_diabetes": "no", "q_seizure": "no",
+      "q_anticoagulant": "no", "q_onset": "within_4_5h"}, 1),
+    ("weakness noticed three days ago", "stroke",
+     {"q_face": "no", "q_arm": "yes", "q_speech_after_sign": "no", "q_diabetes": "no", "q_seizure": "no",
+      "q_anticoagulant": "no", "q_onset": "over_24h"}, 3),
     ("car crash, driver trapped", "traffic_collision", {"q_count": "one_or_two", "q_trapped": "yes"}, 1),
     ("bus crash, many injured", "traffic_collision", {"q_count": "three_or_more"}, 1),
     ("cyclist hit by a car, awake", "traffic_collision",

@@ -25,15 +25,15 @@ VIGNETTES = [
      4, "05-D-1"),
     ("seizure_lasting_ten_minutes", "convulsions", {"q_seizure_now": "over_5_min"}, 1, "06-A-1"),
     ("known_epileptic_usual_seizure_over", "convulsions",
-     {"q_seizure_now": "stopped", "q_breathing_after": "yes", "q_special_risk": "no", "q_known_pattern": "yes"},
+     {"q_seizure_now": "stopped", "q_breathing": "yes", "q_special_risk": "no", "q_known_pattern": "yes"},
      3, "06-C-1"),
     ("fall_from_third_floor", "falls", {"q_height": "high"}, 1, "08-A-1"),
     ("older_woman_on_warfarin_hit_head", "falls",
      {"q_height": "ground", "q_alert": "yes", "q_severe_bleeding": "no", "q_neck_back": "no",
-      "q_head_anticoag": "yes"}, 2, "08-B-2"),
+      "q_head_strike": "yes", "q_bleeding_risk": "yes"}, 2, "08-B-2"),
     ("slipped_in_kitchen_no_injury", "falls",
      {"q_height": "ground", "q_alert": "yes", "q_severe_bleeding": "no", "q_neck_back": "no",
-      "q_head_anticoag": "no", "q_fracture": "no"}, 4, "08-D-1"),
+      "q_head_strike": "no", "q_fracture": "no"}, 4, "08-D-1"),
     ("stabbed_in_the_chest", "trauma_bleeding", {"q_scene_safe": "safe", "q_penetrating": "yes"}, 1, "09-A-1"),
     ("spurting_leg_wound", "trauma_bleeding",
      {"q_scene_safe": "safe", "q_penetrating": "no", "q_severe_bleeding": "yes"}, 1, "09-A-2"),
@@ -60,7 +60,7 @@ VIGNETTES = [
       "q_term": "yes"}, 3, "14-C-1"),
     ("belly_pain_pale_and_sweaty", "abdominal_pain", {"q_abdo_shock": "yes"}, 1, "15-A-1"),
     ("mild_belly_ache", "abdominal_pain",
-     {"q_abdo_shock": "no", "q_gi_bleeding": "no", "q_cardiac_or_aorta": "no", "q_possible_pregnancy": "no",
+     {"q_abdo_shock": "no", "q_gi_bleeding": "no", "q_cardiac": "no", "q_aorta": "no", "q_possible_pregnancy": "no",
       "q_abdo_severe": "no"}, 4, "15-D-1"),
     ("headache_and_unresponsive", "headache", {"q_alert": "no"}, 1, "16-A-1"),
     ("ordinary_tension_headache", "headache",
@@ -68,13 +68,15 @@ VIGNETTES = [
       "q_head_injury_anticoag": "no", "q_headache_severe": "no"}, 4, "16-D-1"),
     ("unwell_grey_and_clammy", "sick_person", {"q_sick_shock": "yes"}, 1, "17-A-1"),
     ("weak_for_a_week_no_red_flags", "sick_person",
-     {"q_sick_shock": "no", "q_alert": "yes", "q_priority_symptom": "none", "q_sudden_change": "gradual"},
+     {"q_sick_shock": "no", "q_alert": "yes", "q_priority_symptom": "none", "q_sudden_change": "over_24h"},
      4, "17-D-1"),
-    ("found_hanging", "psychiatric_suicide", {"q_danger": "no", "q_attempt": "hanging"}, 1, "18-A-1"),
+    ("found_hanging_taken_down_breathing", "psychiatric_suicide",
+     {"q_danger": "no", "what_happened": "hanging", "q_breathing": "yes"}, 1, "18-A-1"),
     ("low_mood_wants_to_talk", "psychiatric_suicide",
-     {"q_danger": "no", "q_attempt": "no", "q_suicide_plan": "no", "q_behaviour": "no"}, 4, "18-D-1"),
+     {"q_danger": "no", "what_happened": "no", "q_suicide_plan": "no", "q_behaviour": "no"}, 4, "18-D-1"),
     ("child_pulled_from_pool_not_breathing", "drowning",
-     {"q_out_of_water": "yes", "q_breathing": "no"}, 1, "19-A-2"),
+     {"q_out_of_water": "yes", "q_breathing": "no", "q_age_drowning": "child"}, 1, "01-A-5"),
+    ("person_still_in_the_river", "drowning", {"q_out_of_water": "no"}, 1, "19-A-1"),
     ("swimmer_rescued_fine_now", "drowning",
      {"q_out_of_water": "yes", "q_breathing": "yes", "q_alert": "yes", "q_diving": "no",
       "q_drowning_symptoms": "no"}, 3, "19-C-1"),
@@ -150,14 +152,16 @@ def test_content_protocols_ask_few_questions_and_speak_both_languages_everywhere
 
 
 def test_unconscious_patient_not_breathing_goes_to_cardiac_arrest_and_is_recognised(protocol_set):
-    result = play(protocol_set, "unconscious_fainting", {"q_breathing": "no", "q_age": "adult"})
+    result = play(protocol_set, "unconscious_fainting",
+                  {"q_breathing": "no", "what_happened": "collapsed", "q_age": "adult"})
     assert (result["protocol"], result["priority"], result["cpr"]) == ("cardiac_arrest", 1, True)
     assert result["arrest_recognised"] is True and result["unused"] == []
 
 
 def test_drowning_arrest_starts_cpr_with_rescue_breaths(protocol_set):
-    result = play(protocol_set, "drowning", {"q_out_of_water": "yes", "q_breathing": "no"})
+    result = play(protocol_set, "drowning", {"q_out_of_water": "yes", "q_breathing": "no", "q_age_drowning": "adult"})
     assert result["cpr"] is True and result["arrest_recognised"] is True
+    assert result["cpr_method"] == "breaths_first" and result["protocol"] == "cardiac_arrest"
     assert "5" in joined(result, "instructions", "en") and "breaths" in joined(result, "instructions", "en")
 
 
@@ -170,8 +174,9 @@ def test_infant_choking_uses_chest_thrusts_never_abdominal_thrusts(protocol_set)
 
 
 def test_unconscious_choking_victim_gets_cpr(protocol_set):
-    result = play(protocol_set, "choking", {"q_conscious": "no"})
+    result = play(protocol_set, "choking", {"q_conscious": "no", "q_breathing": "no", "q_age_choking": "child"})
     assert result["cpr"] is True and result["priority"] == 1
+    assert result["cpr_method"] == "child" and result["arrest_recognised"] is True
 
 
 def test_electrocution_with_live_power_keeps_rescuer_away_and_calls_fire_rescue(protocol_set):
