@@ -20,6 +20,7 @@ from typing import Any
 from bench import (
     caller_link,
     durable,
+    ecg_hr,
     machine,
     map_import,
     map_page,
@@ -31,11 +32,12 @@ from bench import (
     telemetry,
     triage,
     triage_gui,
+    triage_vignettes,
     vitals_gui,
 )
 
 BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
-              "telemetry", "routing", "caller_link", "prenotify")
+              "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -115,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "routing": (lambda: routing.run(queries=10 if args.quick else 50), routing.render),
         "caller_link": (lambda: caller_link.run(rounds=2 if args.quick else 5), caller_link.render),
         "prenotify": (lambda: prenotify.run(sends=20 if args.quick else 50), prenotify.render),
+        "ecg_hr": (lambda: ecg_hr.run(rounds=1 if args.quick else 3), ecg_hr.render),
+        "triage_vignettes": (triage_vignettes.run, triage_vignettes.render),
     }
     for name in which:
         run, render = runners[name]

@@ -4,8 +4,12 @@ A **Router** answers two questions:
 
 * ``eta(from_positions, to)`` — the road travel time (and distance) from many
   positions (the ambulances) to one (the incident). :class:`GraphRouter` runs ONE
-  ``scipy.sparse.csgraph.dijkstra`` on the *reversed* graph from the incident's road
-  segment, capped at ``limit_s`` (default 60 min), and reads every unit's time from it.
+  ``scipy.sparse.csgraph.dijkstra`` on the *reversed edge-based* graph (a vertex per
+  directed road segment, an arc per allowed turn: turn restrictions and one-way streets
+  are obeyed, see :mod:`app.routing.graph`) from the incident's road segment, capped at
+  ``limit_s`` (default 60 min), and reads every unit's time from it with array
+  operations (no per-unit Python loop; road distances come from a second, linear-size
+  search over the shortest-path tree).
 * ``route(a, b)`` — one route with its geometry, for ``dispatch120 route``, the map
   and the simulated ambulances.
 
@@ -13,8 +17,11 @@ A larger centre with an OSRM server can plug in its own Router (an adapter calli
 OSRM's ``table``/``route`` services); none ships here because it could not be tested
 honestly without an OSRM server on this machine — the Protocol is the seam.
 
-Units and incidents are snapped to the nearest road (:mod:`app.routing.snap`); a
-unit beyond the snapping limit is reported ``OFF_ROAD``, one with no road path within
+Units and incidents are snapped to the nearest road (:mod:`app.routing.snap`). A unit
+part-way along a two-way street may leave in either direction; along a one-way street only
+its way; a unit standing on a junction (within :data:`AT_NODE_M`) may take any road that
+leaves it — not only the direction of the segment the snap happened to pick. A unit
+beyond the snapping limit is reported ``OFF_ROAD``, one with no road path within
 the limit ``UNREACHABLE`` — never silently dropped. Pure computation, calling thread;
 :class:`GraphRouter` may be shared between threads (a lock serialises the searches).
 """
@@ -31,11 +38,15 @@ from typing import Protocol
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from app.routing.graph import GRAPH_FILE, WALK_GRAPH_FILE, RoadGraph
-from app.routing.snap import MAX_SNAP_M, Snap, SnapError, Snapper
+from app.routing.graph import GRAPH_FILE, WALK_GRAPH_FILE, RoadGraph, ranges
+from app.routing.snap import MAX_SNAP_M, Snap, Snapper
 
 LatLon = tuple[float, float]
 DEFAULT_LIMIT_S = 3600.0
+# A position snapped this close to a junction stands on it: it may leave by any road out of it
+# (GPS is far coarser; without this a unit at a junction is "on" whichever segment the snap chose).
+AT_NODE_M = 0.5
+_TINY = 1e-6  # scipy's csgraph takes a stored 0 for "no edge" in places: keep weights positive
 
 
 class EtaProblem(StrEnum):
@@ -110,69 +121,163 @@ class GraphRouter:
         return self.snapper.snap(position[0], position[1], self.max_snap_m)
 
     # ------------------------------------------------------------ the one-to-many search
-    def _to_target(self, target: Snap, limit_s: float, with_pred: bool):
-        """ONE reverse Dijkstra from the target point: per node, seconds to drive to it.
+    def _target(self, a: int, b: int, t: float) -> _Target:
+        """Where the search starts: the target's segment and the edges that arrive at it."""
+        g = self.graph
+        e_ab, e_ba = (int(x) for x in g.edge_ids(np.array([a, b]), np.array([b, a])))
+        seg_m = float(g.edge_length_m[e_ab if e_ab >= 0 else e_ba])
+        node = a if t * seg_m <= AT_NODE_M else b if (1 - t) * seg_m <= AT_NODE_M else -1
+        if node >= 0:  # at a junction: arriving by any road into it
+            edges = g.in_edges[g.in_ptr[node]:g.in_ptr[node + 1]]
+            frac = np.ones(len(edges))
+        else:  # part-way along: from a (fraction t of a→b) or from b (1 − t of b→a)
+            pairs = [(e, f) for e, f in ((e_ab, t), (e_ba, 1 - t)) if e >= 0]
+            edges = np.array([e for e, _ in pairs], dtype=np.int64)
+            frac = np.array([f for _, f in pairs])
+        order = np.argsort(edges)
+        return _Target(a, b, t, node, edges[order], frac[order])
 
-        The target sits on segment a–b at fraction t: a virtual node joins the reversed
-        graph with an edge to ``a`` (cost t·(a→b), if a→b is drivable) and one to ``b``
-        (cost (1−t)·(b→a)). Returns (seconds per node, predecessors or None).
+    def _search(self, target: _Target, limit_s: float, with_pred: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """ONE reverse Dijkstra over the turn graph: per edge, seconds from its start to the target.
+
+        Returns (seconds per edge vertex, predecessors incl. the virtual vertex, or None).
         """
         g = self.graph
-        via_a = g.edge(target.a, target.b)  # arrive at a, drive a→point
-        via_b = g.edge(target.b, target.a)
-        unreachable = 1e12  # beyond any limit: never relaxed
-        ca = max(target.t * via_a[0], 1e-6) if via_a else unreachable
-        cb = max((1 - target.t) * via_b[0], 1e-6) if via_b else unreachable
-        ext = g.reverse_ext
-        with self._lock:  # the virtual node's two edges are per query
-            ext.indices[-2:] = (target.a, target.b)
-            ext.data[-2:] = (ca, cb)
-            result = dijkstra(ext, directed=True, indices=g.n_nodes, limit=limit_s, return_predecessors=with_pred)
-        dist, pred = (result if with_pred else (result, None))
-        return dist[:g.n_nodes], pred
+        k, m = g.target_slots, g.n_edges
+        cols = np.full(k, m, dtype=g.turns_reverse.indices.dtype)  # unused slots: a harmless self-loop
+        weights = np.ones(k)
+        cols[:len(target.edges)] = target.edges
+        weights[:len(target.edges)] = np.maximum(target.frac * g.edge_seconds[target.edges], _TINY)
+        ext = g.turns_reverse
+        with self._lock:  # the virtual vertex's arcs are per query
+            ext.indices[-k:] = cols
+            ext.data[-k:] = weights
+            result = dijkstra(ext, directed=True, indices=m, limit=limit_s, return_predecessors=with_pred)
+        seconds, pred = (result if with_pred else (result, None))
+        return seconds, pred
 
-    def _from_origin(self, origin: Snap, target: Snap, node_s: np.ndarray) -> tuple[float, int | None]:
-        """Best seconds origin→target and the first graph node on the way (None: along one segment)."""
+    def _metres(self, target: _Target, pred: np.ndarray) -> np.ndarray:
+        """Road metres from each edge vertex's start to the target along the search's tree.
+
+        Each reached vertex hangs from its predecessor, weighted by its own length (or the
+        part of it up to the target). Sums along the tree by pointer jumping: every round
+        adds the parent's partial sum and skips to the grandparent, so ⌈log2(depth)⌉ rounds
+        of array operations replace walking every unit's path in Python. Unreached: inf.
+        """
         g = self.graph
-        best, first = np.inf, None
-        ab, ba = g.edge(origin.a, origin.b), g.edge(origin.b, origin.a)
-        if ab is not None and (1 - origin.t) * ab[0] + node_s[origin.b] < best:
-            best, first = (1 - origin.t) * ab[0] + node_s[origin.b], origin.b
-        if ba is not None and origin.t * ba[0] + node_s[origin.a] < best:
-            best, first = origin.t * ba[0] + node_s[origin.a], origin.a
-        if (origin.a, origin.b) == (target.a, target.b):  # same segment: drive straight along it
-            if target.t >= origin.t and ab is not None and (target.t - origin.t) * ab[0] <= best:
-                best, first = (target.t - origin.t) * ab[0], None
-            if target.t <= origin.t and ba is not None and (origin.t - target.t) * ba[0] <= best:
-                best, first = (origin.t - target.t) * ba[0], None
-        return float(best), first
+        m = g.n_edges
+        parent = pred.astype(np.int64)
+        first = np.flatnonzero(parent[:m] == m)  # the edges that reach the target themselves
+        unreached = parent < 0
+        parent[unreached] = m
+        parent[m] = m
+        total = np.zeros(m + 1)
+        total[:m] = g.edge_length_m
+        total[first] = target.frac[np.searchsorted(target.edges, first)] * g.edge_length_m[first]
+        total[unreached] = np.inf
+        total[m] = 0.0
+        live = np.flatnonzero(parent != m)
+        while len(live):
+            up = parent[live]
+            total[live] += total[up]
+            parent[live] = parent[up]
+            live = live[parent[live] != m]  # the vertices whose sum is complete drop out
+        return total[:m]
 
-    def _walk(self, first: int, pred: np.ndarray) -> list[int]:
-        """Graph nodes from ``first`` to the target segment's end it arrives by."""
-        virtual = self.graph.n_nodes
-        nodes = [first]
-        node = first
+    def _best(self, a: np.ndarray, b: np.ndarray, t: np.ndarray, target: _Target, seconds: np.ndarray,
+              metres: np.ndarray | None) -> _Best:
+        """Each origin's fastest way onto the search (vectorised over origins).
+
+        An origin part-way along segment a–b drives to its end in an allowed direction and takes
+        an allowed turn there (or reaches the target on the same segment / at that end); one on
+        a junction takes any road out of it. Every such candidate is one row; the cheapest per
+        origin wins.
+        """
+        g = self.graph
+        sec, length = g.edge_seconds, g.edge_length_m
+        n_units = len(a)
+        rows = np.arange(n_units)
+        pair = g.edge_ids(np.concatenate([a, b]), np.concatenate([b, a]))
+        e_ab, e_ba = pair[:n_units], pair[n_units:]
+        seg_m = length[np.where(e_ab >= 0, e_ab, e_ba)]
+        node = np.where(t * seg_m <= AT_NODE_M, a, np.where((1 - t) * seg_m <= AT_NODE_M, b, -1))
+        at_node = node >= 0
+        parts: list[tuple[np.ndarray, ...]] = []  # (unit, seconds, metres before the vertex, vertex, lead edge)
+
+        def add(unit, cost, lead_m, vertex, lead):
+            parts.append((unit, cost, lead_m, vertex, lead))
+
+        # On a junction: any road out of it (or already at the target's junction).
+        u = rows[at_node]
+        v = node[at_node]
+        count = g.out_ptr[v + 1] - g.out_ptr[v]
+        f = ranges(g.out_ptr[v], count)
+        add(np.repeat(u, count), seconds[f], np.zeros(len(f)), f, np.full(len(f), -1))
+        here = u[v == target.node]
+        add(here, np.zeros(len(here)), np.zeros(len(here)), np.full(len(here), -1), np.full(len(here), -1))
+        # Part-way along: to the end of the segment in each allowed direction, then an allowed turn.
+        mid = ~at_node
+        same = (a == target.a) & (b == target.b) & (target.node < 0)
+        for e_all, rem_all, ahead in ((e_ab, 1 - t, t <= target.t), (e_ba, t, t >= target.t)):
+            ok = mid & (e_all >= 0)
+            u, e, rem = rows[ok], e_all[ok], rem_all[ok]
+            count = g.turn_ptr[e + 1] - g.turn_ptr[e]
+            f = g.turn_to[ranges(g.turn_ptr[e], count)]
+            lead_s, lead_m = rem * sec[e], rem * length[e]
+            add(np.repeat(u, count), np.repeat(lead_s, count) + seconds[f], np.repeat(lead_m, count), f,
+                np.repeat(e, count))
+            end = g.edge_dst[e] == target.node  # the target is the junction at this segment's end
+            add(u[end], lead_s[end], lead_m[end], np.full(int(end.sum()), -1), e[end])
+            direct = same[ok] & ahead[ok]  # the target further along the same segment
+            dt = np.abs(target.t - t[ok][direct])
+            add(u[direct], dt * sec[e[direct]], dt * length[e[direct]], np.full(len(dt), -1), e[direct])
+        unit, cost, lead_m, vertex, lead = (np.concatenate(c) for c in zip(*parts, strict=True))
+        best_s = np.full(n_units, np.inf)
+        best_m = np.full(n_units, np.nan)
+        best_vertex = np.full(n_units, -1)
+        best_lead = np.full(n_units, -1)
+        if len(unit):
+            order = np.lexsort((cost, unit))
+            unit, cost, lead_m, vertex, lead = unit[order], cost[order], lead_m[order], vertex[order], lead[order]
+            first = np.ones(len(unit), dtype=bool)
+            first[1:] = unit[1:] != unit[:-1]
+            w = unit[first]
+            best_s[w], best_vertex[w], best_lead[w] = cost[first], vertex[first], lead[first]
+            if metres is not None:
+                vx = vertex[first]
+                best_m[w] = lead_m[first] + np.where(vx >= 0, metres[np.maximum(vx, 0)], 0.0)
+        return _Best(best_s, best_m, best_vertex, best_lead)
+
+    def _path(self, target: _Target, best_vertex: int, best_lead: int, pred: np.ndarray) -> tuple[list[int], float]:
+        """The road nodes driven after the origin's point, and the metres from the start of ``best_vertex``.
+
+        Walks the predecessors one edge at a time (one route: the map and the simulator need
+        its nodes anyway).
+        """
+        g = self.graph
+        m = g.n_edges
+        nodes: list[int] = []
+        if best_lead >= 0:
+            nodes.append(int(g.edge_dst[best_lead]))
+        if best_vertex < 0:  # no further edge: the target was on the origin's segment or at its end
+            if best_lead >= 0 and int(g.edge_dst[best_lead]) != target.node:
+                nodes.pop()
+            return nodes, 0.0
+        if best_lead < 0:
+            nodes.append(int(g.edge_src[best_vertex]))
+        metres = 0.0
+        edge = best_vertex
         while True:
-            nxt = int(pred[node])
-            if nxt == virtual or nxt < 0:  # < 0 cannot happen for a finite time; guards a corrupt graph
-                break
-            nodes.append(nxt)
-            node = nxt
-        return nodes
-
-    def _length(self, origin: Snap, target: Snap, nodes: list[int] | None) -> float:
-        g = self.graph
-        if nodes is None:  # along one segment
-            seg = g.edge(origin.a, origin.b) or g.edge(origin.b, origin.a)
-            return abs(target.t - origin.t) * (seg[1] if seg else 0.0)
-        first, last = nodes[0], nodes[-1]
-        total = 0.0
-        seg = g.edge(origin.a, origin.b) if first == origin.b else g.edge(origin.b, origin.a)
-        total += (1 - origin.t if first == origin.b else origin.t) * (seg[1] if seg else 0.0)
-        total += g.path_length_m(nodes)
-        seg = g.edge(target.a, target.b) if last == target.a else g.edge(target.b, target.a)
-        total += (target.t if last == target.a else 1 - target.t) * (seg[1] if seg else 0.0)
-        return total
+            nxt = int(pred[edge])
+            if nxt == m or nxt < 0:  # < 0 cannot happen for a finite time; guards a corrupt graph
+                pos = int(np.searchsorted(target.edges, edge))
+                metres += float(target.frac[pos] * g.edge_length_m[edge])
+                if target.node >= 0:
+                    nodes.append(int(g.edge_dst[edge]))
+                return nodes, metres
+            metres += float(g.edge_length_m[edge])
+            nodes.append(int(g.edge_dst[edge]))
+            edge = nxt
 
     # ------------------------------------------------------------ the Router API
     def eta(self, from_positions: Mapping[str, LatLon], to: LatLon, limit_s: float = DEFAULT_LIMIT_S,
@@ -182,36 +287,73 @@ class GraphRouter:
         Raises:
             SnapError: ``to`` is not a position or is too far from any road.
         """
-        target = self.snap(to)
-        node_s, pred = self._to_target(target, limit_s, with_distance)
-        out: dict[str, Eta] = {}
+        end = self.snap(to)
+        target = self._target(end.a, end.b, end.t)
+        seconds, pred = self._search(target, limit_s, with_distance)
+        metres = self._metres(target, pred) if with_distance else None
         keys = list(from_positions)
-        snaps = self.snapper.snap_many([from_positions[k] for k in keys], self.max_snap_m)
-        for key, origin in zip(keys, snaps, strict=True):
-            if isinstance(origin, SnapError):
-                out[key] = Eta(EtaProblem.OFF_ROAD, snap_m=origin.distance_m)
-                continue
-            seconds, first = self._from_origin(origin, target, node_s)
-            if not np.isfinite(seconds) or seconds > limit_s:
-                out[key] = Eta(EtaProblem.UNREACHABLE, snap_m=origin.distance_m)
-                continue
-            distance = None
-            if with_distance:
-                nodes = None if first is None else self._walk(first, pred)
-                distance = self._length(origin, target, nodes)
-            out[key] = Eta(EtaProblem.OK, seconds, distance, origin.distance_m)
+        snaps = self.snapper.snap_arrays([from_positions[k] for k in keys], self.max_snap_m)
+        ok = snaps.a >= 0
+        best = self._best(snaps.a[ok], snaps.b[ok], snaps.t[ok], target, seconds, metres)
+        all_s = np.full(len(keys), np.inf)
+        all_s[ok] = best.seconds
+        reached = np.isfinite(all_s) & (all_s <= limit_s)
+        all_m = np.full(len(keys), np.nan)
+        all_m[ok] = best.metres
+        out: dict[str, Eta] = {}
+        for i, (key, s, d, snap_m, good) in enumerate(zip(keys, all_s.tolist(), all_m.tolist(),
+                                                           snaps.distance_m.tolist(), reached.tolist(), strict=True)):
+            error = snaps.errors.get(i)
+            if error is not None:
+                out[key] = Eta(EtaProblem.OFF_ROAD, snap_m=error.distance_m)
+            elif not good:
+                out[key] = Eta(EtaProblem.UNREACHABLE, snap_m=snap_m)
+            else:
+                out[key] = Eta(EtaProblem.OK, s, d if with_distance else None, snap_m)
         return out
 
     def route(self, a: LatLon, b: LatLon, limit_s: float = DEFAULT_LIMIT_S) -> Route | None:
         """See :class:`Router`. Raises SnapError for either end."""
-        origin, target = self.snap(a), self.snap(b)
-        node_s, pred = self._to_target(target, limit_s, True)
-        seconds, first = self._from_origin(origin, target, node_s)
-        if not np.isfinite(seconds) or seconds > limit_s:
+        origin, end = self.snap(a), self.snap(b)
+        target = self._target(end.a, end.b, end.t)
+        seconds, pred = self._search(target, limit_s, True)
+        best = self._best(np.array([origin.a]), np.array([origin.b]), np.array([origin.t]), target, seconds, None)
+        total_s = float(best.seconds[0])
+        if not np.isfinite(total_s) or total_s > limit_s:
             return None
-        nodes = None if first is None else self._walk(first, pred)
+        vertex, lead = int(best.vertex[0]), int(best.lead[0])
+        nodes, metres = self._path(target, vertex, lead, pred)
         g = self.graph
+        if lead >= 0:  # the part of the origin's segment driven first (or up to the target on it)
+            rem = 1 - origin.t if int(g.edge_dst[lead]) == origin.b else origin.t
+            if vertex < 0 and int(g.edge_dst[lead]) != target.node:
+                rem = abs(target.t - origin.t)
+            metres += rem * float(g.edge_length_m[lead])
         path: list[LatLon] = [(origin.lat, origin.lon)]
-        path += [(float(g.lat[n]), float(g.lon[n])) for n in nodes or ()]
-        path.append((target.lat, target.lon))
-        return Route(seconds, self._length(origin, target, nodes), origin.distance_m, target.distance_m, path)
+        path += [(float(g.lat[n]), float(g.lon[n])) for n in nodes]
+        path.append((end.lat, end.lon))
+        return Route(total_s, metres, origin.distance_m, end.distance_m, path)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The target's segment a–b at fraction t, the junction it stands on (-1: none), and the
+    edges that reach it (sorted) with the fraction of each driven to get there."""
+
+    a: int
+    b: int
+    t: float
+    node: int
+    edges: np.ndarray
+    frac: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Best:
+    """Per origin: seconds and metres to the target, the first edge vertex of the search it
+    joins (-1: none) and the origin's own segment driven first (-1: it starts on a junction)."""
+
+    seconds: np.ndarray
+    metres: np.ndarray
+    vertex: np.ndarray
+    lead: np.ndarray

@@ -25,6 +25,14 @@ for volunteers fetching an AED): the classes in :data:`WALK_SPEEDS_KMH` (footway
 paths, pedestrian and ordinary streets; not motorways/trunk roads), minus ``access=no|private``
 and ``foot=no`` ways (``foot=yes`` admits any way); one-way tags ignored; 1.4 m/s, steps 0.7 m/s.
 
+**Turn restrictions** (``type=restriction`` relations read by :mod:`app.mapdata.osm`) are
+stored as banned turns: node triples ``x → v → y`` (``no_*`` bans the from→to turns,
+``only_*`` bans every other turn out of the from-way at the via node). Via-way
+restrictions are not supported: they are counted in ``meta["turn_restrictions"]["skipped"]``.
+:class:`RoadGraph` turns the edges into an **edge-based graph** (one vertex per directed
+edge, one arc per allowed turn): a banned turn is a missing arc, and a U-turn is allowed
+only where the road ends (as OSRM's car profile does); walking allows every turn.
+
 Arrays are float64 coordinates, int32 node indices, float32 seconds/metres: Monaco
 is ~0.3 MB, a 200 000-node city ~15 MB. Pure computation, calling thread; no Qt.
 """
@@ -46,7 +54,8 @@ from scipy import sparse
 
 GRAPH_FILE = "roads.graph.npz"
 WALK_GRAPH_FILE = "walk.graph.npz"  # the walking profile (volunteers fetching an AED, issue 5)
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2  # 2: banned turns (format 1 files load without any)
+READABLE_FORMATS = (1, 2)
 EARTH_RADIUS_M = 6_371_008.8
 
 # Free-flow speeds (km/h) of an ambulance by OSM highway class, before the
@@ -136,6 +145,17 @@ def walk_directions(highway: str, tags: Mapping[str, str]) -> tuple[bool, bool] 
     return True, True
 
 
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``, vectorised (int64)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    offsets = np.repeat(np.asarray(starts, dtype=np.int64) - (ends - counts), counts)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
 def segment_lengths_m(lat: np.ndarray, lon: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Great-circle length (haversine) of segments ``a[i]→b[i]`` in metres."""
     p1, p2 = np.radians(lat[a]), np.radians(lat[b])
@@ -156,12 +176,17 @@ class GraphArrays:
     seconds: np.ndarray  # float32 [m]
     length_m: np.ndarray  # float32 [m]
     meta: dict[str, Any] = field(default_factory=dict)
+    # Banned turns x→v→y as node indices (int32 [k] each): turn restrictions, drive profile only.
+    ban_from: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    ban_via: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    ban_to: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
 
 def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = None,
-                 profile: str = "drive") -> GraphArrays:
+                 profile: str = "drive", restrictions: Iterable[Any] = ()) -> GraphArrays:
     """Arrays of the drivable (``profile="drive"``) or walkable (``"walk"``) network in ``roads``
-    (:class:`app.mapdata.osm.RoadWay`-like). Walking ignores ``maxspeed`` and one-way tags.
+    (:class:`app.mapdata.osm.RoadWay`-like). Walking ignores ``maxspeed``, one-way tags and
+    ``restrictions`` (:class:`app.mapdata.osm.TurnRestriction`-like), which driving obeys.
 
     Two ways meeting at an OSM node meet in the graph; parallel edges between the same
     two nodes keep the fastest. Calling thread; CPU-bound (≈0.1 s for Monaco).
@@ -179,6 +204,7 @@ def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = 
     seg_bwd: list[np.ndarray] = []
     offset = 0
     ways = 0
+    way_node_ids: dict[int, list[int]] = {}  # the kept ways' OSM node ids, for turn restrictions
     for road in roads:
         allowed = allow(road.highway, road.tags)
         if allowed is not None and road.highway not in speeds:
@@ -187,6 +213,7 @@ def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = 
         if allowed is None or len(road.node_ids) < 2:
             continue
         ways += 1
+        way_node_ids[road.osm_id] = list(road.node_ids)
         n = len(road.node_ids)
         way_nodes.append(np.asarray(road.node_ids, dtype=np.int64))
         coords.append(np.asarray(road.coords, dtype=np.float64).reshape(n, 2))
@@ -223,10 +250,68 @@ def build_arrays(roads: Iterable[Any], speeds_kmh: Mapping[str, float] | None = 
     sec = np.concatenate([seconds[fwd], seconds[bwd]])
     metres = np.concatenate([length[fwd], length[bwd]])
     src, dst, sec, metres = _fastest_parallel(src, dst, sec, metres)
+    bans, restriction_meta = _turn_bans([] if walking else list(restrictions), way_node_ids, osm_ids, src, dst)
     meta = {"format": GRAPH_FORMAT, "ways": ways, "nodes": int(len(lat)), "edges": int(len(src)),
-            "speeds_kmh": speeds, "profile": profile}
+            "speeds_kmh": speeds, "profile": profile, "turn_restrictions": restriction_meta}
     return GraphArrays(lat, lon, osm_ids, src.astype(np.int32), dst.astype(np.int32),
-                       sec.astype(np.float32), metres.astype(np.float32), meta)
+                       sec.astype(np.float32), metres.astype(np.float32), meta,
+                       bans[:, 0].copy(), bans[:, 1].copy(), bans[:, 2].copy())
+
+
+def _turn_bans(restrictions: list[Any], way_node_ids: Mapping[int, list[int]], osm_ids: np.ndarray,
+               src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Banned turns (int32 [k, 3] node triples x→v→y) from turn restrictions, and what was applied.
+
+    A restriction binds the from-way's segments that end at the via node (both, if the way
+    runs through it) and the to-way's segments that start there, in the directions the graph
+    allows. Skipped, with the reason counted: via-way restrictions (not supported), a kind
+    other than ``no_*``/``only_*``, and those whose ways or via node are not in the graph
+    (not drivable, or cut off by the extract's boundary).
+    """
+    out_of: dict[int, set[int]] = {}
+    for a, b in zip(src.tolist(), dst.tolist(), strict=True):
+        out_of.setdefault(a, set()).add(b)
+    index = {int(osm): i for i, osm in enumerate(osm_ids.tolist())}
+
+    def neighbours(way: int, via: int) -> list[int]:
+        nodes = way_node_ids.get(way, [])
+        near = [nodes[i + d] for i, node in enumerate(nodes) if node == via
+                for d in (-1, 1) if 0 <= i + d < len(nodes) and nodes[i + d] != via]
+        return [index[n] for n in near if n in index]
+
+    bans: set[tuple[int, int, int]] = set()
+    skipped: dict[str, int] = {}
+    applied = 0
+    for r in restrictions:
+        kind = str(r.kind)
+        if r.via_ways:
+            reason = "via_way"
+        elif not (kind.startswith("no_") or kind.startswith("only_")):
+            reason = "unknown_kind"
+        elif len(r.via_nodes) != 1 or not r.from_ways or not r.to_ways:
+            reason = "malformed"
+        elif int(r.via_nodes[0]) not in index:
+            reason = "not_in_graph"
+        else:
+            reason = ""
+        if reason:
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        v = index[int(r.via_nodes[0])]
+        outs = out_of.get(v, set())
+        froms = {x for w in r.from_ways for x in neighbours(int(w), int(r.via_nodes[0])) if v in out_of.get(x, ())}
+        tos = {y for w in r.to_ways for y in neighbours(int(w), int(r.via_nodes[0])) if y in outs}
+        if not froms or not tos:
+            skipped["not_in_graph"] = skipped.get("not_in_graph", 0) + 1
+            continue
+        applied += 1
+        if kind == "no_u_turn":  # back the way it came, not across a from-way that runs through
+            bans.update((x, v, x) for x in froms if x in tos)
+            continue
+        banned_to = tos if kind.startswith("no_") else outs - tos
+        bans.update((x, v, y) for x in froms for y in banned_to)
+    table = np.array(sorted(bans), dtype=np.int32).reshape(-1, 3)
+    return table, {"read": len(restrictions), "applied": applied, "skipped": skipped, "banned_turns": len(table)}
 
 
 def _fastest_parallel(src, dst, sec, metres):
@@ -260,6 +345,9 @@ def save(arrays: GraphArrays, path: Path) -> int:
         "src_delta": np.diff(arrays.src.astype(np.int32), prepend=0),
         "dst_minus_src": arrays.dst.astype(np.int32) - arrays.src.astype(np.int32),
         "speed_kmh": speed_kmh.astype(np.float32),
+        "ban_from": np.asarray(arrays.ban_from, dtype=np.int32),
+        "ban_via": np.asarray(arrays.ban_via, dtype=np.int32),
+        "ban_to": np.asarray(arrays.ban_to, dtype=np.int32),
         "meta": np.frombuffer(json.dumps(arrays.meta).encode(), dtype=np.uint8),
     }
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_LZMA) as archive:
@@ -293,20 +381,24 @@ def load_arrays(path: Path) -> GraphArrays:
                 lon = data["lon_e7"].astype(np.float64) / 1e7
                 osm_id, src, dst = data["osm_id"], data["src"], data["dst"]
             speed = data["speed_kmh"]
+            empty = np.zeros(0, dtype=np.int32)
+            bans = [data[k].astype(np.int32) if k in data.files else empty for k in ("ban_from", "ban_via", "ban_to")]
     except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
         raise GraphFileError(f"{path}: unreadable road graph ({exc}); {hint}") from exc
-    if not isinstance(meta, dict) or meta.get("format") != GRAPH_FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in READABLE_FORMATS:
         version = meta.get("format") if isinstance(meta, dict) else None
         raise GraphFileError(f"{path}: road graph format {version!r}, expected {GRAPH_FORMAT}; {hint}")
     n, m = len(lat), len(src)
     if (len(lon) != n or len(osm_id) != n or len(dst) != m or len(speed) != m
             or (m and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n))
-            or (m and not np.all(speed > 0))):
+            or (m and not np.all(speed > 0))
+            or len({len(b) for b in bans}) != 1
+            or (len(bans[0]) and (min(b.min() for b in bans) < 0 or max(b.max() for b in bans) >= n))):
         raise GraphFileError(f"{path}: road graph arrays do not fit together; {hint}")
     length = segment_lengths_m(lat, lon, src, dst)
     seconds = np.maximum(length / (speed.astype(np.float64) / 3.6), MIN_EDGE_S)
     return GraphArrays(lat, lon, osm_id, src.astype(np.int32), dst.astype(np.int32), seconds.astype(np.float32),
-                       length.astype(np.float32), meta)
+                       length.astype(np.float32), meta, *bans)
 
 
 class RoadGraph:
@@ -334,12 +426,6 @@ class RoadGraph:
         seconds = arrays.seconds.astype(np.float64) / self.emergency_factor
         self.forward = sparse.csr_matrix((seconds, (arrays.src, arrays.dst)), shape=(n, n))
         self.reverse = self.forward.T.tocsr()
-        # The reversed graph plus one virtual node (index n) with two edges whose targets and
-        # weights each query sets: the destination's position on its segment (see engine).
-        rev = self.reverse
-        self.reverse_ext = sparse.csr_matrix(
-            (np.concatenate([rev.data, [1.0, 1.0]]), np.concatenate([rev.indices, [0, 0]]).astype(rev.indices.dtype),
-             np.concatenate([rev.indptr, [rev.indptr[-1] + 2]]).astype(rev.indptr.dtype)), shape=(n + 1, n + 1))
         # Edges are stored sorted by (src, dst) (see _fastest_parallel): a sorted key finds an edge.
         keys = arrays.src.astype(np.int64) * n + arrays.dst.astype(np.int64)
         self._order = np.argsort(keys, kind="stable")
@@ -347,6 +433,60 @@ class RoadGraph:
         self._seconds = seconds
         self._length = arrays.length_m.astype(np.float64)
         self._ref_lat = float(np.mean(arrays.lat)) if n else 0.0
+        self._build_turns(allow_u_turns=arrays.meta.get("profile") == "walk")
+
+    def _build_turns(self, allow_u_turns: bool) -> None:
+        """The edge-based graph: one vertex per directed edge, one arc per allowed turn.
+
+        ``turn_ptr``/``turn_to`` (CSR by edge): the edges a car may take on leaving each edge's
+        end — every out-edge of that node, minus banned turns, minus the U-turn back along
+        the same segment unless nothing else leaves the node (a dead end). ``out_ptr``
+        (edges are sorted by ``src``) and ``in_ptr``/``in_edges`` list each node's edges.
+        ``turns_reverse``: the reversed turn graph weighted with the *leaving* edge's seconds
+        (vertex e = "at the start of e, about to drive it"), plus one virtual vertex (index
+        ``n_edges``) with :attr:`target_slots` arcs that each query points at the target.
+        """
+        a = self.arrays
+        n, m = self.n_nodes, len(a.src)
+        src, dst = a.src.astype(np.int64), a.dst.astype(np.int64)
+        if m and np.any(np.diff(src) < 0):
+            raise ValueError("graph edges must be sorted by source node")
+        self.n_edges = m
+        self.edge_src, self.edge_dst = src, dst
+        self.out_ptr = np.searchsorted(src, np.arange(n + 1))
+        self.in_edges = np.argsort(dst, kind="stable")
+        self.in_ptr = np.searchsorted(dst[self.in_edges], np.arange(n + 1))
+        count = np.diff(self.out_ptr)[dst]
+        turn_from = np.repeat(np.arange(m), count)
+        turn_to = ranges(self.out_ptr[dst], count)
+        keep = np.ones(len(turn_from), dtype=bool)
+        if not allow_u_turns:
+            u_turn = dst[turn_to] == src[turn_from]
+            others = np.bincount(turn_from[~u_turn], minlength=m)
+            keep = ~u_turn | (others[turn_from] == 0)
+        if len(a.ban_from):
+            e = self.edge_ids(a.ban_from, a.ban_via)
+            f = self.edge_ids(a.ban_via, a.ban_to)
+            banned = (e[(e >= 0) & (f >= 0)] * m + f[(e >= 0) & (f >= 0)]).astype(np.int64)
+            keep &= ~np.isin(turn_from * m + turn_to, banned)
+        turn_from, turn_to = turn_from[keep], turn_to[keep]
+        self.n_banned_turns = int(len(a.ban_from))
+        self.turn_ptr = np.searchsorted(turn_from, np.arange(m + 1))
+        self.turn_to = turn_to
+        # Reversed: arc f → e (weight: seconds of e) for each turn e → f; CSR rows by f.
+        order = np.argsort(turn_to, kind="stable")
+        rows, cols = turn_to[order], turn_from[order]
+        indeg = np.diff(self.in_ptr)
+        self.target_slots = int(max(2, indeg.max() if n else 0))
+        k = self.target_slots
+        indptr = np.concatenate([np.searchsorted(rows, np.arange(m + 1)), [len(rows) + k]])
+        data = np.concatenate([self._seconds[cols], np.ones(k)])
+        indices = np.concatenate([cols, np.full(k, m)])
+        itype = np.int32 if len(data) < 2**31 - 1 else np.int64
+        self.turns_reverse = sparse.csr_matrix((data, indices.astype(itype), indptr.astype(itype)),
+                                               shape=(m + 1, m + 1))
+        self.edge_seconds = self._seconds
+        self.edge_length_m = self._length
 
     @classmethod
     def load(cls, path: Path, emergency_factor: float = 1.0) -> RoadGraph:
@@ -410,9 +550,9 @@ class RoadGraphBuilder:
         from app.mapdata.errors import MapImportError  # lazy: app.mapdata imports this module
 
         try:
-            arrays = build_arrays(extract.roads, self.speeds_kmh, self.profile)
+            arrays = build_arrays(extract.roads, self.speeds_kmh, self.profile, getattr(extract, "restrictions", ()))
         except GraphFileError as exc:
             raise MapImportError(f"{extract.source}: {exc}") from exc
         size = save(arrays, Path(out_dir) / self.file)
         return {"file": self.file, "bytes": size, "nodes": arrays.meta["nodes"], "edges": arrays.meta["edges"],
-                "ways": arrays.meta["ways"]}
+                "ways": arrays.meta["ways"], "turn_restrictions": arrays.meta["turn_restrictions"]}
