@@ -1509,7 +1509,7 @@
     <message>
         <location line="+1"/>
         <source>ECG noise/artefact: no HR from ECG</source>
-        <translation type="unfinished"></translation>
+        <translation>心电噪声/伪差：无法从心电图计算心率</translation>
     </message>
     <message>
         <location line="+30"/>
@@ -3156,37 +3156,37 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
     <message>
         <location line="+19"/>
         <source>artefact</source>
-        <translation type="unfinished"></translation>
+        <translation>伪差</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>spikes</source>
-        <translation type="unfinished"></translation>
+        <translation>尖峰干扰</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>implausible</source>
-        <translation type="unfinished"></translation>
+        <translation>数值不可信</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>too few beats</source>
-        <translation type="unfinished"></translation>
+        <translation>心搏太少</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>fibrillation-like</source>
-        <translation type="unfinished"></translation>
+        <translation>类似颤动</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>gap</source>
-        <translation type="unfinished"></translation>
+        <translation>信号中断</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>error</source>
-        <translation type="unfinished"></translation>
+        <translation>错误</translation>
     </message>
     <message>
         <location line="+101"/>

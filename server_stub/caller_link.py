@@ -179,7 +179,8 @@ class RateLimiter:
 
 
 def load_cards() -> dict[str, Any]:
-    """``resources/guidance/cards.json``: card id → {zh: {...}, en: {...}, svg, cpr?}."""
+    """``resources/guidance/cards.json``: card id → {zh: {title, steps}, en: {...}, svg, safety?} (``safety``: the
+    page keeps the card above the others). The ids are ``app.protocol.caller_link.GUIDANCE_CARDS``."""
     return json.loads((RESOURCES / "guidance" / "cards.json").read_text(encoding="utf-8"))
 
 

@@ -214,7 +214,8 @@ class Metronome(QObject):
         missed = math.floor((now - self._t0) / self.period_s) + 1
         self._n = max(self._n + 1, missed)
         self.ticked.emit(self.beats, now)
-        self._arm()
+        if self._running:  # a listener may stop the metronome on this very beat (the coach's 30:2 pause)
+            self._arm()
 
 
 class BeatDot(QWidget):
@@ -231,8 +232,9 @@ class BeatDot(QWidget):
         self._fade.timeout.connect(self._on_fade)
         metronome.ticked.connect(self._on_tick)
         metronome.running_changed.connect(self._on_running)
-        self.setMinimumSize(QSize(120, 120))
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        # Small enough for a narrow dock, growing with the panel (the dot is drawn to the widget's size).
+        self.setMinimumSize(QSize(72, 72))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def _get_level(self) -> float:
         return self._level

@@ -108,6 +108,46 @@ def latest_link(state: Any, call_id: str) -> dict | None:
     return max(links, key=lambda link: link["created_at"]) if links else None
 
 
+# The first-aid card for each telephone-CPR method (``app.triage.model.CprMethod`` values): adult
+# presumed cardiac arrest → compression-only; adult asphyxial arrest (drowning, hanging, choking,
+# smothering) → 5 rescue breaths first, then 30:2 (ERC 2021 / AHA); child and infant → their own cards,
+# which also start with 5 rescue breaths.
+CPR_CARD_BY_METHOD = {
+    "hands_only": "cpr_adult",
+    "breaths_first": "cpr_rescue_breaths",
+    "child": "cpr_child",
+    "infant": "cpr_infant",
+}
+SAFETY_CARD = "scene_safety"
+
+
+def arrest_guidance_cards(cpr_method: str | None, *, safety: bool) -> tuple[str, ...]:
+    """The cards to push to the caller's phone for an arrest, in the order the caller needs them.
+
+    ``cpr_method`` is a ``CprMethod`` value (None: not known yet, treated as adult compression-only,
+    the default of the protocols). ``safety``: the determinant has scene-safety steps, so the
+    scene-safety card comes first (the page also keeps it on top). Raises ``KeyError`` for an unknown
+    method — a new method needs its card.
+    """
+    card = CPR_CARD_BY_METHOD[cpr_method or "hands_only"]
+    return (SAFETY_CARD, card) if safety else (card,)
+
+
+def incident_calls_with_live_link(state: Any, incident_id: str | None) -> list[str]:
+    """The incident's calls (first call, then attached ones) whose latest caller link is not revoked."""
+    incident = state.incidents.get(incident_id or "")
+    if incident is None:
+        return []
+    ids = [incident["call_id"]] if incident.get("call_id") else []
+    ids += [c for c in incident.get("calls") or () if c not in ids]
+    out = []
+    for call_id in ids:
+        link = latest_link(state, call_id)
+        if link is not None and link["state"] != LinkState.REVOKED and not call_closed(state, call_id):
+            out.append(call_id)
+    return out
+
+
 # ---------------------------------------------------------------- decisions (server)
 
 

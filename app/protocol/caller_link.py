@@ -34,9 +34,12 @@ from app.protocol.location import LOCATION
 from app.protocol.schema import Field
 
 CHAT_MAX = 500
+# Card ids (``resources/guidance/cards.json`` holds exactly these). ``cpr_rescue_breaths``: adult
+# asphyxial arrest, 5 rescue breaths then 30:2; ``scene_safety``: make the scene safe before touching
+# the patient (electricity, gas, smoke, traffic, water), shown above every other card on the page.
 GUIDANCE_CARDS = frozenset(
-    {"cpr_adult", "cpr_child", "cpr_infant", "aed", "recovery_position", "bleeding", "choking",
-     "childbirth", "burns", "seizure"}
+    {"cpr_adult", "cpr_rescue_breaths", "cpr_child", "cpr_infant", "scene_safety", "aed",
+     "recovery_position", "bleeding", "choking", "childbirth", "burns", "seizure"}
 )
 
 
