@@ -12,7 +12,11 @@ What is counted: every key event the dispatcher sends from the moment the call i
 answered (F2 not counted) until ``unit.assign`` is sent (F8 counted). For the arrests by
 cause, ``to_compressions_s`` is the simulated time from answering to the key that starts the
 coach's compressions (Space, after the cause-specific determinant: the coach then knows
-whether to teach breaths first); the AHA telecommunicator-CPR goal is 90 s, ours 60 s. Free text (the
+whether to teach breaths first); the AHA telecommunicator-CPR goal is 90 s, ours 60 s.
+``questions_to_priority`` counts the answer keys pressed before the determinant (the priority)
+is known. The stroke's follow-up questions for the hospital (blood thinner, seizure at onset)
+are answered *after* F8 (``after_dispatch`` keys, not counted in ``keystrokes``): dispatch never
+waits for them; ``follow_up_answers_sent`` says they were recorded. Free text (the
 address) is not typed. **Simulated seconds** follow a stated model, not a measurement of
 people: each answer key costs ``SECONDS_PER_ANSWER`` (asking the question and hearing the
 answer, ~4–8 s in published call-audio studies of telephone CPR), every other key
@@ -138,6 +142,8 @@ class Vignette:
     keys: list[tuple[str, bool]]  # (key name, is an answer) before F8
     answer_first_until_result: bool = False  # then "1" until the determinant
     compressions: bool = False  # then open the coach (P) if needed and start it (Space) before F8
+    after_dispatch: list[tuple[str, bool]] = field(default_factory=list)  # keys after F8 (follow-ups)
+    expect: str | None = None  # the determinant the keys must reach (the bench fails otherwise)
 
 
 def _key(name: str):
@@ -152,9 +158,14 @@ VIGNETTES = (
     # Unconscious, not breathing: dispatch at recognition, CPR coach running.
     Vignette("cardiac_arrest", [("Ctrl+T", False), ("1", True), ("1", True), ("2", True), ("2", True),
                                 ("2", True)]),
-    # Case entry (older adult, male, awake, breathing) → complaint 4 (stroke) → its questions.
+    # Case entry (location, callback, "something else", older, male, awake, not struggling) →
+    # complaint 4 (stroke): face droops 1, arm weak 1, speech abnormal 1, diabetes no 2, last
+    # seen well within 4.5 h 1 → 04-A-3 (priority I). After F8 the follow-ups for the hospital:
+    # blood thinner yes 1, seizure at onset no 2.
     Vignette("stroke", [("Ctrl+T", False), ("1", True), ("1", True), ("1", True), ("4", True), ("1", True),
-                        ("1", True), ("1", True), ("4", True)], answer_first_until_result=True),
+                        ("1", True), ("1", True), ("4", True),
+                        ("1", True), ("1", True), ("1", True), ("2", True), ("1", True)],
+             after_dispatch=[("1", True), ("2", True)], expect="04-A-3"),
     Vignette("traffic_collision", [("Ctrl+T", False), ("1", True), ("1", True), ("1", True), ("3", True),
                                    ("1", True), ("1", True), ("1", True), ("7", True)],
              answer_first_until_result=True),
@@ -189,10 +200,13 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
     app.processEvents()
     start = loop.now
     keys = 0
+    to_priority = 0
     panel = window.triage
 
     def press(name: str, answer: bool) -> None:
-        nonlocal keys
+        nonlocal keys, to_priority
+        if answer and panel.session is not None and panel.session.result is None:
+            to_priority += 1
         key, modifier = _key(name)
         target = QApplication.focusWidget() or window
         QTest.keyClick(target, key, modifier)
@@ -209,6 +223,8 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
         if guard > 30:
             raise RuntimeError(f"{vignette.name}: no determinant after 30 answers")
     result = panel.session.result if panel.session else None
+    if vignette.expect is not None and (result is None or result.code != vignette.expect):
+        raise RuntimeError(f"{vignette.name}: reached {result.code if result else None}, expected {vignette.expect}")
     to_compressions = None
     if vignette.compressions:
         if result is None or not result.cpr:
@@ -224,9 +240,16 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
     if not assigned:
         raise RuntimeError(f"{vignette.name}: F8 sent no unit.assign (sent: {[n for n, _ in loop.sent][-5:]})")
     seconds = (loop.now - start).total_seconds()
-    out = {"keystrokes": keys, "simulated_s": seconds, "coach": panel.pages.currentWidget() is panel.coach,
+    answers_at_dispatch = sum(1 for name, _ in loop.sent if name == "triage.answer")
+    for name, answer in vignette.after_dispatch:
+        press(name, answer)
+    if panel.session is not None and result is not None and panel.session.result is not result:
+        raise RuntimeError(f"{vignette.name}: a follow-up changed the determinant")
+    out = {"keystrokes": keys - len(vignette.after_dispatch), "simulated_s": seconds,
+           "questions_to_priority": to_priority,
+           "follow_up_answers_sent": sum(1 for name, _ in loop.sent if name == "triage.answer") - answers_at_dispatch, "coach": panel.pages.currentWidget() is panel.coach,
            "determinant": result.code if result else None, "priority": result.priority if result else None,
-           "answers_sent": sum(1 for name, _ in loop.sent if name == "triage.answer"),
+           "answers_sent": answers_at_dispatch,
            "to_compressions_s": to_compressions,
            "cpr_method": result.cpr_method.value if result and result.cpr_method else None,
            "extra": list(result.plan.extra) if result else [], "safety_steps": len(result.safety) if result else 0}
@@ -268,9 +291,13 @@ def render(r: dict[str, Any]) -> str:
     lines = [f"triage at the seat (protocol load {r['protocol_load_s'] * 1000:.0f} ms; model: "
              f"{r['model']['seconds_per_answer']:g} s per answer, {r['model']['seconds_per_other_key']:g} s per key)"]
     for name, v in r["vignettes"].items():
+        after = f" after {v['questions_to_priority']} answers" if v["determinant"] else ""
         lines.append(f"  {name:<18} {v['keystrokes']:>3} keys  {v['simulated_s']:>5.0f} s simulated  "
                      f"determinant {v['determinant'] or '—'} priority {v['priority'] or '—'}"
+                     f"{after}"
                      f"{'  CPR coach' if v['coach'] else ''}")
+        if v.get("follow_up_answers_sent"):
+            lines.append(f"  {'':<18} {v['follow_up_answers_sent']} follow-up answer(s) recorded after dispatch")
         if v.get("to_compressions_s") is not None:
             lines.append(f"  {'':<18} compressions start at {v['to_compressions_s']:.0f} s, {v['cpr_method']}, "
                          f"extra [{', '.join(v['extra'])}], {v['safety_steps']} safety step(s)")

@@ -316,7 +316,8 @@ def _question_numbers(protocol: Protocol) -> dict[str, int]:
             if answer.next is not None:
                 parents[answer.next] += 1
     file_order = list(protocol.questions)
-    ready = [q for q in file_order if parents[q] == 0]
+    # Follow-up questions (asked after the determinant) have no parents but come last.
+    ready = [q for q in file_order if parents[q] == 0 and q not in protocol.follow_up_ids]
     order: list[str] = []
     while ready:
         ready.sort(key=lambda q: (q != protocol.start, file_order.index(q)))
@@ -336,6 +337,8 @@ def _leads_to(protocol: Protocol, protocol_set: ProtocolSet, answer: Any, number
     if answer.determinant is not None:
         det = protocol.determinants[answer.determinant]
         return f"**{det.code}** (level {_level(det.priority)})"
+    if answer.complaint is None:  # a follow-up's answer: recorded, the determinant stands
+        return "recorded (follow-up, after the determinant)"
     target = protocol_set.protocol(str(answer.complaint))
     return f"complaint [{target.code:02d} {target.id}](#{_anchor(target)})"
 

@@ -24,7 +24,7 @@ complaint keeping the answers that still apply) and :attr:`~TriageSession.positi
 
 from __future__ import annotations
 
-from app.triage.engine import Step, TriageSession, run_case
+from app.triage.engine import FollowUp, Step, TriageSession, run_case
 from app.triage.loader import (
     DEFAULT_PROTOCOL_DIR,
     ProtocolLibrary,
@@ -53,6 +53,7 @@ __all__ = [
     "Answer",
     "Capability",
     "Determinant",
+    "FollowUp",
     "Plan",
     "Problem",
     "Protocol",

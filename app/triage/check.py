@@ -10,6 +10,9 @@ and by the tests over every shipped protocol — and the path enumeration the su
 * **Options are exhaustive.** When answers carry ranges, every answer but one ``unknown``
   has a range, all in one unit; together they cover the quantity from 0 (or from
   minus infinity) without a gap and leave the top open.
+* **A follow-up reads on its own.** A determinant's ``follow_up`` question has two answers
+  or more, and each label says the fact ("Takes a blood thinner", not "Yes"): the crew facts
+  and the pre-notification list the answers without their questions.
 * **One fact per question.** A text that joins separate predicates with "and" (English
   "and" starting a new clause: "… hit their head and take blood thinners"; Chinese 并且/
   而且, or 和/以及/同时 after a clause break) or asks several questions in one text is
@@ -156,14 +159,39 @@ def _range_problems(protocol: Protocol, question: Question) -> list[Problem]:
     return problems
 
 
+# A follow-up's answer is shown on its own (crew facts, pre-notification), without its
+# question: "Yes" says nothing there, "Takes a blood thinner" does.
+_BARE_LABELS = frozenset({"yes", "no", "unknown", "not known", "don't know", "是", "否", "有", "没有", "不知道"})
+
+
+def _follow_up_problems(protocol: Protocol, question: Question) -> list[Problem]:
+    problems = []
+    if len(question.answers) < 2:
+        problems.append(Problem(protocol.file, question.line, f"question {question.id}: a follow-up needs at "
+                                "least two answers (and usually one for 'not known')"))
+    for answer in question.answers:
+        bare = [lang for lang in ("zh", "en") if answer.label[lang].strip().casefold() in _BARE_LABELS]
+        if bare:
+            problems.append(Problem(protocol.file, answer.line, f"question {question.id}: follow-up answer "
+                                    f"{answer.key} is shown without its question (crew facts, pre-notification): "
+                                    f"its {'/'.join(bare)} label must say the fact, e.g. 'Takes a blood thinner', "
+                                    f"not {answer.label[bare[0]]!r}"))
+    return problems
+
+
 def option_problems(protocol_set: ProtocolSet) -> list[Problem]:
-    """Every question of every protocol against the option and wording rules above.
+    """Every question of every protocol against the option and wording rules above; a
+    follow-up question (``Determinant.follow_up``) also needs two answers or more, each
+    labelled as a fact that reads on its own.
 
     Returns the problems sorted by file and line (empty when all questions pass).
     """
     problems: list[Problem] = []
     for protocol in protocol_set.all_protocols():
+        follow_ups = protocol.follow_up_ids
         for question in protocol.questions.values():
+            if question.id in follow_ups:
+                problems += _follow_up_problems(protocol, question)
             problems += _same_label_problems(protocol, question)
             problems += _range_problems(protocol, question)
             reasons = compound_reasons(question)

@@ -27,17 +27,27 @@ protocol, and recomputes the route from the start after each action:
 So changing the chief complaint keeps every answer that still applies, and changing it
 back restores the answers given there. Every action can be undone with
 :meth:`TriageSession.back`.
+
+**Follow-up questions.** A determinant may list ``follow_up`` questions (facts the receiving
+hospital needs, asked once the priority is known). When the walk reaches such a determinant,
+:attr:`TriageSession.result` is set at once — the dispatcher can send the unit — and
+:attr:`TriageSession.follow_up` is the first follow-up still open. The dispatcher answers it
+(:meth:`TriageSession.answer_follow_up`) or skips all that remain
+(:meth:`TriageSession.skip_follow_ups`); neither ever changes the result. Follow-up answers
+are remembered like other answers (and carried the same way); they are not in
+:attr:`TriageSession.path` (the route to the determinant) but in
+:attr:`TriageSession.follow_ups` and :attr:`TriageSession.follow_up_path`.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from app.triage.model import Determinant, Protocol, ProtocolSet, Question
+from app.triage.model import Answer, Determinant, Protocol, ProtocolSet, Question
 
 _MAX_PROTOCOL_HOPS = 8  # complaint → complaint redirects in one walk (real protocols use 1–2)
 
@@ -56,6 +66,25 @@ class Step:
     carried: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A follow-up question of the determinant reached, and what became of it.
+
+    ``answer_key`` is ``None`` while it is open or when it was skipped (``skipped``);
+    ``carried`` as in :class:`Step`.
+    """
+
+    protocol_id: str
+    question: Question
+    answer_key: str | None = None
+    skipped: bool = False
+    carried: bool = False
+
+    @property
+    def open(self) -> bool:
+        return self.answer_key is None and not self.skipped
+
+
 @dataclass
 class _Memory:
     given: dict[str, dict[str, tuple[str, int]]]  # protocol id → question id → (key, sequence)
@@ -63,6 +92,7 @@ class _Memory:
     refused: set[tuple[str, str]]  # (protocol, question) whose carried answer is not taken
     sequence: int
     chosen_sequence: int = 0  # when ``chosen`` was set (orders it among the given answers)
+    skipped: set[tuple[str, str]] = field(default_factory=set)  # (protocol, follow-up) skipped
 
 
 class TriageSession:
@@ -70,8 +100,9 @@ class TriageSession:
 
     Starts at the first case-entry question. Read :attr:`current` (the question to ask,
     ``None`` when a determinant is reached), :attr:`protocol`, :attr:`result`,
-    :attr:`arrest_recognised`, :attr:`path`, :attr:`position`; act with :meth:`answer`,
-    :meth:`back`, :meth:`choose_complaint`, :meth:`reask`.
+    :attr:`arrest_recognised`, :attr:`path`, :attr:`position`, and after the determinant
+    :attr:`follow_up` / :attr:`follow_ups`; act with :meth:`answer`, :meth:`back`,
+    :meth:`choose_complaint`, :meth:`reask`, :meth:`answer_follow_up`, :meth:`skip_follow_ups`.
     """
 
     def __init__(self, protocol_set: ProtocolSet) -> None:
@@ -131,6 +162,27 @@ class TriageSession:
         return out
 
     @property
+    def follow_ups(self) -> list[FollowUp]:
+        """The follow-up questions of :attr:`result`, in order, with their answers (empty
+        while no determinant is reached or when it lists none)."""
+        return list(self._follow_ups)
+
+    @property
+    def follow_up(self) -> Question | None:
+        """The follow-up question to ask now: the first one neither answered nor skipped.
+        ``None`` before the determinant and once every follow-up is answered or skipped."""
+        for item in self._follow_ups:
+            if item.open:
+                return item.question
+        return None
+
+    @property
+    def follow_up_path(self) -> list[tuple[str, str, str]]:
+        """``[(protocol_id, question_id, answer_key), ...]`` of the answered follow-ups (carried
+        ones included), for the audit log after :attr:`path`."""
+        return [(f.protocol_id, f.question.id, f.answer_key) for f in self._follow_ups if f.answer_key is not None]
+
+    @property
     def position(self) -> tuple[int, int]:
         """``(index, estimated_total)`` within the current protocol.
 
@@ -171,6 +223,49 @@ class TriageSession:
         memory.refused.discard((self._protocol.id, question.id))
         self._recompute()
 
+    def answer_follow_up(self, key: str, question_id: str | None = None) -> None:
+        """Answer a follow-up question of the determinant reached: ``question_id`` (any of
+        :attr:`follow_ups`, answered before or not), default the open one (:attr:`follow_up`).
+        The determinant never changes.
+
+        Raises:
+            ValueError: no determinant with this follow-up is reached (or none is open when
+                ``question_id`` is not given), or the question has no answer with this key.
+        """
+        if question_id is None:
+            question = self.follow_up
+            if question is None:
+                raise ValueError("no follow-up question is open")
+        else:
+            found = [f.question for f in self._follow_ups if f.question.id == question_id]
+            if not found:
+                raise ValueError(f"{question_id!r} is not a follow-up of the determinant reached")
+            question = found[0]
+        if question.answer_for(key) is None:
+            raise ValueError(
+                f"question {question.id!r} has no answer {key!r} (answers: {', '.join(question.keys)})"
+            )
+        self._push()
+        memory = self._memory
+        memory.sequence += 1
+        memory.given.setdefault(self._protocol.id, {})[question.id] = (key, memory.sequence)
+        memory.refused.discard((self._protocol.id, question.id))
+        memory.skipped.discard((self._protocol.id, question.id))
+        self._recompute()
+
+    def skip_follow_ups(self) -> bool:
+        """Skip every follow-up still open (the caller cannot say, the crew is there).
+
+        Undo with :meth:`back`. Returns ``False`` (and does nothing) when none is open.
+        """
+        open_ids = [f.question.id for f in self._follow_ups if f.open]
+        if not open_ids:
+            return False
+        self._push()
+        self._memory.skipped.update((self._protocol.id, qid) for qid in open_ids)
+        self._recompute()
+        return True
+
     def back(self) -> bool:
         """Undo the last action (an answer, a complaint change or a re-ask).
 
@@ -207,9 +302,20 @@ class TriageSession:
         latest first) loses its answer and becomes current; answers after it stay
         remembered and are followed again if the new answer leads the same way.
 
+        A follow-up of the determinant reached can be re-asked too: it loses its answer (or
+        its skip) and becomes :attr:`follow_up` again.
+
         Raises:
             ValueError: the question is not on the current route.
         """
+        for item in self._follow_ups:
+            if item.question.id == question_id and protocol_id in (None, item.protocol_id) and not item.open:
+                self._push()
+                self._memory.given.get(item.protocol_id, {}).pop(question_id, None)
+                self._memory.refused.add((item.protocol_id, question_id))
+                self._memory.skipped.discard((item.protocol_id, question_id))
+                self._recompute()
+                return
         for step in reversed(self._steps):
             if step.question_id == question_id and protocol_id in (None, step.protocol_id):
                 self._push()
@@ -298,10 +404,27 @@ class TriageSession:
             visited.add(protocol.id)
             outcome, value = self._walk(protocol)
         self._protocol = protocol
+        self._follow_ups: list[FollowUp] = []
         if outcome == "ask":
             self._current = value
         elif outcome == "result":
             self._result = value
+            self._follow_ups = self._walk_follow_ups(protocol, value)
+
+    def _walk_follow_ups(self, protocol: Protocol, result: Determinant) -> list[FollowUp]:
+        given = self._memory.given.get(protocol.id, {})
+        out = []
+        for question_id in result.follow_up:
+            question = protocol.questions[question_id]
+            entry = given.get(question_id)
+            key = entry[0] if entry and question.answer_for(entry[0]) else None
+            carried = False
+            if key is None and (protocol.id, question_id) not in self._memory.skipped:
+                key = self._carried(protocol, question)
+                carried = key is not None
+            skipped = key is None and (protocol.id, question_id) in self._memory.skipped
+            out.append(FollowUp(protocol.id, question, key, skipped, carried))
+        return out
 
 
 @lru_cache(maxsize=4096)
@@ -313,6 +436,29 @@ def _remaining(protocol: Protocol, question_id: str) -> int:
         if answer.next is not None:
             longest = max(longest, _remaining(protocol, answer.next))
     return 1 + longest
+
+
+def follow_up_answers(protocol_set: ProtocolSet, path: Iterable[Mapping[str, Any]]) -> list[tuple[Question, Answer]]:
+    """The follow-up answers on an incident's audited triage path (``incident["triage"]["path"]``:
+    dicts with ``protocol``, ``question``, ``answer``), for the crew and the pre-notification.
+
+    A step counts when its question is a follow-up of some determinant of its protocol in
+    ``protocol_set``; the last answer to a question wins, in the order first answered. Steps the
+    set does not know (another protocol version) are left out. Pure.
+    """
+    found: dict[tuple[str, str], tuple[Question, Answer]] = {}
+    for step in path:
+        protocol_id, question_id, key = step.get("protocol"), step.get("question"), step.get("answer")
+        try:
+            protocol = protocol_set.protocol(str(protocol_id))
+        except KeyError:
+            continue
+        question = protocol.questions.get(str(question_id))
+        answer = question.answer_for(str(key)) if question is not None else None
+        if question is None or answer is None or question.id not in protocol.follow_up_ids:
+            continue
+        found[(protocol.id, question.id)] = (question, answer)
+    return list(found.values())
 
 
 # ---------------------------------------------------------------- vignettes
@@ -359,8 +505,11 @@ def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any]) -> dict[str, An
         ``determinant`` (code or ``None``), ``protocol``, ``priority``, ``plan``, ``cpr``,
         ``facts``, ``instructions``, ``exit`` (both languages), ``path``,
         ``arrest_recognised``, ``unanswered`` (``None``, or the question the answers did not
-        reach a determinant at: protocol, question, text, answer keys), ``unused`` (answers
-        never asked), ``protocol_set_version``.
+        reach a determinant at: protocol, question, text, answer keys), ``follow_up`` (the
+        determinant's follow-up questions, asked after it: protocol, question, text, answer
+        keys, ``answer`` — the case's answer or a carried one, else ``None`` — and
+        ``carried``; they never change the determinant and are not in ``path``), ``unused``
+        (answers never asked), ``protocol_set_version``.
 
     Raises:
         ValueError: the case is malformed, names an unknown complaint, or gives a key
@@ -396,6 +545,14 @@ def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any]) -> dict[str, An
     if complaint is not None and session.protocol.is_case_entry and session.result is None:
         session.choose_complaint(complaint)
         play()
+    # Follow-ups come after the determinant, as at the seat; the case answers those it lists.
+    for item in session.follow_ups:
+        if item.open and item.question.id in pool:
+            try:
+                session.answer_follow_up(pool[item.question.id], item.question.id)
+            except ValueError as exc:
+                raise ValueError(f"{session.protocol.id}: {exc}") from None
+            used.add(item.question.id)
 
     out: dict[str, Any] = {
         "determinant": None,
@@ -419,6 +576,14 @@ def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any]) -> dict[str, An
         "text": current.text.as_dict(),
         "answers": list(current.keys),
     }
+    out["follow_up"] = [{
+        "protocol": item.protocol_id,
+        "question": item.question.id,
+        "text": item.question.text.as_dict(),
+        "answers": list(item.question.keys),
+        "answer": item.answer_key,
+        "carried": item.carried,
+    } for item in session.follow_ups]
     out["unused"] = sorted(set(pool) - used)
     out["protocol_set_version"] = protocol_set.version
     return out

@@ -403,9 +403,11 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
         awhere = f"{where} answer {key or j}"
         label = check.text(afields.get("label"), f"{awhere}.label")
         targets = [name for name in ("next", "determinant", "complaint") if name in afields]
-        if len(targets) != 1:
+        if len(targets) > 1:
             check.problem(answer_node, f"{awhere}: needs exactly one of next / determinant / complaint"
-                          + (f" (has {', '.join(targets)})" if targets else ""))
+                          f" (has {', '.join(targets)})")
+        # No target at all is right only in a follow-up question: _check_graph decides, once the
+        # determinants (which list the follow-ups) are read.
         nxt = check.string(afields.get("next"), f"{awhere}.next", _ID, "question id")
         det = check.string(afields.get("determinant"), f"{awhere}.determinant", _CODE,
                            "determinant code (like 10-D-1)")
@@ -414,7 +416,7 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
         if key is not None and key in keys:
             check.problem(afields["key"], f"{where}: answer key {key!r} is used twice")
             key = None
-        if key is None or len(targets) != 1 or (nxt or det or complaint) is None:
+        if key is None or len(targets) > 1 or (targets and (nxt or det or complaint) is None):
             draft.ok = False
             continue
         if label is None:  # reported; keep the answer so the graph checks do not cascade
@@ -489,7 +491,7 @@ def _answer_range(check: _File, node: Node, where: str) -> AnswerRange | None:
 def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
     check = draft.check
     fields = check.mapping(node, f"determinants[{index}]", ("code", "priority", "plan", "facts", "instructions"),
-                           ("cpr", "cpr_method", "safety", "exit", "prenotify"))
+                           ("cpr", "cpr_method", "safety", "exit", "prenotify", "follow_up"))
     if fields is None:
         draft.ok = False
         return
@@ -516,6 +518,16 @@ def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
         cpr_method = CprMethod(method) if method else None
     elif cpr:
         cpr_method = CprMethod.HANDS_ONLY
+    follow_up: list[str] = []
+    for i, item in enumerate(check.sequence(fields.get("follow_up"), f"{where}.follow_up")):
+        qid = check.string(item, f"{where}.follow_up[{i}]", _ID, "question id")
+        if qid is None:
+            draft.ok = False
+        elif qid in follow_up:
+            check.problem(item, f"{where}.follow_up: {qid!r} is listed twice")
+            draft.ok = False
+        else:
+            follow_up.append(qid)
     if None in (code, priority, plan_id, facts, instructions, exits, safety):
         draft.ok = False
         return
@@ -529,20 +541,53 @@ def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
                                 "cpr": cpr, "cpr_method": cpr_method, "safety": safety,
                                 "prenotify": check.boolean(fields.get("prenotify"), f"{where}.prenotify"),
                                 "facts": facts, "instructions": instructions, "exit": exits,
+                                "follow_up": tuple(follow_up), "follow_up_node": fields.get("follow_up"),
                                 "priority_node": fields["priority"], "cpr_node": fields.get("cpr")}
 
 
 # ---------------------------------------------------------------- cross-file checks
 
 
+def _follow_ups(draft: _Draft) -> dict[str, str]:
+    """Question id → the first determinant listing it as a follow-up; reports unknown ids."""
+    out: dict[str, str] = {}
+    for code, d in draft.determinants.items():
+        for qid in d["follow_up"]:
+            if qid not in draft.questions:
+                if qid not in draft.question_nodes:  # defined but invalid: already reported
+                    draft.check.problem(d["follow_up_node"], f"determinant {code}: follow_up {qid!r} is not a "
+                                        "question of this file")
+                draft.ok = False
+                continue
+            out.setdefault(qid, code)
+    return out
+
+
 def _check_graph(draft: _Draft) -> None:
-    """next/determinant resolve, every question and determinant reachable, no cycles."""
+    """next/determinant resolve, every question and determinant reachable, no cycles; follow-up
+    questions exist, lead nowhere and are not reachable from start."""
     check = draft.check
     questions = draft.questions
+    follow_ups = _follow_ups(draft)
     dangling = False
     for qid, question in questions.items():
         for answer in question.answers:
             nodes = draft.answer_nodes.get((qid, answer.key), {})
+            has_target = (answer.next or answer.determinant or answer.complaint) is not None
+            if qid in follow_ups and has_target:
+                target = next(name for name in ("next", "determinant", "complaint") if name in nodes)
+                check.problem(nodes.get(target), f"question {qid} answer {answer.key}: {qid} is a follow-up of "
+                              f"{follow_ups[qid]} (asked after the determinant): its answers lead nowhere, "
+                              f"remove {target}")
+                draft.ok = False
+                continue
+            if qid not in follow_ups and not has_target:
+                line = answer.line
+                check.problems.append(Problem(check.label, line, f"question {qid} answer {answer.key}: needs "
+                                              "exactly one of next / determinant / complaint (only the answers "
+                                              "of a determinant's follow_up question have none)"))
+                draft.ok = False
+                continue
             if answer.next is not None and answer.next not in questions:
                 check.problem(nodes.get("next"), f"question {qid} answer {answer.key}: next {answer.next!r} "
                               "is not a question of this file")
@@ -558,6 +603,11 @@ def _check_graph(draft: _Draft) -> None:
         return
     if draft.start not in questions:
         check.problem(draft.start_node, f"start {draft.start!r} is not a question of this file")
+        draft.ok = False
+        return
+    if draft.start in follow_ups:
+        check.problem(draft.start_node, f"start {draft.start!r} is a follow-up of {follow_ups[draft.start]}: "
+                      "a follow-up is asked only after the determinant")
         draft.ok = False
         return
     # Depth-first walk from start: reachability and cycles (white/grey/black).
@@ -578,6 +628,13 @@ def _check_graph(draft: _Draft) -> None:
                 target = answer.next
                 if target is None or target not in questions:
                     continue
+                if target in follow_ups:
+                    nodes = draft.answer_nodes.get((current, answer.key), {})
+                    check.problem(nodes.get("next"), f"question {current} answer {answer.key}: next {target!r} "
+                                  f"is a follow-up of {follow_ups[target]}, asked only after the determinant "
+                                  "(ask it on the path instead, or drop it from follow_up)")
+                    draft.ok = False
+                    continue
                 if state.get(target) == 1:
                     nodes = draft.answer_nodes.get((current, answer.key), {})
                     check.problem(nodes.get("next"), f"question {current} answer {answer.key}: next {target!r} "
@@ -593,7 +650,7 @@ def _check_graph(draft: _Draft) -> None:
     if dangling:
         return  # what a dangling next cuts off would only repeat the same mistake
     for qid, node in draft.question_nodes.items():
-        if qid not in state:
+        if qid not in state and qid not in follow_ups:
             check.problem(node, f"question {qid} is unreachable from start {draft.start!r}")
             draft.ok = False
     for code, node in draft.determinant_nodes.items():
@@ -617,7 +674,7 @@ def _build(draft: _Draft, plans: dict[str, Plan], overrides: dict[str, tuple[str
         determinants[code] = Determinant(code, d["priority"], plan, d["cpr"], d["facts"],
                                          d["instructions"], d["exit"], draft.file_id,
                                          cpr_method=d["cpr_method"], safety=d["safety"],
-                                         prenotify=d["prenotify"])
+                                         prenotify=d["prenotify"], follow_up=d["follow_up"])
     if not draft.ok or draft.id is None or draft.code is None or draft.title is None or draft.start is None:
         return None
     return Protocol(

@@ -190,7 +190,9 @@ class AnswerRange:
 class Answer:
     """One answer to a question. Exactly one of ``next`` (a question id in the same
     protocol), ``determinant`` (a determinant code in the same protocol) or
-    ``complaint`` (a chief-complaint protocol id: continue there) is set.
+    ``complaint`` (a chief-complaint protocol id: continue there) is set — except in a
+    *follow-up* question (:attr:`Determinant.follow_up`), whose answers set none of them:
+    the answer is recorded and the questionnaire goes on with the next follow-up.
 
     ``arrest`` marks the answer that recognises a cardiac arrest (unconscious and not
     breathing normally): the session's :attr:`~app.triage.engine.TriageSession.arrest_recognised`
@@ -244,7 +246,13 @@ class Determinant:
     false), scene-safety instructions to give before the caller goes to the patient
     (``safety``; electricity, gas, fire, traffic, violence), key facts for the crew,
     pre-arrival instructions in order and case-exit advice; ``prenotify`` = the seat proposes
-    pre-notifying the receiving specialist centre (stroke centre, chest-pain centre)."""
+    pre-notifying the receiving specialist centre (stroke centre, chest-pain centre).
+
+    ``follow_up`` lists question ids of the same protocol asked *after* the determinant is
+    reached (facts the receiving hospital needs: blood thinners, seizure at onset). They are
+    not reachable from the protocol's start, their answers lead nowhere, they never change
+    the determinant, and the dispatcher may skip them; see
+    :attr:`app.triage.engine.TriageSession.follow_up`."""
 
     code: str
     priority: int
@@ -257,6 +265,7 @@ class Determinant:
     cpr_method: CprMethod | None = None
     safety: tuple[Text, ...] = ()
     prenotify: bool = False  # the seat proposes pre-notifying the receiving centre (stroke, STEMI)
+    follow_up: tuple[str, ...] = ()  # question ids asked after the determinant (never change it)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -271,6 +280,7 @@ class Determinant:
             "facts": self.facts.as_dict(),
             "instructions": [text.as_dict() for text in self.instructions],
             "exit": [text.as_dict() for text in self.exit],
+            "follow_up": list(self.follow_up),
         }
 
 
@@ -295,6 +305,11 @@ class Protocol:
     @property
     def is_case_entry(self) -> bool:
         return self.id == CASE_ENTRY_ID
+
+    @property
+    def follow_up_ids(self) -> frozenset[str]:
+        """The questions some determinant of this protocol asks as follow-ups."""
+        return frozenset(qid for d in self.determinants.values() for qid in d.follow_up)
 
 
 @dataclass(frozen=True, eq=False)

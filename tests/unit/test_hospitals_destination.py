@@ -89,7 +89,10 @@ def test_the_straight_line_fallback_says_what_it_is():
 
 
 @pytest.mark.parametrize(("result", "rule"), [
-    ({"protocol": "stroke", "determinant": "04-B-1"}, "acute_stroke"),
+    ({"protocol": "stroke", "determinant": "04-A-3"}, "acute_stroke"),
+    ({"protocol": "stroke", "determinant": "04-A-4"}, "stroke_thrombectomy_window"),  # 4.5-6 h
+    ({"protocol": "stroke", "determinant": "04-B-1"}, "stroke_thrombectomy_window"),  # 6-24 h
+    ({"protocol": "stroke", "determinant": "04-A-5"}, "stroke_unknown_onset"),
     ({"protocol": "cardiac_arrest", "determinant": "01-A-1"}, "cardiac_arrest"),
     ({"protocol": "burns", "determinant": "10-B-1"}, "serious_burns"),
     ({"protocol": "burns", "determinant": "10-A-2"}, "serious_burns"),

@@ -93,7 +93,7 @@ def test_the_plain_sudden_collapse_keeps_its_six_answers_and_hands_only_cpr(prot
     ("electrocution", {"q_power_off": "off", "q_breathing": "unsure", "q_age_electrocution": "adult"},
      "hands_only", True),
     ("choking", {"q_conscious": "no", "q_breathing": "no", "q_age_choking": "adult"}, "breaths_first", False),
-    ("psychiatric_suicide", {"q_danger": "no", "what_happened": "hanging", "q_breathing": "no",
+    ("psychiatric_suicide", {"q_scene_danger": "no", "what_happened": "hanging", "q_breathing": "no",
                              "q_age_hanging": "adult"}, "breaths_first", True),
     ("traffic_collision", {"q_count": "one_or_two", "q_trapped": "no", "q_awake": "no", "q_breathing": "no",
                            "q_age_traffic": "adult"}, "hands_only", True),
@@ -189,7 +189,8 @@ def test_a_high_speed_collision_with_breathing_not_sure_keeps_rescue_police_and_
     {"what_happened": "collapsed", "conscious": "no", "breathing_normally": "fitting"},
 ])
 def test_a_patient_still_fitting_gets_seizure_care_not_the_cpr_coach(protocol_set, answers):
-    out = run_case(protocol_set, {"answers": {**OPENING, **answers, "q_seizure_now": "under_5_min"}})
+    out = run_case(protocol_set, {"answers": {**OPENING, **answers, "q_seizure_now": "under_5_min",
+                                              "q_pregnant_fitting": "no"}})
     assert out["protocol"] == "convulsions" and not out["cpr"] and not out["arrest_recognised"]
     steps = " ".join(text["en"] for text in out["instructions"])
     assert "time" in steps.lower() and "nothing in the mouth" in steps and "breathing" in steps

@@ -23,7 +23,8 @@ VIGNETTES = [
     ("young_person_fainted_at_sight_of_blood_now_fine", "unconscious_fainting",
      {"q_breathing": "yes", "q_awake": "yes", "q_red_flags": "no", "q_cardiac_risk": "no", "q_injury": "no"},
      4, "05-D-1"),
-    ("seizure_lasting_ten_minutes", "convulsions", {"q_seizure_now": "over_5_min"}, 1, "06-A-1"),
+    ("seizure_lasting_ten_minutes", "convulsions", {"q_seizure_now": "over_5_min", "q_pregnant_status": "no"},
+     1, "06-A-1"),
     ("known_epileptic_usual_seizure_over", "convulsions",
      {"q_seizure_now": "stopped", "q_breathing": "yes", "q_special_risk": "no", "q_known_pattern": "yes"},
      3, "06-C-1"),
@@ -39,7 +40,7 @@ VIGNETTES = [
      {"q_scene_safe": "safe", "q_penetrating": "no", "q_severe_bleeding": "yes"}, 1, "09-A-2"),
     ("small_cut_bleeding_stopped", "trauma_bleeding",
      {"q_scene_safe": "safe", "q_penetrating": "no", "q_severe_bleeding": "no", "q_shock": "no",
-      "q_serious_area": "no", "q_minor": "yes"}, 4, "09-D-1"),
+      "q_limb_injury": "none", "q_head_trunk_wound": "no", "q_minor": "yes"}, 4, "09-D-1"),
     ("house_fire_smoke_inhalation_hoarse", "burns", {"q_fire": "safe", "q_burn_airway": "yes"}, 1, "10-A-2"),
     ("small_kettle_scald_on_forearm", "burns",
      {"q_fire": "safe", "q_burn_airway": "no", "q_burn_extent": "small", "q_burn_site": "no"}, 4, "10-D-1"),
@@ -50,7 +51,7 @@ VIGNETTES = [
     ("peanut_allergy_throat_closing", "allergic_reaction", {"q_allergy_breathing": "yes"}, 1, "12-A-1"),
     ("itchy_local_rash_only", "allergic_reaction",
      {"q_allergy_breathing": "no", "q_allergy_shock": "no", "q_allergy_swelling": "no",
-      "q_allergy_spread": "no", "q_allergy_history": "no"}, 4, "12-D-1"),
+      "q_allergy_gut": "no", "q_allergy_hives": "no", "q_allergy_history": "no"}, 4, "12-D-1"),
     ("diabetic_cannot_be_woken", "diabetic_problem", {"q_diabetic_alert": "unresponsive"}, 1, "13-A-1"),
     ("diabetic_shaky_and_sweaty_but_alert", "diabetic_problem",
      {"q_diabetic_alert": "alert", "q_hyper_signs": "no", "q_low_sugar": "yes"}, 3, "13-C-1"),
@@ -58,22 +59,22 @@ VIGNETTES = [
     ("term_labour_contractions_no_danger", "pregnancy_childbirth",
      {"q_birth_status": "no", "q_pregnancy_bleeding": "no", "q_pregnancy_danger": "no", "q_labour": "yes",
       "q_term": "yes"}, 3, "14-C-1"),
-    ("belly_pain_pale_and_sweaty", "abdominal_pain", {"q_abdo_shock": "yes"}, 1, "15-A-1"),
+    ("belly_pain_pale_and_sweaty", "abdominal_pain", {"q_abdo_shock": "yes", "q_may_be_pregnant": "male"}, 1, "15-A-1"),
     ("mild_belly_ache", "abdominal_pain",
      {"q_abdo_shock": "no", "q_gi_bleeding": "no", "q_cardiac": "no", "q_aorta": "no", "q_possible_pregnancy": "no",
-      "q_abdo_severe": "no"}, 4, "15-D-1"),
+      "q_abdo_severe": "no", "q_abdo_age": "adult"}, 4, "15-D-1"),
     ("headache_and_unresponsive", "headache", {"q_alert": "no"}, 1, "16-A-1"),
     ("ordinary_tension_headache", "headache",
-     {"q_alert": "yes", "q_stroke_signs": "no", "q_thunderclap": "no", "q_fever_neck": "no",
-      "q_head_injury_anticoag": "no", "q_headache_severe": "no"}, 4, "16-D-1"),
+     {"q_alert": "yes", "q_stroke_signs": "no", "q_thunderclap": "no", "q_meningism": "no",
+      "q_head_injury_anticoag": "no", "q_pregnant_postpartum": "no", "q_headache_severe": "no"}, 4, "16-D-1"),
     ("unwell_grey_and_clammy", "sick_person", {"q_sick_shock": "yes"}, 1, "17-A-1"),
     ("weak_for_a_week_no_red_flags", "sick_person",
      {"q_sick_shock": "no", "q_alert": "yes", "q_priority_symptom": "none", "q_sudden_change": "over_24h"},
      4, "17-D-1"),
     ("found_hanging_taken_down_breathing", "psychiatric_suicide",
-     {"q_danger": "no", "what_happened": "hanging", "q_breathing": "yes"}, 1, "18-A-1"),
+     {"q_scene_danger": "no", "what_happened": "hanging", "q_breathing": "yes"}, 1, "18-A-1"),
     ("low_mood_wants_to_talk", "psychiatric_suicide",
-     {"q_danger": "no", "what_happened": "no", "q_suicide_plan": "no", "q_behaviour": "no"}, 4, "18-D-1"),
+     {"q_scene_danger": "no", "what_happened": "no", "q_suicide_plan": "no", "q_behaviour": "no"}, 4, "18-D-1"),
     ("child_pulled_from_pool_not_breathing", "drowning",
      {"q_out_of_water": "yes", "q_breathing": "no", "q_age_drowning": "child"}, 1, "01-A-5"),
     ("person_still_in_the_river", "drowning", {"q_out_of_water": "no"}, 1, "19-A-1"),
@@ -101,9 +102,10 @@ VIGNETTES = [
     ("fever_only_no_risk", "fever_infectious",
      {"q_resp_or_epi": "no", "q_sepsis_signs": "no", "q_fever_risk": "no"}, 4, "24-D-1"),
     ("stemi_to_cath_lab", "interfacility_transfer",
-     {"q_transfer_stable": "no", "q_transfer_time_critical": "yes"}, 1, "25-A-1"),
+     {"q_transfer_time_critical": "pci"}, 1, "25-A-1"),
     ("booked_transfer_to_rehab", "interfacility_transfer",
-     {"q_transfer_stable": "yes", "q_transfer_isolation": "no", "q_transfer_monitoring": "no",
+     {"q_transfer_time_critical": "no", "q_transfer_stable": "yes", "q_transfer_isolation": "no",
+      "q_transfer_monitoring": "no",
       "q_transfer_when": "booked"}, 4, "25-D-1"),
 ]
 
@@ -194,7 +196,7 @@ def test_suspected_respiratory_infection_gets_a_negative_pressure_unit_and_isola
 
 
 def test_person_with_a_weapon_threatening_suicide_brings_police(protocol_set):
-    result = play(protocol_set, "psychiatric_suicide", {"q_danger": "yes"})
+    result = play(protocol_set, "psychiatric_suicide", {"q_scene_danger": "weapon"})
     assert "police" in result["plan"]["extra"]
 
 
