@@ -138,7 +138,7 @@ class CallPanel(QWidget):
 
         store.events.call_changed.connect(self._on_call_changed)
         store.events.state_reset.connect(self.refresh)
-        store.events.welcomed.connect(lambda _principal: self.refresh())
+        store.events.welcomed.connect(self.refresh)  # takes no argument: psygnal drops the principal
         store.events.command_failed.connect(self._on_command_failed)
         store.events.command_acked.connect(self._on_command_acked)
         self.retranslate_ui()
@@ -170,8 +170,8 @@ class CallPanel(QWidget):
             return False  # already sent; the event is on its way
         number = call["caller_number"]
         command_id = self._runner.run(
-            "answer_call",
-            purpose=lambda: self.tr("Answering the call from %1").replace("%1", number),
+            self._runner.commands.answer_call,
+            lambda: self.tr("Answering the call from %1").replace("%1", number),
             call_id=call["call_id"],
         )
         if command_id is None:
@@ -192,8 +192,8 @@ class CallPanel(QWidget):
             return False
         number = call["caller_number"]
         command_id = self._runner.run(
-            "end_call",
-            purpose=lambda: self.tr("Hanging up the call from %1").replace("%1", number),
+            self._runner.commands.end_call,
+            lambda: self.tr("Hanging up the call from %1").replace("%1", number),
             call_id=call["call_id"],
         )
         return command_id is not None
@@ -218,9 +218,10 @@ class CallPanel(QWidget):
             self._answer(call)
 
     # ------------------------------------------------------------ store events
-    def _on_call_changed(self, call: dict[str, Any]) -> None:
-        if call["state"] not in (CallState.QUEUED, CallState.RINGING):
-            self._answering.pop(call["call_id"], None)
+    def _on_call_changed(self, call_id: str) -> None:
+        call = self._store.state.calls.get(call_id)
+        if call is None or call["state"] not in (CallState.QUEUED, CallState.RINGING):
+            self._answering.pop(call_id, None)
         self.refresh()
 
     def _on_command_failed(self, command_id: str | None, code: str, message: str) -> None:
@@ -232,8 +233,9 @@ class CallPanel(QWidget):
 
     def _on_command_acked(self, command_id: str, seq: int) -> None:
         # An answer acked with nothing to do (already answered here) ends the wait too.
+        # The store emits the ack once it holds the command's events.
         for call_id, pending in list(self._answering.items()):
-            if pending == command_id and self._store.state.seq >= seq:
+            if pending == command_id:
                 call = self._store.state.calls.get(call_id)
                 if call is None or call["state"] not in (CallState.QUEUED, CallState.RINGING):
                     del self._answering[call_id]

@@ -1,7 +1,7 @@
 """The caller link at the seat (issue 7): link state, send link, QR code, chat, quick replies, guidance cards.
 
 Follows the current call (``set_call``) and renders from the store's call and
-``caller_links`` entries (``call_changed``). "Send caller link" (Ctrl+Shift+K)
+``caller_links`` entries (``call_changed``, ``caller_link_changed``). "Send caller link" (Ctrl+Shift+K)
 sends ``call.link_send``; the URL arrives once in the store's
 ``caller_link_url`` signal and is shown as text and as a QR code (``segno``),
 never stored. GUI thread only; nothing here raises into Qt.
@@ -159,6 +159,7 @@ class CallerLinkPanel(QWidget):
         layout.addLayout(cards)
 
         store.events.call_changed.connect(self._on_call_changed)
+        store.events.caller_link_changed.connect(self._on_caller_link_changed)
         store.events.state_reset.connect(self.render)
         store.events.caller_link_url.connect(self._on_url)
         store.events.caller_rtc.connect(self._on_rtc)
@@ -180,30 +181,35 @@ class CallerLinkPanel(QWidget):
     def send_link(self) -> None:
         if self.call_id is None:
             return
-        self.runner.run("send_caller_link", lambda: self.tr("Send caller link"), call_id=self.call_id,
+        self.runner.run(self.runner.commands.send_caller_link, lambda: self.tr("Send caller link"), call_id=self.call_id,
                         via=self.via.currentData() or "read_out")
 
     def send_chat(self) -> None:
         text = self.text.text().strip()
         if self.call_id is None or not text:
             return
-        if self.runner.run("send_chat", lambda: self.tr("Send message"), call_id=self.call_id, text=text):
+        if self.runner.run(self.runner.commands.send_chat, lambda: self.tr("Send message"), call_id=self.call_id, text=text):
             self.text.clear()
 
     def send_quick(self) -> None:
         """Send the questionnaire's current question (or the chosen quick reply) to the caller."""
         text = (self.question_provider() if self.question_provider else "") or self.quick.currentText()
         if self.call_id is not None and text.strip():
-            self.runner.run("send_chat", lambda: self.tr("Send message"), call_id=self.call_id, text=text.strip()[:500])
+            self.runner.run(self.runner.commands.send_chat, lambda: self.tr("Send message"), call_id=self.call_id, text=text.strip()[:500])
 
     def push_card(self) -> None:
         if self.call_id is not None and self.card.currentData():
-            self.runner.run("push_guidance", lambda: self.tr("Push guidance card"), call_id=self.call_id,
+            self.runner.run(self.runner.commands.push_guidance, lambda: self.tr("Push guidance card"), call_id=self.call_id,
                             card_id=self.card.currentData())
 
     # ------------------------------------------------------------ store
-    def _on_call_changed(self, call: dict[str, Any]) -> None:
-        if call.get("call_id") == self.call_id:
+    def _on_call_changed(self, call_id: str) -> None:
+        if call_id == self.call_id:
+            self.render()
+
+    def _on_caller_link_changed(self, link_id: str) -> None:
+        link = self.store.state.caller_links.get(link_id) or {}
+        if link.get("call_id") == self.call_id:
             self.render()
 
     def _on_url(self, msg: dict[str, Any]) -> None:

@@ -51,7 +51,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
@@ -282,6 +281,7 @@ class CprCoach(QWidget):
         self.metronome.audio_problem_found.connect(self._on_audio_problem)
         store.events.incident_changed.connect(self._on_incident_changed)
         store.events.call_changed.connect(self._on_call_changed)
+        store.events.caller_link_changed.connect(self._on_caller_link_changed)
         self._apply_scale()
         self.retranslate_ui()
 
@@ -592,8 +592,8 @@ class CprCoach(QWidget):
         if self.incident_id is None:
             return
         self._runner.run(
-            "start_cpr",
-            purpose=lambda: self.tr("Recording the start of compressions"),
+            self._runner.commands.start_cpr,
+            lambda: self.tr("Recording the start of compressions"),
             incident_id=self.incident_id, rate_per_min=self.metronome.rate_per_min, variant=self.recorded_variant,
         )
 
@@ -606,8 +606,8 @@ class CprCoach(QWidget):
         self.metronome.stop()
         if was and reason is not None and self.incident_id is not None:
             self._runner.run(
-                "stop_cpr",
-                purpose=lambda: self.tr("Recording the end of compressions"),
+                self._runner.commands.stop_cpr,
+                lambda: self.tr("Recording the end of compressions"),
                 incident_id=self.incident_id, compressions=self.compressions, reason=reason,
             )
         self._render()
@@ -630,7 +630,7 @@ class CprCoach(QWidget):
             for card_id in self.guidance_cards():
                 if card_id in had:
                     continue
-                self._runner.run("push_guidance", lambda: self.tr("Push guidance card"),
+                self._runner.run(self._runner.commands.push_guidance, lambda: self.tr("Push guidance card"),
                                  call_id=call_id, card_id=card_id)
             pushed_to.append(call_id)
         self._render_cards()
@@ -701,13 +701,19 @@ class CprCoach(QWidget):
         self._audio_note = problem
         self._render_audio()
 
-    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
-        if incident.get("incident_id") == self.incident_id:
+    def _on_incident_changed(self, incident_id: str) -> None:
+        if incident_id == self.incident_id:
             self.refresh()
 
-    def _on_call_changed(self, call: dict[str, Any]) -> None:
+    def _on_call_changed(self, call_id: str) -> None:
+        call = self._store.state.calls.get(call_id) or {}
         if self.incident_id is not None and call.get("incident_id") == self.incident_id:
             self._render_cards()
+
+    def _on_caller_link_changed(self, link_id: str) -> None:
+        # A link opened or revoked changes which calls can be pushed a card.
+        link = self._store.state.caller_links.get(link_id) or {}
+        self._on_call_changed(link.get("call_id") or "")
 
     # ------------------------------------------------------------ rendering
     def _milestones(self) -> dict[str, str]:

@@ -120,8 +120,7 @@ class DestinationPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.table)
         self.retranslate_ui()
-        store.events.incident_changed.connect(lambda inc: inc.get("incident_id") == self.incident_id
-                                              and self.refresh())
+        store.events.incident_changed.connect(self._on_incident_changed)
         store.events.registry_changed.connect(self.refresh)
         store.events.state_reset.connect(self.refresh)
         store.events.hospital_changed.connect(self._on_hospital_changed)
@@ -131,7 +130,11 @@ class DestinationPanel(QWidget):
         self.incident_id = incident_id
         self.refresh()
 
-    def _on_hospital_changed(self, _hospital: dict[str, Any]) -> None:
+    def _on_incident_changed(self, incident_id: str) -> None:
+        if incident_id == self.incident_id:
+            self.refresh()
+
+    def _on_hospital_changed(self, _hospital_id: str) -> None:
         if self.incident_id is not None:
             self.refresh()
 
@@ -210,7 +213,7 @@ class DestinationPanel(QWidget):
         incident_id = self._incident_for_dispatch()
         if incident_id is None:
             return False
-        return self.runner.run("set_destination", purpose=lambda: self.tr("Setting the destination"),
+        return self.runner.run(self.runner.commands.set_destination, lambda: self.tr("Setting the destination"),
                                incident_id=incident_id, hospital_id=d.hospital_id, rank=rank,
                                reason=reason) is not None
 

@@ -312,8 +312,8 @@ class IncidentForm(QWidget):
                 return False
             args = {k: v for k, v in values.items() if v not in ("", None)}
             result = self._runner.run(
-                "create_incident",
-                purpose=lambda: self.tr("Saving the new incident"),
+                self._runner.commands.create_incident,
+                lambda: self.tr("Saving the new incident"),
                 call_id=self.call_id,
                 **args,
             )
@@ -332,8 +332,8 @@ class IncidentForm(QWidget):
             changes["callback_number"] = None
         incident_id = self._incident_id
         command_id = self._runner.run(
-            "update_incident",
-            purpose=lambda: self.tr("Saving incident %1").replace("%1", short_id(incident_id)),
+            self._runner.commands.update_incident,
+            lambda: self.tr("Saving incident %1").replace("%1", short_id(incident_id)),
             incident_id=incident_id,
             **changes,
         )
@@ -426,8 +426,8 @@ class IncidentForm(QWidget):
 
         def accepted() -> None:
             self._runner.run(
-                "close_incident",
-                purpose=lambda: self.tr("Closing incident %1").replace("%1", short_id(incident_id)),
+                self._runner.commands.close_incident,
+                lambda: self.tr("Closing incident %1").replace("%1", short_id(incident_id)),
                 incident_id=incident_id,
                 reason=dialog.reason,
                 note=dialog.note.text().strip() or None,
@@ -555,8 +555,9 @@ class IncidentForm(QWidget):
         set_style_property(self._dirty_note, "dirty", bool(dirty or self._closed_note))
 
     # ------------------------------------------------------------ store events
-    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
-        if incident["incident_id"] != self._incident_id:
+    def _on_incident_changed(self, incident_id: str) -> None:
+        incident = self._store.state.incidents.get(incident_id)
+        if incident is None or incident_id != self._incident_id:
             return
         for command_id, incident_id in list(self._creating.items()):
             if incident_id == self._incident_id:
@@ -574,13 +575,14 @@ class IncidentForm(QWidget):
             self._baseline = values_of(incident)
         self._render_header()
 
-    def _on_unit_changed(self, unit: dict[str, Any]) -> None:
+    def _on_unit_changed(self, unit_id: str) -> None:
         incident = self._store.state.incidents.get(self._incident_id or "")
-        if incident is not None and unit["unit_id"] in incident.get("units", ()):
+        if incident is not None and unit_id in incident.get("units", ()):
             self._render_header()
 
-    def _on_call_changed(self, call: dict[str, Any]) -> None:
-        if self._call is not None and call["call_id"] == self._call["call_id"]:
+    def _on_call_changed(self, call_id: str) -> None:
+        call = self._store.state.calls.get(call_id)
+        if call is not None and self._call is not None and call_id == self._call["call_id"]:
             self._call = dict(call)
             self._render_header()
 

@@ -89,7 +89,7 @@ class IncidentQueue(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
 
-        store.events.incident_changed.connect(lambda _incident: self.refresh())
+        store.events.incident_changed.connect(self.refresh)  # takes no argument: psygnal drops the id
         store.events.unit_changed.connect(self._on_unit_changed)
         store.events.state_reset.connect(self.refresh)
         self.retranslate_ui()
@@ -118,7 +118,8 @@ class IncidentQueue(QWidget):
         if item is not None:
             self.incident_selected.emit(item.data(INCIDENT_ID_ROLE))
 
-    def _on_unit_changed(self, unit: dict[str, Any]) -> None:
+    def _on_unit_changed(self, unit_id: str) -> None:
+        unit = self._store.state.units.get(unit_id) or {}
         if unit.get("incident_id") in self.incident_ids():
             self.refresh()
 

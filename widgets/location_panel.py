@@ -293,7 +293,7 @@ class IncidentLocationBox(QWidget):
         layout.addWidget(self.search)
 
         store.events.incident_changed.connect(self._on_incident_changed)
-        store.events.call_changed.connect(lambda _call: self.refresh())
+        store.events.call_changed.connect(self.refresh)  # takes no argument: psygnal drops the call id
         store.events.state_reset.connect(self.refresh)
         self.retranslate_ui()
 
@@ -323,8 +323,8 @@ class IncidentLocationBox(QWidget):
             # the incident has an address the queue and the crew can read.
             address = self._nearest_street(float(lat), float(lon))
         command_id = self._runner.run(
-            "locate_incident",
-            purpose=lambda: self.tr("Setting the incident location"),
+            self._runner.commands.locate_incident,
+            lambda: self.tr("Setting the incident location"),
             incident_id=incident_id, lat=float(lat), lon=float(lon), source=how,
             candidate_source=candidate_source, address=(address or None) and str(address)[:200],
         )
@@ -381,8 +381,8 @@ class IncidentLocationBox(QWidget):
         self.choose(row)
 
     # ------------------------------------------------------------ rendering
-    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
-        if incident.get("incident_id") == self._current_incident():
+    def _on_incident_changed(self, incident_id: str) -> None:
+        if incident_id == self._current_incident():
             self.refresh()
 
     def refresh(self) -> None:

@@ -38,10 +38,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.model import CallState, SeatState
+from app.seat.commands import SeatCommands
 from app.seat.store import Link, SeatStore
 from widgets.call_panel import CallPanel
 from widgets.clock import SeatClock
-from widgets.command_runner import CommandRunner, Commands
+from widgets.command_runner import CommandRunner
 from widgets.i18n_runtime import ENGLISH, LANGUAGES, NATIVE_NAMES, LanguageSwitcher
 from widgets.incident_form import IncidentForm
 from widgets.incident_queue import IncidentQueue
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
             ``app.settings.Settings``) says what it is drawn on.
     """
 
-    def __init__(self, store: SeatStore, commands: Commands, *, clock: SeatClock | None = None,
+    def __init__(self, store: SeatStore, commands: SeatCommands, *, clock: SeatClock | None = None,
                  languages: LanguageSwitcher | None = None, training: bool = False,
                  seat_id: str | None = None, confirm_close: bool = True, show_map: bool = False,
                  map_settings: Any = None) -> None:
@@ -187,9 +188,10 @@ class MainWindow(QMainWindow):
         self.queue.incident_selected.connect(self._on_incident_selected)
         self.form.current_incident_changed.connect(self.queue.set_current)
         self.messages.dismissed.connect(self._on_messages_dismissed)
-        store.events.seat_changed.connect(lambda _seat: self._update_ready_action())
-        store.events.connection_changed.connect(lambda _status: self._update_ready_action())
-        store.events.welcomed.connect(lambda _principal: self._update_title())
+        # Slots that take no argument: psygnal drops the signal's arguments for them.
+        store.events.seat_changed.connect(self._update_ready_action)
+        store.events.connection_changed.connect(self._update_ready_action)
+        store.events.welcomed.connect(self._update_title)
         if languages is not None:
             languages.language_changed.connect(self._on_language_changed)
 
@@ -525,7 +527,7 @@ class MainWindow(QMainWindow):
         ready = self._seat_state() != SeatState.READY
         purpose = (lambda: self.tr("Setting the seat ready")) if ready else (
             lambda: self.tr("Setting the seat not ready"))
-        return self.runner.run("set_ready", purpose=purpose, ready=ready) is not None
+        return self.runner.run(self.runner.commands.set_ready, purpose, ready=ready) is not None
 
     def set_language(self, language: str) -> None:
         if self.languages is None:

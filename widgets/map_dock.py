@@ -92,14 +92,15 @@ class MapDock(QDockWidget):
         self.view.marker_context_menu.connect(self._on_marker_context_menu)
         self.view.follow_stopped.connect(self._on_follow_stopped)
         events = store.events
-        events.call_changed.connect(lambda _call: self._render_callers())
-        events.incident_changed.connect(lambda _incident: self._render_incidents())
-        events.unit_changed.connect(lambda _unit: self._render_units())
+        # Slots that take no argument: psygnal drops the entity id for them.
+        events.call_changed.connect(self._render_callers)
+        events.incident_changed.connect(self._render_incidents)
+        events.unit_changed.connect(self._render_units)
         events.registry_changed.connect(self._render_registry)
         events.state_reset.connect(self.refresh)
         positions_changed = getattr(events, "positions_changed", None)
         if positions_changed is not None:
-            positions_changed.connect(lambda *_args: self._render_units())
+            positions_changed.connect(self._render_units)
         self.retranslate_ui()
         self.view.start()
 

@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,6 +47,8 @@ from PySide6.QtWidgets import (
 
 from app.protocol.prenotify import MAX_ETA_S, MAX_NOTE, AckResponse, Complaint, PatientSex
 from app.seat.store import SeatStore
+from app.triage.engine import follow_up_answers
+from app.triage.model import ProtocolSet
 from widgets import labels
 from widgets.command_runner import CommandRunner
 from widgets.message_area import Level
@@ -69,16 +71,22 @@ def _answer(incident: dict[str, Any], question: str) -> str | None:
     return answer
 
 
-def prefill(incident: dict[str, Any]) -> dict[str, Any]:
+def prefill(incident: dict[str, Any], protocols: ProtocolSet | None = None, language: str = "zh") -> dict[str, Any]:
     """The summary a dispatcher would start from: ``{"sex", "complaint", "note"}`` (age stays unknown:
-    the triage asks only for an age band). Pure."""
+    the triage asks only for an age band). The note is the incident's description followed by the
+    triage's follow-up answers for the hospital (blood thinner, seizure at onset), in ``language``,
+    when ``protocols`` is given. Pure."""
     sex = _answer(incident, "sex")
-    result = (incident.get("triage") or {}).get("result") or {}
+    triage = incident.get("triage") or {}
+    result = triage.get("result") or {}
     complaint = _COMPLAINT_OF_PROTOCOL.get(result.get("protocol") or "", Complaint.OTHER)
+    facts = [answer.label.get(language)
+             for _question, answer in follow_up_answers(protocols, triage.get("path") or [])] if protocols else []
+    note = "；".join(part for part in ((incident.get("description") or "").strip(), *facts) if part)
     return {
         "sex": sex if sex in {s.value for s in PatientSex} else PatientSex.UNKNOWN.value,
         "complaint": complaint.value,
-        "note": (incident.get("description") or "")[:MAX_NOTE],
+        "note": note[:MAX_NOTE],
     }
 
 
@@ -201,7 +209,9 @@ class PrenotifyDialog(QDialog):
         self.unit.setCurrentIndex(self.unit.count() - 1)
 
     def _prefill(self) -> None:
-        values = prefill(self.incident())
+        from widgets.questionnaire import shared_library  # the seat's protocols (follow-up answer labels)
+
+        values = prefill(self.incident(), shared_library().current, QLocale().name())
         self.sex.setCurrentIndex(self.sex.findData(values["sex"]))
         self.complaint.setCurrentIndex(self.complaint.findData(values["complaint"]))
         self.note.setText(values["note"])
@@ -319,8 +329,8 @@ class PrenotifyDialog(QDialog):
         if self.history.count() == 0:
             self.history.addItem(self.tr("Not pre-notified yet"))
 
-    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
-        if incident.get("incident_id") == self.incident_id:
+    def _on_incident_changed(self, incident_id: str) -> None:
+        if incident_id == self.incident_id:
             self.refresh_history()
 
     def _on_vitals_changed(self, unit_id: str) -> None:
@@ -339,7 +349,7 @@ class PrenotifyDialog(QDialog):
             return None
         name = self.hospital.currentText()
         command_id = self.runner.run(
-            "prenotify_hospital", lambda: self.tr("Pre-notify %1").replace("%1", name),
+            self.runner.commands.prenotify_hospital, lambda: self.tr("Pre-notify %1").replace("%1", name),
             incident_id=self.incident_id, hospital_id=hospital_id, unit_id=self.unit_id(), eta_s=self.eta_s(),
             summary=self.summary(), include_ecg=self.include_ecg.isChecked() and self.unit_id() is not None,
         )
@@ -407,7 +417,10 @@ class PrenotifyAnswers(QObject):
         for incident in self.store.state.incidents.values():
             self._seen.update(key for key, _item in self._answers(incident))
 
-    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
+    def _on_incident_changed(self, incident_id: str) -> None:
+        incident = self.store.state.incidents.get(incident_id)
+        if incident is None:
+            return
         for key, item in self._answers(incident):
             if key in self._seen:
                 continue

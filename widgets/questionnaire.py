@@ -19,6 +19,13 @@ instructions step by step (↓/N next, the current one highlighted) and the
 case-exit advice. When the case entry recognises a cardiac arrest the panel
 records ``triage.arrest_recognised`` at once and switches to the CPR coach.
 
+A determinant may have *follow-up* questions (facts for the receiving hospital: blood
+thinners, seizure at onset). They appear on the result page under the determinant, after
+the priority was sent, so the unit can go at once: ``1``..``9`` answer the one shown,
+Esc skips all that remain, Backspace undoes. Each answer is sent as ``triage.answer``
+(after ``triage.complete``; the protocol files say it is a follow-up) and listed with the
+facts for the crew. They never change the determinant and never block dispatch.
+
 The incident is created (through the form, ``incident_for_dispatch``) at the
 first answer, so every answer has an incident to belong to; the seat's outbox
 keeps the order, so the server sees the incident before its answers.
@@ -184,6 +191,7 @@ class TriagePanel(QWidget):
         self._route: list[Step] = []  # the route already sent as triage.answer
         self._arrest_sent = False
         self._completed: str | None = None  # determinant code already sent
+        self._follow_up_sent: dict[tuple[str, str], str] = {}  # (protocol, question) → key last sent
         self.picker: ComplaintPicker | None = None
         self.keystrokes = 0  # keys the panel acted on (the bench counts them)
 
@@ -253,6 +261,23 @@ class TriagePanel(QWidget):
         self.instructions.setObjectName("TriageInstructions")
         self.instructions.setWordWrap(True)
         self.instructions.installEventFilter(self)
+        # Follow-up questions for the hospital, asked after the determinant (never blocking).
+        self.follow_up_box = QWidget(result_page)
+        self.follow_up_box.setObjectName("TriageFollowUp")
+        self.follow_up_title = QLabel(self.follow_up_box)
+        self.follow_up_title.setObjectName("TriageFollowUpTitle")
+        self.follow_up_question = QLabel(self.follow_up_box)
+        self.follow_up_question.setObjectName("TriageFollowUpQuestion")
+        self.follow_up_question.setWordWrap(True)
+        self.follow_up_answers = QLabel(self.follow_up_box)
+        self.follow_up_answers.setObjectName("TriageFollowUpAnswers")
+        self.follow_up_answers.setWordWrap(True)
+        f_layout = QVBoxLayout(self.follow_up_box)
+        f_layout.setContentsMargins(6, 4, 6, 4)
+        f_layout.addWidget(self.follow_up_title)
+        f_layout.addWidget(self.follow_up_question)
+        f_layout.addWidget(self.follow_up_answers)
+        self.follow_up_box.setVisible(False)
         self.exit_advice = QLabel(result_page)
         self.exit_advice.setObjectName("TriageExit")
         self.exit_advice.setWordWrap(True)
@@ -266,6 +291,7 @@ class TriagePanel(QWidget):
         r_layout.setContentsMargins(0, 4, 0, 0)
         r_layout.addLayout(top)
         r_layout.addWidget(self.plan)
+        r_layout.addWidget(self.follow_up_box)
         r_layout.addWidget(self.facts)
         r_layout.addWidget(self.instructions, 1)
         r_layout.addWidget(self.exit_advice)
@@ -296,6 +322,9 @@ class TriagePanel(QWidget):
             " #TriageAnswers::item { padding: 3px; }"
             " #TriageBreadcrumb { font-size: 14px; }"
             " #TriageDeterminant { font-size: 18px; font-weight: bold; }"
+            " #TriageFollowUp { background: #fff8e1; border: 1px solid #e0c36a; border-radius: 4px; }"
+            " #TriageFollowUpQuestion { font-size: 16px; font-weight: bold; }"
+            " #TriageFollowUpAnswers { font-size: 15px; }"
             " #TriageInstructions { font-size: 15px; }"
             " #CprTitle { font-size: 16px; font-weight: bold; }"
             " #CprSteps { font-size: 15px; }"
@@ -337,6 +366,7 @@ class TriagePanel(QWidget):
         self._route = []
         self._arrest_sent = False
         self._completed = None
+        self._follow_up_sent = {}
         self.render()
 
     def focus_answers(self) -> None:
@@ -383,6 +413,23 @@ class TriagePanel(QWidget):
             session.answer(key)
         except ValueError as exc:  # a key the question lacks: a bug, never a crash
             log.warning("triage answer refused: %s", exc)
+            return False
+        self._after_change()
+        return True
+
+    def answer_follow_up_number(self, number: int) -> bool:
+        """Answer the open follow-up question with its ``number``-th answer (1-based)."""
+        session = self.session
+        question = session.follow_up if session is not None else None
+        if session is None or question is None or not 1 <= number <= len(question.answers):
+            return False
+        session.answer_follow_up(question.answers[number - 1].key)
+        self._after_change()
+        return True
+
+    def skip_follow_ups(self) -> bool:
+        """Esc on the result page: leave the remaining follow-up questions unasked."""
+        if self.session is None or not self.session.skip_follow_ups():
             return False
         self._after_change()
         return True
@@ -454,12 +501,24 @@ class TriagePanel(QWidget):
         for step in steps[common:]:
             version = protocols.protocol(step.protocol_id).version
             self._runner.run(
-                "record_triage_answer",
-                purpose=lambda: self.tr("Recording a triage answer"),
+                self._runner.commands.record_triage_answer,
+                lambda: self.tr("Recording a triage answer"),
                 incident_id=incident_id, protocol=step.protocol_id, protocol_version=version,
                 question=step.question_id, answer=step.answer_key,
             )
         self._route = steps
+        # Follow-up answers (after the determinant): each new or changed one, once.
+        for protocol_id, question_id, key in session.follow_up_path:
+            if self._follow_up_sent.get((protocol_id, question_id)) == key:
+                continue
+            self._follow_up_sent[(protocol_id, question_id)] = key
+            self._runner.run(
+                self._runner.commands.record_triage_answer,
+                lambda: self.tr("Recording a triage answer"),
+                incident_id=incident_id, protocol=protocol_id,
+                protocol_version=protocols.protocol(protocol_id).version,
+                question=question_id, answer=key,
+            )
         coach = False
         if session.arrest_recognised and not self._arrest_sent and incident_id is not None:
             self._arrest_sent = True
@@ -467,8 +526,8 @@ class TriagePanel(QWidget):
             # Priority I and the arrest protocol's plan from this moment, not two questions later.
             provisional = arrest_plan(session.protocol_set) or {}
             self._runner.run(
-                "record_arrest_recognised",
-                purpose=lambda: self.tr("Recording the recognition of cardiac arrest"),
+                self._runner.commands.record_arrest_recognised,
+                lambda: self.tr("Recording the recognition of cardiac arrest"),
                 incident_id=incident_id, at=at, **provisional,
             )
             if provisional:
@@ -484,8 +543,8 @@ class TriagePanel(QWidget):
         if result is not None and result.code != self._completed and incident_id is not None:
             self._completed = result.code
             self._runner.run(
-                "complete_triage",
-                purpose=lambda: self.tr("Recording the triage result"),
+                self._runner.commands.complete_triage,
+                lambda: self.tr("Recording the triage result"),
                 incident_id=incident_id, protocol=session.protocol.id,
                 protocol_version=session.protocol.version, determinant=result.code,
                 priority=result.priority, plan=result.plan.id, capability=result.plan.capability.value,
@@ -498,8 +557,8 @@ class TriagePanel(QWidget):
                 self._arrest_sent = True
                 at = now_ts(self._clock)
                 self._runner.run(
-                    "record_arrest_recognised",
-                    purpose=lambda: self.tr("Recording the recognition of cardiac arrest"),
+                    self._runner.commands.record_arrest_recognised,
+                    lambda: self.tr("Recording the recognition of cardiac arrest"),
                     incident_id=incident_id, at=at,
                 )
                 self.coach.begin(incident_id, answered_at=None, recognised_at=at, determinant=result)
@@ -530,6 +589,12 @@ class TriagePanel(QWidget):
             self.back()
             return True
         if in_result:
+            if key in _NUMBER_KEYS and self.session is not None and self.session.follow_up is not None:
+                self.answer_follow_up_number(_NUMBER_KEYS[key])
+                return True
+            if key == Qt.Key.Key_Escape and self.session is not None and self.session.follow_up is not None:
+                self.skip_follow_ups()
+                return True
             if key in (Qt.Key.Key_Down, Qt.Key.Key_N):
                 row = min(self.instructions.currentRow() + 1, self.instructions.count() - 1)
                 self.instructions.setCurrentRow(row)
@@ -557,6 +622,7 @@ class TriagePanel(QWidget):
             self.pages.setCurrentIndex(0)
         elif session.result is not None:
             self._render_result(session.result)
+            self._render_follow_up(session)
             self.pages.setCurrentIndex(2)
         elif session.current is not None:
             self._render_question(session)
@@ -648,6 +714,30 @@ class TriagePanel(QWidget):
         if result.prenotify:  # the protocol proposes alerting the stroke / chest-pain centre now
             hint = self.tr("Pre-notify the receiving centre: Ctrl+Shift+H") + "\n" + hint
         self.result_hint.setText(hint)
+
+    def _render_follow_up(self, session: TriageSession) -> None:
+        """The open follow-up question (if any) and the follow-up answers in the crew facts."""
+        lang = self.lang
+        result = session.result
+        assert result is not None
+        question = session.follow_up
+        self.follow_up_box.setVisible(question is not None)
+        if question is not None:
+            remaining = sum(1 for item in session.follow_ups if item.open)
+            self.follow_up_title.setText(
+                self.tr("For the hospital, after dispatch (%1 left) — 1–9 answer · Esc skip all")
+                .replace("%1", str(remaining)))
+            self.follow_up_question.setText(question.text.get(lang))
+            self.follow_up_answers.setText("   ".join(
+                f"{number} {answer.label.get(lang)}" for number, answer in enumerate(question.answers, start=1)
+                if number <= 9))
+        known = []
+        for item in session.follow_ups:
+            answer = item.question.answer_for(item.answer_key) if item.answer_key is not None else None
+            if answer is not None:
+                known.append(f"• {answer.label.get(lang)}{' ↺' if item.carried else ''}")
+        facts = self.tr("For the crew: %1").replace("%1", result.facts.get(lang))
+        self.facts.setText("\n".join([facts, *known]))
 
     def tick(self) -> None:
         """The main window's one-second tick: the coach's live timers."""

@@ -210,7 +210,7 @@ class RecommendationPanel(QWidget):
         self._debounce.timeout.connect(self.refresh)
         store.events.unit_changed.connect(self._on_unit_changed)
         store.events.incident_changed.connect(self._on_incident_changed)
-        store.events.positions_changed.connect(lambda _ids: self._schedule())
+        store.events.positions_changed.connect(self._schedule)  # takes no argument: psygnal drops the ids
         store.events.state_reset.connect(self._schedule)
         store.events.registry_changed.connect(self._schedule)
         self._show_suggestion(None)
@@ -226,12 +226,15 @@ class RecommendationPanel(QWidget):
     def _schedule(self) -> None:
         self._debounce.start()
 
-    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
-        if incident.get("incident_id") == self.incident_id:
+    def _on_incident_changed(self, incident_id: str) -> None:
+        if incident_id == self.incident_id:
             self._schedule()
 
-    def _on_unit_changed(self, unit: dict[str, Any]) -> None:
+    def _on_unit_changed(self, unit_id: str) -> None:
         self._schedule()
+        unit = self.store.state.units.get(unit_id)
+        if unit is None:
+            return
         if unit.get("status") == "available" and unit.get("previous") not in (None, "available"):
             waiting = pending.queue(self.store.state.incidents.values(), self.clock.now())
             found = pending.suggest_for(unit, waiting)
@@ -405,8 +408,8 @@ class RecommendationPanel(QWidget):
             return False
         unit = self.store.state.units.get(rec.unit_id) or {}
         command_id = self.runner.run(
-            "assign_recommended",
-            purpose=lambda: self.tr("Sending %1").replace("%1", rec.call_sign),
+            self.runner.commands.assign_recommended,
+            lambda: self.tr("Sending %1").replace("%1", rec.call_sign),
             incident_id=incident_id, unit_id=rec.unit_id, rank=rank, first_unit_id=first.unit_id,
             override_reason=reason, override_note=note, unit_version=unit.get("version"))
         return command_id is not None

@@ -91,7 +91,7 @@ class RepeatBanner(QFrame):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.text)
         layout.addLayout(buttons)
-        store.events.incident_changed.connect(lambda _incident: self.refresh())
+        store.events.incident_changed.connect(self._on_incident_changed)
         self.retranslate_ui()
 
     def configure(self, *, radius_m: float, window_s: float) -> None:
@@ -108,6 +108,9 @@ class RepeatBanner(QFrame):
     @property
     def incident_id(self) -> str | None:
         return self.matches[0].incident_id if self.matches else None
+
+    def _on_incident_changed(self, _incident_id: str) -> None:
+        self.refresh()
 
     def refresh(self, now: datetime | None = None) -> None:
         call = self._store.state.calls.get(self._call["call_id"]) if self._call else None
@@ -155,8 +158,8 @@ class RepeatBanner(QFrame):
             return False
         call_id, incident_id = self._call["call_id"], self.incident_id
         command_id = self._runner.run(
-            "attach_call",
-            purpose=lambda: self.tr("Attaching the call to incident %1").replace("%1", short_id(incident_id)),
+            self._runner.commands.attach_call,
+            lambda: self.tr("Attaching the call to incident %1").replace("%1", short_id(incident_id)),
             call_id=call_id,
             incident_id=incident_id,
         )

@@ -43,8 +43,8 @@ class RespondersPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.list)
         self.retranslate_ui()
-        store.events.incident_changed.connect(lambda inc: inc.get("incident_id") == self.incident_id
-                                              and self.refresh())
+        store.events.incident_changed.connect(self._on_incident_changed)
+        store.events.responder_alert_changed.connect(self._on_responder_alert_changed)
         store.events.state_reset.connect(self.refresh)
 
     def follow_incident(self, incident_id: str | None) -> None:
@@ -55,8 +55,17 @@ class RespondersPanel(QWidget):
         incident_id = self._incident_for_dispatch()
         if incident_id is None:
             return False
-        return self.runner.run("alert_responders", purpose=lambda: self.tr("Alerting first responders"),
+        return self.runner.run(self.runner.commands.alert_responders, lambda: self.tr("Alerting first responders"),
                                incident_id=incident_id) is not None
+
+    def _on_incident_changed(self, incident_id: str) -> None:
+        if incident_id == self.incident_id:
+            self.refresh()
+
+    def _on_responder_alert_changed(self, alert_id: str) -> None:
+        alert = self.store.state.responder_alerts.get(alert_id) or {}
+        if alert.get("incident_id") == self.incident_id:
+            self.refresh()
 
     def refresh(self) -> None:
         state = self.store.state

@@ -12,7 +12,6 @@ GUI thread only. The clock is refreshed by the window's tick.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction
@@ -68,7 +67,7 @@ class StatusBanner(QFrame):
 
         store.events.connection_changed.connect(self._on_connection_changed)
         store.events.seat_changed.connect(self._on_seat_changed)
-        store.events.welcomed.connect(lambda _principal: self.render())
+        store.events.welcomed.connect(self.render)  # takes no argument: psygnal drops the principal
         store.events.state_reset.connect(self.render)
         self.retranslate_ui()
 
@@ -140,8 +139,8 @@ class StatusBanner(QFrame):
     def _on_connection_changed(self, _status: ConnectionStatus) -> None:
         self.render()
 
-    def _on_seat_changed(self, seat: dict[str, Any]) -> None:
-        if seat.get("seat_id") == self.seat_id:
+    def _on_seat_changed(self, seat_id: str) -> None:
+        if seat_id == self.seat_id:
             self.render()
 
     # ------------------------------------------------------------ language

@@ -65,8 +65,6 @@ class UnitBoard(QWidget):
         self._incident_for_dispatch = incident_for_dispatch
         # unit id -> command id of an assignment / status change not yet seen back.
         self.pending: dict[str, str] = {}
-        # command id -> seq of its ack, until the store has applied that seq.
-        self._acked_at: dict[str, int] = {}
         self._rows: dict[str, int] = {}
 
         self.assign_action = QAction(self)
@@ -159,8 +157,8 @@ class UnitBoard(QWidget):
             return False
         call_sign = unit.get("call_sign", unit["unit_id"])
         command_id = self._runner.run(
-            "assign_unit",
-            purpose=lambda: self.tr("Assigning %1 to incident %2").replace("%1", call_sign).replace(
+            self._runner.commands.assign_unit,
+            lambda: self.tr("Assigning %1 to incident %2").replace("%1", call_sign).replace(
                 "%2", short_id(incident_id)
             ),
             incident_id=incident_id,
@@ -179,8 +177,8 @@ class UnitBoard(QWidget):
             return False
         call_sign = unit.get("call_sign", unit_id)
         command_id = self._runner.run(
-            "set_unit_status",
-            purpose=lambda: self.tr("Setting %1 to %2").replace("%1", call_sign).replace(
+            self._runner.commands.set_unit_status,
+            lambda: self.tr("Setting %1 to %2").replace("%1", call_sign).replace(
                 "%2", unit_status_text(status)
             ),
             unit_id=unit_id,
@@ -251,45 +249,32 @@ class UnitBoard(QWidget):
         self._render_row(unit_id)
 
     def _clear_pending(self, command_id: str) -> None:
-        self._acked_at.pop(command_id, None)
         for unit_id, pending in list(self.pending.items()):
             if pending == command_id:
                 del self.pending[unit_id]
                 self._render_row(unit_id)
 
     def _on_command_acked(self, command_id: str, seq: int) -> None:
-        if command_id not in self.pending.values():
-            return
-        # The ack may overtake the events it announces: wait until the store has them.
-        if self._store.state.seq >= seq:
-            self._clear_pending(command_id)
-        else:
-            self._acked_at[command_id] = seq
+        # The store emits the ack once it holds the command's events: the rows already show them.
+        self._clear_pending(command_id)
 
     def _on_command_failed(self, command_id: str | None, code: str, message: str) -> None:
         if command_id:
             self._clear_pending(command_id)
 
-    def _settle_acked(self) -> None:
-        for command_id, seq in list(self._acked_at.items()):
-            if self._store.state.seq >= seq:
-                self._clear_pending(command_id)
-
     # ------------------------------------------------------------ store events
-    def _on_unit_changed(self, unit: dict[str, Any]) -> None:
-        if unit["unit_id"] not in self._rows:
+    def _on_unit_changed(self, unit_id: str) -> None:
+        if unit_id not in self._rows:
             self.refresh()
         else:
-            self._render_row(unit["unit_id"])
-        self._settle_acked()
+            self._render_row(unit_id)
         self._render_summary()
 
-    def _on_incident_changed(self, incident: dict[str, Any]) -> None:
+    def _on_incident_changed(self, incident_id: str) -> None:
         for unit_id in self._rows:
             unit = self._store.state.units.get(unit_id)
-            if unit is not None and unit.get("incident_id") == incident["incident_id"]:
+            if unit is not None and unit.get("incident_id") == incident_id:
                 self._render_row(unit_id)
-        self._settle_acked()
 
     # ------------------------------------------------------------ rendering
     def refresh(self) -> None:
@@ -351,8 +336,7 @@ class UnitBoard(QWidget):
         ))
 
     def tick(self, now: datetime) -> None:
-        """Once a second: time in status counts up; acks whose events arrived settle."""
-        self._settle_acked()
+        """Once a second: time in status counts up."""
         for unit_id, row in self._rows.items():
             unit = self._store.state.units.get(unit_id)
             item = self.table.item(row, COL_TIME)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.seat.commands import SeatCommands
 from widgets.keys import shortcut_hint
 from widgets.strip_viewer import StripFetcher, StripsWindow
 from widgets.twelve_lead import TwelveLeadView
@@ -74,7 +75,7 @@ class VitalsWall(QWidget):
         self.monitors: dict[str, VitalsMonitor] = {}
         self.twelve_leads: dict[str, TwelveLeadView] = {}
         self.strip_windows: dict[str, StripsWindow] = {}
-        self.seat_commands: Any = None  # app.seat.commands.SeatCommands (set by the composition root)
+        self.seat_commands: SeatCommands | None = None  # set by the composition root
         self.strip_fetcher: StripFetcher | None = None
         self.render_clock = RenderClock(self)
         self._current: str | None = None
@@ -132,7 +133,7 @@ class VitalsWall(QWidget):
         for name in ("registry_changed", "state_reset", "unit_changed"):
             signal = getattr(events, name, None)
             if signal is not None:
-                signal.connect(lambda *_a: self._fill_units())
+                signal.connect(self._fill_units)  # takes no argument: psygnal drops the unit id
         self._fill_units()
         self.retranslate_ui()
 

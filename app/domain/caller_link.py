@@ -328,5 +328,3 @@ EVENT_HANDLERS = {
     "call.photo_refused": _photo_refused,
     "call.media_purged": _media_purged,
 }
-
-STORE_TOUCHES = {name: (("calls", "call_id", "call_changed"),) for name in EVENT_HANDLERS}

@@ -56,4 +56,3 @@ def _on_decided(state: Any, d: dict, ts: str):
 
 COMMAND_HANDLERS = {"unit.assign_recommended": _assign_recommended}
 EVENT_HANDLERS = {"unit.recommendation_decided": _on_decided}
-STORE_TOUCHES = {"unit.recommendation_decided": (("incidents", "incident_id", "incident_changed"),)}

@@ -7,9 +7,13 @@ A feature module (e.g. ``app.domain.location``) may define:
 * ``EVENT_HANDLERS``: ``{event name: fn(state, data, ts) -> None | False}``,
   merged into the projection (return False when the entity is missing);
 * ``COMMAND_HANDLERS``: ``{command name: fn(state, principal, args) -> [drafts]}``,
-  merged into :func:`app.domain.decide.decide`;
-* ``STORE_TOUCHES``: ``{event name: ((table, key, change event), ...)}`` for the
-  seat's store (see ``app/seat/store.py``).
+  merged into :func:`app.domain.decide.decide`.
+
+The seat's store needs nothing more: :meth:`~app.domain.state.State.apply_changes`
+watches the tables a handler writes and reports the entities it touched, and
+``app.seat.store.StoreEvents`` has one ``<entity>_changed`` signal per table
+(a feature that adds a table adds its signal there; the store refuses to start
+without it).
 
 Feature modules import only ``app.domain.model``, ``app.domain.common`` and
 ``app.protocol`` pieces — never ``state`` or ``decide`` — so there is no cycle.

@@ -82,9 +82,3 @@ EVENT_HANDLERS = {
     "incident.destination_set": _on_destination,
 }
 # The seat's store: an ED status or capability change re-ranks open destination lists.
-_HOSPITAL = (("hospitals", "hospital_id", "hospital_changed"),)
-STORE_TOUCHES = {
-    "hospital.capabilities_set": _HOSPITAL,
-    "hospital.status_changed": _HOSPITAL,
-    "incident.destination_set": (("incidents", "incident_id", "incident_changed"),),
-}

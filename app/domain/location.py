@@ -340,9 +340,3 @@ COMMAND_HANDLERS = {
     "incident.locate": _locate,
     "call.attach": _attach,
 }
-
-STORE_TOUCHES = {
-    "call.location_added": (("calls", "call_id", "call_changed"),),
-    "incident.located": (("incidents", "incident_id", "incident_changed"),),
-    "call.attached": (("calls", "call_id", "call_changed"), ("incidents", "incident_id", "incident_changed")),
-}

@@ -135,7 +135,3 @@ def _on_acknowledged(state: Any, d: dict, ts: str):
 
 EVENT_HANDLERS = {"prenotify.sent": _on_sent, "prenotify.acknowledged": _on_acknowledged}
 COMMAND_HANDLERS = {"prenotify.send": _send, "prenotify.ack": _ack}
-STORE_TOUCHES = {
-    "prenotify.sent": (("incidents", "incident_id", "incident_changed"),),
-    "prenotify.acknowledged": (("incidents", "incident_id", "incident_changed"),),
-}

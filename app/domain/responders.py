@@ -119,6 +119,3 @@ EVENT_HANDLERS = {
     "responders.responded": _on_responded,
     "responders.aed_assigned": _on_aed_assigned,
 }
-_INCIDENT = (("incidents", "incident_id", "incident_changed"),)
-STORE_TOUCHES = {"responders.alerted": _INCIDENT, "responders.responded": _INCIDENT,
-                 "responders.aed_assigned": _INCIDENT}

@@ -66,4 +66,3 @@ def _strip_stored(state: Any, d: dict, ts: str):
 
 EVENT_HANDLERS = {"telemetry.strip_stored": _strip_stored}
 COMMAND_HANDLERS = {"telemetry.strip_request": _strip_request}
-STORE_TOUCHES = {"telemetry.strip_stored": (("incidents", "incident_id", "incident_changed"),)}

@@ -253,6 +253,3 @@ COMMAND_HANDLERS = {
     "cpr.started": _cpr_started,
     "cpr.stopped": _cpr_stopped,
 }
-
-_INCIDENT = (("incidents", "incident_id", "incident_changed"),)
-STORE_TOUCHES = {name: _INCIDENT for name in EVENT_HANDLERS}

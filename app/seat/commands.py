@@ -1,9 +1,14 @@
 """The named commands a dispatcher's widgets call (STYLE §3).
 
+Widgets call these methods (through ``widgets.command_runner.CommandRunner.run``,
+which shows refusals), never a command name as a string: the method is the
+command's one typed signature on the seat.
+
 Each method validates its arguments, writes the command to the journal's
 outbox and returns at once with the command id; the ``ack`` or ``error`` that
 follows (``SeatStore.events.command_acked`` / ``command_failed``) carries that
-id as ``ref``. The widgets then follow the *events* that come back; nothing
+id as ``ref``, and the store emits that ack only once it holds the command's
+events. The widgets then follow the *events* that come back; nothing
 here changes the seat's state directly, and nothing waits on the network.
 
 Optional arguments left as ``None`` are not sent (the protocol accepts
@@ -18,7 +23,7 @@ Every method raises :class:`app.protocol.ProtocolError` on invalid arguments
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from app.protocol import new_id
 
@@ -27,6 +32,13 @@ class CommandSink(Protocol):
     """Where commands go: :class:`app.seat.sync.SyncClient` (or a fake in GUI tests)."""
 
     def send_command(self, name: str, args: dict[str, Any], command_id: str | None = None) -> str: ...
+
+
+class NewIncident(NamedTuple):
+    """What :meth:`SeatCommands.create_incident` returns: the command to follow and the incident's id."""
+
+    command_id: str
+    incident_id: str
 
 
 def _present(**args: Any) -> dict[str, Any]:
@@ -58,12 +70,8 @@ class SeatCommands:
         patients: int | None = None,
         priority: int | None = None,
         incident_id: str | None = None,
-    ) -> tuple[str, str]:
-        """Record a new incident (the seat chooses its id, so the form can follow it at once).
-
-        Returns:
-            ``(command_id, incident_id)``.
-        """
+    ) -> NewIncident:
+        """Record a new incident (the seat chooses its id, so the form can follow it at once)."""
         incident_id = incident_id or new_id()
         args = _present(
             incident_id=incident_id,
@@ -74,14 +82,22 @@ class SeatCommands:
             patients=patients,
             priority=priority,
         )
-        return self._sync.send_command("incident.create", args), incident_id
+        return NewIncident(self._sync.send_command("incident.create", args), incident_id)
 
-    def update_incident(self, *, incident_id: str, **fields: Any) -> str:
-        """Change some of address, callback_number, description, patients, priority.
-
-        Unknown field names raise ProtocolError (``invalid_args``).
-        """
-        return self._sync.send_command("incident.update", _present(incident_id=incident_id, **fields))
+    def update_incident(
+        self,
+        *,
+        incident_id: str,
+        address: str | None = None,
+        callback_number: str | None = None,
+        description: str | None = None,
+        patients: int | None = None,
+        priority: int | None = None,
+    ) -> str:
+        """Change some fields of an incident; those left as None are not changed."""
+        return self._sync.send_command("incident.update", _present(
+            incident_id=incident_id, address=address, callback_number=callback_number, description=description,
+            patients=patients, priority=priority))
 
     def assign_unit(self, *, incident_id: str, unit_id: str, unit_version: int | None = None) -> str:
         """Assign a unit. Pass the ``version`` of the unit the dispatcher saw, so a

@@ -3,8 +3,10 @@
 Owned by the GUI thread. The sync client (its own thread) hands every server
 message to the GUI thread (``widgets.qt_bridge`` does the hop) and the GUI
 thread calls :meth:`SeatStore.handle_message`; the store applies it to its
-:class:`~app.domain.state.State` and emits one change event per thing that
-changed. Widgets connect to those events and never keep their own copy.
+:class:`~app.domain.state.State` (``apply_changes``, which reports the
+entities touched) and emits one change signal per touched entity
+(:class:`StoreEvents`, psygnal). Widgets connect to those signals and never
+keep their own copy.
 
 Qt-free on purpose: tests drive it with plain dicts.
 """
@@ -12,42 +14,40 @@ Qt-free on purpose: tests drive it with plain dicts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from app.domain import features
-from app.domain.state import State
+from psygnal import Signal, SignalGroup, SignalInstance
+
+from app.domain.state import State, Touched
 from app.seat.telemetry import Position, TelemetryStore
 
 log = logging.getLogger(__name__)
 
 
-class Signal:
-    """A minimal synchronous signal: ``connect(fn)``, ``emit(*args)``.
+class _IsolatedSignalInstance(SignalInstance):
+    """A psygnal signal whose slots cannot break each other.
 
-    Handlers run on the emitting thread (the GUI thread for the store). A
-    handler that raises is logged and does not stop the others: one broken
-    widget must not blank the whole seat.
+    psygnal stops an emission at the first slot that raises (``EmitLoopError``);
+    here a slot that raises is logged and the others still run, so one broken
+    widget does not blank the whole seat. Overrides psygnal's immediate emit
+    loop (0.16: ``_run_emit_loop_immediate``, the default reemission mode);
+    ``tests/unit/test_store_signals.py`` proves the isolation on every upgrade.
     """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._handlers: list[Callable[..., Any]] = []
+    def _run_emit_loop_immediate(self) -> None:
+        args = self._emit_queue.popleft()
+        for caller in list(self._slots):
+            if caller._is_alive():  # a collected widget is already disconnected
+                try:
+                    caller.cb(args)
+                except Exception:
+                    log.exception("a slot of %s failed", self.name)
 
-    def connect(self, handler: Callable[..., Any]) -> None:
-        self._handlers.append(handler)
 
-    def disconnect(self, handler: Callable[..., Any]) -> None:
-        self._handlers.remove(handler)
-
-    def emit(self, *args: Any) -> None:
-        for handler in list(self._handlers):
-            try:
-                handler(*args)
-            except Exception:
-                log.exception("handler %r of %s failed", handler, self.name)
+def _signal(*types: Any) -> Signal:
+    return Signal(*types, signal_instance_class=_IsolatedSignalInstance)
 
 
 class Link(StrEnum):
@@ -68,63 +68,66 @@ class ConnectionStatus:
     retry_in_s: float | None = None
 
 
-@dataclass
-class StoreEvents:
-    """Change events, named in the past tense (STYLE §4)."""
+class StoreEvents(SignalGroup):
+    """The store's change signals, named in the past tense (STYLE §4).
 
-    call_changed: Signal = field(default_factory=lambda: Signal("call_changed"))
-    seat_changed: Signal = field(default_factory=lambda: Signal("seat_changed"))
-    incident_changed: Signal = field(default_factory=lambda: Signal("incident_changed"))
-    unit_changed: Signal = field(default_factory=lambda: Signal("unit_changed"))
-    registry_changed: Signal = field(default_factory=lambda: Signal("registry_changed"))
-    # A hospital's emergency-department status or capabilities changed: (hospital dict)
-    hospital_changed: Signal = field(default_factory=lambda: Signal("hospital_changed"))
+    One ``<entity>_changed(id)`` per entity table of :class:`State` (the table
+    name without its plural ``s``), emitted once per entity an applied event
+    added, changed or removed, as :meth:`State.apply_changes` reports it — no
+    list of events is kept here. The slot reads the entity from
+    ``store.state.<table>`` (it may be gone if it was removed).
+
+    psygnal holds bound methods weakly: a widget that is garbage-collected is
+    disconnected by itself. Connect bound methods, not lambdas (a lambda is held
+    strongly and keeps what it closes over alive and connected).
+    """
+
+    call_changed = _signal(str)
+    seat_changed = _signal(str)
+    incident_changed = _signal(str)
+    unit_changed = _signal(str)
+    station_changed = _signal(str)
+    # A hospital's emergency-department status or capabilities changed.
+    hospital_changed = _signal(str)
+    principal_changed = _signal(str)
+    caller_link_changed = _signal(str)
+    aed_changed = _signal(str)
+    responder_alert_changed = _signal(str)
+    prenotification_changed = _signal(str)
+    # Stations, hospitals, AEDs or principals changed: lists of them redraw.
+    registry_changed = _signal()
     # Whole state replaced (snapshot): widgets redraw everything.
-    state_reset: Signal = field(default_factory=lambda: Signal("state_reset"))
-    connection_changed: Signal = field(default_factory=lambda: Signal("connection_changed"))
-    # (command_id, seq)
-    command_acked: Signal = field(default_factory=lambda: Signal("command_acked"))
+    state_reset = _signal()
+    connection_changed = _signal(object)  # ConnectionStatus
+    # (command_id, seq), emitted only once the store holds every event up to seq.
+    command_acked = _signal(str, int)
     # (command_id or None, code, message)
-    command_failed: Signal = field(default_factory=lambda: Signal("command_failed"))
+    command_failed = _signal(object, str, str)
     # (principal dict) once the server welcomed us
-    welcomed: Signal = field(default_factory=lambda: Signal("welcomed"))
-    # Live telemetry (issue 6), once per unit per delivered batch: (unit_id)
-    vitals_changed: Signal = field(default_factory=lambda: Signal("vitals_changed"))
-    waveform_appended: Signal = field(default_factory=lambda: Signal("waveform_appended"))
-    alarm_changed: Signal = field(default_factory=lambda: Signal("alarm_changed"))
+    welcomed = _signal(dict)
+    # Live telemetry, once per unit per delivered batch: (unit_id)
+    vitals_changed = _signal(str)
+    waveform_appended = _signal(str)
+    alarm_changed = _signal(str)
     # (set of unit ids whose position changed)
-    positions_changed: Signal = field(default_factory=lambda: Signal("positions_changed"))
+    positions_changed = _signal(set)
     # A caller link this seat sent: {call_id, link_id, url, expires_at} (the URL is shown, never stored).
-    caller_link_url: Signal = field(default_factory=lambda: Signal("caller_link_url"))
+    caller_link_url = _signal(dict)
     # Live video signalling from a caller's page: the rtc_from_caller message (never stored).
-    caller_rtc: Signal = field(default_factory=lambda: Signal("caller_rtc"))
+    caller_rtc = _signal(dict)
 
 
-# Which entity an event touches, and which change event tells the widgets.
-_TOUCHES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "call.received": (("calls", "call_id", "call_changed"),),
-    "call.queued": (("calls", "call_id", "call_changed"),),
-    "call.ringing": (("calls", "call_id", "call_changed"), ("seats", "seat_id", "seat_changed")),
-    "call.ring_timeout": (("calls", "call_id", "call_changed"), ("seats", "seat_id", "seat_changed")),
-    "call.answered": (("calls", "call_id", "call_changed"), ("seats", "seat_id", "seat_changed")),
-    "call.abandoned": (("calls", "call_id", "call_changed"),),
-    "call.ended": (("calls", "call_id", "call_changed"),),
-    "seat.state_changed": (("seats", "seat_id", "seat_changed"),),
-    "incident.created": (("incidents", "incident_id", "incident_changed"), ("calls", "call_id", "call_changed")),
-    "incident.updated": (("incidents", "incident_id", "incident_changed"),),
-    "unit.assigned": (("units", "unit_id", "unit_changed"), ("incidents", "incident_id", "incident_changed")),
-    "unit.status_changed": (("units", "unit_id", "unit_changed"), ("incidents", "incident_id", "incident_changed")),
-    "incident.closed": (("incidents", "incident_id", "incident_changed"),),
-    "unit.registered": (("units", "unit_id", "unit_changed"),),
-    "principal.registered": (("seats", "principal_id", "seat_changed"),),
-}
+def change_signal_name(table: str) -> str:
+    """The change signal of an entity table: ``"responder_alerts"`` -> ``"responder_alert_changed"``."""
+    return f"{table.removesuffix('s')}_changed"
 
 
-_TOUCHES.update(features.merged("STORE_TOUCHES"))
+_missing_signals = [t for t in State.TABLES if not isinstance(getattr(StoreEvents, change_signal_name(t), None), Signal)]
+if _missing_signals:  # a feature added a table: give it a signal above
+    raise RuntimeError(f"StoreEvents has no change signal for the tables {_missing_signals}")
 
-# Registry events (``dispatch120-server admin``): widgets that list stations, hospitals, AEDs or
-# principals redraw on ``registry_changed``.
-REGISTRY_EVENTS = frozenset({"station.registered", "hospital.registered", "aed.registered", "principal.revoked"})
+# Tables whose entities the registry lists show (``dispatch120-server admin`` writes them).
+REGISTRY_TABLES = frozenset({"stations", "hospitals", "aeds", "principals"})
 
 
 class SeatStore:
@@ -136,6 +139,7 @@ class SeatStore:
         self.connection = ConnectionStatus(Link.CONNECTING)
         self.me: dict[str, Any] | None = None  # the welcome's principal
         self.telemetry = TelemetryStore()
+        self._held_acks: list[tuple[int, str]] = []  # (seq, command id) acked ahead of their events
 
     @property
     def positions(self) -> dict[str, Position]:
@@ -157,11 +161,12 @@ class SeatStore:
         elif mtype == "snapshot":
             self.state = State.from_dict(msg["state"])
             self.events.state_reset.emit()
+            self._release_acks()
         elif mtype == "welcome":
             self.me = msg["principal"]
             self.events.welcomed.emit(self.me)
         elif mtype == "ack":
-            self.events.command_acked.emit(msg["ref"], msg["seq"])
+            self._on_ack(msg["ref"], msg["seq"])
         elif mtype == "error":
             self.events.command_failed.emit(msg.get("ref"), msg["code"], msg["message"])
         elif mtype == "caller_link":
@@ -199,17 +204,34 @@ class SeatStore:
             self.events.connection_changed.emit(status)
 
     def _apply_event(self, msg: dict[str, Any]) -> None:
-        if not self.state.apply(msg):
-            return
-        data = msg["data"]
-        name = msg["name"]
-        if name in REGISTRY_EVENTS:
+        touched = self.state.apply_changes(msg)
+        if touched:
+            self._emit_touched(touched)
+        self._release_acks()
+
+    def _emit_touched(self, touched: frozenset[Touched]) -> None:
+        # Parents before children, in a stable order: calls, seats, incidents, units, ...
+        order = {table: i for i, table in enumerate(State.TABLES)}
+        for table, entity_id in sorted(touched, key=lambda t: (order[t.table], t.id)):
+            self.events[change_signal_name(table)].emit(entity_id)
+        if any(t.table in REGISTRY_TABLES for t in touched):
             self.events.registry_changed.emit()
-        for table, key, signal_name in _TOUCHES.get(name, ()):
-            entity_id = data.get(key)
-            entity = getattr(self.state, table).get(entity_id) if entity_id else None
-            if entity is not None:
-                getattr(self.events, signal_name).emit(entity)
+
+    def _on_ack(self, command_id: str, seq: int) -> None:
+        # An ack may arrive before the events it announces (older servers send it first):
+        # hold it until the store has applied them, so a widget can trust the store on ack.
+        if self.state.seq >= seq:
+            self.events.command_acked.emit(command_id, seq)
+        else:
+            self._held_acks.append((seq, command_id))
+
+    def _release_acks(self) -> None:
+        if not self._held_acks:
+            return
+        due = [(seq, ref) for seq, ref in self._held_acks if seq <= self.state.seq]
+        self._held_acks = [(seq, ref) for seq, ref in self._held_acks if seq > self.state.seq]
+        for seq, ref in sorted(due):
+            self.events.command_acked.emit(ref, seq)
 
     # ------------------------------------------------------------ queries
     def my_calls(self) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ def triage_seat(monkeypatch, library, request):
     return request.getfixturevalue("seat")
 
 
-FAST_POSITIVE = ("yes", "yes", "yes", "no", "no", "no")  # face, arm, speech; no diabetes, seizure, thinner
+FAST_POSITIVE = ("yes", "yes", "yes", "no")  # face, arm, speech; no diabetes (seizure, thinner: follow-ups)
 
 
 @pytest.mark.parametrize(("onset", "code", "proposed"), [("within_4_5h", "04-A-3", True),

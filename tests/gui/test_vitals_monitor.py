@@ -7,6 +7,9 @@ real widgets. The clock is a test clock, so "4 s without data" needs no waiting.
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -338,6 +341,28 @@ def test_the_wall_watches_units_subscribes_and_keys_act(qtbot, store, clock):
     wall.unwatch("u1")
     assert subscribed[-1] == ["u2"]
     assert "u1" not in store.telemetry.units
+
+
+def test_a_monitor_closed_on_the_wall_is_let_go_by_the_store_and_hears_nothing_more(qtbot, store, clock):
+    wall = VitalsWall(store, clock=clock)
+    qtbot.addWidget(wall)
+    wall.show()
+    wall.watch("u1")
+    wall.watch("u2")
+    connected = len(store.events.vitals_changed), len(store.events.alarm_changed)
+    closed = weakref.ref(wall.monitors["u1"])
+
+    wall.unwatch("u1")  # the dispatcher closes u1's monitor; the store keeps no hold on it
+
+    def gone() -> bool:
+        gc.collect()
+        return closed() is None
+
+    qtbot.waitUntil(gone)
+    # Its vitals and alarm slots went with it.
+    assert (len(store.events.vitals_changed), len(store.events.alarm_changed)) == (connected[0] - 1, connected[1] - 1)
+    store.events.vitals_changed.emit("u1")  # nothing left to call for the closed one
+    assert "u2" in wall.monitors
 
 
 def test_watch_vitals_from_the_unit_boards_context_menu(seat, qtbot):

@@ -67,8 +67,8 @@ def test_the_dispatcher_pre_notifies_the_cath_lab_and_sees_its_answer(dispatch_s
         qtbot.waitUntil(lambda: "Online" in hospital.link_label.text(), timeout=WAIT_MS)
         # A STEMI patient, A1 on the way, its monitor streaming.
         incident_id = new_id()
-        runner.run("create_incident", incident_id=incident_id, address="解放碑", description="胸痛40分钟")
-        runner.run("assign_unit", incident_id=incident_id, unit_id="A1")
+        runner.run(runner.commands.create_incident, None, incident_id=incident_id, address="解放碑", description="胸痛40分钟")
+        runner.run(runner.commands.assign_unit, None, incident_id=incident_id, unit_id="A1")
         qtbot.waitUntil(lambda: "A1" in (store.state.incidents.get(incident_id) or {}).get("units", []),
                         timeout=WAIT_MS)
         device = server.client("dev-A1")
