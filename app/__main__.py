@@ -15,6 +15,7 @@ Modes are chosen here, once (STYLE §7):
 * ``dispatch120 sim serve|check`` — the simulation's own commands (:mod:`app.sim.cli`).
 * ``dispatch120 map import|info|search|where`` — offline map data (:mod:`app.mapdata.cli`).
 * ``dispatch120 triage check|run`` — validate triage protocols, play vignettes (:mod:`app.triage.cli`).
+* ``dispatch120 protocol schema|doc`` — export the wire JSON Schema, regenerate the doc's tables (:mod:`app.protocol.cli`).
 * ``dispatch120 credentials set|delete --seat-id ID`` — store or forget a seat's token.
 * ``dispatch120 hospital --console-id ID`` — a receiving hospital's pre-notification console
   (:func:`run_hospital`; its token is stored like a seat's: ``credentials set --seat-id ID``).
@@ -40,6 +41,7 @@ from typing import Any
 
 from app import logs, secrets
 from app.mapdata import cli as map_cli
+from app.protocol import cli as protocol_cli
 from app.routing import cli as route_cli
 from app.settings import (
     LOG_LEVELS,
@@ -76,10 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-scale", type=float, metavar="X", help="with --simulate: run the scenario X times faster"
     )
-    commands = parser.add_subparsers(dest="command", metavar="{sim,map,triage,route,credentials,hospital}")
+    commands = parser.add_subparsers(dest="command", metavar="{sim,map,triage,route,protocol,credentials,hospital}")
     _add_sim(commands)
     map_cli.register(commands)
     triage_cli.register(commands)
+    protocol_cli.register(commands)
     route_cli.register(commands)
     credentials = commands.add_parser(
         "credentials",
@@ -125,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dispatch120``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("sim", "map", "triage", "route"):
+    if args.command in ("sim", "map", "triage", "route", "protocol"):
         return int(args.func(args) or 0)
     if args.command == "credentials":
         return run_credentials(args)

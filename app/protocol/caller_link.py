@@ -20,18 +20,15 @@
 * ``call.link_revoked`` {call_id, link_id, reason}: the incident closed (or the server
   revoked it); the link never opens again.
 
-Pure tables; imports only ``app.protocol.schema``, ``app.domain.model`` and
+Pure types; imports only ``app.protocol.schema``, ``app.domain.model`` and
 ``app.protocol.location`` (see ``app.protocol.features``).
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
 from enum import StrEnum
 
 from app.domain.model import Role
-from app.protocol.location import LOCATION
-from app.protocol.schema import Field
+from app.protocol.location import LocationCandidate
+from app.protocol.schema import Envelope, Int, List, NameId, Str, Uuid, Wire, choice
 
 CHAT_MAX = 500
 # Card ids (``resources/guidance/cards.json`` holds exactly these). ``cpr_rescue_breaths``: adult
@@ -76,84 +73,150 @@ class RevokeReason(StrEnum):
     EXPIRED = "expired"
 
 
-_VIA = frozenset(v.value for v in LinkVia)
-_REVOKE = frozenset(r.value for r in RevokeReason)
-CALL = Field("id")
-LINK = Field("id")
-TEXT = Field("str", max_len=CHAT_MAX)
+Text = Str(CHAT_MAX)
+Card = choice(GUIDANCE_CARDS)
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "call.link_send": {"call_id": CALL, "via": Field("str", choices=_VIA)},
-    "call.chat_send": {"call_id": CALL, "text": TEXT},
-    "call.guidance_push": {"call_id": CALL, "card_id": Field("str", choices=GUIDANCE_CARDS)},
+
+class CallLinkSend(Wire):
+    call_id: NameId
+    via: LinkVia
+
+
+class CallChatSend(Wire):
+    call_id: NameId
+    text: Text
+
+
+class CallGuidancePush(Wire):
+    call_id: NameId
+    card_id: Card
+
+
+COMMANDS: dict[str, type[Wire]] = {
+    "call.link_send": CallLinkSend,
+    "call.chat_send": CallChatSend,
+    "call.guidance_push": CallGuidancePush,
 }
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {name: frozenset({Role.SEAT}) for name in COMMANDS}
 
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "call.link_created": {
-        "call_id": CALL,
-        "link_id": LINK,
-        "via": Field("str", choices=_VIA),
-        "expires_at": Field("str", max_len=40),
-        "seat_id": Field("id"),
-    },
-    "call.link_opened": {"call_id": CALL, "link_id": LINK},
-    "call.link_consented": {"call_id": CALL, "link_id": LINK},
-    "call.link_located": {"call_id": CALL, "link_id": LINK, "location": LOCATION},
-    "call.link_location_refused": {"call_id": CALL, "link_id": LINK},
-    "call.link_revoked": {"call_id": CALL, "link_id": LINK, "reason": Field("str", choices=_REVOKE)},
-    "call.chat_sent": {"call_id": CALL, "text": TEXT, "seat_id": Field("id")},
-    "call.chat_received": {"call_id": CALL, "link_id": LINK, "text": TEXT},
-    "call.guidance_pushed": {"call_id": CALL, "card_id": Field("str", choices=GUIDANCE_CARDS), "seat_id": Field("id")},
-    # A photo from the caller's page, stored by the server (table caller_media, beside the log); the seat
-    # fetches it with GET /media/<media_id> and its own token (server_stub/caller_link.py).
-    "call.photo_received": {
-        "call_id": CALL,
-        "link_id": LINK,
-        "media_id": Field("uuid"),
-        "bytes": Field("int", min=1, max=PHOTO_MAX_BYTES),
-        "sha256": Field("str", max_len=64),
-        "content_type": Field("str", choices=PHOTO_TYPES),
-    },
-    "call.media_purged": {
-        "call_id": CALL,
-        "media_ids": Field("list", max_len=100, item=Field("uuid")),
-        "reason": Field("str", choices=frozenset(r.value for r in MediaPurgeReason)),
-    },
-    "call.photo_refused": {
-        "call_id": CALL,
-        "link_id": LINK,
-        "bytes": Field("int", min=0),
-        "reason": Field("str", choices=frozenset(r.value for r in PhotoRefusal)),
-    },
+
+class CallLinkCreated(Wire):
+    """The event never holds the link's token (nor its hash)."""
+
+    call_id: NameId
+    link_id: NameId
+    via: LinkVia
+    expires_at: Str(40)
+    seat_id: NameId
+
+
+class CallLinkRef(Wire):
+    """A link of a call, by its id."""
+
+    call_id: NameId
+    link_id: NameId
+
+
+class CallLinkLocated(CallLinkRef):
+    """The phone's GPS: a candidate of source ``caller_link``, replacing the link's previous fix."""
+
+    location: LocationCandidate
+
+
+class CallLinkRevoked(CallLinkRef):
+    reason: RevokeReason
+
+
+class CallChatSent(Wire):
+    call_id: NameId
+    text: Text
+    seat_id: NameId
+
+
+class CallChatReceived(CallLinkRef):
+    text: Text
+
+
+class CallGuidancePushed(Wire):
+    call_id: NameId
+    card_id: Card
+    seat_id: NameId
+
+
+class CallPhotoReceived(CallLinkRef):
+    """Stored by the server (table caller_media); a seat fetches it with ``GET /media/<media_id>``."""
+
+    media_id: Uuid
+    bytes: Int(1, PHOTO_MAX_BYTES)
+    sha256: Str(64)
+    content_type: choice(PHOTO_TYPES)
+
+
+class CallMediaPurged(Wire):
+    """Stored photos deleted under the retention setting; the record of each photo stays in the log."""
+
+    call_id: NameId
+    media_ids: List(Uuid, 100)
+    reason: MediaPurgeReason
+
+
+class CallPhotoRefused(CallLinkRef):
+    bytes: Int(0)
+    reason: PhotoRefusal
+
+
+EVENTS: dict[str, type[Wire]] = {
+    "call.link_created": CallLinkCreated,
+    "call.link_opened": CallLinkRef,
+    "call.link_consented": CallLinkRef,
+    "call.link_located": CallLinkLocated,
+    "call.link_location_refused": CallLinkRef,
+    "call.link_revoked": CallLinkRevoked,
+    "call.chat_sent": CallChatSent,
+    "call.chat_received": CallChatReceived,
+    "call.guidance_pushed": CallGuidancePushed,
+    "call.photo_received": CallPhotoReceived,
+    "call.media_purged": CallMediaPurged,
+    "call.photo_refused": CallPhotoRefused,
 }
 
 # "still" (seat → page): the phone sends a still of its camera's current frame as a photo (the record).
 RTC_KINDS = frozenset({"offer", "answer", "candidate", "bye", "still"})
 RTC_DATA_MAX = 16_000  # an SDP offer of one video track is ~3-6 kB
-_RTC = {
-    "call_id": CALL,
-    "link_id": LINK,
-    "kind": Field("str", choices=RTC_KINDS),
-    # JSON text, opaque to the server: offer {"sdp", "ice_servers"}, answer {"sdp"}, candidate
-    # {"candidate", "sdpMid", "sdpMLineIndex"}, bye {}.
-    "data": Field("str", max_len=RTC_DATA_MAX),
-}
 
-ENVELOPES: dict[str, Mapping[str, Field]] = {
-    # Live video signalling (WebRTC), relayed by the server between the caller's page and the seat that
-    # sent the link; never journaled, never an event (live video is not recorded).
-    "rtc_from_caller": _RTC,  # server -> the link's seat
-    "rtc_to_caller": _RTC,  # a seat -> server -> the caller's page
-    # server -> the seat that sent call.link_send: the URL to read out / show as a QR code.
-    "caller_link": {
-        "call_id": CALL,
-        "link_id": LINK,
-        "url": Field("str", max_len=500),
-        "expires_at": Field("str", max_len=40),
-        "ref": Field("uuid"),
-    },
+
+class RtcFromCaller(Envelope, tag="rtc_from_caller"):
+    """Server → the link's seat: one WebRTC signalling step from the caller's page (never journaled).
+
+    ``data`` is JSON text, opaque to the server: offer {"sdp", "ice_servers"}, answer {"sdp"},
+    candidate {"candidate", "sdpMid", "sdpMLineIndex"}, bye {}.
+    """
+
+    call_id: NameId
+    link_id: NameId
+    kind: choice(RTC_KINDS)
+    data: Str(RTC_DATA_MAX)
+
+
+class RtcToCaller(RtcFromCaller, tag="rtc_to_caller"):
+    """A seat → server → the caller's page: one WebRTC signalling step (never journaled)."""
+
+
+class CallerLink(Envelope, tag="caller_link"):
+    """Server → the seat that sent ``call.link_send``: the URL to read out or show as a QR code."""
+
+    call_id: NameId
+    link_id: NameId
+    url: Str(500)
+    expires_at: Str(40)
+    ref: Uuid
+
+
+ENVELOPES: dict[str, type[Envelope]] = {
+    "rtc_from_caller": RtcFromCaller,
+    "rtc_to_caller": RtcToCaller,
+    "caller_link": CallerLink,
 }
 SERVER_TYPES = frozenset({"caller_link", "rtc_from_caller"})
 CLIENT_TYPES = frozenset({"rtc_to_caller"})

@@ -1,8 +1,12 @@
-"""Encode and decode protocol frames (orjson), with strict validation.
+"""Encode and decode protocol frames (orjson), with strict validation by the wire types.
 
 Pure functions, no I/O: the server, the seat's sync client, the simulators and
 device clients all go through here. Every failure is a :class:`ProtocolError`
 with the code to send back; nothing here raises anything else on bad input.
+
+A frame is validated once, here, at the edge: the envelope and (for ``cmd``)
+the arguments against their :class:`~app.protocol.schema.Wire` types. What
+comes out of :func:`decode` can be trusted by the code behind it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from app.protocol.messages import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
 )
-from app.protocol.schema import check_object
+from app.protocol.schema import Wire, conform
 
 Message = dict[str, Any]
 
@@ -45,14 +49,26 @@ def decode(
             centre's state.
 
     Returns:
-        The message as a dict, its envelope and (for ``cmd``) its arguments
-        validated.
+        The message as a dict exactly as it was sent, its envelope and (for
+        ``cmd``) its arguments validated. An ``event``'s ``data`` and a
+        ``telemetry`` frame's ``data`` are objects here; :func:`validate_event`
+        and :func:`~app.protocol.telemetry.validate_telemetry` check them
+        against their name and kind.
 
     Raises:
         ProtocolError: with the code to reply with. ``ref`` is set to the
         command id when it could be read, so the sender can match the error.
     """
-    limit = MAX_FRAME_BYTES if max_bytes is None else max_bytes
+    msg = _parse(frame, MAX_FRAME_BYTES if max_bytes is None else max_bytes)
+    ref = msg.get("id") if isinstance(msg.get("id"), str) and len(msg["id"]) <= 64 else None
+    envelope_type = _envelope_type(msg, allowed, ref)
+    conform(msg, envelope_type, root=msg["type"], code=ErrorCode.BAD_MESSAGE, ref=ref)
+    if msg["type"] == "cmd":
+        validate_command(msg["name"], msg["args"], ref=msg["id"])
+    return msg
+
+
+def _parse(frame: str | bytes, limit: int) -> dict[str, Any]:
     size = len(frame)
     # A str counts characters; UTF-8 takes up to 4 bytes each, so measure the
     # bytes only when the character count alone does not decide.
@@ -66,7 +82,11 @@ def decode(
         raise ProtocolError(ErrorCode.BAD_JSON, f"not valid JSON: {exc.msg}") from None
     if not isinstance(msg, dict):
         raise ProtocolError(ErrorCode.BAD_JSON, "a frame must be a JSON object")
-    ref = msg.get("id") if isinstance(msg.get("id"), str) and len(msg["id"]) <= 64 else None
+    return msg
+
+
+def _envelope_type(msg: dict[str, Any], allowed: frozenset[str] | None, ref: str | None) -> type[Wire]:
+    """The version and type checks, in the order their error codes promise."""
     version = msg.get("v")
     if isinstance(version, bool) or not isinstance(version, int):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "missing or invalid protocol version 'v'", ref=ref)
@@ -79,39 +99,36 @@ def decode(
     mtype = msg.get("type")
     if not isinstance(mtype, str):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "missing 'type'", ref=ref)
-    table = ENVELOPES.get(mtype)
-    if table is None or (allowed is not None and mtype not in allowed):
+    envelope_type = ENVELOPES.get(mtype)
+    if envelope_type is None or (allowed is not None and mtype not in allowed):
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {mtype[:40]!r}", ref=ref)
-    body = {k: v for k, v in msg.items() if k not in ("v", "type")}
-    try:
-        check_object(table, body, mtype)
-    except ProtocolError as exc:
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, exc.message, ref=ref, field=exc.field) from None
-    if mtype == "cmd":
-        validate_command(msg["name"], msg["args"], ref=msg["id"])
-    return msg
+    return envelope_type
 
 
 def validate_command(name: str, args: dict[str, Any], *, ref: str | None = None) -> None:
-    """Check a command's name and arguments. Raises ProtocolError."""
-    table = COMMANDS.get(name)
-    if table is None:
+    """Check a command's name and arguments. Raises ProtocolError (UNKNOWN_COMMAND, INVALID_ARGS)."""
+    command_args(name, args, ref=ref)
+
+
+def command_args(name: str, args: dict[str, Any], *, ref: str | None = None) -> Wire:
+    """A command's arguments as their typed Struct (validated). Raises ProtocolError like :func:`validate_command`."""
+    args_type = COMMANDS.get(name)
+    if args_type is None:
         raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, f"unknown command {name[:64]!r}", ref=ref)
-    try:
-        check_object(table, args, "args")
-    except ProtocolError as exc:
-        raise ProtocolError(exc.code, exc.message, ref=ref, field=exc.field) from None
+    return conform(args, args_type, root="args", ref=ref)
 
 
 def validate_event(name: str, data: dict[str, Any]) -> None:
-    """Check an event's data against its table. Raises ProtocolError(BAD_MESSAGE)."""
-    table = EVENTS.get(name)
-    if table is None:
+    """Check an event's data against its type. Raises ProtocolError(BAD_MESSAGE)."""
+    event_data(name, data)
+
+
+def event_data(name: str, data: dict[str, Any]) -> Wire:
+    """An event's data as its typed Struct (validated). Raises ProtocolError(BAD_MESSAGE)."""
+    data_type = EVENTS.get(name)
+    if data_type is None:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown event {name[:64]!r}")
-    try:
-        check_object(table, data, "data")
-    except ProtocolError as exc:
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, exc.message, field=exc.field) from None
+    return conform(data, data_type, root="data", code=ErrorCode.BAD_MESSAGE)
 
 
 # ---------------------------------------------------------------- builders

@@ -11,12 +11,8 @@ See ``docs/protocol.md`` § "Unit recommendation".
 Imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-
 from app.domain.model import Role
-from app.protocol.schema import Field, opt
+from app.protocol.schema import UNSET, Int, NameId, Opt, Str, Uuid, Wire, choice
 
 # Why a dispatcher sends another unit than the first suggestion.
 OVERRIDE_REASONS = frozenset({
@@ -29,21 +25,26 @@ OVERRIDE_REASONS = frozenset({
 })
 MAX_RANK = 100
 
-_DECISION: dict[str, Field] = {
-    "incident_id": Field("uuid"),
-    "unit_id": Field("id"),
-    "rank": Field("int", min=1, max=MAX_RANK),
-    "first_unit_id": opt("id"),
-    "override_reason": opt("str", choices=OVERRIDE_REASONS),
-    "override_note": opt("str", max_len=200),
-}
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "unit.assign_recommended": {**_DECISION, "unit_version": opt("int", min=0)},
-}
+class RecommendationDecided(Wire):
+    """What the recommendation list showed and what the dispatcher chose (``rank`` 1 = the first)."""
 
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "unit.recommendation_decided": _DECISION,
-}
+    incident_id: Uuid
+    unit_id: NameId
+    rank: Int(1, MAX_RANK)
+    first_unit_id: Opt(NameId) = UNSET
+    override_reason: Opt(choice(OVERRIDE_REASONS)) = UNSET
+    override_note: Opt(Str(200)) = UNSET
+
+
+class UnitAssignRecommended(RecommendationDecided):
+    """``unit.assign`` plus the recommendation it followed or overrode."""
+
+    unit_version: Opt(Int(0)) = UNSET
+
+
+COMMANDS: dict[str, type[Wire]] = {"unit.assign_recommended": UnitAssignRecommended}
+
+EVENTS: dict[str, type[Wire]] = {"unit.recommendation_decided": RecommendationDecided}
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {"unit.assign_recommended": frozenset({Role.SEAT})}

@@ -12,13 +12,10 @@
 Imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
 from enum import StrEnum
 
 from app.domain.model import Role
-from app.protocol.schema import Field, opt
+from app.protocol.schema import UNSET, Int, List, NameId, Opt, Str, Uuid, Wire, choice
 
 
 class HospitalCapability(StrEnum):
@@ -48,44 +45,51 @@ DESTINATION_REASONS = frozenset({
     "other",
 })
 MAX_RANK = 100
-_CAPABILITIES = frozenset(c.value for c in HospitalCapability)
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "hospital.set_status": {
-        "hospital_id": Field("id"),
-        "status": Field("str", choices=frozenset(s.value for s in EdStatus)),
-        "note": opt("str", max_len=200),
-    },
-    "incident.set_destination": {
-        "incident_id": Field("uuid"),
-        "hospital_id": Field("id"),
-        "rank": Field("int", min=1, max=MAX_RANK),
-        "reason": opt("str", choices=DESTINATION_REASONS),
-    },
+
+class HospitalSetStatus(Wire):
+    hospital_id: NameId
+    status: EdStatus
+    note: Opt(Str(200)) = UNSET
+
+
+class IncidentSetDestination(Wire):
+    """The hospital chosen from the suggestions; ``reason`` when it is not the first (``rank`` 1)."""
+
+    incident_id: Uuid
+    hospital_id: NameId
+    rank: Int(1, MAX_RANK)
+    reason: Opt(choice(DESTINATION_REASONS)) = UNSET
+
+
+class HospitalCapabilitiesSet(Wire):
+    """Replaces the hospital's capability set; ``trauma_level`` 1 (highest) to 3 for a trauma centre."""
+
+    hospital_id: NameId
+    capabilities: List(HospitalCapability, len(HospitalCapability))
+    trauma_level: Opt(Int(1, 3)) = UNSET
+
+
+class HospitalStatusChanged(Wire):
+    hospital_id: NameId
+    status: EdStatus
+    previous: EdStatus
+    note: Opt(Str(200)) = UNSET
+
+
+COMMANDS: dict[str, type[Wire]] = {
+    "hospital.set_status": HospitalSetStatus,
+    "incident.set_destination": IncidentSetDestination,
 }
 
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "hospital.capabilities_set": {
-        "hospital_id": Field("id"),
-        "capabilities": Field("list", max_len=len(_CAPABILITIES), item=Field("str", choices=_CAPABILITIES)),
-        "trauma_level": opt("int", min=1, max=3),
-    },
-    "hospital.status_changed": {
-        "hospital_id": Field("id"),
-        "status": Field("str", choices=frozenset(s.value for s in EdStatus)),
-        "previous": Field("str", choices=frozenset(s.value for s in EdStatus)),
-        "note": opt("str", max_len=200),
-    },
-    "incident.destination_set": {
-        "incident_id": Field("uuid"),
-        "hospital_id": Field("id"),
-        "rank": Field("int", min=1, max=MAX_RANK),
-        "reason": opt("str", choices=DESTINATION_REASONS),
-    },
+EVENTS: dict[str, type[Wire]] = {
+    "hospital.capabilities_set": HospitalCapabilitiesSet,
+    "hospital.status_changed": HospitalStatusChanged,
+    "incident.destination_set": IncidentSetDestination,
 }
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
-    # A hospital console (issue 5 pre-notification's role) may set its own hospital's status only.
+    # A hospital console (pre-notification's role) may set its own hospital's status only.
     "hospital.set_status": frozenset({Role.SEAT, Role.HOSPITAL}),
     "incident.set_destination": frozenset({Role.SEAT}),
 }

@@ -18,17 +18,13 @@ never drawn with a circle); it may not have half a position or a position out
 of range (refused with ``invalid_args``). NaN and infinities never reach
 here: JSON has no such literals and the codec refuses them.
 
-Pure tables; imports only ``app.protocol.schema`` (see ``app.protocol.features``).
+Pure types; imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
 from app.domain.model import Role
-from app.protocol.schema import Field, iso_timestamp_problem, opt
+from app.protocol.schema import UNSET, List, NameId, Num, Opt, Str, Uuid, Wire, check_timestamps, fail
 
 MAX_CANDIDATES = 8
 MAX_ACCURACY_M = 100_000.0
@@ -54,54 +50,79 @@ class LocateSource(StrEnum):
     CANDIDATE = "candidate"  # confirmed one of the call's candidates
 
 
-_SOURCES = frozenset(s.value for s in LocationSource)
-_LOCATE_SOURCES = frozenset(s.value for s in LocateSource)
+Lat = Num(-90, 90)
+Lon = Num(-180, 180)
 
 
+class LocationCandidate(Wire):
+    """Where the caller may be: a position (``lat`` and ``lon`` together), an address, or both.
 
-def _candidate_problem(value: dict[str, Any]) -> str | None:
-    has_lat = value.get("lat") is not None
-    has_lon = value.get("lon") is not None
-    if has_lat != has_lon:
-        return "lat and lon go together"
-    if not has_lat and not (value.get("address") or "").strip():
-        return "a candidate needs a position (lat, lon) or an address"
-    accuracy = value.get("accuracy_m")
-    if accuracy is not None and accuracy <= 0:
-        return "accuracy_m must be more than 0 (leave it null when unknown)"
-    return None
+    ``accuracy_m`` is the radius in metres (more than 0; null when unknown); ``at`` when the
+    fix was taken (ISO 8601 with a time zone).
+    """
+
+    source: LocationSource
+    lat: Opt(Lat) = UNSET
+    lon: Opt(Lon) = UNSET
+    accuracy_m: Opt(Num(hi=MAX_ACCURACY_M)) = UNSET
+    at: Opt(Str(40)) = UNSET
+    address: Opt(Str(ADDRESS_MAX)) = UNSET
+
+    def __post_init__(self) -> None:
+        check_timestamps(self, "at")
+        has_lat = self.lat is not None and self.lat is not UNSET
+        has_lon = self.lon is not None and self.lon is not UNSET
+        if has_lat != has_lon:
+            fail("", "lat and lon go together")
+        address = self.address if isinstance(self.address, str) else ""
+        if not has_lat and not address.strip():
+            fail("", "a candidate needs a position (lat, lon) or an address")
+        accuracy = self.accuracy_m
+        if accuracy is not None and accuracy is not UNSET and accuracy <= 0:
+            fail("", "accuracy_m must be more than 0 (leave it null when unknown)")
 
 
-LAT = Field("float", min=-90, max=90)
-LON = Field("float", min=-180, max=180)
-LOCATION = Field(
-    "object",
-    fields={
-        "source": Field("str", choices=_SOURCES),
-        "lat": opt("float", min=-90, max=90),
-        "lon": opt("float", min=-180, max=180),
-        "accuracy_m": opt("float", max=MAX_ACCURACY_M),
-        "at": opt("str", max_len=40, check=iso_timestamp_problem),
-        "address": opt("str", max_len=ADDRESS_MAX),
-    },
-    check=_candidate_problem,
-)
+LOCATION = LocationCandidate
 # The optional field of call.offered / call.received (app/protocol/messages.py).
-LOCATIONS = opt("list", max_len=MAX_CANDIDATES, item=LOCATION)
+LocationCandidates = List(LocationCandidate, MAX_CANDIDATES)
+LOCATIONS = LocationCandidates
 
-_LOCATE_FIELDS: dict[str, Field] = {
-    "incident_id": Field("uuid"),
-    "lat": LAT,
-    "lon": LON,
-    "source": Field("str", choices=_LOCATE_SOURCES),
-    "candidate_source": opt("str", choices=_SOURCES),
-    "address": opt("str", max_len=ADDRESS_MAX),
-}
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "call.add_location": {"call_id": Field("id"), "location": LOCATION},
-    "incident.locate": _LOCATE_FIELDS,
-    "call.attach": {"call_id": Field("id"), "incident_id": Field("uuid")},
+class IncidentLocate(Wire):
+    """The dispatcher sets the incident's position; ``candidate_source`` when it confirmed a candidate."""
+
+    incident_id: Uuid
+    lat: Lat
+    lon: Lon
+    source: LocateSource
+    candidate_source: Opt(LocationSource) = UNSET
+    address: Opt(Str(ADDRESS_MAX)) = UNSET
+
+
+class IncidentLocated(IncidentLocate):
+    seat_id: NameId
+
+
+class CallAddLocation(Wire):
+    call_id: NameId
+    location: LocationCandidate
+
+
+class CallAttach(Wire):
+    """A repeat call joins an existing incident."""
+
+    call_id: NameId
+    incident_id: Uuid
+
+
+class CallAttached(CallAttach):
+    seat_id: NameId
+
+
+COMMANDS: dict[str, type[Wire]] = {
+    "call.add_location": CallAddLocation,
+    "incident.locate": IncidentLocate,
+    "call.attach": CallAttach,
 }
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
@@ -111,8 +132,8 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "call.attach": frozenset({Role.SEAT}),
 }
 
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "call.location_added": {"call_id": Field("id"), "location": LOCATION},
-    "incident.located": {**_LOCATE_FIELDS, "seat_id": Field("id")},
-    "call.attached": {"call_id": Field("id"), "incident_id": Field("uuid"), "seat_id": Field("id")},
+EVENTS: dict[str, type[Wire]] = {
+    "call.location_added": CallAddLocation,
+    "incident.located": IncidentLocated,
+    "call.attached": CallAttached,
 }

@@ -1,145 +1,193 @@
-"""Message types, commands and events of protocol version 1.
+"""Message types, commands and events of protocol version 1, as typed wire objects.
 
-The tables here are the protocol: ``docs/protocol.md`` documents them and the
-golden files in ``tests/golden/`` exercise every one of them.
+Each envelope (``hello``, ``cmd``, ``event`` …), command's arguments and
+event's data is a :class:`~app.protocol.schema.Wire` Struct; the registries
+below map the wire names to them. The feature modules (``app.protocol.features``)
+add theirs. ``docs/protocol.md``'s message tables and ``docs/schema/`` are
+generated from these types (``dispatch120 protocol doc|schema``); the golden
+files in ``tests/golden/`` exercise every one of them.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
+from typing import Any
 
 from app.domain.model import CloseReason, Role, SeatState, UnitStatus
 from app.protocol import features
-from app.protocol.location import LOCATIONS
-from app.protocol.schema import Field, opt
+from app.protocol.location import LocationCandidates
+from app.protocol.schema import UNSET, Envelope, Int, NameId, Num, Obj, Opt, Phone, Str, Uuid, Wire, choice
 
 PROTOCOL_VERSION = 1
-# A frame larger than this is refused (close 1009); ECG chunks come in later
-# issues as many small frames, never as one large one.
+# A frame larger than this is refused (close 1009); ECG chunks come as many
+# small frames, never as one large one.
 MAX_FRAME_BYTES = 256 * 1024
 
-_ROLES = frozenset(r.value for r in Role)
-_UNIT_STATUSES = frozenset(s.value for s in UnitStatus)
-_SEAT_STATES = frozenset(s.value for s in SeatState)
-_CLOSE_REASONS = frozenset(r.value for r in CloseReason)
+Seq = Int(0)
 
-ID = Field("id")
-UUID = Field("uuid")
-SEQ = Field("int", min=0)
 
 # ---------------------------------------------------------------- envelopes
-# Each table lists the fields besides "v" and "type".
-ENVELOPES: dict[str, Mapping[str, Field]] = {
-    # client -> server: first frame of every connection.
-    "hello": {
-        "token": Field("str", max_len=256),
-        "client": Field("str", max_len=64),
-        "last_seq": opt("int", min=0),
-    },
-    # server -> client: answer to a valid hello.
-    "welcome": {
-        "principal": Field(
-            "object",
-            fields={
-                "id": ID,
-                "role": Field("str", choices=_ROLES),
-                "name": Field("str", max_len=100),
-                "unit_id": opt("id"),
-            },
-        ),
-        "server_time": Field("str", max_len=40),
-        "server_seq": SEQ,
-        "resume": Field("str", choices=frozenset({"replay", "snapshot"})),
-    },
-    # client -> server: a command, with a client-made UUID (idempotency key).
-    "cmd": {
-        "id": UUID,
-        "name": Field("str", max_len=64),
-        "args": Field("object"),
-    },
-    # server -> client: the command was applied and is durable.
-    "ack": {
-        "ref": UUID,
-        "seq": SEQ,
-        "events": Field("int", min=0),
-        "duplicate": Field("bool"),
-    },
-    # server -> client: a frame or command was refused; nothing was stored.
-    "error": {
-        "ref": opt("str", max_len=64),
-        "code": Field("str", max_len=40),
-        "message": Field("str", max_len=1000),
-        "field": opt("str", max_len=200),
-    },
-    # server -> client: one event of the log.
-    "event": {
-        "seq": Field("int", min=1),
-        "ts": Field("str", max_len=40),
-        "name": Field("str", max_len=64),
-        "actor": Field(
-            "object", fields={"id": Field("str", max_len=64), "role": Field("str", max_len=16)}
-        ),
-        "ref": opt("str", max_len=64),
-        "data": Field("object"),
-    },
-    # server -> client: the whole current state, when replay is too long.
-    "snapshot": {
-        "seq": SEQ,
-        "state": Field("object"),
-    },
-    # server -> client: replay/snapshot done; live events follow.
-    "synced": {
-        "seq": SEQ,
-    },
-}
 
+
+class Hello(Envelope, tag="hello"):
+    """Client → server, the first frame of every connection."""
+
+    token: Str(256)
+    client: Str(64)
+    last_seq: Opt(Seq) = UNSET
+
+
+class Principal(Wire):
+    """Who the server recognised: the credential's id, role, name and bound unit (device) or hospital."""
+
+    id: NameId
+    role: Role
+    name: Str(100)
+    unit_id: Opt(NameId) = UNSET
+
+
+class Welcome(Envelope, tag="welcome"):
+    """Server → client, the answer to a valid hello; replay or a snapshot follows, then ``synced``."""
+
+    principal: Principal
+    server_time: Str(40)
+    server_seq: Seq
+    resume: choice({"replay", "snapshot"})
+
+
+class Cmd(Envelope, tag="cmd"):
+    """Client → server: a command, with a client-made UUID (the idempotency key)."""
+
+    id: Uuid
+    name: Str(64)
+    args: Obj
+
+
+class Ack(Envelope, tag="ack"):
+    """Server → client: the command ``ref`` was applied and is durable up to ``seq``."""
+
+    ref: Uuid
+    seq: Seq
+    events: Int(0)
+    duplicate: bool
+
+
+class Error(Envelope, tag="error"):
+    """Server → client: a frame or command was refused; nothing was stored."""
+
+    ref: Opt(Str(64)) = UNSET
+    code: Str(40)
+    message: Str(1000)
+    field: Opt(Str(200)) = UNSET
+
+
+class Actor(Wire):
+    """Who caused an event: a principal id (or ``system``) and its role."""
+
+    id: Str(64)
+    role: Str(16)
+
+
+class Event(Envelope, tag="event"):
+    """Server → client: one event of the log, ``seq`` consecutive from 1."""
+
+    seq: Int(1)
+    ts: Str(40)
+    name: Str(64)
+    actor: Actor
+    ref: Opt(Str(64)) = UNSET
+    data: Obj
+
+
+class Snapshot(Envelope, tag="snapshot"):
+    """Server → client: the whole current state at ``seq``, when a replay would be too long."""
+
+    seq: Seq
+    state: Obj
+
+
+class Synced(Envelope, tag="synced"):
+    """Server → client: replay or snapshot done; live events follow."""
+
+    seq: Seq
+
+
+ENVELOPES: dict[str, type[Envelope]] = {
+    cls.__struct_config__.tag: cls for cls in (Hello, Welcome, Cmd, Ack, Error, Event, Snapshot, Synced)
+}
 CLIENT_TYPES = frozenset({"hello", "cmd"})
 SERVER_TYPES = frozenset({"welcome", "ack", "error", "event", "snapshot", "synced"})
 
-# ---------------------------------------------------------------- commands
-CALL_ID = Field("id")
-_INCIDENT_FIELDS: dict[str, Field] = {
-    "address": opt("str", max_len=200),
-    "callback_number": opt("phone"),
-    "description": opt("str", max_len=2000),
-    "patients": opt("int", min=1, max=999),
-    "priority": opt("int", min=1, max=4),
-}
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "call.offered": {
-        "call_id": CALL_ID,
-        "caller_number": Field("phone"),
-        "caller_name": opt("str", max_len=64),
-        "location_text": opt("str", max_len=200),
-        "line": opt("id"),
-        "locations": LOCATIONS,  # candidates, app/protocol/location.py
-    },
-    "call.abandoned": {"call_id": CALL_ID},
-    "call.ended": {"call_id": CALL_ID},
-    "call.answer": {"call_id": CALL_ID},
-    "seat.set_ready": {"ready": Field("bool")},
-    "incident.create": {
-        "incident_id": UUID,
-        "call_id": opt("id"),
-        **_INCIDENT_FIELDS,
-    },
-    "incident.update": {"incident_id": UUID, **_INCIDENT_FIELDS},
-    "unit.assign": {
-        "incident_id": UUID,
-        "unit_id": ID,
-        "unit_version": opt("int", min=0),
-    },
-    "unit.status": {
-        "unit_id": ID,
-        "status": Field("str", choices=_UNIT_STATUSES),
-        "unit_version": opt("int", min=0),
-    },
-    "incident.close": {
-        "incident_id": UUID,
-        "reason": Field("str", choices=_CLOSE_REASONS),
-        "note": opt("str", max_len=500),
-    },
+# ---------------------------------------------------------------- commands
+
+
+class IncidentFields(Wire):
+    """The editable fields of an incident (all optional)."""
+
+    address: Opt(Str(200)) = UNSET
+    callback_number: Opt(Phone) = UNSET
+    description: Opt(Str(2000)) = UNSET
+    patients: Opt(Int(1, 999)) = UNSET
+    priority: Opt(Int(1, 4)) = UNSET
+
+
+class CallOffered(Wire):
+    """The phone switch offers a new call (and its location candidates)."""
+
+    call_id: NameId
+    caller_number: Phone
+    caller_name: Opt(Str(64)) = UNSET
+    location_text: Opt(Str(200)) = UNSET
+    line: Opt(NameId) = UNSET
+    locations: Opt(LocationCandidates) = UNSET
+
+
+class CallRef(Wire):
+    """A call, by its id."""
+
+    call_id: NameId
+
+
+class SeatSetReady(Wire):
+    ready: bool
+
+
+class IncidentCreate(IncidentFields):
+    incident_id: Uuid
+    call_id: Opt(NameId) = UNSET
+
+
+class IncidentUpdate(IncidentFields):
+    incident_id: Uuid
+
+
+class UnitAssign(Wire):
+    incident_id: Uuid
+    unit_id: NameId
+    unit_version: Opt(Int(0)) = UNSET
+
+
+class UnitStatusArgs(Wire):
+    unit_id: NameId
+    status: UnitStatus
+    unit_version: Opt(Int(0)) = UNSET
+
+
+class IncidentClose(Wire):
+    incident_id: Uuid
+    reason: CloseReason
+    note: Opt(Str(500)) = UNSET
+
+
+COMMANDS: dict[str, type[Wire]] = {
+    "call.offered": CallOffered,
+    "call.abandoned": CallRef,
+    "call.ended": CallRef,
+    "call.answer": CallRef,
+    "seat.set_ready": SeatSetReady,
+    "incident.create": IncidentCreate,
+    "incident.update": IncidentUpdate,
+    "unit.assign": UnitAssign,
+    "unit.status": UnitStatusArgs,
+    "incident.close": IncidentClose,
 }
 
 # Which roles may send which command. The server also checks ownership
@@ -157,92 +205,137 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "incident.close": frozenset({Role.SEAT}),
 }
 
+
 # ---------------------------------------------------------------- events
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "call.received": {
-        "call_id": CALL_ID,
-        "caller_number": Field("phone"),
-        "caller_name": opt("str", max_len=64),
-        "location_text": opt("str", max_len=200),
-        "line": opt("id"),
-        "locations": LOCATIONS,  # candidates, app/protocol/location.py
-    },
-    "call.queued": {"call_id": CALL_ID},
-    "call.ringing": {"call_id": CALL_ID, "seat_id": ID},
-    "call.ring_timeout": {"call_id": CALL_ID, "seat_id": ID},
-    "call.answered": {"call_id": CALL_ID, "seat_id": ID},
-    "call.abandoned": {"call_id": CALL_ID},
-    "call.ended": {"call_id": CALL_ID},
-    "seat.state_changed": {
-        "seat_id": ID,
-        "state": Field("str", choices=_SEAT_STATES),
-        "reason": opt("str", max_len=40),
-    },
-    "incident.created": {
-        "incident_id": UUID,
-        "call_id": opt("id"),
-        "seat_id": ID,
-        **_INCIDENT_FIELDS,
-    },
-    "incident.updated": {"incident_id": UUID, "changes": Field("object", fields=_INCIDENT_FIELDS)},
-    "unit.assigned": {"incident_id": UUID, "unit_id": ID, "version": Field("int", min=0)},
-    "unit.status_changed": {
-        "unit_id": ID,
-        "status": Field("str", choices=_UNIT_STATUSES),
-        "previous": Field("str", choices=_UNIT_STATUSES),
-        "incident_id": opt("uuid"),
-        "version": Field("int", min=0),
-        "manual": Field("bool"),
-    },
-    "incident.closed": {
-        "incident_id": UUID,
-        "reason": Field("str", choices=_CLOSE_REASONS),
-        "note": opt("str", max_len=500),
-    },
-    # Registry: written by ``dispatch120-server admin``; never carries secrets.
-    "station.registered": {
-        "station_id": ID,
-        "name": Field("str", max_len=100),
-        "lat": Field("float", min=-90, max=90),
-        "lon": Field("float", min=-180, max=180),
-    },
-    "hospital.registered": {
-        "hospital_id": ID,
-        "name": Field("str", max_len=100),
-        "lat": Field("float", min=-90, max=90),
-        "lon": Field("float", min=-180, max=180),
-    },
-    "unit.registered": {
-        "unit_id": ID,
-        "call_sign": Field("str", max_len=32),
-        "station_id": opt("id"),
-        "capability": Field("str", choices=frozenset({"als", "bls", "negative_pressure"})),
-    },
-    "principal.registered": {
-        "principal_id": ID,
-        "role": Field("str", choices=_ROLES),
-        "name": Field("str", max_len=100),
-        "unit_id": opt("id"),
-    },
-    "principal.revoked": {"principal_id": ID},
+
+
+class CallAtSeat(Wire):
+    """A call and the seat it rings at / rang out at / was answered at."""
+
+    call_id: NameId
+    seat_id: NameId
+
+
+class SeatStateChanged(Wire):
+    seat_id: NameId
+    state: SeatState
+    reason: Opt(Str(40)) = UNSET
+
+
+class IncidentCreated(IncidentFields):
+    incident_id: Uuid
+    call_id: Opt(NameId) = UNSET
+    seat_id: NameId
+
+
+class IncidentUpdated(Wire):
+    """Only the fields that changed, in ``changes``."""
+
+    incident_id: Uuid
+    changes: IncidentFields
+
+
+class UnitAssigned(Wire):
+    incident_id: Uuid
+    unit_id: NameId
+    version: Int(0)
+
+
+class UnitStatusChanged(Wire):
+    """``version`` is the unit's new version (a seat sends it back as ``unit_version``)."""
+
+    unit_id: NameId
+    status: UnitStatus
+    previous: UnitStatus
+    incident_id: Opt(Uuid) = UNSET
+    version: Int(0)
+    manual: bool
+
+
+class IncidentClosed(Wire):
+    incident_id: Uuid
+    reason: CloseReason
+    note: Opt(Str(500)) = UNSET
+
+
+class StationRegistered(Wire):
+    """Registry, written by ``dispatch120-server admin``; never carries secrets."""
+
+    station_id: NameId
+    name: Str(100)
+    lat: Num(-90, 90)
+    lon: Num(-180, 180)
+
+
+class HospitalRegistered(Wire):
+    hospital_id: NameId
+    name: Str(100)
+    lat: Num(-90, 90)
+    lon: Num(-180, 180)
+
+
+class UnitRegistered(Wire):
+    unit_id: NameId
+    call_sign: Str(32)
+    station_id: Opt(NameId) = UNSET
+    capability: choice({"als", "bls", "negative_pressure"})
+
+
+class PrincipalRegistered(Wire):
+    principal_id: NameId
+    role: Role
+    name: Str(100)
+    unit_id: Opt(NameId) = UNSET
+
+
+class PrincipalRevoked(Wire):
+    principal_id: NameId
+
+
+EVENTS: dict[str, type[Wire]] = {
+    "call.received": CallOffered,
+    "call.queued": CallRef,
+    "call.ringing": CallAtSeat,
+    "call.ring_timeout": CallAtSeat,
+    "call.answered": CallAtSeat,
+    "call.abandoned": CallRef,
+    "call.ended": CallRef,
+    "seat.state_changed": SeatStateChanged,
+    "incident.created": IncidentCreated,
+    "incident.updated": IncidentUpdated,
+    "unit.assigned": UnitAssigned,
+    "unit.status_changed": UnitStatusChanged,
+    "incident.closed": IncidentClosed,
+    "station.registered": StationRegistered,
+    "hospital.registered": HospitalRegistered,
+    "unit.registered": UnitRegistered,
+    "principal.registered": PrincipalRegistered,
+    "principal.revoked": PrincipalRevoked,
 }
+
+# Which feature module defined each name (for the generated doc); the core is "messages".
+ORIGIN: dict[tuple[str, str], str] = {}
 
 
 def _merge_features() -> None:
-    """Add the feature modules' tables (app.protocol.features); a clash is a bug."""
+    """Add the feature modules' registries (app.protocol.features); a clash is a bug."""
     global CLIENT_TYPES, SERVER_TYPES
+    tables: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("ENVELOPES", ENVELOPES), ("COMMANDS", COMMANDS), ("EVENTS", EVENTS), ("COMMAND_ROLES", COMMAND_ROLES)
+    )
+    for table_name, table in tables:
+        for name in table:
+            ORIGIN[(table_name, name)] = "messages"
     for module in features.FEATURES:
-        for table_name, table in (
-            ("ENVELOPES", ENVELOPES),
-            ("COMMANDS", COMMANDS),
-            ("EVENTS", EVENTS),
-            ("COMMAND_ROLES", COMMAND_ROLES),
-        ):
+        short = module.__name__.rsplit(".", 1)[1]
+        for table_name, table in tables:
             extra = getattr(module, table_name, {})
             clash = set(extra) & set(table)
             if clash:
                 raise RuntimeError(f"{module.__name__}.{table_name} redefines {sorted(clash)}")
             table.update(extra)
+            for name in extra:
+                ORIGIN[(table_name, name)] = short
         CLIENT_TYPES = CLIENT_TYPES | frozenset(getattr(module, "CLIENT_TYPES", ()))
         SERVER_TYPES = SERVER_TYPES | frozenset(getattr(module, "SERVER_TYPES", ()))
 

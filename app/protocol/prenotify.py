@@ -15,17 +15,14 @@ snapshots: only ``prenotify_package`` frames addressed to their hospital, and
 the acks/errors of their own commands. A hospital credential's ``unit_id`` column
 holds the hospital id it speaks for (see :func:`hospital_of`).
 
-Pure tables; imports only ``app.protocol.schema``/``errors`` and ``app.domain.model``.
+Pure types; imports only ``app.protocol.schema``/``errors`` and ``app.domain.model``.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from app.domain.model import Role
-from app.protocol.schema import Field, opt
+from app.protocol.schema import UNSET, Envelope, Int, List, NameId, Num, Obj, Opt, Str, Uuid, Wire
 
 
 class PatientSex(StrEnum):
@@ -56,96 +53,123 @@ class AckResponse(StrEnum):
 MAX_ETA_S = 6 * 3600
 MAX_NOTE = 500
 MAX_ECG_SECONDS = 12
+EtaSeconds = Int(0, MAX_ETA_S)
 
-SUMMARY: dict[str, Field] = {
-    "age": opt("int", min=0, max=130),
-    "age_estimated": opt("bool"),
-    "sex": Field("str", choices=frozenset(s.value for s in PatientSex)),
-    "complaint": Field("str", choices=frozenset(c.value for c in Complaint)),
-    "note": opt("str", max_len=MAX_NOTE),
-}
-_RESPONSE = Field("str", choices=frozenset(r.value for r in AckResponse))
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "prenotify.send": {
-        "incident_id": Field("uuid"),
-        "hospital_id": Field("id"),
-        "unit_id": opt("id"),
-        "eta_s": opt("int", min=0, max=MAX_ETA_S),
-        "summary": Field("object", fields=SUMMARY),
-        "include_ecg": Field("bool"),
-    },
-    "prenotify.ack": {
-        "prenotify_id": Field("uuid"),
-        "response": _RESPONSE,
-        "note": opt("str", max_len=MAX_NOTE),
-    },
-}
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "prenotify.sent": {
-        "prenotify_id": Field("uuid"),
-        "incident_id": Field("uuid"),
-        "hospital_id": Field("id"),
-        "unit_id": opt("id"),
-        "eta_s": opt("int", min=0, max=MAX_ETA_S),
-        "complaint": Field("str", choices=frozenset(c.value for c in Complaint)),
-        "has_vitals": Field("bool"),
-        "has_ecg": Field("bool"),
-    },
-    "prenotify.acknowledged": {
-        "prenotify_id": Field("uuid"),
-        "incident_id": Field("uuid"),
-        "hospital_id": Field("id"),
-        "response": _RESPONSE,
-        "note": opt("str", max_len=MAX_NOTE),
-    },
-}
+class PatientSummary(Wire):
+    """The dispatcher's summary of the patient for the hospital."""
+
+    age: Opt(Int(0, 130)) = UNSET
+    age_estimated: Opt(bool) = UNSET
+    sex: PatientSex
+    complaint: Complaint
+    note: Opt(Str(MAX_NOTE)) = UNSET
+
+
+SUMMARY = PatientSummary
+
+
+class PrenotifySend(Wire):
+    """Send the package to ``hospital_id``; ``include_ecg`` attaches the unit's last lead II strip."""
+
+    incident_id: Uuid
+    hospital_id: NameId
+    unit_id: Opt(NameId) = UNSET
+    eta_s: Opt(EtaSeconds) = UNSET
+    summary: PatientSummary
+    include_ecg: bool
+
+
+class PrenotifyAck(Wire):
+    prenotify_id: Uuid
+    response: AckResponse
+    note: Opt(Str(MAX_NOTE)) = UNSET
+
+
+class PrenotifySent(Wire):
+    """Ids and flags only: the package itself is in the server's ``prenotifications`` table."""
+
+    prenotify_id: Uuid
+    incident_id: Uuid
+    hospital_id: NameId
+    unit_id: Opt(NameId) = UNSET
+    eta_s: Opt(EtaSeconds) = UNSET
+    complaint: Complaint
+    has_vitals: bool
+    has_ecg: bool
+
+
+class PrenotifyAcknowledged(Wire):
+    prenotify_id: Uuid
+    incident_id: Uuid
+    hospital_id: NameId
+    response: AckResponse
+    note: Opt(Str(MAX_NOTE)) = UNSET
+
+
+COMMANDS: dict[str, type[Wire]] = {"prenotify.send": PrenotifySend, "prenotify.ack": PrenotifyAck}
+EVENTS: dict[str, type[Wire]] = {"prenotify.sent": PrenotifySent, "prenotify.acknowledged": PrenotifyAcknowledged}
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "prenotify.send": frozenset({Role.SEAT}),
     "prenotify.ack": frozenset({Role.HOSPITAL}),
 }
 
-# The package as the hospital receives it (built by server_stub/prenotify.py; checked by the console).
-_ECG: dict[str, Field] = {
-    "channel": Field("str", max_len=16),
-    "mdc_code": Field("str", max_len=64),
-    "start": Field("str", max_len=40),
-    "period_ms": Field("float", min=0.5, max=100),
-    "factor": Field("float", min=0, max=1e6),
-    "origin": Field("int"),
-    "unit": Field("str", max_len=8),
-    "samples": Field("list", max_len=int(MAX_ECG_SECONDS * 2000), item=Field("int")),
-    "strip_id": opt("uuid"),
-}
-PACKAGE: dict[str, Field] = {
-    "prenotify_id": Field("uuid"),
-    "incident_id": Field("uuid"),
-    "hospital_id": Field("id"),
-    "hospital_name": Field("str", max_len=200),
-    "unit_id": opt("id"),
-    "call_sign": opt("str", max_len=64),
-    "sent_at": Field("str", max_len=40),
-    "sent_by": Field("id"),
-    "eta_s": opt("int", min=0, max=MAX_ETA_S),
-    "summary": Field("object", fields=SUMMARY),
-    "priority": opt("int", min=1, max=4),
-    "triage": opt("object"),  # the incident's triage result (app/domain/triage.py), or null
-    "vitals": opt("object"),  # {"t": device time, "hr": …, "spo2": …} — VITAL_RANGES names
-    "ecg": opt("object", fields=_ECG),
-}
-ACK: dict[str, Field] = {
-    "response": _RESPONSE,
-    "note": opt("str", max_len=MAX_NOTE),
-    "at": Field("str", max_len=40),
-    "by": opt("id"),
-}
 
-ENVELOPES: dict[str, Mapping[str, Field]] = {
-    "prenotify_package": {
-        "package": Field("object", fields=PACKAGE),
-        "acknowledged": opt("object", fields=ACK),
-    },
-}
+class PackageEcg(Wire):
+    """An ECG strip in the package: samples as in a telemetry waveform chunk (``(s - origin) * factor``)."""
+
+    channel: Str(16)
+    mdc_code: Str(64)
+    start: Str(40)
+    period_ms: Num(0.5, 100)
+    factor: Num(0, 1e6)
+    origin: Int()
+    unit: Str(8)
+    samples: List(Int(), int(MAX_ECG_SECONDS * 2000))
+    strip_id: Opt(Uuid) = UNSET
+
+
+class Package(Wire):
+    """The package as the hospital receives it (built by the server; checked by the console).
+
+    ``triage`` is the incident's triage result (``app/domain/triage.py``) or null; ``vitals`` the
+    unit's last vitals ``{"t": device time, "hr": …, "spo2": …}`` (names of ``VITAL_RANGES``) or null.
+    """
+
+    prenotify_id: Uuid
+    incident_id: Uuid
+    hospital_id: NameId
+    hospital_name: Str(200)
+    unit_id: Opt(NameId) = UNSET
+    call_sign: Opt(Str(64)) = UNSET
+    sent_at: Str(40)
+    sent_by: NameId
+    eta_s: Opt(EtaSeconds) = UNSET
+    summary: PatientSummary
+    priority: Opt(Int(1, 4)) = UNSET
+    triage: Opt(Obj) = UNSET
+    vitals: Opt(Obj) = UNSET
+    ecg: Opt(PackageEcg) = UNSET
+
+
+PACKAGE = Package
+
+
+class PackageAck(Wire):
+    response: AckResponse
+    note: Opt(Str(MAX_NOTE)) = UNSET
+    at: Str(40)
+    by: Opt(NameId) = UNSET
+
+
+class PrenotifyPackage(Envelope, tag="prenotify_package"):
+    """Server → the consoles of that hospital: the package, and its acknowledgement once there is one."""
+
+    package: Package
+    acknowledged: Opt(PackageAck) = UNSET
+
+
+ENVELOPES: dict[str, type[Envelope]] = {"prenotify_package": PrenotifyPackage}
 CLIENT_TYPES: frozenset[str] = frozenset()
 SERVER_TYPES = frozenset({"prenotify_package"})
 

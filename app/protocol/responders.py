@@ -23,15 +23,13 @@ volunteer who accepts while an accessible AED exists); ``responders.alert`` (sea
 Imports only ``app.protocol.schema`` and ``app.domain.model``.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from app.domain.model import Role
-from app.protocol.schema import Field, opt
+from app.protocol.schema import UNSET, Envelope, Int, List, NameId, Num, Opt, Str, Uuid, Wire, fail
 
 
 class Response(StrEnum):
@@ -51,78 +49,124 @@ MAX_ALERTED = 20
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 ACCESS_RE = re.compile(rf"^(24h|{_HHMM}-{_HHMM})$")
 
+Lat = Num(-90, 90)
+Lon = Num(-180, 180)
+Distance = Num(0, 1e7)
+WalkSeconds = Num(0, 1e6)
+Access = Str(11, description='"24h" or "HH:MM-HH:MM"')
 
-def _access_problem(value: Any) -> str | None:
-    return None if ACCESS_RE.match(value) else 'access must be "24h" or "HH:MM-HH:MM"'
+
+def _check_access(access: str) -> None:
+    if not ACCESS_RE.match(access):
+        fail("access", 'access must be "24h" or "HH:MM-HH:MM"')
 
 
-_LAT = Field("float", min=-90, max=90)
-_LON = Field("float", min=-180, max=180)
-_TS = Field("str", max_len=40)
-_ACCESS = Field("str", max_len=11, check=_access_problem)
-_POINT = Field("list", max_len=2, item=Field("float", min=-180, max=180))
+class VolunteerPosition(Envelope, tag="volunteer.position"):
+    """Volunteer → server: where I am (kept in memory per volunteer, not in the log)."""
 
-ENVELOPES: dict[str, Mapping[str, Field]] = {
-    "volunteer.position": {"lat": _LAT, "lon": _LON, "accuracy_m": opt("float", min=0, max=100_000), "t": _TS},
-    "volunteer_alert": {
-        "alert_id": Field("uuid"),
-        "lat": _LAT,
-        "lon": _LON,
-        "distance_m": Field("float", min=0, max=1e7),
-        "address": opt("str", max_len=200),
-    },
-    "volunteer_aed": {
-        "alert_id": Field("uuid"),
-        "aed_id": Field("id"),
-        "name": Field("str", max_len=100),
-        "lat": _LAT,
-        "lon": _LON,
-        "access": _ACCESS,
-        "walk_s": Field("float", min=0, max=1e6),
-        "distance_m": Field("float", min=0, max=1e7),
-        "route": Field("str", choices=frozenset(r.value for r in RouteSource)),
-        "path": Field("list", max_len=10_000, item=_POINT),
-    },
+    lat: Lat
+    lon: Lon
+    accuracy_m: Opt(Num(0, 100_000)) = UNSET
+    t: Str(40)
+
+
+class VolunteerAlert(Envelope, tag="volunteer_alert"):
+    """Server → one volunteer: a cardiac arrest ``distance_m`` from you."""
+
+    alert_id: Uuid
+    lat: Lat
+    lon: Lon
+    distance_m: Distance
+    address: Opt(Str(200)) = UNSET
+
+
+class VolunteerAed(Envelope, tag="volunteer_aed"):
+    """Server → the volunteer asked to fetch an AED: which, where, and the walk (``path`` of [lat, lon])."""
+
+    alert_id: Uuid
+    aed_id: NameId
+    name: Str(100)
+    lat: Lat
+    lon: Lon
+    access: Access
+    walk_s: WalkSeconds
+    distance_m: Distance
+    route: RouteSource
+    path: List(List(Num(-180, 180), 2), 10_000)
+
+    def __post_init__(self) -> None:
+        _check_access(self.access)
+
+
+ENVELOPES: dict[str, type[Envelope]] = {
+    "volunteer.position": VolunteerPosition,
+    "volunteer_alert": VolunteerAlert,
+    "volunteer_aed": VolunteerAed,
 }
 CLIENT_TYPES = frozenset({"volunteer.position"})
 SERVER_TYPES = frozenset({"volunteer_alert", "volunteer_aed"})
 
-_ALERTED = Field(
-    "object", fields={"volunteer_id": Field("id"), "distance_m": Field("float", min=0, max=1e7)}
-)
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "responders.alert": {"incident_id": Field("uuid"), "radius_m": opt("int", min=50, max=MAX_RADIUS_M)},
-    "volunteer.respond": {
-        "alert_id": Field("uuid"),
-        "response": Field("str", choices=frozenset(r.value for r in Response)),
-    },
-}
+class AlertedVolunteer(Wire):
+    volunteer_id: NameId
+    distance_m: Distance
 
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "aed.registered": {"aed_id": Field("id"), "name": Field("str", max_len=100), "lat": _LAT, "lon": _LON,
-                       "access": _ACCESS},
-    "responders.alerted": {
-        "alert_id": Field("uuid"),
-        "incident_id": Field("uuid"),
-        "radius_m": Field("int", min=1, max=MAX_RADIUS_M),
-        "volunteers": Field("list", max_len=MAX_ALERTED, item=_ALERTED),
-    },
-    "responders.responded": {
-        "alert_id": Field("uuid"),
-        "incident_id": Field("uuid"),
-        "volunteer_id": Field("id"),
-        "response": Field("str", choices=frozenset(r.value for r in Response)),
-    },
-    "responders.aed_assigned": {
-        "alert_id": Field("uuid"),
-        "incident_id": Field("uuid"),
-        "volunteer_id": Field("id"),
-        "aed_id": Field("id"),
-        "walk_s": Field("float", min=0, max=1e6),
-        "distance_m": Field("float", min=0, max=1e7),
-        "route": Field("str", choices=frozenset(r.value for r in RouteSource)),
-    },
+
+class RespondersAlert(Wire):
+    """Alert the volunteers within ``radius_m`` (default 500) of the incident."""
+
+    incident_id: Uuid
+    radius_m: Opt(Int(50, MAX_RADIUS_M)) = UNSET
+
+
+class VolunteerRespond(Wire):
+    alert_id: Uuid
+    response: Response
+
+
+COMMANDS: dict[str, type[Wire]] = {"responders.alert": RespondersAlert, "volunteer.respond": VolunteerRespond}
+
+
+class AedRegistered(Wire):
+    aed_id: NameId
+    name: Str(100)
+    lat: Lat
+    lon: Lon
+    access: Access
+
+    def __post_init__(self) -> None:
+        _check_access(self.access)
+
+
+class RespondersAlerted(Wire):
+    alert_id: Uuid
+    incident_id: Uuid
+    radius_m: Int(1, MAX_RADIUS_M)
+    volunteers: List(AlertedVolunteer, MAX_ALERTED)
+
+
+class RespondersResponded(Wire):
+    alert_id: Uuid
+    incident_id: Uuid
+    volunteer_id: NameId
+    response: Response
+
+
+class RespondersAedAssigned(Wire):
+    alert_id: Uuid
+    incident_id: Uuid
+    volunteer_id: NameId
+    aed_id: NameId
+    walk_s: WalkSeconds
+    distance_m: Distance
+    route: RouteSource
+
+
+EVENTS: dict[str, type[Wire]] = {
+    "aed.registered": AedRegistered,
+    "responders.alerted": RespondersAlerted,
+    "responders.responded": RespondersResponded,
+    "responders.aed_assigned": RespondersAedAssigned,
 }
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {

@@ -1,64 +1,154 @@
-"""A small, strict validator for the JSON objects of the wire protocol.
+"""The building blocks of the wire types: constrained field types and strict conversion.
 
-Each message type and each command has a field table: name -> :class:`Field`.
-Validation rejects unknown fields, wrong JSON types (``true`` is not an
-integer), strings that are too long and numbers out of range, and names the
-offending field. It does no I/O and never coerces a value silently.
+Every message, command, event and telemetry frame of the protocol is a
+``msgspec.Struct`` built from the types here (``app/protocol/messages.py`` and
+the feature modules). A Struct refuses unknown fields, wrong JSON types
+(``true`` is not an integer, a string is not a number), strings that are too
+long and numbers out of range. :func:`conform` checks a parsed JSON value
+against a type once, at the edge, and turns msgspec's refusal into a
+:class:`ProtocolError` that names the offending field (``args.incident_id``);
+nothing is coerced silently. The same types give the JSON Schema
+(``dispatch120 protocol schema``) and the tables of ``docs/protocol.md``.
+
+No I/O here.
 """
-
-from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal, NoReturn, Union
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from app.protocol.errors import ErrorCode, ProtocolError
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Ids chosen by people (unit "A12", seat "seat-3"): short, printable, no spaces.
 NAME_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+# JavaScript clients (device vendors, the caller page) lose precision beyond 2**53: every
+# number of the protocol stays within +-MAX_SAFE_INTEGER.
 MAX_SAFE_INTEGER = 2**53 - 1
 PHONE_RE = re.compile(r"^\+?[0-9*#-]{1,32}$")
+# A string or a list with no tighter bound of its own.
+DEFAULT_MAX_STR = 4096
+DEFAULT_MAX_ITEMS = 1000
+
+__all__ = [
+    "UNSET",
+    "Envelope",
+    "Field",
+    "Int",
+    "List",
+    "NameId",
+    "Num",
+    "Obj",
+    "Opt",
+    "Phone",
+    "Str",
+    "Uuid",
+    "Wire",
+    "check_object",
+    "check_value",
+    "choice",
+    "conform",
+    "fail",
+    "iso_timestamp_problem",
+]
 
 
-@dataclass(frozen=True)
-class Field:
-    """One field of an object.
+class _WireMeta(msgspec.StructMeta):
+    """Makes every subclass keyword-only too (msgspec applies ``kw_only`` per class), so a
+    required field may follow an inherited optional one."""
 
-    Args:
-        kind: "str", "int", "float" (accepts integers), "bool", "uuid", "id"
-            (a short human-chosen id), "phone", "object", "list", "any".
-        required: the field must be present (and not null unless ``nullable``).
-        nullable: ``null`` is accepted.
-        max_len: for str/phone/list, the maximum length.
-        min/max: for numbers, the inclusive range.
-        choices: the allowed values (e.g. an enum's values).
-        fields: for "object", a nested field table (strict); None accepts any object.
-        item: for "list", the field spec of every item.
+    def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **options: Any) -> Any:
+        options.setdefault("kw_only", True)
+        return super().__new__(mcls, name, bases, namespace, **options)
+
+
+class Wire(Struct, metaclass=_WireMeta, forbid_unknown_fields=True):
+    """Base of every wire object: strict (unknown fields refused), fields by keyword.
+
+    An optional field is typed ``Opt[T]`` with the default ``UNSET``: absent on
+    the wire stays absent, ``null`` stays ``None``, so a decoded frame encodes
+    back to the same JSON.
     """
 
-    kind: str
-    required: bool = True
-    nullable: bool = False
-    max_len: int | None = None
-    min: float | None = None
-    max: float | None = None
-    choices: frozenset[str] | None = None
-    fields: Mapping[str, Field] | None = None
-    item: Field | None = None
-    check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+
+class Envelope(Wire, tag_field="type"):
+    """Every frame: the protocol version ``v`` (always 1) and its ``type``."""
+
+    v: Literal[1]
 
 
-def opt(kind: str, **kw: Any) -> Field:
-    """An optional, nullable field."""
-    return Field(kind, required=False, nullable=True, **kw)
+# ---------------------------------------------------------------- constrained types
+
+
+def Str(max_len: int = DEFAULT_MAX_STR, *, pattern: str | None = None, description: str | None = None) -> Any:
+    """A string of at most ``max_len`` characters (optionally matching ``pattern``)."""
+    meta = Meta(max_length=max_len, pattern=pattern, description=description) if description else Meta(
+        max_length=max_len, pattern=pattern
+    )
+    return Annotated[str, meta]
+
+
+Uuid = Annotated[str, Meta(max_length=DEFAULT_MAX_STR, pattern=UUID_RE.pattern, description="a UUID")]
+NameId = Annotated[
+    str,
+    Meta(max_length=DEFAULT_MAX_STR, pattern=NAME_ID_RE.pattern, description="an id: letters, digits, _.:- up to 64"),
+]
+Phone = Annotated[str, Meta(max_length=DEFAULT_MAX_STR, pattern=PHONE_RE.pattern, description="a phone number")]
+Obj = dict[str, Any]
+
+
+def Int(lo: int = -MAX_SAFE_INTEGER, hi: int = MAX_SAFE_INTEGER) -> Any:
+    """An integer in ``[lo, hi]`` (``true``/``false`` and ``1.0`` refused)."""
+    return Annotated[int, Meta(ge=lo, le=hi)]
+
+
+def Num(lo: float = -MAX_SAFE_INTEGER, hi: float = MAX_SAFE_INTEGER) -> Any:
+    """A number in ``[lo, hi]``; an integer stays an integer (so ``30`` encodes back as ``30``)."""
+    whole = Annotated[int, Meta(ge=math.ceil(lo), le=math.floor(hi))]
+    return Union[whole, Annotated[float, Meta(ge=float(lo), le=float(hi))]]  # noqa: UP007
+
+
+def List(item: Any, max_len: int = DEFAULT_MAX_ITEMS) -> Any:
+    """A JSON array of at most ``max_len`` items of type ``item``."""
+    return Annotated[list[item], Meta(max_length=max_len)]
+
+
+def choice(values: Iterable[str]) -> Any:
+    """One of these strings (a ``Literal``; sorted, so the schema is stable)."""
+    return Literal[tuple(sorted(str(getattr(v, "value", v)) for v in values))]
+
+
+def Opt(tp: Any) -> Any:
+    """An optional, nullable field: give it the default ``UNSET``."""
+    return Union[tp, None, UnsetType]  # noqa: UP007
+
+
+def Field(kind: str) -> Any:
+    """The type of a simple field kind ("id", "uuid", "phone"): kept for callers of the old tables."""
+    return {"id": NameId, "uuid": Uuid, "phone": Phone}[kind]
+
+
+# ---------------------------------------------------------------- checks beyond one field
+
+_CHECK_MARK = "\x00"
+
+
+def fail(field: str, problem: str) -> NoReturn:
+    """Refuse a Struct from its ``__post_init__``: ``field`` ("" for the whole object) and why.
+
+    msgspec turns the ValueError into a ValidationError with the object's path;
+    :func:`conform` puts the field back on that path.
+    """
+    raise ValueError(f"{_CHECK_MARK}{field}{_CHECK_MARK}{problem}")
 
 
 def iso_timestamp_problem(value: Any) -> str | None:
-    """A ``Field.check`` for ISO 8601 timestamps with a time zone (None when fine)."""
+    """What is wrong with an ISO 8601 timestamp with a time zone (None when fine)."""
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
@@ -68,82 +158,94 @@ def iso_timestamp_problem(value: Any) -> str | None:
     return None
 
 
-def _type_error(path: str, expected: str, value: Any) -> ProtocolError:
-    got = "null" if value is None else type(value).__name__
-    return ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: expected {expected}, got {got}", field=path)
+def check_timestamps(obj: Struct, *names: str) -> None:
+    """In a ``__post_init__``: refuse the first of ``names`` that is set and not an ISO timestamp."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None and value is not UNSET:
+            problem = iso_timestamp_problem(value)
+            if problem:
+                fail(name, problem)
 
 
-def check_value(spec: Field, value: Any, path: str) -> None:
-    """Validate one value against its spec; raise ProtocolError(INVALID_ARGS)."""
-    if value is None:
-        if spec.nullable:
-            return
-        raise _type_error(path, spec.kind, value)
-    kind = spec.kind
-    if kind in ("str", "uuid", "id", "phone"):
-        if not isinstance(value, str):
-            raise _type_error(path, "string", value)
-        limit = spec.max_len if spec.max_len is not None else 4096
-        if len(value) > limit:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: longer than {limit} characters", field=path)
-        if kind == "uuid" and not UUID_RE.match(value):
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: not a UUID", field=path)
-        if kind == "id" and not NAME_ID_RE.match(value):
-            raise ProtocolError(
-                ErrorCode.INVALID_ARGS, f"{path}: not a valid id (letters, digits, _.:- up to 64)", field=path
-            )
-        if kind == "phone" and not PHONE_RE.match(value):
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: not a phone number", field=path)
-    elif kind == "bool":
-        if not isinstance(value, bool):
-            raise _type_error(path, "boolean", value)
-    elif kind in ("int", "float"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _type_error(path, "number" if kind == "float" else "integer", value)
-        if kind == "int" and not isinstance(value, int):
-            raise _type_error(path, "integer", value)
-        if abs(value) > MAX_SAFE_INTEGER:
-            # JavaScript clients (device vendors, the caller page) lose precision beyond 2**53.
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: out of range", field=path)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: not a finite number", field=path)
-        if spec.min is not None and value < spec.min:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: below {spec.min}", field=path)
-        if spec.max is not None and value > spec.max:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: above {spec.max}", field=path)
-    elif kind == "object":
-        if not isinstance(value, dict):
-            raise _type_error(path, "object", value)
-        if spec.fields is not None:
-            check_object(spec.fields, value, path)
-    elif kind == "list":
-        if not isinstance(value, list):
-            raise _type_error(path, "array", value)
-        limit = spec.max_len if spec.max_len is not None else 1000
-        if len(value) > limit:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: more than {limit} items", field=path)
-        if spec.item is not None:
-            for i, item in enumerate(value):
-                check_value(spec.item, item, f"{path}[{i}]")
-    elif kind != "any":  # pragma: no cover - a table error, caught by tests
-        raise AssertionError(f"unknown field kind {kind}")
-    if spec.choices is not None and value not in spec.choices:
-        allowed = ", ".join(sorted(spec.choices))
-        raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: must be one of {allowed}", field=path)
-    if spec.check is not None:
-        problem = spec.check(value)
-        if problem:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}: {problem}", field=path)
+# ---------------------------------------------------------------- conversion and errors
+
+_AT_RE = re.compile(r"^(?P<text>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_FIELD_RE = re.compile(r"^Object (?P<what>missing required|contains unknown) field `(?P<name>[^`]*)`$")
+_BOUND_RE = re.compile(r"^Expected `[^`]+` (?P<op>[<>]=?) (?P<n>\S+)$")
+_LENGTH_RE = re.compile(r"^Expected `(?P<kind>str|array|object)` of length (?P<op>[<>]=) (?P<n>\d+)$")
+_REGEX_RE = re.compile(r"^Expected `str` matching regex '(?P<pattern>.*)'$", re.S)
+_TYPE_RE = re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$")
+_TYPE_NAMES = {"str": "string", "int": "integer", "int | float": "number", "float": "number", "bool": "boolean",
+               "object": "object", "array": "array"}
+_PATTERN_NAMES = {UUID_RE.pattern: "not a UUID", NAME_ID_RE.pattern: "not a valid id (letters, digits, _.:- up to 64)",
+                  PHONE_RE.pattern: "not a phone number"}
 
 
-def check_object(fields: Mapping[str, Field], obj: Mapping[str, Any], path: str) -> None:
-    """Validate an object strictly: no unknown keys, required keys present."""
-    for key in obj:
-        if key not in fields:
-            raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}.{key}: unknown field", field=f"{path}.{key}")
-    for key, spec in fields.items():
-        if key not in obj:
-            if spec.required:
-                raise ProtocolError(ErrorCode.INVALID_ARGS, f"{path}.{key}: missing", field=f"{path}.{key}")
-            continue
-        check_value(spec, obj[key], f"{path}.{key}")
+def describe(exc: msgspec.ValidationError, root: str) -> tuple[str, str]:
+    """The field path (``root`` + msgspec's path) and a short reason for a refusal."""
+    match = _AT_RE.match(str(exc))
+    assert match is not None  # the pattern matches any text
+    text, path = match["text"], root + (match["path"] or "")
+    if text.startswith(_CHECK_MARK):
+        _, field, problem = text.split(_CHECK_MARK, 2)
+        return (f"{path}.{field}" if field else path), problem
+    if m := _FIELD_RE.match(text):
+        return f"{path}.{m['name']}", "missing" if m["what"] == "missing required" else "unknown field"
+    if m := _LENGTH_RE.match(text):
+        if m["kind"] == "str":
+            return path, f"longer than {m['n']} characters"
+        return path, f"more than {m['n']} items"
+    if m := _BOUND_RE.match(text):
+        return path, f"{'below' if m['op'].startswith('>') else 'above'} {m['n']}"
+    if m := _REGEX_RE.match(text):
+        return path, _PATTERN_NAMES.get(m["pattern"], "not in the expected format")
+    if m := _TYPE_RE.match(text):
+        nullable = m["want"].endswith(" | null")
+        want = _TYPE_NAMES.get(m["want"].removesuffix(" | null"), m["want"])
+        if want == "integer" and m["got"] == "float":
+            return path, "not an integer (got a float)"
+        return path, f"expected {want}{' or null' if nullable else ''}, got {m['got']}"
+    if text.startswith("Invalid enum value"):
+        return path, f"must be one of the allowed values (not {text.removeprefix('Invalid enum value ')})"
+    return path, text
+
+
+def conform(value: Any, tp: Any, *, root: str, code: ErrorCode = ErrorCode.INVALID_ARGS,
+            ref: str | None = None) -> Any:
+    """Check a parsed JSON value against a wire type; return it as that type.
+
+    Args:
+        value: what ``json.loads`` gave (dicts, lists, str, int, float, bool, None).
+        tp: a :class:`Wire` Struct or any constrained type of this module.
+        root: the path to name in errors (``"args"``, ``"data"``, ``"hello"``).
+        code: the error code of a refusal.
+        ref: the command id to put on the error.
+
+    Raises:
+        ProtocolError: ``code``, naming the first offending field (``args.unit_id``).
+    """
+    try:
+        return msgspec.convert(value, tp, strict=True)
+    except msgspec.ValidationError as exc:
+        field, problem = describe(exc, root)
+        raise ProtocolError(code, f"{field}: {problem}", ref=ref, field=field) from None
+
+
+def check_object(tp: Any, obj: Any, path: str) -> None:
+    """Validate ``obj`` (an envelope's body, a command's args, …) against ``tp``.
+
+    For an envelope type the ``v`` and ``type`` keys may be left out. Raises
+    ProtocolError(INVALID_ARGS) naming the field.
+    """
+    if isinstance(obj, dict) and isinstance(tp, type) and issubclass(tp, Struct) and "v" in tp.__struct_fields__:
+        config = tp.__struct_config__
+        obj = {"v": 1, **obj}
+        if config.tag_field is not None:
+            obj = {config.tag_field: config.tag, **obj}
+    conform(obj, tp, root=path)
+
+
+def check_value(tp: Any, value: Any, path: str) -> None:
+    """Validate one value against a wire type; raise ProtocolError(INVALID_ARGS) naming ``path``."""
+    conform(value, tp, root=path)

@@ -1,4 +1,4 @@
-"""Wire tables of ambulance telemetry (issue 6): positions, vitals, waveforms, alarms.
+"""Wire types of ambulance telemetry: positions, vitals, waveforms, alarms.
 
 Message types (``ENVELOPES``):
 
@@ -6,7 +6,7 @@ Message types (``ENVELOPES``):
   same fields):
   ``{"v":1,"type":"telemetry","unit_id":"A1","kind":..., "t": <device ISO ts>,
   "seq": <device frame counter>, "data": {...}}``. ``kind`` is one of
-  :class:`TelemetryKind`; ``data`` is checked against :data:`DATA_FIELDS`
+  :class:`TelemetryKind`; ``data`` is checked against :data:`DATA_TYPES`
   by :func:`validate_telemetry` (the envelope table alone accepts any object).
 * ``subscribe`` — seat → server: ``{"unit_ids": [...], "kinds": [...]}``
   replaces the seat's subscription (an empty list unsubscribes).
@@ -24,11 +24,9 @@ timestamps monotonic; the server keeps one per device connection.
 
 ``telemetry.strip_request`` (seat) → ``telemetry.strip_stored``: see :data:`COMMANDS`.
 
-Pure tables and pure checks; imports only ``app.protocol.schema``/``errors``
+Pure types and pure checks; imports only ``app.protocol.schema``/``errors``
 and ``app.domain.model`` (see ``app.protocol.features``). Nothing here does I/O.
 """
-
-from __future__ import annotations
 
 import math
 from collections.abc import Mapping
@@ -38,7 +36,23 @@ from typing import Any
 
 from app.domain.model import Role
 from app.protocol.errors import ErrorCode, ProtocolError
-from app.protocol.schema import Field, check_object, iso_timestamp_problem, opt
+from app.protocol.schema import (
+    UNSET,
+    Envelope,
+    Int,
+    List,
+    NameId,
+    Num,
+    Obj,
+    Opt,
+    Str,
+    Uuid,
+    Wire,
+    check_timestamps,
+    choice,
+    conform,
+    fail,
+)
 
 
 class TelemetryKind(StrEnum):
@@ -93,103 +107,159 @@ MAX_SUBSCRIBED_UNITS = 64
 MAX_STRIP_SECONDS = 60
 SAMPLE_LIMIT = 2**31 - 1
 
+DeviceTime = Str(40, description="ISO 8601 with a time zone")
+Channel = choice(CHANNELS)
+Heading = Num(0, 360)
+Speed = Num(0, 150)
+Accuracy = Num(0, 100_000)
 
 
-def _samples_problem(value: list[Any]) -> str | None:
-    for i, sample in enumerate(value):
-        if type(sample) is not int:  # noqa: E721 - bool and float are refused on purpose
-            return f"sample {i} is not an integer"
-        if not -SAMPLE_LIMIT <= sample <= SAMPLE_LIMIT:
-            return f"sample {i} out of range"
-    return None
+class PositionData(Wire):
+    """``data`` of a ``position`` frame: WGS-84 degrees, heading from north, speed, accuracy radius."""
+
+    lat: Num(-90, 90)
+    lon: Num(-180, 180)
+    heading_deg: Opt(Heading) = UNSET
+    speed_mps: Opt(Speed) = UNSET
+    accuracy_m: Opt(Accuracy) = UNSET
 
 
-def _waveform_problem(value: dict[str, Any]) -> str | None:
-    channel = value["channel"]
-    mdc, unit = CHANNELS[channel]
-    if value["mdc_code"] != mdc:
-        return f"channel {channel} has MDC code {mdc}"
-    if value["unit"] != unit:
-        return f"channel {channel} is in {unit}"
-    if value["factor"] <= 0:
-        return "factor must be more than 0"
-    return None
+def _vital(name: str) -> Any:
+    lo, hi = VITAL_RANGES[name]
+    return Opt(Num(lo, hi))
 
 
-def _vitals_problem(value: dict[str, Any]) -> str | None:
-    if not any(v is not None for v in value.values()):
-        return "no vital sign in the frame"
-    return None
+class VitalsData(Wire):
+    """``data`` of a ``vitals`` frame: at least one vital sign, each within its plausible range."""
+
+    hr: _vital("hr") = UNSET
+    spo2: _vital("spo2") = UNSET
+    nibp_sys: _vital("nibp_sys") = UNSET
+    nibp_dia: _vital("nibp_dia") = UNSET
+    nibp_map: _vital("nibp_map") = UNSET
+    rr: _vital("rr") = UNSET
+    etco2: _vital("etco2") = UNSET
+    temp_c: _vital("temp_c") = UNSET
+
+    def __post_init__(self) -> None:
+        if all(getattr(self, name) in (None, UNSET) for name in VITAL_RANGES):
+            fail("", "no vital sign in the frame")
 
 
-_TS = Field("str", max_len=40, check=iso_timestamp_problem)
-_CHANNEL = Field("str", choices=frozenset(CHANNELS))
+class WaveformData(Wire):
+    """``data`` of a ``waveform`` frame: one chunk of one channel, like FHIR ``SampledData``.
 
-DATA_FIELDS: dict[str, Mapping[str, Field]] = {
-    TelemetryKind.POSITION: {
-        "lat": Field("float", min=-90, max=90),
-        "lon": Field("float", min=-180, max=180),
-        "heading_deg": opt("float", min=0, max=360),
-        "speed_mps": opt("float", min=0, max=150),
-        "accuracy_m": opt("float", min=0, max=100_000),
-    },
-    TelemetryKind.VITALS: {name: opt("float", min=lo, max=hi) for name, (lo, hi) in VITAL_RANGES.items()},
-    TelemetryKind.WAVEFORM: {
-        "channel": _CHANNEL,
-        "mdc_code": Field("str", max_len=64),
-        "start": _TS,
-        "period_ms": Field("float", min=MIN_PERIOD_MS, max=MAX_PERIOD_MS),
-        "factor": Field("float", min=0, max=1e6),
-        "origin": Field("int", min=-SAMPLE_LIMIT, max=SAMPLE_LIMIT),
-        "unit": Field("str", choices=frozenset({"mV", "%", "mmHg"})),
-        "samples": Field("list", max_len=MAX_SAMPLES, check=_samples_problem),
-        "lead_off": Field("bool"),
-    },
-    TelemetryKind.ALARM: {
-        "code": Field("id"),
-        "priority": Field("str", choices=frozenset(p.value for p in AlarmPriority)),
-        "active": Field("bool"),
-    },
-    TelemetryKind.STATUS: {
-        "lead_off": Field("list", max_len=len(CHANNELS), item=_CHANNEL),
-        "sensor_off": Field("list", max_len=len(CHANNELS), item=_CHANNEL),
-    },
+    The physical value of a sample is ``(sample - origin) * factor`` in ``unit``; ``mdc_code`` and
+    ``unit`` are those of the channel (:data:`CHANNELS`). ``start`` is the device time of the first
+    sample; ``start + len(samples) * period_ms`` must equal the frame's ``t`` within
+    :func:`chunk_tolerance_ms`. ``lead_off`` (a boolean) says the electrode of this lead is off.
+    """
+
+    channel: Channel
+    mdc_code: Str(64)
+    start: DeviceTime
+    period_ms: Num(MIN_PERIOD_MS, MAX_PERIOD_MS)
+    factor: Num(0, 1e6)
+    origin: Int(-SAMPLE_LIMIT, SAMPLE_LIMIT)
+    unit: choice({"mV", "%", "mmHg"})
+    samples: List(Int(-SAMPLE_LIMIT, SAMPLE_LIMIT), MAX_SAMPLES)
+    lead_off: bool
+
+    def __post_init__(self) -> None:
+        check_timestamps(self, "start")
+        mdc, unit = CHANNELS[self.channel]
+        if self.mdc_code != mdc:
+            fail("", f"channel {self.channel} has MDC code {mdc}")
+        if self.unit != unit:
+            fail("", f"channel {self.channel} is in {unit}")
+        if self.factor <= 0:
+            fail("", "factor must be more than 0")
+
+
+class AlarmData(Wire):
+    """``data`` of an ``alarm`` frame: the device's alarm ``code``, raised (``active``) or cleared."""
+
+    code: NameId
+    priority: AlarmPriority
+    active: bool
+
+
+class StatusData(Wire):
+    """``data`` of a ``status`` frame: the channels whose lead or sensor is off (lists of channel names)."""
+
+    lead_off: List(Channel, len(CHANNELS))
+    sensor_off: List(Channel, len(CHANNELS))
+
+
+DATA_TYPES: dict[str, type[Wire]] = {
+    TelemetryKind.POSITION: PositionData,
+    TelemetryKind.VITALS: VitalsData,
+    TelemetryKind.WAVEFORM: WaveformData,
+    TelemetryKind.ALARM: AlarmData,
+    TelemetryKind.STATUS: StatusData,
 }
-_DATA_CHECKS = {TelemetryKind.WAVEFORM: _waveform_problem, TelemetryKind.VITALS: _vitals_problem}
+DATA_FIELDS = DATA_TYPES
 
-_KINDS = frozenset(k.value for k in TelemetryKind)
-_SUBSCRIBABLE = frozenset({TelemetryKind.VITALS, TelemetryKind.WAVEFORM, TelemetryKind.ALARM, TelemetryKind.STATUS})
+_SUBSCRIBABLE = (TelemetryKind.VITALS, TelemetryKind.WAVEFORM, TelemetryKind.ALARM, TelemetryKind.STATUS)
 
-_POSITION_ITEM = Field(
-    "object",
-    fields={
-        "unit_id": Field("id"),
-        "lat": Field("float", min=-90, max=90),
-        "lon": Field("float", min=-180, max=180),
-        "heading_deg": opt("float", min=0, max=360),
-        "speed_mps": opt("float", min=0, max=150),
-        "accuracy_m": opt("float", min=0, max=100_000),
-        "t": _TS,
-    },
-)
 
-_TELEMETRY: dict[str, Field] = {
-    "unit_id": Field("id"),
-    "kind": Field("str", choices=_KINDS),
-    "t": _TS,
-    "seq": Field("int", min=0),
-    "data": Field("object"),
-}
+class PositionItem(Wire):
+    """One unit's last position, as of device time ``t``."""
 
-ENVELOPES: dict[str, Mapping[str, Field]] = {
-    "telemetry": _TELEMETRY,
-    # server -> subscribed seats: a device's telemetry frame as accepted, relayed.
-    "unit_telemetry": _TELEMETRY,
-    "subscribe": {
-        "unit_ids": Field("list", max_len=MAX_SUBSCRIBED_UNITS, item=Field("id")),
-        "kinds": Field("list", max_len=len(_SUBSCRIBABLE), item=Field("str", choices=frozenset(_SUBSCRIBABLE))),
-    },
-    "positions": {"items": Field("list", max_len=10_000, item=_POSITION_ITEM)},
+    unit_id: NameId
+    lat: Num(-90, 90)
+    lon: Num(-180, 180)
+    heading_deg: Opt(Heading) = UNSET
+    speed_mps: Opt(Speed) = UNSET
+    accuracy_m: Opt(Accuracy) = UNSET
+    t: DeviceTime
+
+    def __post_init__(self) -> None:
+        check_timestamps(self, "t")
+
+
+class Telemetry(Envelope, tag="telemetry"):
+    """Device → server: one telemetry frame of the device's own unit.
+
+    ``t`` is the device time of the frame (of the chunk's end for a waveform). ``seq`` is the
+    device's own frame counter (one more per frame sent); the server does not order by it (it
+    orders by ``t``, see :class:`StreamGuard`) but names it in the ``ref`` ``"seq:<seq>"`` of the
+    error refusing the frame. ``data`` is checked for its ``kind`` (:data:`DATA_TYPES`) by
+    :func:`validate_telemetry`.
+    """
+
+    unit_id: NameId
+    kind: TelemetryKind
+    t: DeviceTime
+    seq: Int(0)
+    data: Obj
+
+    def __post_init__(self) -> None:
+        check_timestamps(self, "t")
+
+
+class UnitTelemetry(Telemetry, tag="unit_telemetry"):
+    """Server → the seats subscribed to the unit and kind: a device's frame as accepted, relayed."""
+
+
+class Subscribe(Envelope, tag="subscribe"):
+    """Seat → server: replaces the seat's subscription (empty lists unsubscribe). No reply on success."""
+
+    unit_ids: List(NameId, MAX_SUBSCRIBED_UNITS)
+    kinds: List(choice(_SUBSCRIBABLE), len(_SUBSCRIBABLE))
+
+
+class Positions(Envelope, tag="positions"):
+    """Server → every seat: unit positions, at most one item per unit per second."""
+
+    items: List(PositionItem, 10_000)
+
+
+ENVELOPES: dict[str, type[Envelope]] = {
+    "telemetry": Telemetry,
+    "unit_telemetry": UnitTelemetry,
+    "subscribe": Subscribe,
+    "positions": Positions,
 }
 CLIENT_TYPES = frozenset({"telemetry", "subscribe"})
 SERVER_TYPES = frozenset({"unit_telemetry", "positions"})
@@ -202,27 +272,34 @@ class StripReason(StrEnum):
     ALARM = "alarm"  # cut by the server around a high-priority alarm
 
 
+class StripRequest(Wire):
+    """Store the last ``seconds`` of the unit's lead II as a strip of its current incident."""
+
+    unit_id: NameId
+    seconds: Int(1, MAX_STRIP_SECONDS)
+
+
+class StripStored(Wire):
+    """A strip was stored (server table ``strips``, not the log); ``start`` is the first sample's device time."""
+
+    unit_id: NameId
+    incident_id: Uuid
+    strip_id: Uuid
+    start: DeviceTime
+    seconds: Num(0, MAX_STRIP_SECONDS + 1)
+    channel: Channel
+    reason: StripReason
+    alarm_code: Opt(NameId) = UNSET
+
+    def __post_init__(self) -> None:
+        check_timestamps(self, "start")
+
+
 # ECG strips: a seat asks for the last ``seconds`` of a unit's lead II; the server stores the
 # samples in its ``strips`` table (not the event log: they are big) and appends
 # telemetry.strip_stored, attached to the unit's current incident (server_stub/strips.py).
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "telemetry.strip_request": {
-        "unit_id": Field("id"),
-        "seconds": Field("int", min=1, max=MAX_STRIP_SECONDS),
-    },
-}
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "telemetry.strip_stored": {
-        "unit_id": Field("id"),
-        "incident_id": Field("uuid"),
-        "strip_id": Field("uuid"),
-        "start": _TS,  # device time of the first sample
-        "seconds": Field("float", min=0, max=MAX_STRIP_SECONDS + 1),
-        "channel": _CHANNEL,
-        "reason": Field("str", choices=frozenset(r.value for r in StripReason)),
-        "alarm_code": opt("id"),
-    },
-}
+COMMANDS: dict[str, type[Wire]] = {"telemetry.strip_request": StripRequest}
+EVENTS: dict[str, type[Wire]] = {"telemetry.strip_stored": StripStored}
 COMMAND_ROLES: dict[str, frozenset[Role]] = {"telemetry.strip_request": frozenset({Role.SEAT})}
 
 
@@ -249,10 +326,7 @@ def validate_telemetry(msg: Mapping[str, Any]) -> None:
     """
     kind = msg["kind"]
     data = msg["data"]
-    check_object(DATA_FIELDS[kind], data, "data")
-    problem = _DATA_CHECKS.get(kind, lambda _v: None)(data)
-    if problem:
-        raise ProtocolError(ErrorCode.INVALID_ARGS, f"data: {problem}", field="data")
+    conform(data, DATA_TYPES[kind], root="data")
     if kind == TelemetryKind.WAVEFORM:
         start = parse_epoch(data["start"])
         end = start + len(data["samples"]) * data["period_ms"] / 1000.0

@@ -10,13 +10,10 @@ chose the question, answer and determinant. See ``docs/protocol.md`` §
 Imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping
 
 from app.domain.model import Role
-from app.protocol.schema import Field, opt
+from app.protocol.schema import UNSET, Int, NameId, Opt, Str, Uuid, Wire, choice, fail
 
 # A determinant code: two-digit chief complaint, a level letter, a number (``10-D-1``).
 DETERMINANT_RE = re.compile(r"^[0-9]{2}-[A-Z]-[0-9]{1,3}$")
@@ -37,74 +34,84 @@ CPR_STOP_REASONS = frozenset({"ems_arrived", "rosc", "other"})
 CPR_RATE_MIN = 100
 CPR_RATE_MAX = 120
 
-
-def _determinant_problem(value: str) -> str | None:
-    return None if DETERMINANT_RE.match(value) else "not a determinant code like 10-D-1"
-
-
-def _client_time_problem(value: str) -> str | None:
-    return None if CLIENT_TIME_RE.match(value) else "not an ISO 8601 time like 2026-11-27T03:20:41.250Z"
+ProtocolVersion = Str(32)
+Capability = choice(CAPABILITIES)
 
 
-INCIDENT = Field("uuid")
-PROTOCOL = Field("id")
-PROTOCOL_VERSION = Field("str", max_len=32)
-DETERMINANT = Field("str", max_len=16, check=_determinant_problem)
+class TriageAnswer(Wire):
+    """One answer the caller gave to one question of a protocol (ids from the protocol files)."""
 
-_ANSWER: dict[str, Field] = {
-    "incident_id": INCIDENT,
-    "protocol": PROTOCOL,
-    "protocol_version": PROTOCOL_VERSION,
-    "question": Field("id"),
-    "answer": Field("id"),
+    incident_id: Uuid
+    protocol: NameId
+    protocol_version: ProtocolVersion
+    question: NameId
+    answer: NameId
+
+
+class TriageComplete(Wire):
+    """The determinant the seat's protocol engine reached, with its priority, plan and capability."""
+
+    incident_id: Uuid
+    protocol: NameId
+    protocol_version: ProtocolVersion
+    determinant: Str(16)
+    priority: Int(1, 4)
+    plan: NameId
+    capability: Capability
+    cpr: bool
+
+    def __post_init__(self) -> None:
+        if not DETERMINANT_RE.match(self.determinant):
+            fail("determinant", "not a determinant code like 10-D-1")
+
+
+class ArrestRecognised(Wire):
+    """The dispatcher recognised a cardiac arrest.
+
+    ``at`` is the seat's clock; the event's ``ts`` (server time) is the milestone. ``priority``,
+    ``plan`` and ``capability`` are the provisional plan set at recognition: all three or none
+    (older seats sent none).
+    """
+
+    incident_id: Uuid
+    at: Str(40)
+    priority: Opt(Int(1, 4)) = UNSET
+    plan: Opt(NameId) = UNSET
+    capability: Opt(Capability) = UNSET
+
+    def __post_init__(self) -> None:
+        if not CLIENT_TIME_RE.match(self.at):
+            fail("at", "not an ISO 8601 time like 2026-11-27T03:20:41.250Z")
+
+
+class CprStarted(Wire):
+    """The CPR coach started: the metronome's rate and what was coached (:data:`CPR_VARIANTS`)."""
+
+    incident_id: Uuid
+    rate_per_min: Int(CPR_RATE_MIN, CPR_RATE_MAX)
+    variant: choice(CPR_VARIANTS)
+
+
+class CprStopped(Wire):
+    incident_id: Uuid
+    compressions: Int(0, 1_000_000)
+    reason: choice(CPR_STOP_REASONS)
+
+
+COMMANDS: dict[str, type[Wire]] = {
+    "triage.answer": TriageAnswer,
+    "triage.complete": TriageComplete,
+    "triage.arrest_recognised": ArrestRecognised,
+    "cpr.started": CprStarted,
+    "cpr.stopped": CprStopped,
 }
-_COMPLETE: dict[str, Field] = {
-    "incident_id": INCIDENT,
-    "protocol": PROTOCOL,
-    "protocol_version": PROTOCOL_VERSION,
-    "determinant": DETERMINANT,
-    "priority": Field("int", min=1, max=4),
-    "plan": Field("id"),
-    "capability": Field("str", choices=CAPABILITIES),
-    "cpr": Field("bool"),
-}
-_ARREST: dict[str, Field] = {
-    "incident_id": INCIDENT,
-    # When the seat's dispatcher recognised the arrest, by the seat's clock;
-    # the event's ``ts`` (server time) is the milestone.
-    "at": Field("str", max_len=40, check=_client_time_problem),
-    # The provisional plan set at recognition (the arrest protocol's priority I plan), so the
-    # recommendation and an early dispatch use it before the arrest determinant is reached.
-    # All three or none (older seats sent none).
-    "priority": opt("int", min=1, max=4),
-    "plan": opt("id"),
-    "capability": opt("str", choices=CAPABILITIES),
-}
-_CPR_STARTED: dict[str, Field] = {
-    "incident_id": INCIDENT,
-    "rate_per_min": Field("int", min=CPR_RATE_MIN, max=CPR_RATE_MAX),
-    "variant": Field("str", choices=CPR_VARIANTS),
-}
-_CPR_STOPPED: dict[str, Field] = {
-    "incident_id": INCIDENT,
-    "compressions": Field("int", min=0, max=1_000_000),
-    "reason": Field("str", choices=CPR_STOP_REASONS),
-}
 
-COMMANDS: dict[str, Mapping[str, Field]] = {
-    "triage.answer": _ANSWER,
-    "triage.complete": _COMPLETE,
-    "triage.arrest_recognised": _ARREST,
-    "cpr.started": _CPR_STARTED,
-    "cpr.stopped": _CPR_STOPPED,
-}
-
-EVENTS: dict[str, Mapping[str, Field]] = {
-    "triage.answered": _ANSWER,
-    "triage.completed": _COMPLETE,
-    "triage.arrest_recognised": _ARREST,
-    "cpr.started": _CPR_STARTED,
-    "cpr.stopped": _CPR_STOPPED,
+EVENTS: dict[str, type[Wire]] = {
+    "triage.answered": TriageAnswer,
+    "triage.completed": TriageComplete,
+    "triage.arrest_recognised": ArrestRecognised,
+    "cpr.started": CprStarted,
+    "cpr.stopped": CprStopped,
 }
 
 

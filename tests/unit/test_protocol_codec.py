@@ -110,8 +110,8 @@ def test_a_device_may_report_status_but_never_dispatch():
 
 
 def test_every_event_table_names_an_id_so_the_seat_knows_what_changed():
-    for name, table in EVENTS.items():
-        assert any(key.endswith("_id") for key in table), name
+    for name, data_type in EVENTS.items():
+        assert any(key.endswith("_id") for key in data_type.__struct_fields__), name
 
 
 # ---------------------------------------------------------------- fuzz
