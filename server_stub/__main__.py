@@ -1,7 +1,10 @@
 """Command line of ``dispatch120-server`` (also ``python -m server_stub``).
 
 ``serve`` (the default) runs the server; ``admin`` manages the registry and
-credentials. See ``server_stub/README.md``.
+credentials; ``db`` shows or upgrades the database schema. See ``server_stub/README.md``.
+
+Exit codes: 0 done, 1 failed, 2 bad input (admin), 3 the database was written by a
+newer server (:data:`EXIT_DATABASE_NEWER`; nothing was changed).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from server_stub.runtime import default_db_path, default_log_path
 
 log = logging.getLogger("server_stub")
 
-SUBCOMMANDS = ("serve", "admin")
+SUBCOMMANDS = ("serve", "admin", "db")
+# The database is at a schema revision this server does not know (a newer server wrote it).
+EXIT_DATABASE_NEWER = 3
 
 
 _positive_seconds = positive_seconds
@@ -87,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Central server of a 120 dispatch centre: event log, commands, call distribution (ACD).",
         epilog="Without a subcommand, 'serve' is run. See server_stub/README.md for the registry file format.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{serve,admin}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,admin,db}")
 
     serve = sub.add_parser(
         "serve",
@@ -241,6 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = asub.add_parser("import", help="register a whole registry from a YAML file and write fresh tokens")
     p.add_argument("registry", metavar="REGISTRY.yaml")
     p.add_argument("--tokens-out", required=True, metavar="FILE", help="JSON {principal_id: token}, written with mode 0600")
+
+    db = sub.add_parser(
+        "db",
+        help="the database schema: upgrade it, show its revision, list the revisions",
+        description="The schema is versioned with Alembic revisions shipped in the server. 'serve' and "
+        "'admin' upgrade it themselves; these actions are for checking before and after an update. "
+        f"Exit code {EXIT_DATABASE_NEWER} means a newer server wrote the database (nothing is changed).",
+    )
+    db.add_argument("--db", type=Path, default=default_db_path(), help="event log database (default: %(default)s)")
+    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    dsub.add_parser("upgrade", help="bring the schema to the newest revision (refused while a server runs on it)")
+    dsub.add_parser("current", help="show the database's schema revision (reads only; never creates the file)")
+    dsub.add_parser("history", help="list the schema revisions this server knows, oldest first")
     return parser
 
 
@@ -260,7 +278,91 @@ def main(argv: Sequence[str] | None = None) -> int:
         from server_stub import admin
 
         return admin.run(args)
+    if args.command == "db":
+        return run_db(args)
     return run_serve(args)
+
+
+def run_db(args: argparse.Namespace, out=None, err=None) -> int:
+    """``db upgrade|current|history``. Output to ``out``/``err`` (default stdout/stderr). Returns the exit code."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server_stub import migrations
+    from server_stub.runtime import DatabaseInUse, ServerLock
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    db_path = args.db.expanduser().resolve()
+    if args.db_command == "history":
+        current: tuple[str, ...] = ()
+        if db_path.exists():
+            engine = create_engine(f"sqlite+pysqlite:///file:{db_path}?mode=ro&uri=true")
+            try:
+                with engine.connect() as conn:
+                    current = migrations.inspect_revision(conn).revisions
+            except SQLAlchemyError:
+                current = ()  # history does not depend on the database; `current` reports its problems
+            finally:
+                engine.dispose()
+        head = migrations.head_revision()
+        for revision, doc in migrations.history():
+            marks = [m for m, on in (("head", revision == head), ("current", revision in current)) if on]
+            print(f"{revision}  {doc}" + (f"  ({', '.join(marks)})" if marks else ""), file=out)
+        return 0
+    if args.db_command == "current":
+        if not db_path.exists():
+            print(f"error: no database at {db_path}", file=err)
+            return 1
+        # Read-only (SQLite URI mode=ro): checking a revision must never change the file.
+        engine = create_engine(f"sqlite+pysqlite:///file:{db_path}?mode=ro&uri=true")
+        try:
+            with engine.connect() as conn:
+                state = migrations.inspect_revision(conn)
+        except SQLAlchemyError as exc:
+            print(f"error: cannot read the database {db_path}: {exc}", file=err)
+            return 1
+        finally:
+            engine.dispose()
+        if state.unknown:
+            print(f"{db_path}: revision {', '.join(state.revisions)}: unknown to this server (newest it knows: "
+                  f"{state.head}); a newer dispatch120-server wrote it", file=out)
+            return EXIT_DATABASE_NEWER
+        if state.empty:
+            print(f"{db_path}: empty; the schema ({state.head}) is created on the first start", file=out)
+        elif state.pre_migration:
+            print(f"{db_path}: no revision (made before schema migrations); the next start or "
+                  f"'db upgrade' adopts it at {migrations.BASELINE} and upgrades it to {state.head}", file=out)
+        elif state.at_head:
+            print(f"{db_path}: revision {state.head} (newest)", file=out)
+        else:
+            print(f"{db_path}: revision {', '.join(state.revisions)}; newest is {state.head} "
+                  "(the next start or 'db upgrade' upgrades it)", file=out)
+        return 0
+    # upgrade: not under a running server, which would keep using the old schema.
+    lock = ServerLock(db_path)
+    try:
+        lock.acquire()
+    except (DatabaseInUse, OSError) as exc:
+        print(f"error: {exc}; stop it first (it upgrades the schema itself when it starts)", file=err)
+        return 1
+    try:
+        from server_stub.store import EventStore
+
+        store = EventStore(db_path)
+    except migrations.DatabaseNewerError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_DATABASE_NEWER
+    except (SQLAlchemyError, migrations.SchemaVersionError, OSError) as exc:
+        print(f"error: cannot upgrade the database {db_path}: {exc}", file=err)
+        return 1
+    finally:
+        lock.release()
+    store.close()
+    done = store.schema
+    before = done.from_revision or ("(new database)" if done.created else "(made before schema migrations)")
+    print(f"{db_path}: schema revision {before} → {done.to_revision}", file=out)
+    return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -327,11 +429,14 @@ async def _serve(config, ready_file: Path | None, exit_with_stdin: bool) -> int:
 
     from server_stub.runtime import watch_stdin, write_ready_file
     from server_stub.server import DispatchServer
-    from server_stub.store import EventStore, SchemaVersionError
+    from server_stub.store import DatabaseNewerError, EventStore, SchemaVersionError
 
     log.info("starting pid=%d db=%s ring_timeout_s=%g", os.getpid(), config.db_path, config.ring_timeout_s)
     try:
-        store = await asyncio.to_thread(EventStore, config.db_path)
+        store = await asyncio.to_thread(EventStore, config.db_path)  # upgrades the schema, logs from → to
+    except DatabaseNewerError as exc:
+        log.error("refusing to start: %s", exc)
+        return EXIT_DATABASE_NEWER
     except (SQLAlchemyError, SchemaVersionError, OSError) as exc:
         log.error("cannot open the database %s: %s", config.db_path, exc)
         return 1

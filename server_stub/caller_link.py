@@ -35,10 +35,11 @@ import secrets
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -75,9 +76,10 @@ from app.protocol.caller_link import (
 from app.protocol.codec import parse_ts
 from app.sms import SimulatedSmsGateway, SmsError, SmsGateway
 from server_stub.auth import token_hash as auth_token_hash
-
-if TYPE_CHECKING:
-    from server_stub.server import Client, DispatchServer
+from server_stub.clients import Client
+from server_stub.ports import DeskPort
+from server_stub.schema import caller_link_tokens_table, caller_media_table
+from server_stub.store import EventStore
 
 log = logging.getLogger("server_stub.caller_link")
 
@@ -105,29 +107,10 @@ RTC_PER_MINUTE = 200
 PURGE_INTERVAL_S = 3600.0
 LINK_NAMESPACE = uuid.UUID("8d3b6f2e-4c1a-4e9b-a7d5-2f6c0e8b1a93")
 
-_TOKENS = sa.Table(
-    "caller_link_tokens",
-    sa.MetaData(),
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("link_id", sa.String(64), nullable=False),
-)
-
-# Caller photos (issue 7), kept with the incident beside the event log (never in an event): see
-# docs/protocol.md § "Caller link" and § "Caller media retention". Live video is never recorded (there is
-# no option to record it); photos are kept (``--caller-photos keep``) or refused (``discard``), and
-# deleted ``--caller-media-days`` after their incident closed (0: kept forever).
-_MEDIA = sa.Table(
-    "caller_media",
-    _TOKENS.metadata,
-    sa.Column("media_id", sa.String(36), primary_key=True),
-    sa.Column("call_id", sa.String(64), nullable=False, index=True),
-    sa.Column("link_id", sa.String(64), nullable=False),
-    sa.Column("content_type", sa.String(40), nullable=False),
-    sa.Column("bytes", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("data", sa.LargeBinary, nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-)
+# Tables ``caller_link_tokens`` and ``caller_media`` (photos; retention rules beside their definition)
+# are defined in server_stub/schema.py and made by the database migrations.
+_TOKENS = caller_link_tokens_table
+_MEDIA = caller_media_table
 MEDIA_PREFIX = "/media/"
 MEDIA_NAMESPACE = uuid.UUID("4a7c2e9b-1f3d-4b6a-9e8c-0d2f5a7b3c61")
 # The page sends a photo as binary frames of at most this size (the server's frame limit is 256 KiB).
@@ -189,16 +172,20 @@ class CallerLinkService:
 
     def __init__(
         self,
-        server: DispatchServer,
+        port: DeskPort,
+        store: EventStore,
         *,
         base_url: str | None,
+        default_base_url: Callable[[], str],
         ttl_s: float = DEFAULT_TTL_S,
         sms: SmsGateway | None = None,
         ice_servers: tuple[dict[str, Any], ...] = (),
         keep_photos: bool = True,
         media_days: float = 0.0,
     ) -> None:
-        self.server = server
+        self.port = port
+        self.store = store
+        self.default_base_url = default_base_url  # http://host:port once listening
         self.keep_photos = keep_photos
         self.media_days = media_days
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -221,23 +208,22 @@ class CallerLinkService:
 
     # ------------------------------------------------------------ tokens
     def load(self) -> None:
-        """Worker thread: create the token table if needed and read it."""
-        engine = self.server.store.engine
-        _TOKENS.metadata.create_all(engine)  # caller_link_tokens and caller_media
+        """Worker thread: read the token table."""
+        engine = self.store.engine
         with engine.connect() as conn:
             self._hash_to_link = {row.token_hash: row.link_id for row in conn.execute(sa.select(_TOKENS))}
 
     def _save(self, digest: str, link_id: str) -> None:
-        with self.server.store.engine.begin() as conn:
+        with self.store.engine.begin() as conn:
             conn.execute(sa.insert(_TOKENS).values(token_hash=digest, link_id=link_id))
 
     def _url(self, token: str) -> str:
-        base = self.base_url or f"http://{self.server.config.host}:{self.server.port}"
+        base = self.base_url or self.default_base_url()
         return f"{base}{PAGE_PREFIX}{token}"
 
     def refusal(self, token: str) -> tuple[str | None, LinkRefusal | None]:
         link_id = self._hash_to_link.get(token_hash(token)) if 20 <= len(token) <= 100 else None
-        return link_id, link_refusal(self.server.state, link_id, datetime.now(UTC))
+        return link_id, link_refusal(self.port.state, link_id, datetime.now(UTC))
 
     # ------------------------------------------------------------ the seat's command
     async def link_send(self, client: Client, who: Principal, command_id: str, args: dict[str, Any]) -> None:
@@ -245,32 +231,32 @@ class CallerLinkService:
         call_id = args["call_id"]
         now = time.monotonic()
         if now - self._last_send.get(call_id, -math.inf) < LINK_SEND_GAP_S:
-            self.server._push(client, error(ErrorCode.RATE_LIMITED, "a link was just sent for this call",
+            self.port.push(client, error(ErrorCode.RATE_LIMITED, "a link was just sent for this call",
                                             ref=command_id))
             return
         token = secrets.token_urlsafe(32)
         link_id = link_id_for_command(command_id)
         expires_at = (datetime.now(UTC) + timedelta(seconds=self.ttl_s)).isoformat(timespec="milliseconds")
         expires_at = expires_at.replace("+00:00", "Z")
-        call = self.server.state.calls.get(call_id)
+        call = self.port.state.calls.get(call_id)
         if args["via"] == "sms" and call is not None and not call.get("caller_number"):
-            self.server._push(client, error(ErrorCode.INVALID_ARGS, "the call has no caller number to text",
+            self.port.push(client, error(ErrorCode.INVALID_ARGS, "the call has no caller number to text",
                                             ref=command_id))
             return
         digest = token_hash(token)
         await asyncio.to_thread(self._save, digest, link_id)
-        await self.server._execute(
+        await self.port.execute(
             who,
             lambda state: decide_link_created(state, who, args, link_id, expires_at),
             command=(command_id, "call.link_send"),
             client=client,
         )
-        if link_id not in self.server.state.caller_links:
+        if link_id not in self.port.state.caller_links:
             return  # refused (the seat got the error) or a duplicate command id
         self._hash_to_link[digest] = link_id
         self._last_send[call_id] = now
         url = self._url(token)
-        self.server._push(client, caller_link_message(call_id=call_id, link_id=link_id, url=url,
+        self.port.push(client, caller_link_message(call_id=call_id, link_id=link_id, url=url,
                                                       expires_at=expires_at, ref=command_id))
         log.info("caller link %s for call %s via %s (expires %s)", link_id, call_id, args["via"], expires_at)
         if args["via"] == "sms":
@@ -279,7 +265,7 @@ class CallerLinkService:
                 await asyncio.to_thread(self.sms.send, str(call["caller_number"]), text)
             except SmsError as exc:
                 log.warning("SMS for link %s not sent: %s", link_id, exc)
-                self.server._push(client, error(ErrorCode.INTERNAL, f"SMS not sent: {exc}", ref=command_id))
+                self.port.push(client, error(ErrorCode.INTERNAL, f"SMS not sent: {exc}", ref=command_id))
 
     # ------------------------------------------------------------ HTTP
     def process_request(self, connection: ServerConnection, request: Request) -> Any:
@@ -331,7 +317,7 @@ class CallerLinkService:
                 self._pages.get(link_id, set()).discard(ws)
 
     def _welcome(self, link_id: str) -> dict[str, Any]:
-        state = self.server.state
+        state = self.port.state
         call = state.calls[state.caller_links[link_id]["call_id"]]
         incident = state.incidents.get(call.get("incident_id") or "") or {}
         return {
@@ -396,7 +382,7 @@ class CallerLinkService:
         if not self._rtc.allow(link_id):
             await self._reply(ws, "rate_limited", "too many video messages")
             return
-        link = self.server.state.caller_links[link_id]
+        link = self.port.state.caller_links[link_id]
         if kind == "offer":
             try:
                 offer = orjson.loads(data)
@@ -406,22 +392,22 @@ class CallerLinkService:
             data = orjson.dumps({"sdp": offer.get("sdp") if isinstance(offer, dict) else None,
                                  "ice_servers": self.ice_servers}).decode()
         frame = rtc_message("rtc_from_caller", call_id=link["call_id"], link_id=link_id, kind=kind, data=data)
-        seats = [c for c in self.server._clients if c.principal.id == link["seat_id"]]
+        seats = self.port.clients_where(lambda c: c.principal.id == link["seat_id"])
         if not seats:
             await self._reply(ws, "no_seat", "the dispatcher's seat is not connected")
             return
         for client in seats:
-            self.server._push(client, frame)
+            self.port.push(client, frame)
 
     def rtc_from_seat(self, client: Client, msg: dict[str, Any]) -> dict[str, Any] | None:
         """``rtc_to_caller`` from a seat → ``rtc`` {kind, data} to the link's open pages. Returns an error
         message for the seat, or None. Loop."""
         if client.principal.role != Role.SEAT:
             return error(ErrorCode.FORBIDDEN, "only a seat talks to a caller's page")
-        link = self.server.state.caller_links.get(msg["link_id"])
+        link = self.port.state.caller_links.get(msg["link_id"])
         if link is None or link["call_id"] != msg["call_id"]:
             return error(ErrorCode.NOT_FOUND, f"no caller link {msg['link_id']} on call {msg['call_id']}")
-        if link_refusal(self.server.state, msg["link_id"], datetime.now(UTC)) is not None:
+        if link_refusal(self.port.state, msg["link_id"], datetime.now(UTC)) is not None:
             return error(ErrorCode.ILLEGAL_TRANSITION, f"caller link {msg['link_id']} is no longer live")
         pages = self._pages.get(msg["link_id"])
         if not pages:
@@ -432,7 +418,7 @@ class CallerLinkService:
     def _to_pages(self, pages: set[ServerConnection], message: dict[str, Any]) -> None:
         frame = orjson.dumps(message).decode()
         for ws in list(pages):
-            self.server._spawn(_send_quietly(ws, frame), "caller page send")
+            self.port.spawn(_send_quietly(ws, frame), "caller page send")
 
     # ------------------------------------------------------------ photos
     async def _photo_begin(self, ws: ServerConnection, link_id: str, msg: dict[str, Any]) -> None:
@@ -442,10 +428,10 @@ class CallerLinkService:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1 or content_type not in PHOTO_TYPES:
             await self._reply(ws, "invalid_args", "bytes (a positive integer) and content_type (JPEG/PNG/WebP)")
             return
-        call_id = self.server.state.caller_links[link_id]["call_id"]
+        call_id = self.port.state.caller_links[link_id]["call_id"]
         refusal = (PhotoRefusal.NOT_ACCEPTED if not self.keep_photos
                    else PhotoRefusal.TOO_LARGE if size > PHOTO_MAX_BYTES
-                   else PhotoRefusal.TOO_MANY if photos_full(self.server.state, call_id) else None)
+                   else PhotoRefusal.TOO_MANY if photos_full(self.port.state, call_id) else None)
         if refusal is not None:
             await self._photo_refused(ws, link_id, size, refusal)
             return
@@ -468,13 +454,13 @@ class CallerLinkService:
             return
         digest = hashlib.sha256(body).hexdigest()
         media_id = str(uuid.uuid5(MEDIA_NAMESPACE, f"{link_id}:{digest}"))
-        call_id = self.server.state.caller_links[link_id]["call_id"]
-        known = {p["media_id"] for p in self.server.state.calls[call_id].get("photos") or ()}
+        call_id = self.port.state.caller_links[link_id]["call_id"]
+        known = {p["media_id"] for p in self.port.state.calls[call_id].get("photos") or ()}
         if media_id not in known:
             await asyncio.to_thread(self._save_media, media_id, call_id, link_id, upload["content_type"], digest, body)
             await self._page_event("call.photo_received", link_id, media_id=media_id, bytes=len(body),
                                    sha256=digest, content_type=upload["content_type"])
-            known = {p["media_id"] for p in self.server.state.calls[call_id].get("photos") or ()}
+            known = {p["media_id"] for p in self.port.state.calls[call_id].get("photos") or ()}
             if media_id not in known:  # refused (the link died meanwhile): keep nothing
                 await asyncio.to_thread(self._delete_media, media_id)
                 await self._reply(ws, "refused", "the photo was not accepted")
@@ -491,24 +477,24 @@ class CallerLinkService:
     def _save_media(self, media_id: str, call_id: str, link_id: str, content_type: str, digest: str,
                     body: bytes) -> None:
         """Worker thread. Raises SQLAlchemyError."""
-        with self.server.store.engine.begin() as conn:
+        with self.store.engine.begin() as conn:
             if conn.execute(sa.select(_MEDIA.c.media_id).where(_MEDIA.c.media_id == media_id)).first() is None:
                 conn.execute(sa.insert(_MEDIA).values(
                     media_id=media_id, call_id=call_id, link_id=link_id, content_type=content_type,
                     bytes=len(body), sha256=digest, data=body, created_at=now_iso()))
 
     def _delete_media(self, media_id: str) -> None:
-        with self.server.store.engine.begin() as conn:
+        with self.store.engine.begin() as conn:
             conn.execute(sa.delete(_MEDIA).where(_MEDIA.c.media_id == media_id))
 
     def _delete_many(self, media_ids: list[str]) -> None:
         """Worker thread. Raises SQLAlchemyError."""
-        with self.server.store.engine.begin() as conn:
+        with self.store.engine.begin() as conn:
             conn.execute(sa.delete(_MEDIA).where(_MEDIA.c.media_id.in_(media_ids)))
 
     def stored_media_ids(self) -> set[str]:
         """Worker thread: ids of every photo whose bytes are stored."""
-        with self.server.store.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             return {row.media_id for row in conn.execute(sa.select(_MEDIA.c.media_id))}
 
     async def purge_media(self, now: datetime | None = None) -> list[str]:
@@ -517,11 +503,11 @@ class CallerLinkService:
 
         Bytes go first, the event second: if the event cannot be appended, the photo is still unpurged in
         the state and the next pass deletes (idempotently) and records it. Raises SQLAlchemyError."""
-        due = media_due_for_purge(self.server.state, now or datetime.now(UTC), self.media_days)
+        due = media_due_for_purge(self.port.state, now or datetime.now(UTC), self.media_days)
         purged: list[str] = []
         for call_id, media_ids in due.items():
             await asyncio.to_thread(self._delete_many, media_ids)
-            await self.server._system(
+            await self.port.system(
                 CALLER,
                 lambda s, c=call_id, ids=media_ids: decide_media_purged(s, c, ids, MediaPurgeReason.RETENTION.value),
                 "purge caller media",
@@ -541,7 +527,7 @@ class CallerLinkService:
 
     def media(self, media_id: str) -> tuple[str, bytes] | None:
         """Worker thread: (content type, bytes) of a stored photo, or None."""
-        with self.server.store.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             row = conn.execute(sa.select(_MEDIA.c.content_type, _MEDIA.c.data)
                                .where(_MEDIA.c.media_id == media_id)).first()
         return None if row is None else (row.content_type, bytes(row.data))
@@ -558,7 +544,7 @@ class CallerLinkService:
         if not 10 <= len(token) <= 200:
             return _text(HTTPStatus.UNAUTHORIZED, "a seat token is needed\n")
         try:
-            row = await asyncio.to_thread(self.server.store.principal_by_token_hash, auth_token_hash(token))
+            row = await asyncio.to_thread(self.store.principal_by_token_hash, auth_token_hash(token))
             if row is None or row.revoked or row.role not in (Role.SEAT.value, Role.ADMIN.value):
                 return _text(HTTPStatus.UNAUTHORIZED, "unknown or revoked seat token\n")
             found = await asyncio.to_thread(self.media, media_id)
@@ -573,7 +559,7 @@ class CallerLinkService:
         return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)
 
     async def _page_event(self, name: str, link_id: str, **extra: Any) -> None:
-        await self.server._system(
+        await self.port.system(
             CALLER,
             lambda state: decide_page_event(state, name, link_id, datetime.now(UTC), **extra),
             f"caller page {name}",
@@ -594,7 +580,7 @@ class CallerLinkService:
     # ------------------------------------------------------------ events → pages
     def on_events(self, events: list[dict[str, Any]]) -> None:
         """After events are applied: deliver to the pages, revoke links of closed incidents. Loop."""
-        state = self.server.state
+        state = self.port.state
         for msg in events:
             name, d = msg["name"], msg["data"]
             if name == "call.chat_sent":
@@ -614,12 +600,12 @@ class CallerLinkService:
                     self._to_call(call_id, {"type": "cpr", **cpr})
             elif name == "call.link_revoked":
                 for ws in list(self._pages.pop(d["link_id"], ())):
-                    self.server._spawn(self._gone_close(ws, d["reason"]), "caller page gone")
+                    self.port.spawn(self._gone_close(ws, d["reason"]), "caller page gone")
             elif name == "incident.closed":
                 incident = state.incidents.get(d["incident_id"]) or {}
                 for call_id in _calls_of(incident):
-                    self.server._spawn(
-                        self.server._system(
+                    self.port.spawn(
+                        self.port.system(
                             CALLER,
                             lambda s, c=call_id: decide_revoke_call(s, c, RevokeReason.INCIDENT_CLOSED.value),
                             "revoke caller links",
@@ -629,10 +615,10 @@ class CallerLinkService:
 
     def _to_call(self, call_id: str, message: dict[str, Any]) -> None:
         frame = orjson.dumps(message).decode()
-        for link in self.server.state.caller_links.values():
+        for link in self.port.state.caller_links.values():
             if link["call_id"] == call_id:
                 for ws in list(self._pages.get(link["link_id"], ())):
-                    self.server._spawn(_send_quietly(ws, frame), "caller page send")
+                    self.port.spawn(_send_quietly(ws, frame), "caller page send")
 
 
 async def _send_quietly(ws: ServerConnection, frame: str) -> None:

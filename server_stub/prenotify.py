@@ -10,10 +10,10 @@
 3. :func:`app.domain.prenotify.decide_send` appends ``prenotify.sent`` through the
    server's command path (a refusal leaves a row no event points to: never shown).
 
-Delivery (:meth:`PrenotifyDesk.deliver`, from the server's broadcast): hospital
+Delivery (:meth:`PrenotifyDesk.deliver`, after the command bus sent the events): hospital
 consoles get no events at all, only ``prenotify_package`` frames of their own hospital —
 when one is sent, when it is acknowledged, and the latest :data:`RECENT` on connect
-(:meth:`PrenotifyDesk.sync_hospital`).
+(:meth:`PrenotifyDesk.frames_on_connect`, sent by server_stub/connection.py).
 
 Everything runs on the server's loop; database calls go through ``asyncio.to_thread``.
 """
@@ -28,16 +28,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, LargeBinary, MetaData, Table, Text, desc, insert, select
+from sqlalchemy import desc, insert, select
 from sqlalchemy.engine import Engine
 
 from app.domain.common import Principal
-from app.domain.model import Role
 from app.domain.prenotify import decide_send, resolve_unit
-from app.protocol import ProtocolError, encode, now_iso, synced, welcome
+from app.protocol import ProtocolError, encode, now_iso
 from app.protocol.prenotify import hospital_of, prenotify_package
 from app.protocol.telemetry import CHANNELS, StripReason
-from server_stub.strips import cut_strip
+from server_stub.clients import Client
+from server_stub.ports import DeskPort
+from server_stub.schema import prenotify_table
+from server_stub.strips import StripStore, cut_strip
+from server_stub.telemetry import TelemetryRouter
 
 log = logging.getLogger("server_stub.prenotify")
 
@@ -45,17 +48,6 @@ PRENOTIFY_NAMESPACE = uuid.UUID("2b7e4c1d-9a3f-4e6b-8d2c-5f1a0e9b7c64")
 LIVE_ECG_S = 10.0
 RECENT = 50  # packages a console gets when it connects
 CACHE = 200  # packages kept in memory for delivery
-
-metadata = MetaData()
-prenotify_table = Table(
-    "prenotifications",
-    metadata,
-    Column("prenotify_id", Text, primary_key=True),
-    Column("hospital_id", Text, nullable=False, index=True),
-    Column("incident_id", Text, nullable=False),
-    Column("package", LargeBinary, nullable=False),  # JSON of the package (with the ECG samples)
-    Column("created_at", Text, nullable=False),
-)
 
 
 def prenotify_id_for_command(command_id: str) -> str:
@@ -127,10 +119,11 @@ def assemble(
 class PrenotifyDesk:
     """The ``prenotifications`` table and the delivery to hospital consoles. Loop thread."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        with engine.begin() as conn:
-            metadata.create_all(conn)
+    def __init__(self, port: DeskPort, engine: Engine, telemetry: TelemetryRouter, strips: StripStore) -> None:
+        self.port = port
+        self.telemetry = telemetry
+        self.strips = strips
+        self.engine = engine  # its table ``prenotifications`` is made by the migrations (server_stub/schema.py)
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     # ------------------------------------------------------------ table (blocking)
@@ -169,22 +162,22 @@ class PrenotifyDesk:
             self._cache.popitem(last=False)
 
     # ------------------------------------------------------------ the command
-    async def send(self, server: Any, client: Any, who: Principal, command_id: str, args: dict[str, Any]) -> None:
+    async def send(self, client: Client, who: Principal, command_id: str, args: dict[str, Any]) -> None:
         """Handle ``prenotify.send``: assemble, store the row, then decide ``prenotify.sent``."""
         prenotify_id = prenotify_id_for_command(command_id)
         assembled = None
-        async with server._lock:  # see hospitals/units the admin CLI just registered
-            await server._catch_up()
+        await self.port.catch_up()  # see hospitals/units the admin CLI just registered
+        state = self.port.state
         try:
-            unit_id = resolve_unit(server.state, args)
+            unit_id = resolve_unit(state, args)
         except ProtocolError:
             unit_id = None  # decide_send below refuses with the same error
         else:
-            ecg = await self._ecg(server, args, unit_id) if args["include_ecg"] and unit_id else None
-            vitals = vitals_from_frame(server.telemetry.last_vitals.get(unit_id)) if unit_id else None
-            package = assemble(server.state, who, args, prenotify_id=prenotify_id, unit_id=unit_id,
+            ecg = await self._ecg(args, unit_id) if args["include_ecg"] and unit_id else None
+            vitals = vitals_from_frame(self.telemetry.last_vitals.get(unit_id)) if unit_id else None
+            package = assemble(self.port.state, who, args, prenotify_id=prenotify_id, unit_id=unit_id,
                                vitals=vitals, ecg=ecg, sent_at=now_iso())
-            if args["hospital_id"] in server.state.hospitals:
+            if args["hospital_id"] in self.port.state.hospitals:
                 try:
                     await asyncio.to_thread(self.save, package)
                 except Exception:
@@ -193,77 +186,61 @@ class PrenotifyDesk:
                     self._remember(package)
                     assembled = {"prenotify_id": prenotify_id, "unit_id": unit_id,
                                  "has_vitals": vitals is not None, "has_ecg": package["ecg"] is not None}
-        await server._execute(
+        await self.port.execute(
             who,
             lambda state: decide_send(state, who, args, assembled),
             command=(command_id, "prenotify.send"),
             client=client,
         )
 
-    async def _ecg(self, server: Any, args: dict[str, Any], unit_id: str) -> dict[str, Any] | None:
-        incident = server.state.incidents.get(args["incident_id"]) or {}
+    async def _ecg(self, args: dict[str, Any], unit_id: str) -> dict[str, Any] | None:
+        incident = self.port.state.incidents.get(args["incident_id"]) or {}
         for meta in reversed(incident.get("strips") or []):
             if meta.get("unit_id") == unit_id:
                 try:
-                    row = await asyncio.to_thread(server.strips.get, meta["strip_id"])
+                    row = await asyncio.to_thread(self.strips.get, meta["strip_id"])
                 except Exception:
                     log.exception("could not read ECG strip %s", meta["strip_id"])
                     row = None
                 if row is not None:
                     return ecg_from_strip(row)
-        strip = cut_strip(server.telemetry.recent_ecg(unit_id, LIVE_ECG_S), LIVE_ECG_S,
+        strip = cut_strip(self.telemetry.recent_ecg(unit_id, LIVE_ECG_S), LIVE_ECG_S,
                           strip_id=str(uuid.uuid4()), reason=StripReason.REQUEST)
         if strip is None:
             return None
         return ecg_from_strip({**strip.__dict__, "strip_id": None})
 
     # ------------------------------------------------------------ delivery
-    def _frame(self, state: Any, package: dict[str, Any], by: str | None = None) -> str:
-        record = state.prenotifications.get(package["prenotify_id"]) or {}
+    def _frame(self, package: dict[str, Any], by: str | None = None) -> str:
+        record = self.port.state.prenotifications.get(package["prenotify_id"]) or {}
         ack = record.get("ack")
         return encode(prenotify_package(package, None if ack is None else {**ack, "by": by or ack.get("by")}))
 
-    def deliver(self, server: Any, events: list[dict[str, Any]]) -> None:
-        """After a broadcast: push packages sent or acknowledged to their hospital's consoles."""
+    def deliver(self, events: list[dict[str, Any]]) -> None:
+        """After events were sent: push packages sent or acknowledged to their hospital's consoles."""
         for msg in events:
             if msg["name"] not in ("prenotify.sent", "prenotify.acknowledged"):
                 continue
             package = self._cache.get(msg["data"]["prenotify_id"])
             hospital_id = msg["data"]["hospital_id"]
-            targets = [c for c in server._clients if hospital_of(c.principal) == hospital_id]
+            targets = self.port.clients_where(lambda c, h=hospital_id: hospital_of(c.principal) == h)
             if not targets:
                 continue
             if package is None:
-                server._spawn(self._deliver_from_table(server, msg["data"]["prenotify_id"], targets), "prenotify")
+                self.port.spawn(self._deliver_from_table(msg["data"]["prenotify_id"], targets), "prenotify")
                 continue
             by = msg["actor"]["id"] if msg["name"] == "prenotify.acknowledged" else None
-            server._send_frames(targets, self._frame(server.state, package, by))
+            self.port.push_all(targets, self._frame(package, by))
 
-    async def _deliver_from_table(self, server: Any, prenotify_id: str, targets: list[Any]) -> None:
+    async def _deliver_from_table(self, prenotify_id: str, targets: list[Client]) -> None:
         package = await asyncio.to_thread(self.get, prenotify_id)
         if package is not None:
             self._remember(package)
-            server._send_frames(targets, self._frame(server.state, package))
+            self.port.push_all(targets, self._frame(package))
 
-    async def sync_hospital(self, server: Any, client: Any, server_seq: int) -> None:
-        """A hospital console connected: welcome, its hospital's recent packages, synced. No events."""
-        ws = client.ws
+    async def frames_on_connect(self, client: Client) -> list[str]:
+        """A hospital console connected: its hospital's recent packages, as frames (oldest first)."""
         hospital_id = hospital_of(client.principal)
-        await ws.send(encode(welcome(principal=client.principal.as_dict(), server_seq=server_seq, resume="snapshot")))
         packages = await asyncio.to_thread(self.recent_for, hospital_id) if hospital_id else []
-        sent = 0
-        for package in packages:
-            if package["prenotify_id"] in server.state.prenotifications:  # a refused send left a row: skip it
-                await ws.send(self._frame(server.state, package))
-                sent += 1
-        log.info("%s: %d pre-notification(s) on connect", client.label, sent)
-        await ws.send(encode(synced(seq=server_seq)))
-        while client.pending:
-            frames, client.pending = client.pending, []
-            for frame in frames:
-                await ws.send(frame)
-        client.live = True
-
-
-def is_hospital(client: Any) -> bool:
-    return client.principal.role == Role.HOSPITAL
+        # A refused send left a row no event points to: skip it.
+        return [self._frame(p) for p in packages if p["prenotify_id"] in self.port.state.prenotifications]

@@ -1,13 +1,13 @@
 """First responders on the server (issue 5): volunteer positions, alerts, AED fetchers.
 
-:class:`ResponderDesk` belongs to one :class:`~server_stub.server.DispatchServer` and runs on
+:class:`ResponderDesk` is given the server's :class:`~server_stub.ports.DeskPort` and runs on
 its loop. It keeps each volunteer's last position in memory (never in the event log),
 answers ``responders.alert`` (seat) and ``volunteer.respond`` (volunteer) through the
 server's ordinary command path (so they are idempotent, durable events), alerts
 automatically when a triage result says ``cpr: true``, and pushes the volunteer messages
 (``volunteer_alert``, ``volunteer_aed``) to the volunteers concerned — and to nobody else.
 The server never broadcasts events or snapshots to volunteer connections
-(``DispatchServer._broadcast`` / ``_sync``), so a volunteer sees only its own alerts.
+(``Client.receives_events``, server_stub/clients.py), so a volunteer sees only its own alerts.
 
 AED access hours are read against the server's local wall clock. With a walking router
 (``serve --city DIR``) the AED fetcher's walk follows the city's walking graph
@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.dispatch.responders import VolunteerFix, fetch_plan, graph_walk, volunteers_within
 from app.domain.common import SYSTEM, Principal
@@ -37,9 +37,8 @@ from app.protocol.responders import (
     volunteer_alert,
 )
 from app.protocol.telemetry import parse_epoch
-
-if TYPE_CHECKING:
-    from server_stub.server import Client, DispatchServer
+from server_stub.clients import Client
+from server_stub.ports import DeskPort
 
 log = logging.getLogger("server_stub.responders")
 _ALERT_NS = uuid.UUID("6f7d1c1e-2b8f-4d59-9a53-0c1b5e3f9a11")
@@ -53,8 +52,8 @@ def alert_id_for(key: str) -> str:
 class ResponderDesk:
     """Volunteer positions and alert fan-out. Not thread-safe: the server loop only."""
 
-    def __init__(self, server: DispatchServer, radius_m: int = DEFAULT_RADIUS_M, walk_router: Any = None) -> None:
-        self.server = server
+    def __init__(self, port: DeskPort, radius_m: int = DEFAULT_RADIUS_M, walk_router: Any = None) -> None:
+        self.port = port
         self.radius_m = radius_m
         self.walk_router = walk_router  # an app.routing Router on the walking graph, or None
         self.fixes: dict[str, VolunteerFix] = {}
@@ -80,7 +79,7 @@ class ResponderDesk:
         """A volunteer (re)connected: send it its open alerts (and its AED task) again."""
         if client.principal.role != Role.VOLUNTEER:
             return
-        state = self.server.state
+        state = self.port.state
         for alert in state.responder_alerts.values():
             incident = state.incidents.get(alert["incident_id"]) or {}
             if incident.get("state") in (None, IncidentState.CLOSED):
@@ -90,12 +89,12 @@ class ResponderDesk:
     # ------------------------------------------------------------ commands
     async def alert_command(self, client: Client, who: Principal, command_id: str, args: dict[str, Any]) -> None:
         radius = int(args.get("radius_m") or self.radius_m)
-        await self.server._execute(
+        await self.port.execute(
             who, lambda s: self._decide_alert(s, args["incident_id"], alert_id_for(command_id), radius),
             command=(command_id, "responders.alert"), client=client)
 
     async def respond_command(self, client: Client, who: Principal, command_id: str, args: dict[str, Any]) -> None:
-        await self.server._execute(
+        await self.port.execute(
             who, lambda s: decide_response(s, who, args, self._fetch_for(s, who.id, args)),
             command=(command_id, "volunteer.respond"), client=client)
 
@@ -113,7 +112,7 @@ class ResponderDesk:
 
     def _active_fixes(self) -> dict[str, VolunteerFix]:
         """Positions of volunteers whose credential is not revoked."""
-        principals = self.server.state.principals
+        principals = self.port.state.principals
         return {vid: fix for vid, fix in self.fixes.items() if not (principals.get(vid) or {}).get("revoked")}
 
     def _fetch_for(self, state: Any, volunteer_id: str, args: dict[str, Any]) -> dict[str, Any] | None:
@@ -135,7 +134,7 @@ class ResponderDesk:
     # ------------------------------------------------------------ after commit
     def on_events(self, events: list[dict[str, Any]]) -> None:
         """Committed events (already applied): push volunteer messages; auto-alert on a CPR triage."""
-        state = self.server.state
+        state = self.port.state
         for msg in events:
             name, data = msg["name"], msg["data"]
             if name == "responders.alerted":
@@ -150,17 +149,16 @@ class ResponderDesk:
                 incident = state.incidents.get(data["incident_id"]) or {}
                 if not incident.get("responder_alerts") and _scene(incident) is not None:
                     iid = data["incident_id"]
-                    self.server._spawn(
-                        self.server._system(SYSTEM, lambda s, i=iid: self._decide_alert(
+                    self.port.spawn(
+                        self.port.system(SYSTEM, lambda s, i=iid: self._decide_alert(
                             s, i, alert_id_for(f"auto:{i}"), self.radius_m), "responders alert"),
                         f"responders alert {iid}")
 
     def _clients_of(self, volunteer_id: str) -> list[Client]:
-        return [c for c in self.server._clients
-                if c.principal.role == Role.VOLUNTEER and c.principal.id == volunteer_id]
+        return self.port.clients_where(lambda c: c.principal.role == Role.VOLUNTEER and c.principal.id == volunteer_id)
 
     def _send_alert(self, alert: dict[str, Any], only: str | None = None, clients: list[Client] | None = None) -> None:
-        incident = self.server.state.incidents.get(alert["incident_id"]) or {}
+        incident = self.port.state.incidents.get(alert["incident_id"]) or {}
         scene = _scene(incident)
         if scene is None:
             return
@@ -171,12 +169,12 @@ class ResponderDesk:
             frame = volunteer_alert(alert_id=alert["alert_id"], lat=scene[0], lon=scene[1],
                                     distance_m=entry["distance_m"], address=incident.get("address"))
             for client in clients if clients is not None else self._clients_of(vid):
-                self.server._push(client, encode(frame))
+                self.port.push(client, encode(frame))
             if (alert.get("fetcher") or {}).get("volunteer_id") == vid:
                 self._send_aed(alert, vid, clients)
 
     def _send_aed(self, alert: dict[str, Any], volunteer_id: str, clients: list[Client] | None = None) -> None:
-        state = self.server.state
+        state = self.port.state
         fetcher = alert.get("fetcher") or {}
         aed = state.aeds.get(fetcher.get("aed_id") or "")
         scene, fix = _scene(state.incidents.get(alert["incident_id"])), self.fixes.get(volunteer_id)
@@ -192,7 +190,7 @@ class ResponderDesk:
         frame = volunteer_aed(alert_id=alert["alert_id"], aed=aed, walk_s=fetcher["walk_s"],
                               distance_m=fetcher["distance_m"], route=fetcher["route"], path=path)
         for client in clients if clients is not None else self._clients_of(volunteer_id):
-            self.server._push(client, encode(frame))
+            self.port.push(client, encode(frame))
 
 
 def _scene(incident: dict[str, Any] | None) -> tuple[float, float] | None:

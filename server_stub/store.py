@@ -15,7 +15,10 @@ Tables:
 * ``calls``, ``incidents``, ``units`` — query tables: ``id``, ``state_json``
   (the projection's entity), ``seq`` (the log position the row reflects).
   Written in the same transaction as the events that changed them.
-* ``meta`` — ``schema_version``.
+* ``meta`` — ``schema_version`` (what servers released before the migrations check).
+
+The tables are defined in :mod:`server_stub.schema` and made or changed only by
+the Alembic revisions of :mod:`server_stub.migrations`, run when the store opens.
 
 Durability: every connection sets ``journal_mode=WAL``, ``synchronous=FULL``
 (a commit is on disk when it returns), ``foreign_keys=ON`` and a busy timeout.
@@ -43,15 +46,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
     Connection,
-    ForeignKey,
-    Integer,
-    MetaData,
-    Table,
-    Text,
+    Engine,
     create_engine,
     event,
     func,
@@ -63,75 +59,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.protocol import Message, now_iso
 from app.protocol import event as event_message
 
+# The schema errors are raised by EventStore(); callers catch them from here.
+from server_stub.migrations import DatabaseNewerError as DatabaseNewerError
+from server_stub.migrations import SchemaVersionError as SchemaVersionError
+from server_stub.migrations import Upgrade, upgrade_to_head
+from server_stub.schema import commands_table, events_table, principals_table, query_tables
+
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
-
-metadata = MetaData()
-
-events_table = Table(
-    "events",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("ts", Text, nullable=False),
-    Column("name", Text, nullable=False),
-    Column("actor_id", Text, nullable=False),
-    Column("actor_role", Text, nullable=False),
-    Column("ref", Text, nullable=True),
-    Column("data", JSON, nullable=False),
-    sqlite_autoincrement=True,
-)
-
-principals_table = Table(
-    "principals",
-    metadata,
-    Column("id", Text, primary_key=True),
-    Column("role", Text, nullable=False),
-    Column("name", Text, nullable=False),
-    Column("unit_id", Text, nullable=True),
-    Column("token_hash", Text, nullable=False, unique=True),
-    Column("revoked", Boolean, nullable=False, default=False),
-    Column("created_at", Text, nullable=False),
-)
-
-commands_table = Table(
-    "commands",
-    metadata,
-    Column("command_id", Text, primary_key=True),
-    Column("principal_id", Text, ForeignKey("principals.id"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("ack_json", JSON, nullable=False),
-    Column("created_at", Text, nullable=False),
-)
-
-
-def _query_table(name: str) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column("id", Text, primary_key=True),
-        Column("state_json", JSON, nullable=False),
-        Column("seq", Integer, nullable=False),
-    )
-
-
-query_tables: dict[str, Table] = {name: _query_table(name) for name in ("calls", "incidents", "units")}
-
-meta_table = Table(
-    "meta",
-    metadata,
-    Column("key", Text, primary_key=True),
-    Column("value", Text, nullable=False),
-)
 
 
 class StaleLogError(Exception):
     """Another writer appended events since the caller's state was read: catch up, decide again."""
-
-
-class SchemaVersionError(Exception):
-    """The database was written by a newer (or unknown) schema version."""
 
 
 @dataclass
@@ -173,22 +113,25 @@ class EventStore:
     """The SQLite event log of one centre (or one training session)."""
 
     def __init__(self, path: str | Path) -> None:
-        """Open (creating if missing) the database and its schema.
+        """Open (creating if missing) the database and bring its schema to the newest revision.
+
+        Logs the schema revision before and after (:func:`server_stub.migrations.upgrade_to_head`);
+        :attr:`schema` says what was done.
 
         Raises:
-            SchemaVersionError: the file has a schema this code does not know.
+            DatabaseNewerError: a newer server wrote the file (nothing was changed).
+            SchemaVersionError: the file is not a dispatch120 event log this code can adopt.
             sqlalchemy.exc.SQLAlchemyError: the file cannot be opened.
         """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(
-            f"sqlite+pysqlite:///{self.path}",
-            json_serializer=_dumps,
-            json_deserializer=orjson.loads,
-        )
-        event.listen(self.engine, "connect", _on_connect)
-        event.listen(self.engine, "begin", _on_begin)
-        self._create_schema()
+        self.engine = sqlite_engine(self.path)
+        try:
+            with self._writer() as conn, conn.begin():
+                self.schema: Upgrade = upgrade_to_head(conn, label=str(self.path))
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         """Close every pooled connection (SQLite then checkpoints the WAL)."""
@@ -196,17 +139,6 @@ class EventStore:
 
     def _writer(self) -> Connection:
         return self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
-
-    def _create_schema(self) -> None:
-        with self._writer() as conn, conn.begin():
-            metadata.create_all(conn)
-            row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-            if row is None:
-                conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif row.value != str(SCHEMA_VERSION):
-                raise SchemaVersionError(
-                    f"{self.path}: schema version {row.value}, this server knows {SCHEMA_VERSION}"
-                )
 
     # ------------------------------------------------------------ reads
     def max_seq(self) -> int:
@@ -333,6 +265,18 @@ class EventStore:
             conn.execute(principals_table.insert().values(id=p.id, created_at=now_iso(), **values))
         else:
             conn.execute(update(principals_table).where(principals_table.c.id == p.id).values(**values))
+
+
+def sqlite_engine(path: str | Path) -> Engine:
+    """The engine of a centre's SQLite file, with the durability and transaction settings below."""
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}",
+        json_serializer=_dumps,
+        json_deserializer=orjson.loads,
+    )
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
 
 
 def _event_from_row(row: Any) -> Message:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, Table, Text, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -34,33 +34,13 @@ from websockets.http11 import Request, Response
 from app.domain.model import Role
 from app.protocol.telemetry import chunk_tolerance_ms, parse_epoch
 from server_stub.auth import token_hash
+from server_stub.schema import strips_table
 
 log = logging.getLogger(__name__)
 
 # uuid5 namespace of strips cut for a command: the same command id always names the same strip,
 # so a command sent twice (a seat's outbox after a reconnect) stores one strip.
 STRIP_NAMESPACE = uuid.UUID("5f0c9b1e-7a2d-4e3f-9c6b-1d2e3f4a5b6c")
-
-metadata = MetaData()
-strips_table = Table(
-    "strips",
-    metadata,
-    Column("strip_id", Text, primary_key=True),
-    Column("unit_id", Text, nullable=False),
-    Column("incident_id", Text, nullable=False),
-    Column("channel", Text, nullable=False),
-    Column("start", Text, nullable=False),  # device time of the first sample (ISO)
-    Column("seconds", Float, nullable=False),
-    Column("period_ms", Float, nullable=False),
-    Column("factor", Float, nullable=False),
-    Column("origin", Integer, nullable=False),
-    Column("unit", Text, nullable=False),
-    Column("samples", LargeBinary, nullable=False),  # JSON array of integers
-    Column("reason", Text, nullable=False),
-    Column("alarm_code", Text),
-    Column("created_at", Text, nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class Strip:
@@ -124,12 +104,11 @@ def strip_id_for_command(command_id: str) -> str:
 
 
 class StripStore:
-    """The ``strips`` table in the centre's database (created if missing). Blocking calls."""
+    """The ``strips`` table in the centre's database (made by its migrations, see
+    :mod:`server_stub.schema`). Blocking calls."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        with engine.begin() as conn:
-            metadata.create_all(conn)
 
     def save(self, strip: Strip, *, unit_id: str, incident_id: str) -> None:
         """Store ``strip`` (a strip id already stored is kept as it was: first write wins)."""

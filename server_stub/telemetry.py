@@ -124,7 +124,7 @@ class TelemetryRouter:
         self.frames_in = 0
         self.refused = 0
         self._pending_positions: dict[str, dict[str, Any]] = {}
-        self._on_alarm_strip = on_alarm_strip
+        self.on_alarm_strip = on_alarm_strip  # may be set after construction
         self._queue_frames = queue_frames
         self._flusher: asyncio.Task[Any] | None = None
 
@@ -233,8 +233,8 @@ class TelemetryRouter:
             if data["active"]:
                 newly = data["code"] not in alarms
                 alarms[data["code"]] = frame
-                if newly and data["priority"] == AlarmPriority.HIGH and self._on_alarm_strip is not None:
-                    self._on_alarm_strip(unit, data["code"], self.recent_ecg(unit, ALARM_STRIP_S))
+                if newly and data["priority"] == AlarmPriority.HIGH and self.on_alarm_strip is not None:
+                    self.on_alarm_strip(unit, data["code"], self.recent_ecg(unit, ALARM_STRIP_S))
             else:
                 alarms.pop(data["code"], None)
         elif kind == TelemetryKind.WAVEFORM and data["channel"] == "ECG_II":

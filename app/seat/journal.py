@@ -29,10 +29,27 @@ commands, the sync thread records events and acks; each call is short (one
 small transaction), so one lock is simpler than a connection per thread and
 costs nothing measurable at the seat's rates.
 
-A journal file that is not a readable SQLite database, fails ``quick_check``
-or has an unknown schema is moved aside (renamed ``<name>.corrupt-<UTC time>``
-together with its ``-wal``/``-shm`` files), logged, and a fresh journal is
-started: :attr:`Journal.moved_aside` tells the caller so the GUI can say so.
+Schema versions (``PRAGMA user_version``): :data:`MIGRATIONS` is the ordered
+list of steps, ``MIGRATIONS[n]`` taking a journal from version ``n`` to ``n + 1``
+(version 0 is an empty file). At open, every step a journal lacks runs in **one**
+transaction together with the new ``user_version``, so a journal written by an
+older seat keeps its outbox, rejected commands, events and identity; a failed
+step leaves the file exactly as it was.
+
+A journal the seat cannot use in place is moved aside (renamed
+``<name>.<reason>-<UTC time>`` with its ``-wal``/``-shm`` files) and a fresh one
+started, so the seat still starts and takes calls: a file that is not SQLite,
+fails ``quick_check`` or lacks tables (``corrupt``), one whose upgrade failed
+(``corrupt``), and one written by a **newer** seat (``newer-v<N>``: after a
+downgrade; its schema may hold rules this seat does not know, so it is never
+written to). Before the file is moved, its unsent commands are **carried into the
+fresh journal** — outbox (in order, with their ids, so the server's idempotency
+makes a re-send of an already applied command harmless), rejected commands not
+yet dismissed, and the server URL and principal the commands were typed for —
+whenever its outbox has the columns this seat knows; rows that do not decode are
+skipped and counted in the log. Events are not carried (the seat asks the server
+for a snapshot). :attr:`Journal.moved_aside` and :attr:`Journal.carried_over`
+tell the caller, so the GUI can say so; every step is logged at ERROR.
 """
 
 from __future__ import annotations
@@ -40,9 +57,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,7 +72,6 @@ from app.protocol import snapshot as snapshot_message
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 
 # Local rejection code (not sent by any server): the command was written for a
 # different server URL or seat principal than the one the journal is now bound to.
@@ -65,40 +81,63 @@ IDENTITY_CHANGED = "identity_changed"
 PENDING = "pending"  # written, never sent
 SENT = "sent"  # sent at least once, no ack yet (re-sent after a reconnect)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
-    command_id TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    args TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    state TEXT NOT NULL DEFAULT 'pending'
-);
-CREATE TABLE IF NOT EXISTS rejected (
-    command_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    args TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    rejected_at TEXT NOT NULL,
-    code TEXT NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    message TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS snapshot (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    seq INTEGER NOT NULL,
-    message TEXT NOT NULL
-);
-"""
+# Version 1: the first journal.
+_V1 = (
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT
+    )""",
+    """CREATE TABLE outbox (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        command_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        args TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'pending'
+    )""",
+    """CREATE TABLE rejected (
+        command_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        args TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        rejected_at TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL
+    )""",
+    """CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        message TEXT NOT NULL
+    )""",
+    """CREATE TABLE snapshot (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        message TEXT NOT NULL
+    )""",
+)
+
+# Version 2: a rejected command keeps its outbox position, so the dispatcher's list of
+# refused and stranded commands is in the order they were typed by rule, not by how
+# SQLite happens to sort rows with the same rejection time (an identity change strands
+# the whole outbox at one instant). Rows of a version-1 journal get their insertion
+# order, which for stranded commands is the outbox order.
+_V2 = (
+    "ALTER TABLE rejected ADD COLUMN position INTEGER",
+    "UPDATE rejected SET position = rowid",
+)
+
+# MIGRATIONS[n] takes a journal from version n to n + 1: SQL statements (run one by one;
+# sqlite3's executescript would commit the migration transaction) or a function of the
+# connection. Append only; never edit a step that has shipped.
+Migration = tuple[str, ...] | Callable[[sqlite3.Connection], None]
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+SCHEMA_VERSION = len(MIGRATIONS)
+_TABLES = frozenset({"meta", "outbox", "rejected", "events", "snapshot"})
+# The columns a journal's outbox and rejected tables need for their rows to be carried over.
+_OUTBOX_COLUMNS = ("command_id", "name", "args", "created_at", "attempts", "state")
+_REJECTED_COLUMNS = ("command_id", "name", "args", "created_at", "attempts", "rejected_at", "code", "message")
+_IDENTITY_KEYS = ("server_url", "principal_id")
 
 
 class JournalError(Exception):
@@ -127,6 +166,12 @@ class RejectedCommand:
     message: str  # the server's reason (not translated; for the log and tooltip)
 
 
+_INSERT_REJECTED = (
+    "INSERT OR REPLACE INTO rejected(command_id, name, args, created_at, attempts, rejected_at, code, message,"
+    " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -144,7 +189,8 @@ class Journal:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.moved_aside: Path | None = None
+        self.moved_aside: Path | None = None  # where an unusable or newer journal was moved
+        self.carried_over = 0  # unsent and rejected commands carried from it into the fresh journal
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,12 +200,14 @@ class Journal:
             self._db = self._open()
         except _Unusable as exc:
             log.error("journal %s is unusable (%s); moving it aside and starting a fresh one", self.path, exc)
-            self.moved_aside = self._move_aside()
+            self.moved_aside = self._move_aside(exc.reason)
             log.error("old journal kept as %s", self.moved_aside)
             try:
                 self._db = self._open()
             except _Unusable as again:
                 raise JournalError(f"cannot create a fresh journal at {self.path}: {again}") from again
+            if exc.salvage is not None:
+                self.carried_over = self._restore(exc.salvage)
 
     # ------------------------------------------------------------ opening
     def _open(self) -> sqlite3.Connection:
@@ -182,17 +230,23 @@ class Journal:
             db.execute("PRAGMA synchronous=FULL")
             check = db.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
-                raise _Unusable(f"quick_check: {check[0] if check else 'no answer'}")
+                raise _Unusable(f"quick_check: {check[0] if check else 'no answer'}", salvage=_salvage(db))
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if version == 0 and tables:
                 raise _Unusable(f"not a dispatch120 journal (tables: {', '.join(sorted(tables))})")
-            if version not in (0, SCHEMA_VERSION):
-                raise _Unusable(f"journal schema version {version}, this seat reads {SCHEMA_VERSION}")
-            if version == SCHEMA_VERSION and not {"meta", "outbox", "rejected", "events"} <= tables:
-                raise _Unusable("journal tables missing")
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if version > SCHEMA_VERSION:
+                raise _Unusable(
+                    f"journal schema version {version} was written by a newer dispatch120 "
+                    f"(this seat reads up to {SCHEMA_VERSION})",
+                    reason=f"newer-v{version}",
+                    salvage=_salvage(db),
+                )
+            if version > 0 and not _TABLES <= tables:
+                raise _Unusable(f"journal tables missing: {', '.join(sorted(_TABLES - tables))}",
+                                salvage=_salvage(db))
+            if version < SCHEMA_VERSION:
+                self._migrate(db, version)
             return db
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
             if db is not None:
@@ -203,9 +257,59 @@ class Journal:
                 db.close()
             raise
 
-    def _move_aside(self) -> Path:
+    def _migrate(self, db: sqlite3.Connection, version: int) -> None:
+        """Run MIGRATIONS[version:] and set user_version, all in one transaction."""
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for step in MIGRATIONS[version:]:
+                if callable(step):
+                    step(db)
+                else:
+                    for statement in step:
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            salvage = None
+            if db.in_transaction:
+                db.execute("ROLLBACK")  # the file is back at `version`, untouched
+                salvage = _salvage(db) if version > 0 else None
+            raise _Unusable(f"upgrade from journal version {version} to {SCHEMA_VERSION} failed: {exc}",
+                            salvage=salvage) from exc
+        if version > 0:
+            pending = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            log.info("journal %s: upgraded from version %d to %d; %d unsent command(s) kept",
+                     self.path, version, SCHEMA_VERSION, pending)
+
+    def _restore(self, salvage: _Salvage) -> int:
+        """Write what was carried out of a moved-aside journal into this fresh one. Returns how many commands."""
+        with self._tx() as db:
+            for key, value in salvage.identity.items():
+                self._put_meta(db, key, value)
+            for row in salvage.outbox:
+                db.execute(
+                    "INSERT OR IGNORE INTO outbox(command_id, name, args, created_at, attempts, state)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+            for row in salvage.rejected:
+                db.execute(
+                    "INSERT OR IGNORE INTO rejected(command_id, name, args, created_at, attempts, rejected_at,"
+                    " code, message, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                    row,
+                )
+            db.execute("UPDATE rejected SET position = rowid WHERE position IS NULL")
+        count = len(salvage.outbox) + len(salvage.rejected)
+        log.error(
+            "journal %s: carried %d unsent and %d rejected command(s) from %s into the fresh journal%s",
+            self.path, len(salvage.outbox), len(salvage.rejected), self.moved_aside,
+            f"; {salvage.skipped} unreadable row(s) left there" if salvage.skipped else "",
+        )
+        return count
+
+    def _move_aside(self, reason: str) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        target = self.path.with_name(f"{self.path.name}.{reason}-{stamp}")
         try:
             self.path.replace(target)
             for suffix in ("-wal", "-shm"):
@@ -369,29 +473,23 @@ class Journal:
         """Move a command from the outbox to ``rejected``. Returns False if it was not in the outbox."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT command_id, name, args, created_at, attempts FROM outbox WHERE command_id = ?",
+                "SELECT command_id, name, args, created_at, attempts, position FROM outbox WHERE command_id = ?",
                 (command_id,),
             ).fetchone()
             if row is None:
                 return False
-            db.execute(
-                "INSERT OR REPLACE INTO rejected VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, now_iso(), str(code), message),
-            )
+            db.execute(_INSERT_REJECTED, (*row[:5], now_iso(), str(code), message, row[5]))
             db.execute("DELETE FROM outbox WHERE command_id = ?", (command_id,))
             return True
 
     @staticmethod
     def _reject_all(db: sqlite3.Connection, code: str, message: str) -> int:
         rows = db.execute(
-            "SELECT command_id, name, args, created_at, attempts FROM outbox ORDER BY position"
+            "SELECT command_id, name, args, created_at, attempts, position FROM outbox ORDER BY position"
         ).fetchall()
         stamp = now_iso()
         for row in rows:
-            db.execute(
-                "INSERT OR REPLACE INTO rejected VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, stamp, code, message),
-            )
+            db.execute(_INSERT_REJECTED, (*row[:5], stamp, code, message, row[5]))
         db.execute("DELETE FROM outbox")
         return len(rows)
 
@@ -399,7 +497,7 @@ class Journal:
         """Commands the server refused (or that were stranded by an identity change), oldest first."""
         rows = self._query(
             "SELECT command_id, name, args, created_at, attempts, rejected_at, code, message"
-            " FROM rejected ORDER BY rejected_at, created_at"
+            " FROM rejected ORDER BY rejected_at, position, created_at"
         )
         return [RejectedCommand(r[0], r[1], orjson.loads(r[2]), *r[3:]) for r in rows]
 
@@ -505,5 +603,76 @@ class Journal:
         return True
 
 
+@dataclass
+class _Salvage:
+    """What is carried out of a journal that is moved aside: raw rows, checked to decode."""
+
+    outbox: list[tuple] = field(default_factory=list)  # _OUTBOX_COLUMNS, in outbox order
+    rejected: list[tuple] = field(default_factory=list)  # _REJECTED_COLUMNS
+    identity: dict[str, Any] = field(default_factory=dict)  # server_url, principal_id
+    skipped: int = 0  # rows that did not decode
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _salvage(db: sqlite3.Connection) -> _Salvage | None:
+    """Read the commands of a journal about to be moved aside; None if its outbox is not understood.
+
+    Best effort and read-only: a table lacking a column this seat needs is not read, a row whose
+    name or arguments do not decode is skipped (counted), and any SQLite error means nothing is carried.
+    """
+    try:
+        if not set(_OUTBOX_COLUMNS) <= _columns(db, "outbox"):
+            return None
+        found = _Salvage()
+        for row in db.execute(f"SELECT {', '.join(_OUTBOX_COLUMNS)} FROM outbox ORDER BY position"):
+            if _decodes(row):
+                state = row[5] if row[5] in (PENDING, SENT) else SENT  # unknown: maybe sent; ids make it safe
+                found.outbox.append((*row[:5], state))
+            else:
+                found.skipped += 1
+        if set(_REJECTED_COLUMNS) <= _columns(db, "rejected"):
+            order = "position, rowid" if "position" in _columns(db, "rejected") else "rowid"
+            for row in db.execute(f"SELECT {', '.join(_REJECTED_COLUMNS)} FROM rejected ORDER BY {order}"):
+                if _decodes(row) and all(isinstance(v, str) for v in row[5:8]):
+                    found.rejected.append(tuple(row))
+                else:
+                    found.skipped += 1
+        if _columns(db, "meta") >= {"key", "value"}:
+            for key, value in db.execute(
+                f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(_IDENTITY_KEYS))})", _IDENTITY_KEYS
+            ):
+                try:
+                    decoded = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(decoded, str):
+                    found.identity[key] = decoded
+        return found
+    except sqlite3.Error as exc:
+        log.error("cannot read the commands of the journal being moved aside: %s", exc)
+        return None
+
+
+def _decodes(row: tuple) -> bool:
+    command_id, name, args, created_at, attempts = row[:5]
+    if not all(isinstance(v, str) for v in (command_id, name, args, created_at)) or not isinstance(attempts, int):
+        return False
+    try:
+        return isinstance(orjson.loads(args), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
 class _Unusable(Exception):
-    """Internal: the file at the journal path cannot be used as a journal."""
+    """Internal: the file at the journal path cannot be used in place.
+
+    ``reason`` names the moved-aside file; ``salvage`` is what to carry into the fresh journal.
+    """
+
+    def __init__(self, message: str, *, reason: str = "corrupt", salvage: _Salvage | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.salvage = salvage

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-import server_stub.server as server_module
+import server_stub.router as router_module
 from server_stub.server import DispatchServer, ServerConfig
 from server_stub.store import EventStore
 from tests.integration.wsclient import ProtocolClient
@@ -64,7 +64,7 @@ def event_count(server: DispatchServer) -> int:
 
 def test_a_drafted_event_that_breaks_the_schema_is_an_internal_error_and_nothing_is_stored(served, monkeypatch):
     seat, server = served
-    monkeypatch.setattr(server_module, "decide", lambda *a: [("incident.created", {"incident_id": "not-a-uuid"})])
+    monkeypatch.setattr(router_module, "decide", lambda *a: [("incident.created", {"incident_id": "not-a-uuid"})])
     before = event_count(server)
     reply = seat.command("incident.create", {"incident_id": str(uuid.uuid4())})
     assert (reply["type"], reply["code"]) == ("error", "internal")
@@ -79,7 +79,7 @@ def test_a_crash_inside_decide_is_an_internal_error_and_the_connection_stays_up(
     def broken(*args):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(server_module, "decide", broken)
+    monkeypatch.setattr(router_module, "decide", broken)
     before = event_count(server)
     command_id = seat.send_command("seat.set_ready", {"ready": True})
     reply = seat.reply_to(command_id)

@@ -88,10 +88,11 @@ def test_a_principal_update_without_a_hash_keeps_the_token(store):
 
 
 def test_a_database_from_an_unknown_schema_version_is_refused(tmp_path):
+    """A newer server's revision (see tests/unit/test_server_migrations.py for the whole story)."""
     path = tmp_path / "future.sqlite"
     EventStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.execute("UPDATE alembic_version SET version_num = '0099_from_a_newer_server'")
     conn.commit()
     conn.close()
     with pytest.raises(SchemaVersionError):

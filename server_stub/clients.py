@@ -1,0 +1,163 @@
+"""The authenticated connections of one server and how frames reach them (back-pressure).
+
+Everything here runs on the server's asyncio loop; nothing awaits. A frame is
+written with ``websockets.broadcast`` (fire-and-forget: one write to the
+socket's buffer, no backpressure), so one slow seat never holds up another.
+Instead of waiting, the back-pressure rule is a limit: a connection whose
+socket already holds more than ``slow_client_bytes`` unsent, or that queued
+more than :data:`MAX_PENDING_FRAMES` while replaying, is closed with 1008 and
+catches up by replay when it reconnects — so an event is never silently
+dropped and memory stays bounded (``server_stub.policy.is_slow``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, broadcast
+
+from app.domain.common import Principal
+from app.domain.model import Role
+from app.protocol import CloseCode, Message, encode
+from server_stub.policy import ErrorBudget, is_slow
+
+log = logging.getLogger("server_stub.clients")
+
+# A live connection whose unsent output exceeds this is closed (1008) and
+# catches up by replay when it reconnects; ~10k events, minutes of peak load.
+SLOW_CLIENT_BYTES = 4 * 1024 * 1024
+# Frames that arrive for a connection while it is still replaying; past this
+# many it is closed the same way (it cannot be reading).
+MAX_PENDING_FRAMES = 20_000
+# Roles that never receive events: hospital consoles get only their pre-notifications
+# (server_stub/prenotify.py), volunteers only their own alerts (server_stub/responders.py).
+NO_EVENTS = frozenset({Role.HOSPITAL, Role.VOLUNTEER})
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+
+@dataclass(eq=False)
+class Client:
+    """One authenticated connection. Touched only on the server loop."""
+
+    ws: ServerConnection
+    principal: Principal
+    errors: ErrorBudget
+    live: bool = False  # replay done: frames go straight to the socket
+    closing: bool = False
+    close_code: int = CloseCode.NORMAL
+    close_reason: str = ""
+    pending: list[str] = field(default_factory=list)  # frames queued during replay
+
+    @property
+    def label(self) -> str:
+        return f"{self.principal.role.value}:{self.principal.id}"
+
+    @property
+    def receives_events(self) -> bool:
+        return self.principal.role not in NO_EVENTS
+
+
+def close_reason(text: str) -> str:
+    """A close reason that fits the 123-byte limit of a close frame (RFC 6455 §5.5)."""
+    return text.encode("utf-8")[:120].decode("utf-8", errors="ignore")
+
+
+class Clients:
+    """The set of authenticated connections, their count per principal, and the writes to them.
+
+    Args:
+        slow_client_bytes: unsent bytes past which a live connection is closed (1008).
+        spawn: runs a coroutine as a tracked background task (the server's).
+    """
+
+    def __init__(self, slow_client_bytes: int, spawn: Spawn) -> None:
+        self.slow_client_bytes = slow_client_bytes
+        self._spawn = spawn
+        self._clients: set[Client] = set()
+        self._connections: dict[str, int] = {}  # principal id -> open authenticated connections
+
+    # ------------------------------------------------------------ membership
+    def add(self, client: Client) -> None:
+        """Register for frames (call in the same loop step as choosing the resume point)."""
+        self._clients.add(client)
+
+    def discard(self, client: Client) -> None:
+        self._clients.discard(client)
+
+    def connected(self, principal_id: str) -> int:
+        """Count one more authenticated connection of ``principal_id``; returns the new count."""
+        count = self._connections.get(principal_id, 0) + 1
+        self._connections[principal_id] = count
+        return count
+
+    def disconnected(self, principal_id: str) -> int:
+        """Count one connection of ``principal_id`` less; returns how many are left."""
+        left = self._connections.get(principal_id, 1) - 1
+        if left:
+            self._connections[principal_id] = left
+        else:
+            self._connections.pop(principal_id, None)
+        return left
+
+    def count(self, principal_id: str) -> int:
+        """Open authenticated connections of ``principal_id``."""
+        return self._connections.get(principal_id, 0)
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def where(self, predicate: Callable[[Client], bool]) -> list[Client]:
+        return [c for c in self._clients if predicate(c)]
+
+    # ------------------------------------------------------------ output
+    def push(self, client: Client, msg: Message | str) -> None:
+        """Queue one frame for one client without waiting (see :meth:`send`)."""
+        self.send([client], encode(msg) if isinstance(msg, dict) else msg)
+
+    def send(self, clients: Iterable[Client], frame: str) -> None:
+        """Write a frame to clients now, never waiting on any of them.
+
+        Live clients get it through ``websockets.broadcast``; clients still
+        replaying get it queued after their replay. A client too far behind is
+        closed with 1008 (module docstring).
+        """
+        live = []
+        for client in clients:
+            if client.closing:
+                continue
+            if not client.live:
+                if len(client.pending) >= MAX_PENDING_FRAMES:
+                    self.close(client, CloseCode.POLICY_VIOLATION, "too slow: reconnect and resync")
+                else:
+                    client.pending.append(frame)
+                continue
+            transport = client.ws.transport
+            buffered = transport.get_write_buffer_size() if transport is not None else 0
+            if is_slow(buffered, self.slow_client_bytes):
+                log.warning("closing %s: %d bytes unsent, too slow", client.label, buffered)
+                self.close(client, CloseCode.POLICY_VIOLATION, "too slow: reconnect and resync")
+                continue
+            live.append(client.ws)
+        if live:
+            broadcast(live, frame)
+
+    def close(self, client: Client, code: CloseCode, reason: str) -> None:
+        """Close one connection (once) with ``code``; its handler sees the close and cleans up."""
+        if client.closing:
+            return
+        client.closing = True
+        client.close_code, client.close_reason = code, close_reason(reason)
+        self._spawn(client.ws.close(code, client.close_reason), f"close {client.label}")
+
+    def on_events(self, events: list[Message]) -> None:
+        """Committed events: a revoked credential's connections are closed (4001)."""
+        for msg in events:
+            if msg["name"] == "principal.revoked":
+                for client in self.where(lambda c, pid=msg["data"]["principal_id"]: c.principal.id == pid):
+                    log.info("closing %s: credential revoked", client.label)
+                    self.close(client, CloseCode.AUTH_FAILED, "credential revoked")

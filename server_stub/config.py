@@ -1,0 +1,38 @@
+"""Run-time settings of one server process (the command line fills them in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from server_stub.clients import SLOW_CLIENT_BYTES
+
+
+@dataclass
+class ServerConfig:
+    """Run-time settings of one server process (the CLI fills these in)."""
+
+    db_path: Path
+    host: str = "127.0.0.1"
+    port: int = 8120
+    ring_timeout_s: float = 15.0
+    hello_timeout_s: float = 10.0
+    poll_interval_s: float = 1.0
+    # After a restart, seats that were online get this long to reconnect
+    # before the ACD takes them offline (and re-rings their calls).
+    seat_grace_s: float = 10.0
+    slow_client_bytes: int = SLOW_CLIENT_BYTES
+    error_limit: int = 20
+    error_window_s: float = 10.0
+    # The caller link (server_stub/caller_link.py).
+    link_base_url: str | None = None  # e.g. https://120.example.cn ; default http://host:port
+    link_ttl_s: float = 2 * 3600.0
+    ice_servers: tuple[dict, ...] = ()  # WebRTC STUN/TURN for caller video, as RTCIceServer dicts
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    sms_gateway: Any = None  # an app.sms.SmsGateway; None: the simulated one
+    caller_photos_kept: bool = True  # --caller-photos keep|discard
+    caller_media_days: float = 0.0  # --caller-media-days: photos deleted N days after the incident closed; 0: never
+    responder_radius_m: int = 500  # first responders alerted within this (server_stub/responders.py)
+    walk_router: Any = None  # --city: an app.routing GraphRouter on the walking graph; None: straight-line walks
