@@ -31,7 +31,8 @@ import orjson
 from websockets.asyncio.client import connect
 
 from app.ecg.rhythms import Rhythm, generate
-from app.protocol import encode, hello
+from app.protocol import encode
+from app.protocol.session import ClientSession, HelloRefused, MemoryOutbox, SendFrame
 from app.protocol.telemetry import CHANNELS
 from app.sim.monitor import ECG_FACTOR, iso
 from bench.server import BenchServer, ServerError
@@ -77,13 +78,15 @@ class TelemetryServer(BenchServer):
 
 
 async def _hello(ws: Any, token: str, name: str) -> None:
-    await ws.send(encode(hello(token=token, client=name, last_seq=None)))
-    while True:
-        msg = orjson.loads(await ws.recv())
-        if msg["type"] == "synced":
-            return
-        if msg["type"] == "error":
-            raise ServerError(f"{name}: {msg}")
+    """The protocol's handshake (the session's), frames parsed with orjson only."""
+    session = ClientSession(token=token, client=name, outbox=MemoryOutbox())
+    for action in session.connection_made(last_seq=None):
+        if isinstance(action, SendFrame):
+            await ws.send(action.frame)
+    while not session.synced:
+        for action in session.receive_message(orjson.loads(await ws.recv())):
+            if isinstance(action, HelloRefused):
+                raise ServerError(f"{name}: {action.message}")
 
 
 async def _device(url: str, token: str, unit: str, ecg: np.ndarray, stop: float, offset: float,

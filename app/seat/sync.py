@@ -11,6 +11,11 @@ Life of a connection::
     (close 4004, "replaced": another login of this seat took over; OFFLINE without
     retrying until :meth:`SyncClient.reconnect_now`, so two seats do not throw each other out)
 
+The protocol rules (hello, snapshot or replay until ``synced``, the outbox's
+order, ack and error matching, transient-error retries, the close-code policy)
+live in :class:`app.protocol.session.ClientSession`; this module is its shell:
+the socket, the thread, the timers and the journal.
+
 Threads: :meth:`SyncClient.start` runs the loop in a daemon thread. The
 callbacks ``on_message(msg)`` and ``on_status(status)`` are called **from that
 thread**; the Qt bridge (``widgets.qt_bridge``) hops them to the GUI thread.
@@ -37,9 +42,9 @@ Durability and order:
     10 s) and again after any reconnect. Each such error passed to
     ``on_message`` carries ``"retry": true`` (a local key, not part of the
     protocol) so the GUI says "retrying", not "failed". The
-    :data:`MAX_SERVER_RETRIES`-th one is final (no ``retry`` key): the command
-    is rejected, so a command the server can never apply does not sit in the
-    outbox forever while the banner says "online".
+    :data:`~app.protocol.session.MAX_SERVER_RETRIES`-th one is final (no
+    ``retry`` key): the command is rejected, so a command the server can never
+    apply does not sit in the outbox forever while the banner says "online".
   - every other code (``unit_busy``, ``illegal_transition``, ``conflict``,
     ``forbidden``, ``not_found``, ``invalid_args``, …, and codes this seat does
     not know) will not change on retry: the command moves to the journal's
@@ -48,7 +53,7 @@ Durability and order:
 * Invalid frames from the server are logged and skipped; a callback that raises
   is logged; neither stops the thread. Frames from the server may exceed the
   protocol's ``MAX_FRAME_BYTES`` only if they are a ``snapshot`` (it grows with
-  the centre's state; see :func:`decode_server_frame`).
+  the centre's state; see :func:`app.protocol.session.decode_server_frame`).
 
 Identity: before connecting the journal is bound to the server URL, and after
 ``welcome`` to the principal id. If either changed, or the server's log is
@@ -61,7 +66,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,79 +75,53 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
 from websockets.uri import parse_uri
 
-from app.protocol import (
-    CLIENT_TYPES,
-    ENVELOPES,
-    EVENTS,
-    MAX_FRAME_BYTES,
-    SERVER_TYPES,
-    CloseCode,
-    ErrorCode,
-    Message,
-    ProtocolError,
-    command,
-    decode,
-    encode,
-    error,
-    hello,
-    validate_event,
+from app.protocol import CloseCode, Message, ProtocolError, telemetry
+from app.protocol.session import (
+    MAX_INBOUND_FRAME_BYTES,
+    Acked,
+    Action,
+    BadFrame,
+    ClientSession,
+    CloseAdvice,
+    Deliver,
+    GiveUp,
+    HelloRefused,
+    Reconnect,
+    Rejected,
+    Resync,
+    ResyncReason,
+    Retrying,
+    SendFrame,
+    Synced,
+    Welcomed,
+    check_client_frame,
 )
-from app.protocol.schema import check_object
 from app.seat.journal import Journal, JournalError
 from app.seat.store import ConnectionStatus, Link
 
 log = logging.getLogger(__name__)
 
-# Transient error codes: the command was not applied and may succeed later.
-RETRYABLE_CODES = frozenset({ErrorCode.INTERNAL.value, ErrorCode.RATE_LIMITED.value})
-MAX_SERVER_RETRIES = 5
-# Close codes after which retrying with the same token cannot help.
-AUTH_CLOSE_CODES = frozenset({CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION})
 # Frames taken from the receive queue at once; consecutive events among them
 # are written to the journal in one transaction.
 MAX_BATCH = 500
-# MAX_FRAME_BYTES bounds what a *client* may send. A snapshot is one frame that
-# grows with the centre's state (the server sends it whole), so frames from the
-# server may be larger; this bound only protects the seat's memory.
-MAX_INBOUND_FRAME_BYTES = 64 * 1024 * 1024
+# Live data and the caller link's URL: never journaled, never replayed, so they
+# need not wait for the events batched before them to be written.
+_LIVE_TYPES = frozenset({"unit_telemetry", "positions", "caller_link", "prenotify_package"})
 _CLOSED = object()  # queue sentinel: the connection is closed
 
 
-class Backoff:
-    """Reconnect delays: ``initial_s``, doubling, at most ``max_s``, with jitter.
-
-    Each delay is drawn uniformly from ``[base/2, base]`` ("equal jitter"), so
-    forty seats that lost the same server do not all come back in the same
-    millisecond, and no delay exceeds ``max_s``. Pure; ``rng`` is injectable.
-    """
-
-    def __init__(self, initial_s: float = 0.5, max_s: float = 10.0, rng: Callable[[], float] = random.random):
-        self.initial_s = initial_s
-        self.max_s = max_s
-        self._rng = rng
-        self._failures = 0
-
-    def next(self) -> float:
-        base = min(self.initial_s * 2**self._failures, self.max_s)
-        self._failures = min(self._failures + 1, 60)
-        return base * (1.0 - 0.5 * self._rng())
-
-    def reset(self) -> None:
-        self._failures = 0
-
-
 @dataclass
-class _Session:
-    """What happened on one connection (loop thread only)."""
+class _Connection:
+    """One websocket connection's I/O state (loop thread only)."""
 
-    connected: bool = False
-    synced: bool = False
-    reset: bool = False  # journal reset: reconnect at once, asking for a snapshot
+    ws: ClientConnection | None = None
+    frames: asyncio.Queue[str] = field(default_factory=asyncio.Queue)  # to send, in order
+    events: list[Message] = field(default_factory=list)  # received, not yet journaled
+    sent_last_seq: int | None = None
+    end: bool = False  # Resync: close this connection
     close_code: int | None = None
     close_reason: str = ""
     detail: str = ""
-    sent: set[str] = field(default_factory=set)  # command ids sent on this connection
-    sender: asyncio.Task | None = None
 
 
 class SyncClient:
@@ -188,19 +166,21 @@ class SyncClient:
         self.url = url
         self.journal = journal
         self.client_name = client_name
-        self._token = token
         self._on_message = on_message
         self._on_status = on_status
-        self._backoff = Backoff(*backoff_s)
-        self._server_retry_s = server_retry_s
+        # The protocol's rules; used on the loop thread only (set_token hops there too).
+        self._session = ClientSession(
+            token=token,
+            client=client_name,
+            outbox=journal,
+            backoff_s=backoff_s,
+            server_retry_s=server_retry_s,
+        )
         self._ping_interval_s = ping_interval_s
         self._ping_timeout_s = ping_timeout_s
         self._open_timeout_s = open_timeout_s
         self._close_timeout_s = close_timeout_s
-        self._server_retries: dict[str, int] = {}
-        # Telemetry subscription (issue 6): sent after every "synced", replaced by subscribe().
-        self._subscription: tuple[list[str], list[str]] | None = None
-        self._live_ws: ClientConnection | None = None
+        self._conn: _Connection | None = None
         self._blocked = False  # AUTH_FAILED / replaced: wait for set_token() or reconnect_now()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -246,55 +226,31 @@ class SyncClient:
         and positions frames are never journaled: they go to ``on_message``
         directly. Raises ProtocolError if the lists are invalid.
         """
-        frame = {"v": 1, "type": "subscribe", "unit_ids": list(unit_ids), "kinds": list(kinds)}
-        check_object(ENVELOPES["subscribe"], {k: v for k, v in frame.items() if k not in ("v", "type")}, "subscribe")
-        self._subscription = (list(unit_ids), list(kinds))
-        self._call_in_loop(self._send_subscription)
+        units, wanted = list(unit_ids), list(kinds)
+        check_client_frame(telemetry.subscribe(unit_ids=units, kinds=wanted))
+        self._call_in_loop(lambda: self._carry_out(self._session.subscribe(units, wanted)))
 
     def send_direct(self, msg: dict[str, Any]) -> bool:
         """Send a non-command message (e.g. ``rtc_to_caller``) now if online; never journaled. Any thread.
 
         Returns False when offline (the message is dropped: it only makes sense live). Raises
         ProtocolError if the message is invalid."""
-        frame = encode(msg)
-        decode(frame, allowed=CLIENT_TYPES)
-        if self._live_ws is None:
+        check_client_frame(msg)
+        if not self._session.synced:
             return False
-
-        def go() -> None:
-            ws = self._live_ws
-            if ws is None:
-                return
-
-            async def send() -> None:
-                try:
-                    await ws.send(frame)
-                except ConnectionClosed:
-                    pass  # live-only: not re-sent
-
-            asyncio.ensure_future(send())
-
-        self._call_in_loop(go)
+        self._call_in_loop(lambda: self._carry_out(self._session.send_live(msg, check=False)))
         return True
-
-    def _send_subscription(self) -> None:
-        ws, sub = self._live_ws, self._subscription
-        if ws is None or sub is None:
-            return
-        frame = encode({"v": 1, "type": "subscribe", "unit_ids": sub[0], "kinds": sub[1]})
-
-        async def send() -> None:
-            try:
-                await ws.send(frame)
-            except ConnectionClosed:
-                pass  # re-sent after the reconnect
-
-        asyncio.ensure_future(send())
 
     def set_token(self, token: str) -> None:
         """Use a new token and, if the old one was refused, reconnect now. Thread: any."""
-        self._token = token
-        self._call_in_loop(self._retry_now)
+
+        def use() -> None:
+            self._session.set_token(token)
+            self._retry_now()
+
+        self._call_in_loop(use)
+        if self._loop is None:
+            self._session.set_token(token)  # not started: no loop thread to race with
 
     def reconnect_now(self) -> None:
         """Skip the current backoff wait (or leave the "replaced" state) and connect. Thread: any."""
@@ -309,7 +265,6 @@ class SyncClient:
         # before the main task's first step find them (asyncio binds them lazily).
         self._stop_event = asyncio.Event()
         self._wake = asyncio.Event()
-        self._outbox_event = asyncio.Event()
         self._thread = threading.Thread(target=self._thread_main, name="dispatch120-sync", daemon=True)
         self._thread.start()
 
@@ -363,8 +318,17 @@ class SyncClient:
         self._wake.set()
 
     def _outbox_changed(self) -> None:
-        self._outbox_event.set()
+        try:
+            self._carry_out(self._session.flush())
+        except JournalError:
+            log.exception("cannot read the outbox; dropping the connection")
+            self._abort_connection()
         self._report(self._status.link, self._status.detail, self._status.retry_in_s)
+
+    def _abort_connection(self) -> None:
+        conn = self._conn
+        if conn is not None and conn.ws is not None:
+            asyncio.ensure_future(conn.ws.close(CloseCode.INTERNAL_ERROR, "seat journal error"))
 
     def _report(self, link: Link, detail: str = "", retry_in_s: float | None = None) -> None:
         try:
@@ -402,41 +366,37 @@ class SyncClient:
             if self._blocked:
                 await self._sleep_or_wake(None)
                 continue
+            conn = _Connection()
             try:
-                session = await self._session()
+                await self._connection(conn)
             except Exception as exc:  # a bug must not end the seat's only link
                 log.exception("connection attempt failed unexpectedly")
-                session = _Session(detail=_describe(exc))
+                conn.detail = _describe(exc)
             if self._stopping:
                 break
-            if session.synced:
-                self._backoff.reset()
-            code = session.close_code
-            detail = session.detail or (
-                f"closed by server: {code} {session.close_reason}".strip() if code else ""
-            )
-            if code in AUTH_CLOSE_CODES:
-                log.error("server refused this seat's credentials (%s); waiting for a new token", code)
+            code = conn.close_code
+            detail = conn.detail or (f"closed by server: {code} {conn.close_reason}".strip() if code else "")
+            [outcome] = self._session.connection_lost(code, conn.close_reason)
+            if isinstance(outcome, GiveUp):
                 self._blocked = True
-                self._report(Link.AUTH_FAILED, detail)
+                if outcome.advice is CloseAdvice.REPLACED:
+                    log.warning("connection replaced by another login of this seat; not reconnecting")
+                    self._report(Link.OFFLINE, detail, None)
+                else:
+                    log.error("server refused this seat (%s, %s); waiting for a new token", code, outcome.advice)
+                    self._report(Link.AUTH_FAILED, detail)
                 continue
-            if code == CloseCode.REPLACED:
-                # The same seat connected from elsewhere; fighting back would
-                # make the two throw each other out. Wait for the dispatcher.
-                log.warning("connection replaced by another login of this seat; not reconnecting")
-                self._blocked = True
-                self._report(Link.OFFLINE, detail, None)
-                continue
-            if session.reset:
+            assert isinstance(outcome, Reconnect)
+            if outcome.after_s == 0:
                 continue  # reconnect at once, asking for a snapshot
-            delay = self._backoff.next()
-            log.info("offline (%s); reconnecting in %.2f s", detail or "connection lost", delay)
-            self._report(Link.OFFLINE, detail, round(delay, 2))
-            await self._sleep_or_wake(delay)
+            if outcome.advice is CloseAdvice.CLIENT_FAULT:
+                log.error("the server closed the connection for a fault of this seat: %s", detail)
+            log.info("offline (%s); reconnecting in %.2f s", detail or "connection lost", outcome.after_s)
+            self._report(Link.OFFLINE, detail, round(outcome.after_s, 2))
+            await self._sleep_or_wake(outcome.after_s)
         self._report(Link.OFFLINE, "stopped", None)
 
-    async def _session(self) -> _Session:
-        session = _Session()
+    async def _connection(self, conn: _Connection) -> None:
         self._report(Link.CONNECTING)
         opening = asyncio.ensure_future(
             connect(
@@ -462,42 +422,43 @@ class SyncClient:
         if not opening.done():
             opening.cancel()
             await asyncio.gather(opening, return_exceptions=True)
-            return session
+            return
         try:
             ws = opening.result()
         except (OSError, TimeoutError, WebSocketException) as exc:  # refused, unreachable, handshake
-            session.detail = _describe(exc)
-            return session
+            conn.detail = _describe(exc)
+            return
         except Exception as exc:
             log.exception("cannot open the connection")
-            session.detail = _describe(exc)
-            return session
-        session.connected = True
+            conn.detail = _describe(exc)
+            return
         log.info("connected to %s", self.url)
+        conn.ws = ws
+        self._conn = conn
         try:
-            await self._converse(ws, session)
+            await self._converse(ws, conn)
         except (JournalError, OSError, WebSocketException) as exc:
             log.error("connection aborted: %s", _describe(exc))
-            session.detail = _describe(exc)
+            conn.detail = _describe(exc)
         except Exception as exc:  # a bug must not end the seat's only link: log, back off, retry
             log.exception("connection aborted by an unexpected error")
-            session.detail = _describe(exc)
+            conn.detail = _describe(exc)
         finally:
+            self._conn = None
             await ws.close()  # 1000, idempotent
-        return session
 
-    async def _converse(self, ws: ClientConnection, session: _Session) -> None:
-        last_seq = self.journal.last_seq
-        await ws.send(encode(hello(token=self._token, client=self.client_name, last_seq=last_seq)))
+    async def _converse(self, ws: ClientConnection, conn: _Connection) -> None:
+        conn.sent_last_seq = self.journal.last_seq
+        self._carry_out(self._session.connection_made(conn.sent_last_seq))
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=2 * MAX_BATCH)
-        reader = asyncio.ensure_future(self._read(ws, queue, session))
-        processor = asyncio.ensure_future(self._process(ws, queue, session, last_seq))
+        reader = asyncio.ensure_future(self._read(ws, queue, conn))
+        writer = asyncio.ensure_future(self._write(ws, conn))
+        processor = asyncio.ensure_future(self._process(queue, conn))
         stopper = asyncio.ensure_future(self._stop_event.wait())
         try:
             await asyncio.wait({processor, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self._live_ws = None
-            tasks = [t for t in (reader, processor, stopper, session.sender) if t is not None]
+            tasks = [reader, writer, processor, stopper]
             for task in tasks:
                 if task is not processor or not task.done():
                     task.cancel()
@@ -505,181 +466,128 @@ class SyncClient:
         if processor.done() and not processor.cancelled() and processor.exception() is not None:
             raise processor.exception()  # type: ignore[misc]
 
-    async def _read(self, ws: ClientConnection, queue: asyncio.Queue[Any], session: _Session) -> None:
+    async def _read(self, ws: ClientConnection, queue: asyncio.Queue[Any], conn: _Connection) -> None:
         try:
             while True:
-                frame = await ws.recv()
-                try:
-                    msg = decode_server_frame(frame)
-                except ProtocolError as exc:
-                    log.warning("skipped an invalid frame from the server: %s (%s)", exc.message, exc.code)
-                    continue
-                await queue.put(msg)
+                await queue.put(await ws.recv())
         except ConnectionClosed as exc:
             if exc.rcvd is not None:
-                session.close_code = exc.rcvd.code
-                session.close_reason = exc.rcvd.reason
+                conn.close_code = exc.rcvd.code
+                conn.close_reason = exc.rcvd.reason
             else:
-                session.detail = "connection lost"
+                conn.detail = "connection lost"
         except Exception as exc:
             log.exception("receiving failed")
-            session.detail = _describe(exc)
+            conn.detail = _describe(exc)
         await queue.put(_CLOSED)
 
-    async def _process(
-        self, ws: ClientConnection, queue: asyncio.Queue[Any], session: _Session, sent_last_seq: int | None
-    ) -> None:
-        """Handle received messages in order; consecutive events are made durable together."""
+    async def _write(self, ws: ClientConnection, conn: _Connection) -> None:
+        """Send the session's frames in the order it gave them."""
+        try:
+            while True:
+                await ws.send(await conn.frames.get())
+        except ConnectionClosed:
+            return  # the reader sees the close and ends the connection; the outbox is re-sent later
+
+    async def _process(self, queue: asyncio.Queue[Any], conn: _Connection) -> None:
+        """Feed received frames to the session in order; consecutive events are made durable together."""
         while True:
             batch = [await queue.get()]
             while len(batch) < MAX_BATCH and not queue.empty():
                 batch.append(queue.get_nowait())
-            events: list[Message] = []
-            for msg in batch:
-                if msg is _CLOSED:
-                    self._flush_events(events)
+            for frame in batch:
+                if frame is _CLOSED:
+                    self._flush_events(conn)
                     return
-                if msg["type"] in ("unit_telemetry", "positions", "caller_link", "prenotify_package"):
-                    self._deliver(msg)  # live data / the caller link's URL: never journaled, never replayed
-                    continue
-                if msg["type"] == "event":
-                    if self._event_ok(msg):
-                        events.append(msg)
-                    continue
-                self._flush_events(events)
-                events = []
-                if not self._handle(ws, msg, session, sent_last_seq):
+                self._carry_out(self._session.receive_frame(frame), conn)
+                if conn.end:
+                    self._flush_events(conn)
                     return
-            self._flush_events(events)
+            self._flush_events(conn)
 
-    def _event_ok(self, msg: Message) -> bool:
-        if msg["name"] in EVENTS:
-            try:
-                validate_event(msg["name"], msg["data"])
-            except ProtocolError as exc:
-                log.warning("skipped invalid event seq %s (%s): %s", msg["seq"], msg["name"], exc.message)
-                return False
-        # Unknown names (a newer server) are kept: the projection ignores them.
-        return True
-
-    def _flush_events(self, events: list[Message]) -> None:
+    def _flush_events(self, conn: _Connection) -> None:
+        events, conn.events = conn.events, []
         if not events:
             return
         self.journal.record_events(events)  # durable first …
         for ev in events:
             self._deliver(ev)  # … then shown
 
-    def _handle(
-        self, ws: ClientConnection, msg: Message, session: _Session, sent_last_seq: int | None
-    ) -> bool:
-        """Handle one non-event message. Returns False to end the connection (journal reset)."""
-        mtype = msg["type"]
-        if mtype == "welcome":
-            principal_id = msg["principal"]["id"]
+    def _carry_out(self, actions: list[Action], conn: _Connection | None = None) -> None:
+        """Do what the session said, in order (loop thread)."""
+        conn = conn or self._conn
+        for action in actions:
+            if isinstance(action, SendFrame):
+                if conn is not None:
+                    conn.frames.put_nowait(action.frame)
+                continue
+            if isinstance(action, Deliver):
+                msg = action.message
+                if msg["type"] == "event" and conn is not None:
+                    conn.events.append(msg)
+                    continue
+                if msg["type"] in _LIVE_TYPES:
+                    self._deliver(msg)
+                    continue
+            if conn is not None:
+                self._flush_events(conn)  # everything else is ordered after the events before it
+            self._carry_out_one(action, conn)
+
+    def _carry_out_one(self, action: Action, conn: _Connection | None) -> None:
+        if isinstance(action, Deliver):
+            if action.message["type"] == "snapshot":
+                self.journal.reset_for_snapshot(action.message)
+            self._deliver(action.message)
+        elif isinstance(action, Welcomed):
+            msg = action.message
+            principal_id = action.principal["id"]
             changed = self.journal.bind_principal(principal_id)
-            behind = sent_last_seq is not None and msg["server_seq"] < sent_last_seq
             log.info("welcomed as %s (%s), server seq %s", principal_id, msg["resume"], msg["server_seq"])
             self._deliver(msg)
-            if (changed or behind) and sent_last_seq is not None:
-                if behind:
-                    log.warning(
-                        "server log ends at seq %s but this seat has seen %s: asking for a snapshot",
-                        msg["server_seq"],
-                        sent_last_seq,
-                    )
-                    self.journal.forget_events()
-                session.reset = True
-                return False
-            self._report(Link.SYNCING)
-        elif mtype == "snapshot":
-            self.journal.reset_for_snapshot(msg)
-            self._deliver(msg)
-        elif mtype == "synced":
-            self._deliver(msg)
-            if session.synced:
-                return True  # a repeated "synced" changes nothing
-            session.synced = True
-            self._live_ws = ws
-            self._send_subscription()
-            self._report(Link.ONLINE)
-            self._outbox_event.set()
-            session.sender = asyncio.ensure_future(self._send_outbox(ws, session))
-            self.journal.compact()
-        elif mtype == "ack":
-            self._server_retries.pop(msg["ref"], None)
-            self.journal.mark_acked(msg["ref"])
+            sent_last_seq = conn.sent_last_seq if conn is not None else None
+            if changed and sent_last_seq is not None and conn is not None and not conn.end:
+                # The journal forgot the other principal's events: ask for a snapshot.
+                self._carry_out(self._session.require_snapshot(ResyncReason.IDENTITY_CHANGED), conn)
+            elif conn is not None and not self._session.resync_pending:
+                self._report(Link.SYNCING)
+        elif isinstance(action, Resync):
+            if action.forget_events:
+                log.warning(
+                    "server log ends before what this seat has seen (%s): asking for a snapshot",
+                    conn.sent_last_seq if conn is not None else None,
+                )
+                self.journal.forget_events()
+            if conn is not None:
+                conn.end = True
+        elif isinstance(action, Synced):
+            self._deliver(action.message)
+            if action.first:
+                self._report(Link.ONLINE)
+                self.journal.compact()
+        elif isinstance(action, Acked):
+            self._deliver(action.message)
+            self._report(self._status.link)
+        elif isinstance(action, Retrying):
+            msg = action.message
+            log.warning(
+                "command %s: server said %s (%s); retrying in %.2f s",
+                action.command_id, msg["code"], msg["message"], action.after_s,
+            )
+            loop = asyncio.get_running_loop()
+            loop.call_later(action.after_s, lambda: self._carry_out(self._session.resend(action.command_id)))
+            self._deliver({**msg, "retry": True})
+            self._report(self._status.link)
+        elif isinstance(action, Rejected):
+            msg = action.message
+            log.warning("command %s rejected: %s (%s)", action.command_id, msg["code"], msg["message"])
             self._deliver(msg)
             self._report(self._status.link)
-        elif mtype == "error":
-            self._handle_error(msg, session)
-        return True
-
-    def _handle_error(self, msg: Message, session: _Session) -> None:
-        ref = msg.get("ref")
-        if not ref or not self.journal.is_pending(ref):
-            log.warning("server error %s: %s", msg["code"], msg["message"])
-            self._deliver(msg)
-            return
-        code = msg["code"]
-        tries = self._server_retries.get(ref, 0) + 1
-        if code in RETRYABLE_CODES and tries < MAX_SERVER_RETRIES:
-            self._server_retries[ref] = tries
-            first_s, max_s = self._server_retry_s
-            delay = min(first_s * 2.0 ** (tries - 1), max_s)
-            log.warning(
-                "command %s: server said %s (%s); retrying in %.2f s", ref, code, msg["message"], delay
-            )
-            asyncio.get_running_loop().call_later(delay, self._release, session, ref)
-            self._deliver({**msg, "retry": True})
-        else:
-            self._server_retries.pop(ref, None)
-            log.warning("command %s rejected: %s (%s)", ref, code, msg["message"])
-            self.journal.mark_rejected(ref, code, msg["message"])
-            self._deliver(msg)
-        self._report(self._status.link)
-
-    def _release(self, session: _Session, command_id: str) -> None:
-        session.sent.discard(command_id)
-        self._outbox_event.set()
-
-    async def _send_outbox(self, ws: ClientConnection, session: _Session) -> None:
-        """Send every outbox command not yet sent on this connection, in order; then wait for more."""
-        try:
-            while True:
-                self._outbox_event.clear()
-                for cmd in self.journal.pending():
-                    if cmd.command_id in session.sent:
-                        continue
-                    try:
-                        frame = encode(command(cmd.name, cmd.args, command_id=cmd.command_id))
-                    except ProtocolError as exc:
-                        # Stored by an older version whose rules differ: refuse it here, visibly.
-                        self.journal.mark_rejected(cmd.command_id, exc.code.value, exc.message)
-                        self._deliver(error(exc.code, exc.message, ref=cmd.command_id, field=exc.field))
-                        continue
-                    self.journal.mark_sent(cmd.command_id)
-                    session.sent.add(cmd.command_id)
-                    log.debug("sending %s %s", cmd.name, cmd.command_id)
-                    await ws.send(frame)
-                await self._outbox_event.wait()
-        except ConnectionClosed:
-            return  # the reader sees the close and ends the session
-        except JournalError:
-            log.exception("cannot read the outbox; dropping the connection")
-            await ws.close(CloseCode.INTERNAL_ERROR, "seat journal error")
-
-
-def decode_server_frame(frame: str | bytes) -> Message:
-    """Decode a frame from the server: :func:`app.protocol.decode`, except that a
-    ``snapshot`` may exceed ``MAX_FRAME_BYTES`` (up to :data:`MAX_INBOUND_FRAME_BYTES`),
-    since it grows with the centre's state. Raises ProtocolError.
-    """
-    if len(frame) <= MAX_FRAME_BYTES:
-        return decode(frame, allowed=SERVER_TYPES)
-    msg = decode(frame, allowed=SERVER_TYPES, max_bytes=MAX_INBOUND_FRAME_BYTES)
-    if msg["type"] != "snapshot":
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
-    return msg
+        elif isinstance(action, HelloRefused):
+            log.warning("hello refused: %s (%s)", action.message["code"], action.message["message"])
+            self._deliver(action.message)
+        elif isinstance(action, BadFrame):
+            exc: ProtocolError = action.error
+            log.warning("skipped an invalid frame from the server: %s (%s)", exc.message, exc.code)
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,10 +2,12 @@
 
 The same path a real phone switch or ambulance terminal takes (``docs/protocol.md``):
 ``hello`` with the principal's token → ``welcome`` → snapshot or replay → ``synced`` →
-live events. The link keeps its own projection (:class:`~app.domain.state.State`) so a
-simulator decides from the same state the seats see, and an outbox of commands not yet
-acknowledged, re-sent after a reconnect with the same ids (the server's idempotency makes
-that safe: a command is applied at most once).
+live events. The rules of that path (and of retries and close codes) are
+:class:`app.protocol.session.ClientSession`'s; this module is its asyncio shell. The
+link keeps its own projection (:class:`~app.domain.state.State`) so a simulator decides
+from the same state the seats see, and an in-memory outbox of commands not yet
+acknowledged, re-sent after a reconnect with the same ids (the server's idempotency
+makes that safe: a command is applied at most once).
 
 Everything runs on one asyncio loop; the callbacks are called on it and must not block.
 """
@@ -24,16 +26,27 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from app.domain.state import State
-from app.protocol import CloseCode, Message, ProtocolError, command, encode, hello
-
-# A snapshot is one frame that grows with the centre's state, so frames from the server
-# may exceed the protocol's MAX_FRAME_BYTES; the seat's sync client decodes them the same way.
-from app.seat.sync import MAX_INBOUND_FRAME_BYTES, decode_server_frame
+from app.protocol import Message
+from app.protocol.session import (
+    MAX_INBOUND_FRAME_BYTES,
+    Acked,
+    Action,
+    BadFrame,
+    ClientSession,
+    Deliver,
+    GiveUp,
+    HelloRefused,
+    MemoryOutbox,
+    Reconnect,
+    Rejected,
+    Resync,
+    Retrying,
+    SendFrame,
+    Synced,
+    Welcomed,
+)
 
 log = logging.getLogger(__name__)
-
-# Close codes after which retrying with the same token cannot help.
-_FATAL_CLOSE = frozenset({CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION})
 
 
 class AuthRefused(RuntimeError):
@@ -82,26 +95,32 @@ class SimLink:
         backoff_s: tuple[float, float] = (0.1, 3.0),
     ) -> None:
         self.url = url
-        self._token = token
         self.client_name = client_name
         self.on_synced = on_synced
         self.on_event = on_event
         self.on_refused = on_refused
         self.on_message = on_message
-        self._rng = rng or random.Random()
-        self._backoff_s = backoff_s
+        self._outbox = MemoryOutbox()
+        self._session = ClientSession(
+            token=token,
+            client=client_name,
+            outbox=self._outbox,
+            backoff_s=backoff_s,
+            rng=(rng or random.Random()).random,
+        )
         self.state = State()
         self.principal: dict[str, Any] | None = None
-        self.synced = False
         self.connects = 0  # successful syncs so far (for logs and tests)
         self.ever_synced = asyncio.Event()
-        self._outbox: dict[str, Message] = {}  # command id -> frame, until acked or refused
-        self._unsent: list[str] = []
-        self._wake_sender = asyncio.Event()
-        self._ws: ClientConnection | None = None  # while synced: for live frames (send_live)
+        self._frames: asyncio.Queue[str] | None = None  # the current connection's frames to send
+        self._end_connection = False  # Resync: close and reconnect at once
 
     def __repr__(self) -> str:  # never show the token
         return f"SimLink({self.client_name!r}, {self.url!r}, synced={self.synced})"
+
+    @property
+    def synced(self) -> bool:
+        return self._session.synced
 
     @property
     def pending(self) -> int:
@@ -114,12 +133,9 @@ class SimLink:
         Raises:
             ProtocolError: if the arguments do not validate (a bug in the caller).
         """
-        msg = command(name, args)
-        self._outbox[msg["id"]] = msg
-        if self.synced:
-            self._unsent.append(msg["id"])
-            self._wake_sender.set()
-        return msg["id"]
+        cid, actions = self._session.send_command(name, args)
+        self._carry_out(actions)
+        return cid
 
     async def send_live(self, msg: Message) -> bool:
         """Send a live frame (telemetry) now if synced; returns False (dropped) when offline.
@@ -127,13 +143,10 @@ class SimLink:
         Live data is never queued: a position or an ECG chunk is worthless once late.
         Refusals come back as ``error`` frames with ``ref`` ``seq:N`` and are logged.
         """
-        ws = self._ws
-        if ws is None or not self.synced:
+        actions = self._session.send_live(msg, check=False)
+        if not actions or self._frames is None:
             return False
-        try:
-            await ws.send(encode(msg))
-        except ConnectionClosed:
-            return False
+        self._carry_out(actions)
         return True
 
     async def run(self) -> None:
@@ -144,9 +157,9 @@ class SimLink:
         Raises:
             AuthRefused: when the server refuses the token or protocol version.
         """
-        delay = self._backoff_s[0]
         while True:
-            syncs_before = self.connects
+            code: int | None = None
+            reason = ""
             try:
                 async with connect(
                     self.url,
@@ -155,53 +168,89 @@ class SimLink:
                     close_timeout=2,
                     compression=None,
                 ) as ws:
-                    await self._session(ws)
+                    try:
+                        await self._connection(ws)
+                    finally:
+                        rcvd = ws.protocol.close_rcvd
+                        if rcvd is not None:
+                            code, reason = rcvd.code, rcvd.reason
             except ConnectionClosed as exc:
-                rcvd = exc.rcvd
-                if rcvd is not None and rcvd.code in _FATAL_CLOSE:
-                    raise AuthRefused(
-                        f"{self.client_name}: server refused us: {rcvd.code} {rcvd.reason}"
-                    ) from None
-                log.info(
-                    "%s: connection closed (%s)", self.client_name, rcvd.code if rcvd else "no close frame"
-                )
+                if exc.rcvd is not None:
+                    code, reason = exc.rcvd.code, exc.rcvd.reason
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 log.info("%s: cannot connect to %s: %s", self.client_name, self.url, exc)
             except InvalidURI:
                 raise
             finally:
-                self.synced = False
-                self._ws = None
-            if self.connects > syncs_before:  # this session worked: start the backoff afresh
-                delay = self._backoff_s[0]
-            await asyncio.sleep(delay * (0.8 + 0.4 * self._rng.random()))
-            delay = min(delay * 2, self._backoff_s[1])
+                self._frames = None
+            [outcome] = self._session.connection_lost(code, reason)
+            if isinstance(outcome, GiveUp):
+                raise AuthRefused(f"{self.client_name}: server refused us: {code} {reason} ({outcome.advice})")
+            assert isinstance(outcome, Reconnect)
+            log.info("%s: connection closed (%s); again in %.2f s", self.client_name, code, outcome.after_s)
+            await asyncio.sleep(outcome.after_s)
 
-    async def _session(self, ws: ClientConnection) -> None:
+    async def _connection(self, ws: ClientConnection) -> None:
+        self._frames = frames = asyncio.Queue()
+        self._end_connection = False
         last_seq = self.state.seq if self.state.seq > 0 else None
-        await ws.send(encode(hello(token=self._token, client=self.client_name[:64], last_seq=last_seq)))
-        sender: asyncio.Task[None] | None = None
+        self._carry_out(self._session.connection_made(last_seq))
+        writer = asyncio.create_task(self._write(ws, frames), name=f"{self.client_name} sender")
         try:
             async for frame in ws:
                 try:
-                    msg = decode_server_frame(frame)
-                except ProtocolError as exc:
-                    log.warning("%s: ignoring a bad frame from the server: %s", self.client_name, exc.message)
-                    continue
-                try:
-                    sender = self._handle(ws, msg, sender)
+                    self._carry_out(self._session.receive_frame(frame))
                 except Exception:  # odd data from a newer server must not take the simulator down
-                    log.exception("%s: could not handle a %s message; ignored", self.client_name, msg["type"])
+                    log.exception("%s: could not handle a frame; ignored", self.client_name)
+                if self._end_connection:
+                    break
         finally:
-            if sender is not None:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sender
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
 
-    def _handle(
-        self, ws: ClientConnection, msg: Message, sender: asyncio.Task[None] | None
-    ) -> asyncio.Task[None] | None:
-        """Apply one server message; returns the session's sender task (started at the first sync)."""
+    async def _write(self, ws: ClientConnection, frames: asyncio.Queue[str]) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.send(await frames.get())
+
+    def _carry_out(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, SendFrame):
+                if self._frames is not None:
+                    self._frames.put_nowait(action.frame)
+            elif isinstance(action, Deliver):
+                self._on_delivered(action.message)
+            elif isinstance(action, Welcomed):
+                self.principal = action.principal
+            elif isinstance(action, Synced):
+                if action.first:
+                    self.connects += 1
+                    self.ever_synced.set()
+                    log.info("%s: synced at seq %d", self.client_name, self.state.seq)
+                    if self.on_synced is not None:
+                        self._call(self.on_synced, self.state)
+            elif isinstance(action, Retrying):
+                asyncio.get_running_loop().call_later(
+                    action.after_s, lambda cid=action.command_id: self._carry_out(self._session.resend(cid))
+                )
+            elif isinstance(action, Rejected):
+                msg = action.message
+                log.info("%s: %s refused: %s %s", self.client_name, action.name, msg["code"], msg["message"])
+                if self.on_refused is not None:
+                    refusal = Refusal(action.command_id, action.name, action.args, msg["code"], msg["message"])
+                    self._call(self.on_refused, self.state, refusal)
+            elif isinstance(action, Resync):
+                self.state = State()  # forget what the server's log no longer has; a snapshot follows
+                self._end_connection = True
+            elif isinstance(action, HelloRefused):
+                log.warning("%s: hello refused: %s", self.client_name, action.message["message"])
+            elif isinstance(action, BadFrame):
+                log.warning("%s: ignoring a bad frame from the server: %s", self.client_name, action.error.message)
+            elif isinstance(action, Acked):
+                pass  # the events it made arrive (or arrived) as events
+
+    def _on_delivered(self, msg: Message) -> None:
         mtype = msg["type"]
         if mtype == "event":
             changed = self.state.apply(msg)
@@ -209,48 +258,10 @@ class SimLink:
                 self._call(self.on_event, self.state, msg)
         elif mtype == "snapshot":
             self.state = State.from_dict(msg["state"])
-        elif mtype == "welcome":
-            self.principal = msg["principal"]
-        elif mtype == "synced":
-            self.synced = True
-            self._ws = ws
-            self.connects += 1
-            self.ever_synced.set()
-            log.info("%s: synced at seq %d", self.client_name, self.state.seq)
-            self._unsent = list(self._outbox)  # resend what was never acked, same ids
-            if sender is None:
-                sender = asyncio.create_task(self._send_loop(ws), name=f"{self.client_name} sender")
-            self._wake_sender.set()
-            if self.on_synced is not None:
-                self._call(self.on_synced, self.state)
-        elif mtype == "ack":
-            self._outbox.pop(msg["ref"], None)
         elif mtype == "error":
-            self._on_error(msg)
+            log.warning("%s: server error %s: %s", self.client_name, msg["code"], msg["message"])
         elif self.on_message is not None:
             self._call(self.on_message, msg)
-        return sender
-
-    async def _send_loop(self, ws: ClientConnection) -> None:
-        while True:
-            await self._wake_sender.wait()
-            self._wake_sender.clear()
-            while self._unsent:
-                command_id = self._unsent.pop(0)
-                msg = self._outbox.get(command_id)
-                if msg is not None:
-                    await ws.send(encode(msg))
-
-    def _on_error(self, msg: Message) -> None:
-        ref = msg.get("ref")
-        sent = self._outbox.pop(ref, None) if ref else None
-        if sent is None:
-            log.warning("%s: server error %s: %s", self.client_name, msg["code"], msg["message"])
-            return
-        refusal = Refusal(ref, sent["name"], sent["args"], msg["code"], msg["message"])
-        log.info("%s: %s refused: %s %s", self.client_name, sent["name"], msg["code"], msg["message"])
-        if self.on_refused is not None:
-            self._call(self.on_refused, self.state, refusal)
 
     def _call(self, fn: Callable[..., None], *args: Any) -> None:
         try:

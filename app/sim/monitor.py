@@ -30,7 +30,8 @@ from websockets.exceptions import ConnectionClosed
 
 from app.ecg import records
 from app.ecg.rhythms import RATES, Rhythm, generate
-from app.protocol import decode, encode, hello
+from app.protocol import encode
+from app.protocol.session import ClientSession, Deliver, HelloRefused, MemoryOutbox, SendFrame
 from app.protocol.telemetry import CHANNELS
 
 log = logging.getLogger(__name__)
@@ -209,16 +210,18 @@ async def stream(
     now = clock or time.time
     counts = {"sent": 0, "refused": 0}
     async with connect(url, compression=None, proxy=None, max_size=None) as ws:
-        await ws.send(encode(hello(token=token, client="dispatch120-sim-monitor/0.1", last_seq=None)))
+        session = ClientSession(token=token, client="dispatch120-sim-monitor/0.1", outbox=MemoryOutbox())
+        for action in session.connection_made(last_seq=None):
+            if isinstance(action, SendFrame):
+                await ws.send(action.frame)
 
         async def read() -> None:
             with contextlib.suppress(ConnectionClosed):
                 async for frame in ws:
-                    with contextlib.suppress(Exception):
-                        msg = decode(frame)
-                        if msg["type"] == "error":
+                    for action in session.receive_frame(frame):
+                        if isinstance(action, Deliver | HelloRefused) and action.message["type"] == "error":
                             counts["refused"] += 1
-                            log.warning("monitor %s frame refused: %s", monitor.unit_id, msg["message"])
+                            log.warning("monitor %s frame refused: %s", monitor.unit_id, action.message["message"])
 
         reader = asyncio.ensure_future(read())
         try:

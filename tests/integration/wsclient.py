@@ -13,6 +13,11 @@ see exactly what the server sent.
 Every message received is kept in ``client.received`` (in order) and every
 event in ``client.events``; ``wait_for`` consumes a message only from its own
 point of view (each message is returned by at most one ``wait_for``).
+
+The handshake (the hello frame, when the client is synced) is
+:class:`app.protocol.session.ClientSession`'s, fed every message as received;
+commands go out as given (``send_command``/``send_json``), not through its
+outbox, so a test can send what a broken client would.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from typing import Any
 import orjson
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+
+from app.protocol.session import ClientSession, MemoryOutbox, SendFrame, Synced
 
 Message = dict[str, Any]
 DEFAULT_TIMEOUT_S = 5.0
@@ -40,6 +47,10 @@ class ProtocolClient:
         self.welcome: Message | None = None
         self.sync_messages: list[Message] = []  # snapshot/replayed events before "synced"
         self.closed: tuple[int | None, str] | None = None
+        # Follows every message; hello() starts a new one with the token. A test that sends
+        # its own hello (a golden frame) still learns from it when the client is synced.
+        self.session = ClientSession(token="", client="pytest", outbox=MemoryOutbox())
+        self._synced_by: Message | None = None  # the message the session took as "synced"
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -74,7 +85,10 @@ class ProtocolClient:
 
     def hello(self, token: str, *, last_seq: int | None = None, client: str = "pytest") -> Message:
         """Send hello; return the welcome (or the error the server answered with)."""
-        self.send_json({"v": 1, "type": "hello", "token": token, "client": client, "last_seq": last_seq})
+        self.session = ClientSession(token=token, client=client, outbox=MemoryOutbox())
+        for action in self.session.connection_made(last_seq):
+            if isinstance(action, SendFrame):
+                self.send_raw(action.frame)
         reply = self.wait_for(lambda m: m["type"] in ("welcome", "error"))
         if reply["type"] == "welcome":
             self.welcome = reply
@@ -84,7 +98,7 @@ class ProtocolClient:
         """Collect the snapshot / replayed events up to ``synced``; return them (without synced)."""
         while True:
             msg = self.wait_for(lambda m: m["type"] in ("snapshot", "event", "synced"))
-            if msg["type"] == "synced":
+            if msg is self._synced_by:
                 return self.sync_messages
             self.sync_messages.append(msg)
 
@@ -113,6 +127,9 @@ class ProtocolClient:
         frame = self.ws.recv(timeout=timeout)
         msg = orjson.loads(frame)
         self.received.append(msg)
+        # Trusted, not validated: the tests look at exactly what the server sent.
+        if any(isinstance(a, Synced) and a.first for a in self.session.receive_message(msg)):
+            self._synced_by = msg
         if msg.get("type") == "event":
             self.events.append(msg)
         return msg

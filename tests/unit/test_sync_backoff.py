@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.seat.sync import Backoff
+from app.protocol.session import Backoff
 
 
 def test_delays_double_from_half_a_second_up_to_ten_seconds():

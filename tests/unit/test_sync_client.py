@@ -36,9 +36,10 @@ from app.protocol import (
     synced,
     welcome,
 )
+from app.protocol.session import MAX_SERVER_RETRIES, decode_server_frame
 from app.seat.journal import Journal
 from app.seat.store import ConnectionStatus, Link, SeatStore
-from app.seat.sync import MAX_SERVER_RETRIES, SyncClient, decode_server_frame
+from app.seat.sync import SyncClient
 
 TIMEOUT_S = 10.0
 INCIDENT = "6f1c1d7e-3b7a-4c55-9a51-0a4e2b1f9c01"
