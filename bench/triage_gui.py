@@ -231,8 +231,9 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
             raise RuntimeError(f"{vignette.name}: no CPR determinant ({result.code if result else None})")
         if panel.pages.currentWidget() is not panel.coach:
             press("P", False)
+        started_before = sum(1 for name, _ in loop.sent if name == "cpr.started")
         press("Space", False)
-        if not any(name == "cpr.started" for name, _ in loop.sent):
+        if sum(1 for name, _ in loop.sent if name == "cpr.started") == started_before:
             raise RuntimeError(f"{vignette.name}: Space did not start the coach's compressions")
         to_compressions = (loop.now - start).total_seconds()
     press("F8", False)

@@ -157,6 +157,8 @@ class CprCoach(QWidget):
         self._clock = clock
         self._language = language or (lambda: "zh")
         self.metronome = metronome or Metronome(self)
+        if self.metronome.parent() is None:  # the coach owns the metronome it beats with: they die together
+            self.metronome.setParent(self)
         self.incident_id: str | None = None
         self.determinant: Determinant | None = None
         self.method = CprMethod.HANDS_ONLY
@@ -406,12 +408,14 @@ class CprCoach(QWidget):
 
     # ------------------------------------------------------------ control
     def begin(self, incident_id: str | None, *, answered_at: str | None, recognised_at: str | None,
-              variant: str = "adult", determinant: Determinant | None = None) -> None:
+              variant: str = "adult", determinant: Determinant | None = None,
+              scene_confirmed: bool = False) -> None:
         """Show the coach for an incident whose arrest was just recognised (at ``recognised_at``).
 
         ``determinant``: the protocol's result when it is already known (its method and safety
         steps); without one the coach teaches ``variant`` hands-only/for the age until
-        :meth:`follow_determinant` is called.
+        :meth:`follow_determinant` is called. ``scene_confirmed``: the caller already said the scene
+        is safe during triage, so the safety steps are shown as confirmed, not asked again.
         """
         if incident_id != self.incident_id:
             self.stop_compressions(None)
@@ -427,16 +431,17 @@ class CprCoach(QWidget):
         self._answered_at = answered_at
         self._recognised_at = recognised_at
         if determinant is not None and determinant.cpr:
-            self.follow_determinant(determinant)
+            self.follow_determinant(determinant, scene_confirmed=scene_confirmed)
         elif self.determinant is None:
             self.set_variant(variant)
         self.refresh()
 
-    def follow_determinant(self, determinant: Determinant) -> None:
+    def follow_determinant(self, determinant: Determinant, *, scene_confirmed: bool = False) -> None:
         """Teach what ``determinant`` says: its ``cpr_method`` and, first, its ``safety`` steps.
 
-        New safety steps must be confirmed again (Space); a running coach keeps running and, when the
-        method changes, records the new variant.
+        New safety steps must be confirmed (Space) unless ``scene_confirmed`` (the caller answered
+        that the scene is safe during triage); a running coach keeps running and, when the method
+        changes, records the new variant.
         """
         if not determinant.cpr:
             return
@@ -447,7 +452,9 @@ class CprCoach(QWidget):
         self._asphyxial = method == CprMethod.BREATHS_FIRST
         if tuple(determinant.safety) != self.safety:
             self.safety = tuple(determinant.safety)
-            self.safety_confirmed = False
+            self.safety_confirmed = scene_confirmed
+            if scene_confirmed and self.safety:
+                log.info("CPR coach: scene safety already confirmed in triage for incident %s", self.incident_id)
         self._set_method(method)
 
     def set_variant(self, variant: str) -> None:

@@ -536,7 +536,8 @@ class TriagePanel(QWidget):
             if self._call is not None:
                 answered = (self._store.state.calls.get(self._call["call_id"]) or self._call).get("answered_at")
             known = session.result if session.result is not None and session.result.cpr else None
-            self.coach.begin(incident_id, answered_at=answered, recognised_at=at, determinant=known)
+            self.coach.begin(incident_id, answered_at=answered, recognised_at=at, determinant=known,
+                             scene_confirmed=session.scene_confirmed_safe)
             self.arrest_recognised.emit(incident_id)
             coach = True
         result = session.result
@@ -561,13 +562,14 @@ class TriagePanel(QWidget):
                     lambda: self.tr("Recording the recognition of cardiac arrest"),
                     incident_id=incident_id, at=at,
                 )
-                self.coach.begin(incident_id, answered_at=None, recognised_at=at, determinant=result)
+                self.coach.begin(incident_id, answered_at=None, recognised_at=at, determinant=result,
+                                 scene_confirmed=session.scene_confirmed_safe)
                 self.arrest_recognised.emit(incident_id)
                 coach = True
             elif result.cpr:
                 # The arrest was recognised earlier (case entry): the coach now teaches the
                 # determinant's method (age, cause) and its scene-safety steps.
-                self.coach.follow_determinant(result)
+                self.coach.follow_determinant(result, scene_confirmed=session.scene_confirmed_safe)
         if result is None:
             self._completed = None
         self.render(prefer_coach=coach)

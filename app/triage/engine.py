@@ -105,6 +105,11 @@ class TriageSession:
     :meth:`choose_complaint`, :meth:`reask`, :meth:`answer_follow_up`, :meth:`skip_follow_ups`.
     """
 
+    # Set by _recompute (called from __init__ and after every answer).
+    _protocol: Protocol
+    _arrest: bool
+    _scene_safe: bool
+
     def __init__(self, protocol_set: ProtocolSet) -> None:
         self._set = protocol_set
         self._memory = _Memory(given={}, chosen=None, refused=set(), sequence=0)
@@ -142,6 +147,12 @@ class TriageSession:
         """True while an answer marked ``arrest`` (unconscious and not breathing normally)
         is on the route. The caller records the moment it first becomes true."""
         return self._arrest
+
+    @property
+    def scene_confirmed_safe(self) -> bool:
+        """True while an answer marked ``scene_safe`` is on the route: the caller has already
+        said the scene is safe to approach, so the CPR coach need not ask again."""
+        return self._scene_safe
 
     @property
     def steps(self) -> list[Step]:
@@ -373,6 +384,7 @@ class TriageSession:
             assert answer is not None
             self._steps.append(Step(protocol.id, question.id, key, carried))
             self._arrest = self._arrest or answer.arrest
+            self._scene_safe = self._scene_safe or answer.scene_safe
             if answer.next is not None:
                 question = protocol.questions[answer.next]
             elif answer.determinant is not None:
@@ -384,6 +396,7 @@ class TriageSession:
     def _recompute(self) -> None:
         self._steps: list[Step] = []
         self._arrest = False
+        self._scene_safe = False
         self._result: Determinant | None = None
         self._current: Question | None = None
         protocol = self._set.case_entry

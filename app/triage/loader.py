@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from app.resources import resource_path
 from app.triage.model import (
     CASE_ENTRY_ID,
     LANGUAGES,
@@ -43,8 +44,8 @@ from app.triage.model import (
     Urgency,
 )
 
-DEFAULT_PROTOCOL_DIR = Path(__file__).resolve().parents[2] / "resources" / "protocols"
-"""``resources/protocols`` of this checkout / installation."""
+DEFAULT_PROTOCOL_DIR = resource_path("protocols")
+"""``resources/protocols`` of this checkout / installation (:mod:`app.resources`)."""
 
 SCHEMA_VERSION = 1
 PLANS_FILE = "plans.yaml"
@@ -395,7 +396,7 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
     answer_items = check.sequence(fields.get("answers"), f"{where}.answers", allow_empty=False)
     for j, answer_node in enumerate(answer_items):
         afields = check.mapping(answer_node, f"{where}.answers[{j}]", ("key", "label"),
-                                ("next", "determinant", "complaint", "arrest", "range"))
+                                ("next", "determinant", "complaint", "arrest", "range", "scene_safe"))
         if afields is None:
             draft.ok = False
             continue
@@ -413,6 +414,7 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
                            "determinant code (like 10-D-1)")
         complaint = check.string(afields.get("complaint"), f"{awhere}.complaint", _ID, "protocol id")
         arrest = check.boolean(afields.get("arrest"), f"{awhere}.arrest")
+        scene_safe = check.boolean(afields.get("scene_safe"), f"{awhere}.scene_safe")
         if key is not None and key in keys:
             check.problem(afields["key"], f"{where}: answer key {key!r} is used twice")
             key = None
@@ -427,7 +429,7 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
         if "range" in afields and answer_range is None:
             draft.ok = False
         answers.append(Answer(key, label, nxt, det, complaint, arrest, answer_range,
-                              line=answer_node.start_mark.line + 1))
+                              scene_safe=scene_safe, line=answer_node.start_mark.line + 1))
         if qid is not None:
             draft.answer_nodes[(qid, key)] = afields
     if qid is None:

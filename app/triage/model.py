@@ -206,6 +206,7 @@ class Answer:
     complaint: str | None = None
     arrest: bool = False
     range: AnswerRange | None = None
+    scene_safe: bool = False  # the caller has confirmed the scene is safe to approach
     line: int = field(default=0, compare=False)  # 1-based line in the file (0 = not from a file)
 
 

@@ -4,6 +4,7 @@ breaths first for drowning, children and infants; scene safety before anything e
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -18,21 +19,96 @@ from widgets.metronome import ClickSound, Metronome
 pytestmark = pytest.mark.gui
 
 
-def test_the_metronome_ticks_at_the_configured_rate_within_two_percent_over_ten_seconds(qtbot):
-    metronome = Metronome(rate_per_min=110)
+class VirtualTime:
+    """The metronome's clock and one-shot timer, moved by the test instead of by real seconds.
+
+    The timer fires when :meth:`run_until` moves the clock past its due time, each wake-up late
+    by a seeded random 0.2–4 ms (a busy GUI thread's latency); :meth:`freeze` is the GUI thread
+    blocked for a while (a due timer fires only afterwards).
+    """
+
+    def __init__(self, *, seed: int = 7) -> None:
+        self.t = 5000.0
+        self.due: float | None = None
+        self._slots: list = []
+        self._random = random.Random(seed)
+        self.timeout = self  # the metronome connects to ``timer.timeout``
+
+    def __call__(self) -> float:  # the clock
+        return self.t
+
+    def connect(self, slot) -> None:
+        self._slots.append(slot)
+
+    def start(self, msec: int) -> None:
+        self.due = self.t + msec / 1000
+
+    def stop(self) -> None:
+        self.due = None
+
+    def freeze(self, seconds: float) -> None:
+        self.t += seconds
+
+    def run_until(self, end: float) -> None:
+        while self.due is not None and self.due <= end:
+            self.t = max(self.t, self.due) + self._random.uniform(0.0002, 0.004)
+            self.due = None
+            for slot in self._slots:
+                slot()
+        self.t = max(self.t, end)
+
+
+@pytest.fixture
+def virtual_time() -> VirtualTime:
+    return VirtualTime()
+
+
+def silent_metronome(virtual_time: VirtualTime, rate_per_min: int = 110) -> Metronome:
+    return Metronome(rate_per_min=rate_per_min, sound=ClickSound(path=Path("/nonexistent/click.wav")),
+                     clock=virtual_time, timer=virtual_time)
+
+
+def test_the_metronome_beats_on_its_grid_at_110_per_minute_however_late_each_wake_up_is(virtual_time):
+    metronome = silent_metronome(virtual_time)
     ticks: list[float] = []
     metronome.ticked.connect(lambda _n, at: ticks.append(at))
+    start = virtual_time.t
 
     metronome.start()
-    qtbot.waitUntil(lambda: len(ticks) > 1 and ticks[-1] - ticks[0] >= 10.0, timeout=20_000)
+    virtual_time.run_until(start + 10.0)
     metronome.stop()
 
+    period = 60 / 110
+    assert len(ticks) == 19  # beats 0..18 fall within 10 s (18 · 0.545 s = 9.82 s)
+    lateness = [at - (start + n * period) for n, at in enumerate(ticks)]
+    # Never more than 0.5 ms early (an early wake-up within that is beaten, not re-armed), never
+    # later than one wake-up's latency: late wake-ups do not add up.
+    assert all(-0.0005 <= late < 0.005 for late in lateness), lateness
     rate = (len(ticks) - 1) * 60.0 / (ticks[-1] - ticks[0])
-    assert abs(rate - 110) / 110 <= 0.02, f"{rate:.2f}/min over {len(ticks)} ticks"
+    assert abs(rate - 110) / 110 < 0.001, f"{rate:.3f}/min"
 
 
-def test_the_rate_stays_between_100_and_120_per_minute(qtbot):
-    metronome = Metronome()
+def test_a_gui_thread_blocked_past_some_beats_skips_them_and_never_bunches_the_next_one(virtual_time):
+    metronome = silent_metronome(virtual_time, rate_per_min=120)  # a beat every 0.5 s
+    ticks: list[float] = []
+    metronome.ticked.connect(lambda _n, at: ticks.append(at))
+    start = virtual_time.t
+    metronome.start()
+    virtual_time.run_until(start + 0.6)  # beats at 0 and 0.5 s; the next is due at 1.0 s
+
+    virtual_time.freeze(1.39)  # the GUI thread hangs until just before the 2.0 s beat
+    virtual_time.run_until(start + 4.0)
+    metronome.stop()
+
+    offsets = [round(at - start, 2) for at in ticks]
+    assert offsets[:3] == [0.0, 0.5, 1.99]  # the missed beat comes once, late, when the thread is back
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert min(gaps) >= 0.25, gaps  # never two clicks in a row
+    assert all(abs(at - start - round((at - start) * 2) / 2) < 0.005 for at in ticks[3:])  # back on the grid
+
+
+def test_the_rate_stays_between_100_and_120_per_minute(virtual_time):
+    metronome = silent_metronome(virtual_time)
     assert metronome.rate_per_min == 110
     for _ in range(10):
         metronome.faster()
@@ -42,16 +118,25 @@ def test_the_rate_stays_between_100_and_120_per_minute(qtbot):
     assert metronome.rate_per_min == 100
 
 
-def test_a_seat_without_sound_keeps_the_visible_metronome_and_says_so(qtbot):
+def test_a_seat_without_sound_keeps_the_visible_metronome_and_says_so(virtual_time):
     silent = ClickSound(path=Path("/nonexistent/click.wav"))
     assert not silent.available and "missing" in silent.problem
-    metronome = Metronome(sound=silent)
+    metronome = Metronome(sound=silent, clock=virtual_time, timer=virtual_time)
     ticks = []
     metronome.ticked.connect(lambda n, _at: ticks.append(n))
     metronome.start()  # never raises, beats anyway
-    qtbot.waitUntil(lambda: len(ticks) >= 2, timeout=3000)
+    virtual_time.run_until(virtual_time.t + 1.0)
     metronome.stop()
+    assert ticks == [1, 2]
     assert metronome.audio_problem
+
+
+def test_a_coach_given_a_metronome_owns_it(seat, qtbot):
+    metronome = HandMetronome()
+    coach = CprCoach(seat.store, seat.window.runner, seat.window.clock, metronome=metronome)
+    qtbot.addWidget(coach)
+
+    assert metronome.parent() is coach  # deleted with the coach, not whenever Python collects it
 
 
 def test_compressions_are_counted_per_beat_and_the_timers_show_the_targets(seat, qtbot):
@@ -248,6 +333,17 @@ def test_an_electrocution_arrest_says_the_safety_step_before_any_compression(sea
     assert coach.phase == Phase.READY
     assert coach.safety_box.isVisible() and coach.safety_box.property("confirmed") is True  # stays on screen
     qtbot.keyClick(coach, Qt.Key.Key_Space)
+    assert started_variants(seat) == ["adult"]
+    coach.stop_compressions(None)
+
+
+def test_safety_the_caller_confirmed_in_triage_is_shown_but_not_asked_again(seat, coach, qtbot):
+    coach.begin(new_uuid(), answered_at=None, recognised_at=None,
+                determinant=arrest(CprMethod.HANDS_ONLY, LIVE_WIRE, code="15-D-1"), scene_confirmed=True)
+    assert coach.phase == Phase.READY
+    assert coach.safety_box.isVisible() and coach.safety_box.property("confirmed") is True
+    assert "power is off" in coach.safety_steps.text()
+    qtbot.keyClick(coach, Qt.Key.Key_Space)  # one key: compressions
     assert started_variants(seat) == ["adult"]
     coach.stop_compressions(None)
 
