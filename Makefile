@@ -3,11 +3,13 @@
 #
 #   make venv          set up (idempotent; cheap when nothing changed)
 #   make run           the seat in simulation mode (starts its own training server)
-#   make test          ruff, import contracts, then pytest (offscreen)
-#   make lint          ruff and import contracts only
+#   make test          ruff, import contracts, mypy, then pytest (offscreen)
+#   make lint          ruff, import contracts and mypy (app/, server_stub/) only
 #   make i18n          compile i18n/*.ts into resources/i18n/*.qm
 #   make i18n-update   refresh i18n/*.ts from the sources, then compile
 #   make bench         python -m bench (installs the `bench` extra first)
+#   make services      start PostgreSQL (and Redis if installed) in .services/ on 127.0.0.1; prints the URLs
+#   make services-stop stop them (the data stays in .services/)
 #   make screenshot    tools/screenshot.py under Xvfb
 #   make clean         remove build outputs and caches (make distclean also removes .venv)
 #
@@ -27,7 +29,7 @@ STAMP := $(VENV)/.installed
 # QtWebEngine refuses to start as root without this (DESIGN.md §3); harmless otherwise.
 WEBENGINE_ENV := QTWEBENGINE_CHROMIUM_FLAGS="$${QTWEBENGINE_CHROMIUM_FLAGS:---no-sandbox}"
 
-.PHONY: help venv system deps run test lint i18n i18n-update bench screenshot clean distclean
+.PHONY: help venv system deps run test lint i18n i18n-update bench screenshot services services-stop clean distclean
 
 help:
 	@grep -E '^#   make ' Makefile | sed 's/^# //'
@@ -71,6 +73,7 @@ run: venv
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: venv lint
 	@tmp_runtime=""; \
@@ -97,6 +100,14 @@ bench: venv
 	    touch $(BENCH_STAMP); \
 	fi
 	QT_QPA_PLATFORM="$${QT_QPA_PLATFORM:-offscreen}" $(WEBENGINE_ENV) $(PY) -m bench $(ARGS)
+
+# PostgreSQL refuses to run as root: as root the cluster runs as the postgres user (tests/services.py).
+# `make test` needs none of this running: the integration tests start their own temporary cluster.
+services: deps
+	@$(PY) -m tests.services start .services
+
+services-stop:
+	@if [[ -x $(PY) ]]; then $(PY) -m tests.services stop .services; fi
 
 screenshot: venv
 	$(WEBENGINE_ENV) xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) tools/screenshot.py $(ARGS)

@@ -130,7 +130,7 @@ def _code(code: str) -> str:
         return code
 
 
-def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, object] = (),
+def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, object] | None = None,
              limits: Limits = DEFAULT_LIMITS, rhythm: str | None = None, *,
              ecg_hr: float | None = None, ecg_noise_reason: str | None = None) -> dict[str, Priority]:
     """The alarm conditions present now, each with its priority.
@@ -166,7 +166,7 @@ def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, obj
         if v is None or isinstance(v, bool):
             return None
         try:
-            number = float(v)
+            number = float(v)  # type: ignore[arg-type]  # any object: float() raises for a non-number
         except (TypeError, ValueError):
             return None
         return number if number == number else None  # NaN is no value
@@ -199,7 +199,7 @@ def evaluate(vitals: Mapping[str, float | None], device_alarms: Mapping[str, obj
             raise_(low_code, Priority.MEDIUM)
         elif v > high:
             raise_(high_code, Priority.MEDIUM)
-    for code, priority in dict(device_alarms).items():
+    for code, priority in dict(device_alarms or {}).items():
         raise_(str(code), Priority.parse(priority) or Priority.HIGH)
     if rhythm:
         raise_(rhythm, Priority.HIGH)
@@ -270,7 +270,8 @@ class AlarmTracker:
         return self.silenced_until_s is not None and now_s < self.silenced_until_s
 
     def silence_left_s(self, now_s: float) -> float:
-        return max(0.0, self.silenced_until_s - now_s) if self.is_silenced(now_s) else 0.0
+        until = self.silenced_until_s
+        return max(0.0, until - now_s) if until is not None and now_s < until else 0.0
 
     def ordered(self) -> list[AlarmEntry]:
         """Present conditions, highest priority first, unacknowledged before acknowledged, oldest first."""

@@ -74,7 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "log_dir": None,  # None: platformdirs.user_log_dir
     "keyring_backend": None,  # None: the platform's default keyring (see app.secrets)
     "log_level": "INFO",
-    # The map (issue 3): a centre's raster tile server or MBTiles file, and the imported city.
+    # The map: a centre's raster tile server or MBTiles file, and the imported city.
     "map_tile_url": None,  # e.g. "https://tiles.centre.example/{z}/{x}/{y}.png"
     "map_tile_attribution": None,
     "map_tile_crs": "wgs84",  # wgs84 | gcj02 | bd09
@@ -82,11 +82,11 @@ DEFAULTS: dict[str, Any] = {
     "map_tile_max_zoom": 19,
     "map_mbtiles": None,  # a local .mbtiles file
     "map_city": None,  # None: the first city under resources/maps/
-    # Repeat calls (issue 3): a call within this distance of an open incident, or from the same
+    # Repeat calls: a call within this distance of an open incident, or from the same
     # number, within this time, shows the repeat banner.
     "repeat_radius_m": 200.0,
     "repeat_window_s": 3600.0,
-    # Routing and recommendation (issue 5): travel times are divided by the emergency factor
+    # Routing and recommendation: travel times are divided by the emergency factor
     # (1.2 = ambulances drive 20 % faster than the free-flow speed table); coverage target in minutes.
     "emergency_speed_factor": 1.2,
     "coverage_target_min": 12.0,

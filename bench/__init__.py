@@ -1,4 +1,4 @@
-"""Benchmarks of dispatch120 (issue 2): command round trip, durable events/s, seat start-up.
+"""Benchmarks of dispatch120: command round trip, durable events/s, seat start-up.
 
 Run ``python -m bench`` (or ``make bench``); see ``bench/README.md`` for what
 each figure means. Benchmarks are not tests: nothing here asserts a time.

@@ -25,6 +25,7 @@ from bench import (
     map_import,
     map_page,
     prenotify,
+    protocol_decode,
     report,
     roundtrip,
     routing,
@@ -37,7 +38,7 @@ from bench import (
 )
 
 BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
-              "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes")
+              "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes", "protocol_decode")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -112,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "triage": (lambda: triage.run(loads=5 if args.quick else 20), triage.render),
         "triage_gui": (triage_gui.run, triage_gui.render),
         "map_page": (lambda: map_page.run(500, 10.0 if args.quick else 60.0), map_page.render),
+        "protocol_decode": (lambda: protocol_decode.run(2 if args.quick else 5), protocol_decode.render),
         "telemetry": (lambda: telemetry.run(10 if args.quick else 50, 15.0 if args.quick else 120.0),
                       telemetry.render),
         "routing": (lambda: routing.run(queries=10 if args.quick else 50), routing.render),

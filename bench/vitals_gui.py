@@ -12,7 +12,7 @@ p50/p95), and the process's CPU use (user+system time / wall time, 100 % = one c
 
 Also home of :class:`SyntheticMonitor`, the simple generator the screenshot tool and the
 GUI tests share (sinus rhythm or VF, pleth, capnogram, vitals and alarms) — the product's
-simulated monitors (issue 6 item 4) live in ``app/``; this one only feeds the widgets.
+simulated monitors live in ``app/``; this one only feeds the widgets.
 """
 
 from __future__ import annotations

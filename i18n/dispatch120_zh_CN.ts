@@ -2965,6 +2965,10 @@
         <translation>告知急救人员：%1</translation>
     </message>
     <message>
+        <source>For the hospital, after dispatch (%1 left) — 1–9 answer · Esc skip all</source>
+        <translation>派车后补问，供医院参考（还剩 %1 个）— 1–9 回答 · Esc 全部跳过</translation>
+    </message>
+    <message>
         <location line="+8"/>
         <source>Before the ambulance arrives:</source>
         <translation>救护车到达前：</translation>

@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.resources import resources_root
+
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESOURCES = ROOT / "resources"
+RESOURCES = resources_root()
 MAPS_DIR = RESOURCES / "maps"
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -273,7 +274,7 @@ def _converters(crs: str) -> tuple[Callable | None, Callable | None]:
     if crs == "wgs84":
         return None, None
     try:
-        from app import geo  # part of the map feature (issue 3): WGS-84 ⇄ GCJ-02 ⇄ BD-09
+        from app import geo  # part of the map feature: WGS-84 ⇄ GCJ-02 ⇄ BD-09
     except ImportError as exc:
         raise MapConfigError(f"map_tile_crs {crs}: coordinate conversion (app.geo) is not available") from exc
     forward = getattr(geo, f"wgs84_to_{crs}")

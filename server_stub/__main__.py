@@ -3,8 +3,12 @@
 ``serve`` (the default) runs the server; ``admin`` manages the registry and
 credentials; ``db`` shows or upgrades the database schema. See ``server_stub/README.md``.
 
-Exit codes: 0 done, 1 failed, 2 bad input (admin), 3 the database was written by a
-newer server (:data:`EXIT_DATABASE_NEWER`; nothing was changed).
+Exit codes: 0 done, 1 failed, 2 bad input (admin; also a ``--db`` this build cannot use,
+e.g. ``postgresql+psycopg://``), 3 the database was written by a newer server
+(:data:`EXIT_DATABASE_NEWER`; nothing was changed).
+
+``--db`` takes an SQLite file path or an SQLite URL (``sqlite:////abs/file.sqlite``);
+the start-up log line says which it was and the file it resolved to.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.cliargs import positive_seconds
-from server_stub.runtime import default_db_path, default_log_path
+from server_stub.runtime import UnsupportedDatabase, database_location, default_db_path, default_log_path
 
 log = logging.getLogger("server_stub")
 
@@ -30,6 +34,39 @@ EXIT_DATABASE_NEWER = 3
 
 
 _positive_seconds = positive_seconds
+
+DB_HELP = ("event log database: an SQLite file path, an SQLite URL (sqlite:////absolute/path, "
+           "sqlite:///relative/path), or a PostgreSQL URL (postgresql+psycopg://USER@HOST:PORT/DATABASE; "
+           "several servers may share it) (default: %(default)s)")
+POSTGRES_PREFIXES = ("postgresql://", "postgresql+", "postgres://")
+
+
+class _DbArgument(argparse.Action):
+    """``--db PATH|URL``: sets ``db`` (the SQLite file) and ``db_given_as`` ("url" or "path")."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        if values.lower().startswith(POSTGRES_PREFIXES):
+            # A shared PostgreSQL log: ``db`` stays the URL text (server_stub.store.database_url checks it).
+            from server_stub.store import UnsupportedDatabaseError, database_url
+
+            try:
+                database_url(values)
+            except UnsupportedDatabaseError as exc:
+                parser.error(f"argument --db: {exc}")  # exits 2
+            setattr(namespace, self.dest, values)
+            namespace.db_given_as = "a PostgreSQL URL"
+            return
+        try:
+            path, given_as = database_location(values)
+        except UnsupportedDatabase as exc:
+            parser.error(f"argument --db: {exc}")  # exits 2
+        setattr(namespace, self.dest, path)
+        namespace.db_given_as = "a URL" if given_as == "url" else "a path"
+
+
+def _add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", action=_DbArgument, default=default_db_path(), metavar="PATH|URL", help=DB_HELP)
+    parser.set_defaults(db_given_as="the default path")
 
 
 def _ice_server(text: str) -> dict:
@@ -101,8 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8120, help="TCP port; 0 picks a free one (default: %(default)s)")
+    _add_db_argument(serve)
     serve.add_argument(
-        "--db", type=Path, default=default_db_path(), help="event log database (default: %(default)s)"
+        "--max-device-clock-skew-s",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="refuse a telemetry frame whose device time is further than this ahead of the server's "
+        "clock (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--devices-see-callback-number",
+        action="store_true",
+        help="ambulance terminals also receive the caller's callback number with the incident "
+        "(default: they get the address, location and clinical facts, never caller data)",
     )
     serve.add_argument(
         "--ring-timeout",
@@ -152,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="an imported city (dispatch120 map import): volunteers' AED walks follow its "
                             "walking graph (walk.graph.npz); without it they are straight lines")
     serve.add_argument("--log-file", type=Path, default=default_log_path(), help="(default: %(default)s)")
-    # The caller link (issue 7): the page and its websocket share this port.
+    # The caller link: the page and its websocket share this port.
     serve.add_argument("--link-base-url", help="public base URL of caller links, e.g. https://120.example.cn")
     serve.add_argument("--ice-server", type=_ice_server, action="append", metavar="JSON",
                        help='STUN/TURN server for caller video, repeatable, e.g. \'{"urls": "turn:turn.example.cn:3478", '
@@ -179,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage the registry and credentials. Changes are written as events; tokens are "
         "shown once and only their hashes are stored. Exit code 2 means the input was refused.",
     )
-    admin.add_argument("--db", type=Path, default=default_db_path(), help="event log database (default: %(default)s)")
+    _add_db_argument(admin)
     asub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
 
     asub.add_parser("init", help="create the database and its schema (every action does this when needed)")
@@ -219,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--station", help="home station id (must exist)")
     p.add_argument("--capability", choices=["als", "bls", "negative_pressure"], default=None, help="default: bls")
 
-    # First responders, AEDs and hospital capabilities (issue 5, server_stub/responders.py).
+    # First responders, AEDs and hospital capabilities (server_stub/responders.py).
     p = asub.add_parser("add-volunteer", help="a first responder's phone (volunteer role); prints its token")
     p.add_argument("id", help="volunteer id, e.g. vol-007")
     p.add_argument("--name", help="default: the id")
@@ -254,11 +303,18 @@ def build_parser() -> argparse.ArgumentParser:
         "'admin' upgrade it themselves; these actions are for checking before and after an update. "
         f"Exit code {EXIT_DATABASE_NEWER} means a newer server wrote the database (nothing is changed).",
     )
-    db.add_argument("--db", type=Path, default=default_db_path(), help="event log database (default: %(default)s)")
+    _add_db_argument(db)
     dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     dsub.add_parser("upgrade", help="bring the schema to the newest revision (refused while a server runs on it)")
     dsub.add_parser("current", help="show the database's schema revision (reads only; never creates the file)")
     dsub.add_parser("history", help="list the schema revisions this server knows, oldest first")
+    p = dsub.add_parser("backup", help="SQLite: copy the log to FILE with SQLite's online backup (safe while "
+                        "a server runs); PostgreSQL: use pg_dump (docs/operations.md)")
+    p.add_argument("file", type=Path, metavar="FILE", help="the backup file to create (never overwritten)")
+    p = dsub.add_parser("restore", help="SQLite: replace --db by the backup FILE after checking it (refused "
+                        "while a server runs on --db); PostgreSQL: use pg_restore (docs/operations.md)")
+    p.add_argument("file", type=Path, metavar="FILE", help="a file made by 'db backup'")
+    p.add_argument("--replace", action="store_true", help="allow replacing a --db that already holds events")
     return parser
 
 
@@ -293,7 +349,12 @@ def run_db(args: argparse.Namespace, out=None, err=None) -> int:
 
     out = out or sys.stdout
     err = err or sys.stderr
+    if isinstance(args.db, str):  # a PostgreSQL URL
+        return run_db_postgres(args, out, err)
     db_path = args.db.expanduser().resolve()
+    if args.db_command in ("backup", "restore"):
+        return run_db_file(args.db_command, db_path, args.file.expanduser().resolve(),
+                           replace=getattr(args, "replace", False), out=out, err=err)
     if args.db_command == "history":
         current: tuple[str, ...] = ()
         if db_path.exists():
@@ -365,6 +426,97 @@ def run_db(args: argparse.Namespace, out=None, err=None) -> int:
     return 0
 
 
+def run_db_file(action: str, db_path: Path, file: Path, *, replace: bool, out, err) -> int:
+    """``db backup FILE`` / ``db restore FILE`` of an SQLite log. Returns the exit code."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server_stub import migrations
+    from server_stub.runtime import DatabaseInUse, ServerLock
+    from server_stub.store import BackupError, backup_sqlite, restore_sqlite
+
+    try:
+        if action == "backup":
+            seq = backup_sqlite(db_path, file)
+            print(f"{db_path} → {file}: backup complete, event log at seq {seq}", file=out)
+            return 0
+        lock = ServerLock(db_path)  # a running server keeps its own copy of the state: stop it first
+        try:
+            lock.acquire()
+        except (DatabaseInUse, OSError) as exc:
+            print(f"error: {exc}; stop it first, then restore", file=err)
+            return 1
+        try:
+            seq = restore_sqlite(file, db_path, replace=replace)
+        finally:
+            lock.release()
+    except migrations.DatabaseNewerError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_DATABASE_NEWER
+    except BackupError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    except (SQLAlchemyError, migrations.SchemaVersionError, OSError) as exc:
+        print(f"error: {action} failed: {exc}", file=err)
+        return 1
+    print(f"{file} → {db_path}: restored, event log at seq {seq}; start the server to replay it", file=out)
+    return 0
+
+
+def run_db_postgres(args: argparse.Namespace, out, err) -> int:
+    """``db current|upgrade|history`` on a PostgreSQL log (backup/restore: pg_dump/pg_restore)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server_stub import migrations
+    from server_stub.store import EventStore, database_url, postgres_engine
+
+    url = database_url(args.db)
+    label = url.render_as_string(hide_password=True)
+    if args.db_command in ("backup", "restore"):
+        tool = "pg_dump -Fc" if args.db_command == "backup" else "pg_restore"
+        print(f"error: a PostgreSQL log is backed up and restored with {tool} (see docs/operations.md)", file=err)
+        return 2
+    if args.db_command == "upgrade":
+        # Instances starting together migrate one at a time (an advisory lock), so no server lock here.
+        try:
+            store = EventStore(url)
+        except migrations.DatabaseNewerError as exc:
+            print(f"error: {exc}", file=err)
+            return EXIT_DATABASE_NEWER
+        except (SQLAlchemyError, migrations.SchemaVersionError) as exc:
+            print(f"error: cannot upgrade the database {label}: {exc}", file=err)
+            return 1
+        store.close()
+        done = store.schema
+        before = done.from_revision or ("(new database)" if done.created else "(made before schema migrations)")
+        print(f"{label}: schema revision {before} → {done.to_revision}", file=out)
+        return 0
+    engine = postgres_engine(url)
+    try:
+        with engine.connect() as conn:
+            state = migrations.inspect_revision(conn)
+    except SQLAlchemyError as exc:
+        print(f"error: cannot read the database {label}: {exc}", file=err)
+        return 1
+    finally:
+        engine.dispose()
+    if args.db_command == "history":
+        for revision, doc in migrations.history():
+            marks = [m for m, on in (("head", revision == state.head), ("current", revision in state.revisions)) if on]
+            print(f"{revision}  {doc}" + (f"  ({', '.join(marks)})" if marks else ""), file=out)
+        return 0
+    if state.unknown:
+        print(f"{label}: revision {', '.join(state.revisions)}: unknown to this server (newest it knows: "
+              f"{state.head}); a newer dispatch120-server wrote it", file=out)
+        return EXIT_DATABASE_NEWER
+    if state.empty:
+        print(f"{label}: empty; the schema ({state.head}) is created on the first start", file=out)
+    elif state.at_head:
+        print(f"{label}: revision {state.head} (newest)", file=out)
+    else:
+        print(f"{label}: revision {', '.join(state.revisions) or '(none)'}; newest is {state.head}", file=out)
+    return 0
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from server_stub.runtime import DatabaseInUse, ServerLock, die_with_parent, setup_logging
     from server_stub.server import ServerConfig
@@ -386,13 +538,23 @@ def run_serve(args: argparse.Namespace) -> int:
         except GraphFileError as exc:
             log.error("--city: %s", exc)
             return 1
-    db_path = args.db.expanduser().resolve()
-    lock = ServerLock(db_path)
-    try:
-        lock.acquire()
-    except (DatabaseInUse, OSError) as exc:
-        log.error("%s", exc)
-        return 1
+    if isinstance(args.db, str):
+        # PostgreSQL: several instances share the log on purpose; the store serialises appends.
+        from server_stub.store import database_url
+
+        db_path: Path | str = args.db
+        lock = None
+        db_line = ("database: PostgreSQL %s, shared with any other instance on it (--db given as %s)",
+                   database_url(args.db).render_as_string(hide_password=True), args.db_given_as)
+    else:
+        db_path = args.db.expanduser().resolve()
+        lock = ServerLock(db_path)
+        try:
+            lock.acquire()
+        except (DatabaseInUse, OSError) as exc:
+            log.error("%s", exc)
+            return 1
+        db_line = ("database: SQLite file %s (--db given as %s)", db_path, args.db_given_as)
     config = ServerConfig(
         db_path=db_path,
         host=args.host,
@@ -409,7 +571,10 @@ def run_serve(args: argparse.Namespace) -> int:
         caller_photos_kept=args.caller_photos == "keep",
         caller_media_days=args.caller_media_days,
         walk_router=walk_router,
+        max_device_clock_skew_s=args.max_device_clock_skew_s,
+        devices_see_callback_number=args.devices_see_callback_number,
     )
+    log.info(*db_line)
     if args.sms_gateway_url:
         from app.sms import HttpSmsGateway
 
@@ -421,7 +586,17 @@ def run_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
+
+
+def db_label_of(db: Path | str) -> str:
+    """How a database is named in the log: its file, or its URL without the password."""
+    if isinstance(db, Path):
+        return str(db)
+    from server_stub.store import database_url
+
+    return database_url(db).render_as_string(hide_password=True)
 
 
 async def _serve(config, ready_file: Path | None, exit_with_stdin: bool) -> int:
@@ -431,14 +606,15 @@ async def _serve(config, ready_file: Path | None, exit_with_stdin: bool) -> int:
     from server_stub.server import DispatchServer
     from server_stub.store import DatabaseNewerError, EventStore, SchemaVersionError
 
-    log.info("starting pid=%d db=%s ring_timeout_s=%g", os.getpid(), config.db_path, config.ring_timeout_s)
+    db_label = db_label_of(config.db_path)
+    log.info("starting pid=%d db=%s ring_timeout_s=%g", os.getpid(), db_label, config.ring_timeout_s)
     try:
         store = await asyncio.to_thread(EventStore, config.db_path)  # upgrades the schema, logs from → to
     except DatabaseNewerError as exc:
         log.error("refusing to start: %s", exc)
         return EXIT_DATABASE_NEWER
     except (SQLAlchemyError, SchemaVersionError, OSError) as exc:
-        log.error("cannot open the database %s: %s", config.db_path, exc)
+        log.error("cannot open the database %s: %s", db_label, exc)
         return 1
     server = DispatchServer(config, store)
     try:

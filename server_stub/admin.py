@@ -106,7 +106,7 @@ def run_registry_change(store: EventStore, registry: Registry, out: TextIO) -> i
 
 # ---------------------------------------------------------------- subcommands
 def cmd_init(store: EventStore, args: Any, out: TextIO) -> int:
-    print(f"database ready: {store.path} (event log at seq {store.max_seq()})", file=out)
+    print(f"database ready: {store.label} (event log at seq {store.max_seq()})", file=out)
     return EXIT_OK
 
 
@@ -161,7 +161,7 @@ def cmd_add_volunteer(store: EventStore, args: Any, out: TextIO) -> int:
 
 
 def cmd_add_aed(store: EventStore, args: Any, out: TextIO) -> int:
-    """An AED (issue 5): ``aed.registered``; registering an id again updates it."""
+    """An AED: ``aed.registered``; registering an id again updates it."""
     aed = place(args.id, args.name, args.lat, args.lon, "AED")
     data = {"aed_id": aed.id, "name": aed.name, "lat": aed.lat, "lon": aed.lon,
             "access": check_access(args.access, "AED access")}
@@ -177,7 +177,7 @@ def cmd_add_aed(store: EventStore, args: Any, out: TextIO) -> int:
 
 
 def cmd_set_hospital(store: EventStore, args: Any, out: TextIO) -> int:
-    """A hospital's capabilities (issue 5): ``hospital.capabilities_set`` (replaces the set)."""
+    """A hospital's capabilities: ``hospital.capabilities_set`` (replaces the set)."""
     data = hospital_capabilities(args.id, (args.capabilities or "").split(","), args.trauma_level, "hospital")
     hospital_id, flags = data["hospital_id"], data["capabilities"]
 
@@ -215,7 +215,7 @@ def cmd_list(store: EventStore, args: Any, out: TextIO) -> int:
     state = load_state(store)
     principals = store.principals()
     created = {pid: ts[:19].replace("T", " ") for pid, ts in store.principal_created_at().items()}
-    print(f"database {store.path}, event log at seq {state.seq}\n", file=out)
+    print(f"database {store.label}, event log at seq {state.seq}\n", file=out)
     _table(
         "Credentials",
         ["id", "role", "name", "unit", "revoked", "created (UTC)"],

@@ -7,7 +7,8 @@ The command path (:meth:`CommandBus.execute`), one command at a time under the
 bus's lock (single writer):
 
 1. catch up with events another process appended (the admin CLI);
-2. idempotency: a command id already applied returns its stored ack;
+2. idempotency: a command id already applied returns its stored ack when the
+   name and arguments are the same (:func:`command_fingerprint`), else ``conflict``;
 3. ``decide_fn(state)`` → drafts (or ProtocolError → error reply with that code);
 4. validate every drafted event, number it, find the query rows it changes
    (:func:`server_stub.projection.project`);
@@ -15,7 +16,7 @@ bus's lock (single writer):
    thread; the loop keeps serving);
 6. apply to the in-memory state and tell the appliers (ACD ring timers,
    revoked credentials), send the events to every connection that receives
-   events, tell the followers (the desks: pages, volunteers, hospitals), and
+   events (devices only what their crew needs, :mod:`server_stub.visibility`), tell the followers (the desks: pages, volunteers, hospitals), and
    only then push the ack to the sender — so when a seat sees its ack, the
    command's events are already in its store.
 
@@ -26,10 +27,15 @@ traceback; the transaction rolled back, the connection stays up.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
+from typing import Any
+
+import orjson
 
 from app.domain.common import EventDraft, Principal
+from app.domain.model import Role
 from app.domain.state import State
 from app.protocol import (
     ErrorCode,
@@ -45,6 +51,7 @@ from app.protocol import (
 from server_stub.clients import Client, Clients
 from server_stub.projection import project
 from server_stub.store import Batch, CommandRecord, EventStore, StaleLogError
+from server_stub.visibility import DeviceView
 
 log = logging.getLogger("server_stub.bus")
 
@@ -54,6 +61,15 @@ STALE_RETRIES = 5
 
 Decide = Callable[[State], list[EventDraft]]
 Follower = Callable[[list[Message]], None]
+
+
+def command_fingerprint(name: str, args: dict[str, Any]) -> str:
+    """SHA-256 hex of a command's name and arguments in canonical JSON (keys sorted).
+
+    Key order and whitespace do not change it; any other difference in content does.
+    """
+    canonical = orjson.dumps({"name": name, "args": args}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 class CommandBus:
@@ -69,9 +85,10 @@ class CommandBus:
     events another process appended.
     """
 
-    def __init__(self, store: EventStore, clients: Clients) -> None:
+    def __init__(self, store: EventStore, clients: Clients, device_view: DeviceView | None = None) -> None:
         self.store = store
         self.clients = clients
+        self.device_view = device_view or DeviceView()
         self.state = State()
         self.lock = asyncio.Lock()
         self._appliers: list[Follower] = []
@@ -133,6 +150,9 @@ class CommandBus:
         what: str = "system",
     ) -> None:
         command_id, command_name = command if command is not None else (None, what)
+        fingerprint = None
+        if client is not None and client.command_fingerprint is not None and client.command_fingerprint[0] == command_id:
+            fingerprint = client.command_fingerprint[1]
         try:
             for _attempt in range(STALE_RETRIES):
                 # One trip to the database thread: events another process appended, and
@@ -140,7 +160,7 @@ class CommandBus:
                 newer, previous = await asyncio.to_thread(self._read_before_command, command_id)
                 self._apply_newer(newer)
                 if previous is not None:
-                    self._reply_duplicate(client, who, command_id, previous)
+                    self._reply_duplicate(client, who, command_id, command_name, fingerprint, previous)
                     return
                 try:
                     drafts = decide_fn(self.state)
@@ -165,7 +185,7 @@ class CommandBus:
                 reply = ack(ref=command_id, seq=seq, events=len(proj.events)) if command_id else None
                 batch = Batch(expected_seq=self.state.seq, events=proj.events, changed=proj.changed)
                 if command_id is not None and reply is not None:
-                    batch.command = CommandRecord(command_id, who.id, command_name, reply)
+                    batch.command = CommandRecord(command_id, who.id, command_name, reply, fingerprint)
                 if not batch.events and batch.command is None:
                     return
                 try:
@@ -204,13 +224,40 @@ class CommandBus:
         if client is not None and reply is not None:
             self.clients.push(client, reply)
 
-    def _reply_duplicate(self, client: Client | None, who: Principal, command_id: str, previous: CommandRecord) -> None:
+    def _reply_duplicate(
+        self,
+        client: Client | None,
+        who: Principal,
+        command_id: str,
+        name: str,
+        fingerprint: str | None,
+        previous: CommandRecord,
+    ) -> None:
+        """A command id seen before: the same ack if it is the same command, else ``conflict``."""
         if client is None:
             return
         if previous.principal_id != who.id:
             log.warning("command id %s reused by %s (first sent by %s)", command_id, who.id, previous.principal_id)
             self.clients.push(
                 client, error(ErrorCode.CONFLICT, "this command id was already used by another sender", ref=command_id)
+            )
+            return
+        # Rows stored before fingerprints existed have none: the name is all that can be compared.
+        other_content = previous.name != name or (
+            previous.fingerprint is not None and fingerprint is not None and previous.fingerprint != fingerprint
+        )
+        if other_content:
+            log.warning("command id %s reused by %s for other content (%s, first %s)", command_id, who.id, name,
+                        previous.name)
+            self.clients.push(
+                client,
+                error(
+                    ErrorCode.CONFLICT,
+                    f"command id {command_id} was already used for a different command ({previous.name}); "
+                    "a new command needs a new id",
+                    ref=command_id,
+                    field="id",
+                ),
             )
             return
         log.info("duplicate command %s from %s: same ack", command_id, who.id)
@@ -239,7 +286,14 @@ class CommandBus:
         if not events:
             return
         receivers = self.clients.where(lambda c: c.receives_events)
+        # Devices get their least-privilege view (server_stub/visibility.py), everyone else the event.
+        devices = [c for c in receivers if c.principal.role == Role.DEVICE]
+        others = [c for c in receivers if c.principal.role != Role.DEVICE] if devices else receivers
         for msg in events:
-            self.clients.send(receivers, encode(msg))
+            self.clients.send(others, encode(msg))
+            if devices:
+                seen = self.device_view.event(msg)
+                if seen is not None:
+                    self.clients.send(devices, encode(seen))
         for follower in self._followers:
             follower(events)

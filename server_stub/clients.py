@@ -52,6 +52,9 @@ class Client:
     close_code: int = CloseCode.NORMAL
     close_reason: str = ""
     pending: list[str] = field(default_factory=list)  # frames queued during replay
+    # (command id, fingerprint of its name and arguments) of the command being handled,
+    # set by the router before any desk runs it; the bus stores and compares it.
+    command_fingerprint: tuple[str, str] | None = None
 
     @property
     def label(self) -> str:

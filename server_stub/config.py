@@ -13,7 +13,7 @@ from server_stub.clients import SLOW_CLIENT_BYTES
 class ServerConfig:
     """Run-time settings of one server process (the CLI fills these in)."""
 
-    db_path: Path
+    db_path: Path | str  # an SQLite file, or a PostgreSQL URL (server_stub.store.database_url)
     host: str = "127.0.0.1"
     port: int = 8120
     ring_timeout_s: float = 15.0
@@ -35,4 +35,9 @@ class ServerConfig:
     caller_photos_kept: bool = True  # --caller-photos keep|discard
     caller_media_days: float = 0.0  # --caller-media-days: photos deleted N days after the incident closed; 0: never
     responder_radius_m: int = 500  # first responders alerted within this (server_stub/responders.py)
+    # Telemetry dated further than this ahead of the server's clock is refused (server_stub/telemetry.py).
+    max_device_clock_skew_s: float = 60.0
+    # Devices (ambulance terminals) see incidents without the caller's callback number unless
+    # the centre allows it (server_stub/visibility.py).
+    devices_see_callback_number: bool = False
     walk_router: Any = None  # --city: an app.routing GraphRouter on the walking graph; None: straight-line walks

@@ -4,7 +4,7 @@ Runs on the server's loop, one :meth:`Connections.handle` task per connection
 (websockets' handler). The life of a connection:
 
 1. **hello** within ``hello_timeout_s``, else close 4002; an unknown or revoked token
-   closes 4001; a wrong protocol version 4004 (``app.protocol.CloseCode``);
+   closes 4001; a wrong protocol version 4003 (``app.protocol.CloseCode``), before or after the hello;
 2. **register and choose the resume point in one loop step** (no await between): it is
    counted, registered for event frames, and gets ``replay`` (the events after its
    ``last_seq``) or a ``snapshot`` (``server_stub.policy.choose_resume``) up to the
@@ -12,7 +12,8 @@ Runs on the server's loop, one :meth:`Connections.handle` task per connection
 3. a seat's first connection tells the ACD it is online (:mod:`server_stub.presence`);
 4. **welcome → snapshot | replay → synced**, then the frames queued meanwhile; from
    then on frames go straight to its socket (:mod:`server_stub.clients`). Hospital
-   consoles get their pre-notifications instead of events, volunteers nothing;
+   consoles get their pre-notifications instead of events, volunteers nothing, devices
+   only what their crew needs (:mod:`server_stub.visibility`), in the snapshot and replay too;
 5. **frames** until it closes (:class:`server_stub.router.FrameRouter`);
 6. on close: unregistered, and a seat's last connection takes it offline.
 """
@@ -52,6 +53,7 @@ from server_stub.policy import ErrorBudget, choose_resume
 from server_stub.presence import Presence
 from server_stub.router import FrameRouter
 from server_stub.telemetry import TelemetryRouter
+from server_stub.visibility import DeviceView
 
 log = logging.getLogger("server_stub.connection")
 
@@ -205,6 +207,8 @@ class Connections:
         elif role == Role.VOLUNTEER:
             pass  # a volunteer never sees the log: only its own alerts (server_stub/responders.py)
         elif state_dict is not None:
+            if role == Role.DEVICE:  # least privilege: what the crew needs (server_stub/visibility.py)
+                state_dict = self.bus.device_view.snapshot(state_dict)
             frame = encode(snapshot(seq=server_seq, state=state_dict))
             log.info("snapshot to %s seq=%d bytes=%d", client.label, server_seq, len(frame))
             await ws.send(frame)
@@ -212,8 +216,11 @@ class Connections:
             assert last_seq is not None
             missed = await asyncio.to_thread(self.bus.store.read_events, last_seq, server_seq)
             log.info("replay to %s after=%d events=%d", client.label, last_seq, len(missed))
+            view: DeviceView | None = self.bus.device_view if role == Role.DEVICE else None
             for msg in missed:
-                await ws.send(encode(msg))
+                seen = msg if view is None else view.event(msg)
+                if seen is not None:
+                    await ws.send(encode(seen))
         await ws.send(encode(synced(seq=server_seq)))
         while client.pending:
             frames, client.pending = client.pending, []

@@ -3,7 +3,8 @@
 websockets' ``process_request`` hook answers a GET before the upgrade (websockets ≥ 13
 docs, "process_request": return a ``Response`` to send it instead of upgrading). The
 server answers three kinds of plain GET on its one port: the caller's page
-(``/c/<token>``) and photos (``/media/<id>``) — :mod:`server_stub.caller_link` —, and
+(``/c/<token>``, :mod:`server_stub.caller_page`) and photos (``/media/<id>``,
+:mod:`server_stub.caller_media`), both through :mod:`server_stub.caller_link`, and
 ECG strips (``/strips/<id>``, :mod:`server_stub.strips`). Anything else but ``/ws``
 and the caller page socket is 404.
 

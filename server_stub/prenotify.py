@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import desc, insert, select
+from sqlalchemy import desc, select
 from sqlalchemy.engine import Engine
 
 from app.domain.common import Principal
@@ -39,6 +39,7 @@ from app.protocol.telemetry import CHANNELS, StripReason
 from server_stub.clients import Client
 from server_stub.ports import DeskPort
 from server_stub.schema import prenotify_table
+from server_stub.store import insert_ignoring_duplicates
 from server_stub.strips import StripStore, cut_strip
 from server_stub.telemetry import TelemetryRouter
 
@@ -135,7 +136,7 @@ class PrenotifyDesk:
             "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         }
         with self.engine.begin() as conn:
-            conn.execute(insert(prenotify_table).prefix_with("OR IGNORE").values(**row))
+            conn.execute(insert_ignoring_duplicates(self.engine.dialect.name, prenotify_table).values(**row))
 
     def get(self, prenotify_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

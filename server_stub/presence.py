@@ -7,8 +7,13 @@ as a system decision (``app.domain.decide``: ``ring_timeout``, ``seat_connected`
 * a call that rings at a seat for ``ring_timeout_s`` without an answer times out
   (the ACD rings the next ready seat) — a timer per ringing call, armed and
   cancelled by the committed events themselves;
-* a seat's first connection makes it online, its last disconnection offline;
-* after a restart, seats that were online get ``seat_grace_s`` to reconnect
+* **presence is in memory** (the connection count per seat, :class:`server_stub.clients.Clients`);
+  the log gets only what changes the ACD's decisions: a seat that was ``offline`` and
+  connects becomes ``not_ready`` (once), and a seat whose last connection closes while
+  it is ``ready`` or ``busy`` goes ``offline`` (its ringing call rings elsewhere, and no
+  call is offered to it). A ``not_ready`` seat that disconnects and reconnects appends
+  nothing: reconnecting cannot grow the log, and the ACD never offers it a call anyway;
+* after a restart, seats that were ready or busy get ``seat_grace_s`` to reconnect
   before they are taken offline (and their calls ring elsewhere).
 """
 
@@ -19,13 +24,16 @@ import logging
 
 from app.domain.common import SYSTEM, EventDraft, Principal
 from app.domain.decide import ring_timeout, seat_connected, seat_disconnected
-from app.domain.model import SeatState
+from app.domain.model import CallState, SeatState
 from app.domain.state import State
 from app.protocol import Message
 from server_stub.bus import CommandBus
 from server_stub.clients import Clients, Spawn
 
 log = logging.getLogger("server_stub.presence")
+
+# Seat states the ACD acts on: a seat in one of them that has no connection left must go offline.
+ACD_STATES = frozenset({SeatState.READY, SeatState.BUSY})
 
 # Events that end a call's ringing at its seat.
 RING_ENDS = frozenset({"call.answered", "call.abandoned", "call.queued", "call.ended", "call.ring_timeout"})
@@ -58,7 +66,7 @@ class Presence:
                 self._arm(call["call_id"], call["seat_id"])
         # No seat is connected to a server that just started; those that were
         # online get a grace period to reconnect before the ACD writes them off.
-        stale_seats = [s["seat_id"] for s in state.seats.values() if s["state"] != SeatState.OFFLINE]
+        stale_seats = [s["seat_id"] for s in state.seats.values() if acd_needs_offline(state, s["seat_id"])]
         if stale_seats:
             self.spawn(self._expire_seats_later(stale_seats), "seat grace")
 
@@ -104,6 +112,8 @@ class Presence:
         def presence(state: State) -> list[EventDraft]:
             if self.clients.count(principal.id) > 0:
                 return seat_connected(state, principal.id)
+            if not acd_needs_offline(state, principal.id):
+                return []  # not ready: nothing for the ACD to change, nothing for the log
             return seat_disconnected(state, principal.id)
 
         online = self.clients.count(principal.id) > 0
@@ -113,6 +123,16 @@ class Presence:
     async def _expire_seats_later(self, seat_ids: list[str]) -> None:
         await asyncio.sleep(self.seat_grace_s)
         for seat_id in seat_ids:
-            if self.clients.count(seat_id) == 0:
+            if self.clients.count(seat_id) == 0 and acd_needs_offline(self.bus.state, seat_id):
                 log.info("seat %s did not reconnect after the restart: offline", seat_id)
                 await self.bus.system(SYSTEM, lambda s, sid=seat_id: seat_disconnected(s, sid), "seat grace expired")
+
+
+def acd_needs_offline(state: State, seat_id: str) -> bool:
+    """Whether a seat without a connection must be written off: it is ready or busy, or a call rings there."""
+    seat = state.seats.get(seat_id)
+    if seat is None:
+        return False
+    if seat["state"] in ACD_STATES:
+        return True
+    return any(c["state"] == CallState.RINGING and c.get("seat_id") == seat_id for c in state.calls.values())

@@ -70,8 +70,8 @@ class ScratchTable(dict):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("ScratchTable cannot enumerate or bulk-change the live table")
 
-    __iter__ = keys = values = items = __len__ = pop = popitem = update = clear = copy = _refuse  # type: ignore[assignment]
-    __delitem__ = _refuse  # type: ignore[assignment]
+    __iter__ = keys = values = items = __len__ = pop = popitem = update = clear = copy = _refuse
+    __delitem__ = _refuse
 
     def touched(self) -> dict[str, Any]:
         """The entities read or written through this overlay (their new values)."""

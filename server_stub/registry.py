@@ -74,7 +74,7 @@ def check_id(value: Any, what: str) -> str:
     return value
 
 
-def check_name(value: Any, what: str, *, max_len: int = NAME_MAX) -> str:
+def check_name(value: object, what: str, *, max_len: int = NAME_MAX) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{what}: must be a non-empty text")
     if len(value) > max_len:
@@ -82,7 +82,7 @@ def check_name(value: Any, what: str, *, max_len: int = NAME_MAX) -> str:
     return value
 
 
-def check_coordinate(value: Any, what: str, limit: float) -> float:
+def check_coordinate(value: object, what: str, limit: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InputError(f"{what}: must be a number (decimal degrees, WGS-84)")
     if not -limit <= value <= limit:
@@ -100,13 +100,13 @@ HOSPITAL_CAPABILITIES = tuple(c.value for c in HospitalCapability)
 TRAUMA_LEVELS = (1, 2, 3)
 
 
-def check_access(value: Any, what: str) -> str:
+def check_access(value: object, what: str) -> str:
     if not isinstance(value, str) or not ACCESS_RE.match(value):
         raise InputError(f'{what}: {value!r} is not "24h" or "HH:MM-HH:MM" (local time, may span midnight)')
     return value
 
 
-def hospital_capabilities(hospital_id: Any, capabilities: Any, trauma_level: Any, what: str) -> dict[str, Any]:
+def hospital_capabilities(hospital_id: object, capabilities: object, trauma_level: object, what: str) -> dict[str, Any]:
     """The ``hospital.capabilities_set`` data for one hospital (``admin set-hospital`` and the YAML).
 
     Args:
@@ -181,7 +181,7 @@ class Registry:
     aeds: list[AedSpec] = field(default_factory=list)
 
 
-def place(entity_id: Any, name: Any, lat: Any, lon: Any, what: str) -> Place:
+def place(entity_id: object, name: object, lat: object, lon: object, what: str) -> Place:
     return Place(
         check_id(entity_id, f"{what} id"),
         check_name(name, f"{what} name"),
@@ -190,7 +190,7 @@ def place(entity_id: Any, name: Any, lat: Any, lon: Any, what: str) -> Place:
     )
 
 
-def unit_spec(unit_id: Any, call_sign: Any, station: Any, capability: Any, what: str) -> UnitSpec:
+def unit_spec(unit_id: object, call_sign: object, station: object, capability: object, what: str) -> UnitSpec:
     return UnitSpec(
         check_id(unit_id, f"{what} id"),
         check_name(call_sign, f"{what} call_sign", max_len=CALL_SIGN_MAX),
@@ -199,7 +199,7 @@ def unit_spec(unit_id: Any, call_sign: Any, station: Any, capability: Any, what:
     )
 
 
-def principal_spec(principal_id: Any, role: Role, name: Any, unit_id: Any, what: str) -> PrincipalSpec:
+def principal_spec(principal_id: object, role: Role, name: object, unit_id: object, what: str) -> PrincipalSpec:
     pid = check_id(principal_id, f"{what} id")
     if pid in RESERVED_IDS:
         raise InputError(f"{what} id: {pid!r} is reserved for the server's own events")
@@ -258,6 +258,7 @@ def parse_registry(doc: Any) -> Registry:
 
 
 def _add_entry(registry: Registry, section: str, e: Mapping[str, Any], what: str, seen: dict[str, set[str]]) -> None:
+    item: Place | AedSpec | UnitSpec | PrincipalSpec
     if section in ("stations", "hospitals"):
         item = place(e["id"], e["name"], e["lat"], e["lon"], what)
         kind = section

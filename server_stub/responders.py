@@ -1,4 +1,4 @@
-"""First responders on the server (issue 5): volunteer positions, alerts, AED fetchers.
+"""First responders on the server: volunteer positions, alerts, AED fetchers.
 
 :class:`ResponderDesk` is given the server's :class:`~server_stub.ports.DeskPort` and runs on
 its loop. It keeps each volunteer's last position in memory (never in the event log),

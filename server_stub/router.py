@@ -35,7 +35,7 @@ from app.protocol import (
     error,
     error_from,
 )
-from server_stub.bus import CommandBus
+from server_stub.bus import CommandBus, command_fingerprint
 from server_stub.clients import Client, Clients
 from server_stub.telemetry import TelemetryRouter
 
@@ -94,6 +94,13 @@ class FrameRouter:
         try:
             msg = decode(frame, allowed=CLIENT_TYPES)
         except ProtocolError as exc:
+            if exc.code == ErrorCode.UNSUPPORTED_VERSION:
+                # A client speaking another version cannot be understood from here on:
+                # the error, then close 4003 (docs/protocol.md §2), as before the hello.
+                log.info("closing %s: %s", client.label, exc.message)
+                self.clients.push(client, error_from(exc))
+                self.clients.close(client, CloseCode.UNSUPPORTED_VERSION, "unsupported protocol version")
+                return
             self.invalid(client, error_from(exc))
             return
         mtype = msg["type"]
@@ -120,6 +127,7 @@ class FrameRouter:
             return
         args = msg["args"]
         who = client.principal
+        client.command_fingerprint = (command_id, command_fingerprint(name, args))
         desk = self.commands.get(name)
         if desk is not None:
             await desk(client, who, command_id, args)

@@ -10,6 +10,7 @@ import json
 import logging
 import logging.handlers
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -26,6 +27,46 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "events.sqlite"
+
+
+# A database URL: scheme://… (RFC 3986 scheme). A plain path never has "://".
+_URL_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$", re.S)
+SQLITE_SCHEMES = frozenset({"sqlite", "sqlite+pysqlite"})
+
+
+class UnsupportedDatabase(ValueError):
+    """``--db`` names a database this build cannot use (the message says why and what to give)."""
+
+
+def database_location(text: str) -> tuple[Path, str]:
+    """Where ``--db`` points: (the SQLite file, ``"url"`` or ``"path"``).
+
+    ``sqlite:///relative/file.sqlite`` and ``sqlite:////absolute/file.sqlite`` are
+    SQLAlchemy URLs (three slashes then a relative path, four for an absolute one);
+    anything without ``://`` is a file path. ``~`` is expanded; the path is not resolved.
+
+    Raises:
+        UnsupportedDatabase: another scheme (``postgresql+psycopg://``: not in this build),
+            an in-memory SQLite URL, or URL options.
+    """
+    match = _URL_RE.match(text)
+    if match is None:
+        return Path(text).expanduser(), "path"
+    scheme = match["scheme"].lower()
+    if scheme not in SQLITE_SCHEMES:
+        raise UnsupportedDatabase(
+            f"{scheme}:// databases are not supported in this build; give an SQLite file path "
+            "or a sqlite:////absolute/path URL"
+        )
+    rest = match["rest"]
+    if not rest.startswith("/") or rest == "/":
+        raise UnsupportedDatabase(
+            f"{text!r}: an SQLite URL needs a file (sqlite:////absolute/path or sqlite:///relative/path); "
+            "an in-memory database cannot hold the event log"
+        )
+    if "?" in rest:
+        raise UnsupportedDatabase(f"{text!r}: URL options are not supported; give the file only")
+    return Path(rest[1:]).expanduser(), "url"
 
 
 def default_log_path() -> Path:

@@ -3,7 +3,7 @@
 The modules that use a table import it from here (``store.py``: the event log,
 credentials, command acks and the query tables; ``strips.py``: ECG strips;
 ``prenotify.py``: hospital pre-notifications; ``caller_link.py``: caller-link
-tokens and photos). Nobody calls ``create_all``: the schema is made and changed
+tokens; ``caller_media.py``: caller photos). Nobody calls ``create_all``: the schema is made and changed
 only by the Alembic revisions in :mod:`server_stub.migrations`, which the
 server and the admin CLI run at start-up (:func:`server_stub.migrations.upgrade_to_head`).
 
@@ -68,6 +68,10 @@ commands_table = Table(
     Column("name", Text, nullable=False),
     Column("ack_json", JSON, nullable=False),
     Column("created_at", Text, nullable=False),
+    # SHA-256 of the command's canonical name and arguments (server_stub.bus.command_fingerprint):
+    # the same id with other content is a conflict, not a duplicate. NULL for rows written
+    # before revision 0002 (then only the name is compared).
+    Column("fingerprint", String(64), nullable=True),
 )
 
 
@@ -123,7 +127,7 @@ prenotify_table = Table(
     Column("created_at", Text, nullable=False),
 )
 
-# ------------------------------------------------------------------ the caller link (caller_link.py)
+# ------------------------------------------------------------------ the caller link (caller_link.py, caller_media.py)
 caller_link_tokens_table = Table(
     "caller_link_tokens",
     metadata,

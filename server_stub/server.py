@@ -48,6 +48,7 @@ from server_stub.store import EventStore
 from server_stub.strip_desk import StripDesk
 from server_stub.strips import StripStore, serve_strip
 from server_stub.telemetry import TelemetryRouter
+from server_stub.visibility import DeviceView
 
 __all__ = ["CLOSE_TIMEOUT_S", "Client", "DispatchServer", "ServerConfig"]
 
@@ -70,11 +71,13 @@ class DispatchServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ws_server: Server | None = None
         self.clients = Clients(config.slow_client_bytes, self.spawn)
-        self.bus = CommandBus(store, self.clients)
+        self.bus = CommandBus(store, self.clients, DeviceView(callback_number=config.devices_see_callback_number))
         self.presence = Presence(self.bus, self.clients, self.spawn, ring_timeout_s=config.ring_timeout_s,
                                  seat_grace_s=config.seat_grace_s)
         # Live telemetry: not events, never in the log.
-        self.telemetry = TelemetryRouter()
+        self.telemetry = TelemetryRouter(
+            max_clock_skew_s=config.max_device_clock_skew_s, known_units=lambda: self.bus.state.units
+        )
         self.strips = StripStore(store.engine)  # ECG strips beside the log
         self.strip_desk = StripDesk(self, self.strips, self.telemetry)
         self.telemetry.on_alarm_strip = self.strip_desk.alarm_strip
@@ -215,13 +218,22 @@ class DispatchServer:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def _poll_forever(self) -> None:
-        """Every poll interval, pick up events another process appended (admin CLI)."""
-        while True:
-            await asyncio.sleep(self.config.poll_interval_s)
-            try:
-                await self.bus.catch_up()
-            except Exception:
-                log.exception("reading new events from the log failed; retrying")
+        """Pick up events another process appended (the admin CLI, other instances on PostgreSQL).
+
+        Every poll interval, and on PostgreSQL as soon as another instance's append is
+        notified (``LISTEN``, :class:`server_stub.store.AppendListener`); the log stays the
+        truth, a missed notification only waits for the next poll.
+        """
+        appended = self.store.append_listener()
+        try:
+            while True:
+                await appended.wait(self.config.poll_interval_s)
+                try:
+                    await self.bus.catch_up()
+                except Exception:
+                    log.exception("reading new events from the log failed; retrying")
+        finally:
+            await appended.close()
 
     def _plain_base_url(self) -> str:
         return f"http://{self.config.host}:{self.port}"

@@ -1,4 +1,9 @@
-"""The event log and query tables in SQLite, through SQLAlchemy 2 Core.
+"""The event log and query tables, in SQLite or PostgreSQL, through SQLAlchemy 2 Core.
+
+Where: :func:`database_url` turns ``--db`` (a file path, ``sqlite:///ABS/PATH`` or
+``postgresql+psycopg://USER@HOST:PORT/DB``) into the URL :class:`EventStore` opens.
+SQLite is the embedded default (one server process per file); PostgreSQL lets
+several server instances share one log.
 
 Tables:
 
@@ -11,7 +16,8 @@ Tables:
   ``created_at``. The registry facts (who exists, with which role) are also
   events; this table adds the secret part, which never goes into the log.
 * ``commands`` — one row per applied command id, with the ack sent, so a
-  re-sent command gets the same ack (idempotency).
+  re-sent command gets the same ack (idempotency), and the ``fingerprint`` of
+  its name and arguments, so the same id with other content is a conflict.
 * ``calls``, ``incidents``, ``units`` — query tables: ``id``, ``state_json``
   (the projection's entity), ``seq`` (the log position the row reflects).
   Written in the same transaction as the events that changed them.
@@ -20,15 +26,26 @@ Tables:
 The tables are defined in :mod:`server_stub.schema` and made or changed only by
 the Alembic revisions of :mod:`server_stub.migrations`, run when the store opens.
 
-Durability: every connection sets ``journal_mode=WAL``, ``synchronous=FULL``
+Durability: every SQLite connection sets ``journal_mode=WAL``, ``synchronous=FULL``
 (a commit is on disk when it returns), ``foreign_keys=ON`` and a busy timeout.
+PostgreSQL's defaults (``fsync=on``, ``synchronous_commit=on``) give the same.
 
-Concurrency: writers (the server, the admin CLI, possibly at the same time)
-use ``BEGIN IMMEDIATE`` and :meth:`EventStore.commit` checks that the log
-still ends where the caller's state ends (``expected_seq``); if another
-writer got in first it raises :class:`StaleLogError` and the caller catches
-up and decides again. So the log has no gaps and every event was decided on
-the state that precedes it.
+Concurrency: writers (server instances, the admin CLI, possibly at the same
+time) append one at a time — SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: ``LOCK
+TABLE events IN SHARE ROW EXCLUSIVE MODE`` at the start of the transaction
+(it excludes other appenders, never readers) — and :meth:`EventStore.commit`
+checks, under that lock, that the log still ends where the caller's state ends
+(``expected_seq``). If another writer got in first it raises
+:class:`StaleLogError` and the caller catches up and decides again. So the
+global sequence is the database's (``max(seq) + 1`` under the lock, in the
+transaction that appends), the log has no gaps, and every event was decided on
+the state that precedes it: a unit's version check (``unit_version`` of
+``unit.assign``) made on one instance cannot be overtaken by another instance's
+assignment, because a decision on a stale state is never committed.
+
+Other instances learn of an append by polling the log end, and on PostgreSQL
+at once through ``NOTIFY dispatch120_events`` (sent by the appending
+transaction, delivered on commit; :meth:`EventStore.append_listener`).
 
 Threads: an :class:`EventStore` may be used from any thread (the server calls
 it through ``asyncio.to_thread``); each call takes its own pooled connection.
@@ -37,8 +54,12 @@ Every method raises ``sqlalchemy.exc.SQLAlchemyError`` on database failure.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,15 +67,22 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    URL,
     Connection,
     Engine,
+    Insert,
+    Table,
     create_engine,
     event,
     func,
+    make_url,
     select,
+    text,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import ArgumentError
 
 from app.protocol import Message, now_iso
 from app.protocol import event as event_message
@@ -68,6 +96,61 @@ from server_stub.schema import commands_table, events_table, principals_table, q
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# PostgreSQL: seconds to wait for the server at connect (an unreachable database fails fast and clearly).
+CONNECT_TIMEOUT_S = 10
+# PostgreSQL: the channel an appending transaction notifies (payload "<store id>:<last seq>").
+NOTIFY_CHANNEL = "dispatch120_events"
+# PostgreSQL: advisory lock key held while the schema is checked/upgraded, so instances
+# starting together migrate one after the other ("d120" in ASCII).
+MIGRATION_LOCK_KEY = 0x64313230
+SUPPORTED_SCHEMES = ("sqlite:///ABSOLUTE/PATH", "postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+
+
+class UnsupportedDatabaseError(ValueError):
+    """``--db`` names a kind of database this server cannot use (the message says which ones it can)."""
+
+
+def database_url(db: str | Path) -> URL:
+    """The SQLAlchemy URL of ``--db``: a file path (SQLite) or a URL.
+
+    ``postgresql://`` and ``postgres://`` mean ``postgresql+psycopg://`` (psycopg 3, the
+    driver this server ships with). A relative ``sqlite:///`` path is taken from the
+    current directory and made absolute.
+
+    Raises:
+        UnsupportedDatabaseError: another scheme or driver, or a malformed URL.
+    """
+    if isinstance(db, Path) or "://" not in db:
+        return URL.create("sqlite+pysqlite", database=str(Path(db).expanduser().resolve()))
+    try:
+        url = make_url(db)
+    except ArgumentError as exc:
+        raise UnsupportedDatabaseError(f"not a database URL: {exc}") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        if not url.database or url.database == ":memory:":
+            raise UnsupportedDatabaseError("sqlite URL needs a file: sqlite:///ABSOLUTE/PATH")
+        return url.set(drivername="sqlite+pysqlite", database=str(Path(url.database).expanduser().resolve()))
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        if not url.database:
+            raise UnsupportedDatabaseError("postgresql URL needs a database name: " + SUPPORTED_SCHEMES[1])
+        return url.set(drivername="postgresql+psycopg")
+    raise UnsupportedDatabaseError(
+        f"unsupported database {url.drivername!r}; use a file path or one of: {', '.join(SUPPORTED_SCHEMES)}"
+    )
+
+
+def insert_ignoring_duplicates(dialect_name: str, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` for SQLite or PostgreSQL (first write wins)."""
+    return _insert(dialect_name, table).on_conflict_do_nothing()
+
+
+def _insert(dialect_name: str, table: Table) -> Any:
+    if dialect_name == "postgresql":
+        return pg_dialect.insert(table)
+    if dialect_name == "sqlite":
+        return sqlite_dialect.insert(table)
+    raise UnsupportedDatabaseError(f"no upsert for the {dialect_name} dialect")
 
 
 class StaleLogError(Exception):
@@ -80,6 +163,9 @@ class CommandRecord:
     principal_id: str
     name: str
     ack: Message
+    # SHA-256 of the canonical name and arguments (server_stub.bus.command_fingerprint);
+    # None for commands stored before the store remembered it.
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -110,28 +196,49 @@ def _dumps(value: Any) -> str:
 
 
 class EventStore:
-    """The SQLite event log of one centre (or one training session)."""
+    """The event log of one centre (or one training session), in SQLite or PostgreSQL."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, db: str | Path | URL) -> None:
         """Open (creating if missing) the database and bring its schema to the newest revision.
+
+        ``db``: a path or URL, as :func:`database_url` takes it. A PostgreSQL database
+        must exist (the DBA creates it); its tables are made here.
 
         Logs the schema revision before and after (:func:`server_stub.migrations.upgrade_to_head`);
         :attr:`schema` says what was done.
 
         Raises:
-            DatabaseNewerError: a newer server wrote the file (nothing was changed).
-            SchemaVersionError: the file is not a dispatch120 event log this code can adopt.
-            sqlalchemy.exc.SQLAlchemyError: the file cannot be opened.
+            UnsupportedDatabaseError: ``db`` is neither a path nor a supported URL.
+            DatabaseNewerError: a newer server wrote the database (nothing was changed).
+            SchemaVersionError: the database is not a dispatch120 event log this code can adopt.
+            sqlalchemy.exc.SQLAlchemyError: the database cannot be opened or reached.
         """
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sqlite_engine(self.path)
+        self.url = db if isinstance(db, URL) else database_url(db)
+        self.dialect = self.url.get_backend_name()
+        # An id for this store's NOTIFY payloads, so its own appends do not wake its listener.
+        self.instance_id = uuid.uuid4().hex[:12]
+        self.path: Path | None = None
+        if self.dialect == "sqlite":
+            self.path = Path(self.url.database or "")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sqlite_engine(self.path)
+            self.label = str(self.path)
+        else:
+            self.engine = postgres_engine(self.url)
+            self.label = self.url.render_as_string(hide_password=True)
         try:
             with self._writer() as conn, conn.begin():
-                self.schema: Upgrade = upgrade_to_head(conn, label=str(self.path))
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                self.schema: Upgrade = upgrade_to_head(conn, label=self.label)
         except BaseException:
             self.engine.dispose()
             raise
+
+    @property
+    def shared(self) -> bool:
+        """True when several server instances may use this database (PostgreSQL)."""
+        return self.dialect == "postgresql"
 
     def close(self) -> None:
         """Close every pooled connection (SQLite then checkpoints the WAL)."""
@@ -169,7 +276,7 @@ class EventStore:
             row = conn.execute(select(commands_table).where(commands_table.c.command_id == command_id)).first()
         if row is None:
             return None
-        return CommandRecord(row.command_id, row.principal_id, row.name, row.ack_json)
+        return CommandRecord(row.command_id, row.principal_id, row.name, row.ack_json, row.fingerprint)
 
     def principal_by_token_hash(self, digest: str) -> PrincipalRow | None:
         with self.engine.connect() as conn:
@@ -201,7 +308,7 @@ class EventStore:
 
     # ------------------------------------------------------------ the one write path
     def commit(self, batch: Batch) -> None:
-        """Write a batch in one ``BEGIN IMMEDIATE`` transaction; returns once it is on disk.
+        """Write a batch in one transaction that excludes other appenders; returns once it is on disk.
 
         Events are inserted with their seq (``expected_seq + 1 …``), query rows
         upserted, the command row and principal rows written. All or nothing.
@@ -212,6 +319,11 @@ class EventStore:
             sqlalchemy.exc.SQLAlchemyError: any other database failure.
         """
         with self._writer() as conn, conn.begin():
+            if self.dialect == "postgresql":
+                # SHARE ROW EXCLUSIVE conflicts with itself and with INSERT, not with SELECT: one
+                # appender at a time across every instance, readers never wait. Under READ
+                # COMMITTED the max(seq) below is read after the lock, so it sees the last append.
+                conn.exec_driver_sql("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
             current = conn.execute(select(func.coalesce(func.max(events_table.c.seq), 0))).scalar_one()
             if current != batch.expected_seq:
                 raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
@@ -234,7 +346,7 @@ class EventStore:
             row_seq = batch.events[-1]["seq"] if batch.events else batch.expected_seq
             for table, rows in batch.changed.items():
                 t = query_tables[table]
-                stmt = sqlite_insert(t)
+                stmt = _insert(self.dialect, t)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=[t.c.id], set_={"state_json": stmt.excluded.state_json, "seq": stmt.excluded.seq}
                 )
@@ -250,8 +362,19 @@ class EventStore:
                         name=c.name,
                         ack_json=c.ack,
                         created_at=now_iso(),
+                        fingerprint=c.fingerprint,
                     )
                 )
+            if batch.events and self.dialect == "postgresql":
+                # Delivered to the listeners when (and only if) this transaction commits.
+                conn.execute(
+                    text("SELECT pg_notify(:channel, :payload)"),
+                    {"channel": NOTIFY_CHANNEL, "payload": f"{self.instance_id}:{row_seq}"},
+                )
+
+    def append_listener(self) -> AppendListener:
+        """A waiter that returns early when another writer appended (PostgreSQL), see :class:`AppendListener`."""
+        return AppendListener(self)
 
     @staticmethod
     def _write_principal(conn: Connection, p: PrincipalRow) -> None:
@@ -277,6 +400,168 @@ def sqlite_engine(path: str | Path) -> Engine:
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine
+
+
+class BackupError(Exception):
+    """A backup or restore was refused (the message says why); nothing was changed."""
+
+
+def backup_sqlite(db_path: Path, backup_path: Path) -> int:
+    """Copy a live SQLite log to ``backup_path`` with SQLite's online backup API; returns its last seq.
+
+    Safe while a server writes (a WAL reader never blocks the writer, and the copy is one
+    consistent snapshot, the WAL's committed pages included — copying the file with ``cp``
+    is not). The backup is a single self-contained file (rollback journal, no ``-wal``),
+    checked with ``PRAGMA integrity_check``, written beside its final name and renamed.
+
+    Raises:
+        BackupError: no database at ``db_path``, or ``backup_path`` already exists.
+        sqlite3.Error, OSError: the copy failed (a partial file is removed).
+    """
+    if not db_path.is_file():
+        raise BackupError(f"no database at {db_path}")
+    if backup_path.exists():
+        raise BackupError(f"{backup_path} exists; a backup never overwrites a file")
+    backup_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = backup_path.with_name(backup_path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        _sqlite_copy(db_path, partial)
+        dest = sqlite3.connect(partial)
+        try:
+            dest.execute("PRAGMA journal_mode=DELETE")
+            _check_integrity(dest, partial)
+            seq = dest.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        finally:
+            dest.close()
+        with open(partial, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(partial, backup_path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return seq
+
+
+def restore_sqlite(backup_path: Path, db_path: Path, *, replace: bool = False) -> int:
+    """Make ``db_path`` a copy of a backup (upgraded to this server's schema); returns its last seq.
+
+    The backup is first copied to a scratch file and opened as an :class:`EventStore`
+    (integrity checked, schema checked and upgraded), then written into ``db_path``
+    through the backup API, which replaces the database's pages properly even when it
+    has a ``-wal`` file. The caller makes sure no server uses ``db_path``
+    (:class:`server_stub.runtime.ServerLock`): a running server would not see the change.
+
+    Raises:
+        BackupError: no backup file, or ``db_path`` holds events and ``replace`` is False.
+        DatabaseNewerError: the backup was made by a newer server.
+        SchemaVersionError: the backup is not a dispatch120 event log.
+        sqlite3.Error, sqlalchemy.exc.SQLAlchemyError, OSError: the copy failed.
+    """
+    if not backup_path.is_file():
+        raise BackupError(f"no backup at {backup_path}")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = db_path.with_name(f".{db_path.name}.restoring-{uuid.uuid4().hex[:8]}")
+    try:
+        _sqlite_copy(backup_path, scratch)
+        check = sqlite3.connect(scratch)
+        try:
+            _check_integrity(check, backup_path)
+        finally:
+            check.close()
+        EventStore(scratch).close()  # schema checked and brought to this server's revision
+        if db_path.exists() and not replace:
+            existing = sqlite3.connect(db_path)
+            try:
+                has_log = existing.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'"
+                ).fetchone()[0]
+                events = existing.execute("SELECT count(*) FROM events").fetchone()[0] if has_log else 0
+            finally:
+                existing.close()
+            if events:
+                raise BackupError(f"{db_path} holds {events} events; give --replace to overwrite it")
+        _sqlite_copy(scratch, db_path)
+    finally:
+        for leftover in (scratch, scratch.with_name(scratch.name + "-wal"), scratch.with_name(scratch.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+    store = EventStore(db_path)
+    try:
+        return store.max_seq()
+    finally:
+        store.close()
+
+
+def _sqlite_copy(source: Path, dest: Path) -> None:
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    dst = sqlite3.connect(dest, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _check_integrity(conn: sqlite3.Connection, label: Path) -> None:
+    result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    if result != "ok":
+        raise BackupError(f"{label} is damaged: integrity_check says {result}")
+
+
+def postgres_engine(url: URL) -> Engine:
+    """The engine of a shared PostgreSQL event log (psycopg 3); checks connections before use."""
+    return create_engine(
+        url,
+        json_serializer=_dumps,
+        json_deserializer=orjson.loads,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "dispatch120-server"},
+    )
+
+
+class AppendListener:
+    """Waits for "another writer appended" — at once on PostgreSQL (LISTEN), else by time.
+
+    Runs on the caller's asyncio loop. ``await wait(timeout)`` returns when a NOTIFY from
+    another store arrived or ``timeout`` passed, whichever is first; the caller then reads
+    the log (the log, not the notification, is the truth: a lost notification costs at most
+    one poll interval). A broken listening connection is logged and opened again on the
+    next wait; ``await close()`` at the end.
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._conn: Any = None  # psycopg.AsyncConnection, autocommit, LISTENing
+
+    async def wait(self, timeout: float) -> None:
+        if self.store.dialect != "postgresql":
+            await asyncio.sleep(timeout)
+            return
+        try:
+            if self._conn is None:
+                self._conn = await self._connect()
+            own = self.store.instance_id + ":"
+            async for note in self._conn.notifies(timeout=timeout):
+                if not note.payload.startswith(own):
+                    return
+        except Exception as exc:  # psycopg.Error, OSError: fall back to polling until it reconnects
+            log.warning("listening for appends on %s failed (%s); polling the log instead", self.store.label, exc)
+            await self.close()
+            await asyncio.sleep(timeout)
+
+    async def _connect(self) -> Any:
+        import psycopg
+
+        conninfo = self.store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return conn
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
 
 def _event_from_row(row: Any) -> Message:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -35,6 +35,7 @@ from app.domain.model import Role
 from app.protocol.telemetry import chunk_tolerance_ms, parse_epoch
 from server_stub.auth import token_hash
 from server_stub.schema import strips_table
+from server_stub.store import insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class StripStore:
             "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         }
         with self.engine.begin() as conn:
-            conn.execute(insert(strips_table).prefix_with("OR IGNORE").values(**row))
+            conn.execute(insert_ignoring_duplicates(self.engine.dialect.name, strips_table).values(**row))
 
     def get(self, strip_id: str) -> dict[str, Any] | None:
         """The stored strip with its samples (a list of int), or None."""
@@ -131,7 +132,7 @@ class StripStore:
         return {**row, "samples": orjson.loads(row["samples"])}
 
 
-# ------------------------------------------------------------------ HTTP: GET /strips/<strip_id> (issue 6)
+# ------------------------------------------------------------------ HTTP: GET /strips/<strip_id>
 STRIPS_PREFIX = "/strips/"
 # The fields a seat gets (the row minus the bookkeeping: reason, alarm code and creation time are in the event).
 STRIP_FIELDS = ("strip_id", "unit_id", "incident_id", "channel", "start", "period_ms", "factor", "origin", "unit",

@@ -23,6 +23,15 @@ telemetry, keeps every event, and sees live data again as soon as it keeps up.
 
 Positions go to every seat without subscribing, coalesced: at most one item
 per unit per :data:`POSITIONS_EVERY_S` in one ``positions`` frame.
+
+**Device time.** One :class:`~app.protocol.telemetry.StreamGuard` for the whole
+server: time order is per unit and kind whichever connection a frame came on,
+and survives a device's reconnect. A frame dated more than ``max_clock_skew_s``
+ahead of the server's clock is refused alone (it never becomes the time later
+frames are compared with); every accepted frame updates the unit's clock offset
+(``stats()["clock_offset_s"]``, logged when it passes :data:`OFFSET_LOG_S`).
+Relayed frames carry their device times in UTC with ``Z`` and milliseconds.
+A device's ``seq`` must grow on a connection (a new connection may start anywhere).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import logging
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +51,11 @@ from websockets.exceptions import ConnectionClosed
 from app.domain.model import Role
 from app.protocol import ErrorCode, Message, ProtocolError, encode, error
 from app.protocol.telemetry import (
+    MAX_DEVICE_CLOCK_SKEW_S,
     AlarmPriority,
     StreamGuard,
     TelemetryKind,
+    normalised,
     parse_epoch,
     positions,
     unit_telemetry,
@@ -57,6 +68,9 @@ QUEUE_FRAMES = 256  # per receiving connection; ~2–5 s of 4 monitors
 POSITIONS_EVERY_S = 1.0
 ECG_HISTORY_S = 60.0
 ALARM_STRIP_S = 10.0
+# A device clock this far off the server's is logged (at most once a minute per unit).
+OFFSET_LOG_S = 5.0
+OFFSET_LOG_EVERY_S = 60.0
 
 
 @dataclass(eq=False)
@@ -108,15 +122,29 @@ class TelemetryRouter:
         on_alarm_strip: called with ``(unit_id, alarm_code, chunks)`` when a high-priority
             alarm becomes active (the server stores the strip). Loop thread.
         queue_frames: size of each subscriber's queue.
+        max_clock_skew_s: how far a device time may be ahead of the server's clock.
+        known_units: the units that exist (a subscribe naming another is refused); None: any.
+        clock: the server's clock (POSIX s).
     """
 
     def __init__(
         self,
         on_alarm_strip: Callable[[str, str, list[EcgChunk]], Any] | None = None,
         queue_frames: int = QUEUE_FRAMES,
+        *,
+        max_clock_skew_s: float = MAX_DEVICE_CLOCK_SKEW_S,
+        known_units: Callable[[], Container[str]] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.sinks: dict[Any, Sink] = {}  # keyed by the server's Client
-        self.guards: dict[Any, StreamGuard] = {}
+        # Device time per unit and kind, for every connection, kept across reconnects.
+        self.guard = StreamGuard()
+        self.last_seq: dict[Any, int] = {}  # per connection: the device's last accepted frame counter
+        self.clock_offset_s: dict[str, float] = {}  # unit -> device time minus server time, last frame
+        self._offset_logged: dict[str, float] = {}
+        self.max_clock_skew_s = max_clock_skew_s
+        self.known_units = known_units
+        self.clock = clock
         self.last_position: dict[str, dict[str, Any]] = {}
         self.last_vitals: dict[str, str] = {}  # unit -> its last unit_telemetry frame
         self.active_alarms: dict[str, dict[str, str]] = {}  # unit -> code -> frame
@@ -151,7 +179,7 @@ class TelemetryRouter:
             sink.put(encode(positions(list(self.last_position.values()))))
 
     def client_gone(self, client: Any) -> None:
-        self.guards.pop(client, None)
+        self.last_seq.pop(client, None)
         sink = self.sinks.pop(client, None)
         if sink is not None and sink.task is not None:
             sink.task.cancel()
@@ -177,6 +205,13 @@ class TelemetryRouter:
         if msg["type"] == "subscribe":
             if role != Role.SEAT:
                 return error(ErrorCode.FORBIDDEN, f"role {role.value} may not subscribe to telemetry")
+            known = self.known_units() if self.known_units is not None else None
+            if known is not None:
+                for index, unit in enumerate(msg["unit_ids"]):
+                    if unit not in known:
+                        # Refused whole: the previous subscription stays as it was.
+                        return error(ErrorCode.NOT_FOUND, f"unit_ids[{index}]: no unit {unit}",
+                                     field=f"unit_ids[{index}]")
             self._subscribe(self._sink(client, label, ws, role), msg)
             return None
         ref = f"seq:{msg['seq']}"
@@ -189,15 +224,44 @@ class TelemetryRouter:
                 ref=ref,
                 field="unit_id",
             )
+        previous_seq = self.last_seq.get(client)
+        if previous_seq is not None and msg["seq"] <= previous_seq:
+            self.refused += 1
+            return error(
+                ErrorCode.INVALID_ARGS,
+                f"seq: {msg['seq']} is not after this connection's last frame {previous_seq} "
+                "(the frame counter must grow; a new connection may start again)",
+                ref=ref,
+                field="seq",
+            )
+        now = self.clock()
         try:
             validate_telemetry(msg)
-            self.guards.setdefault(client, StreamGuard()).check(msg)
+            offset = self.guard.check(msg, now=now, max_future_s=self.max_clock_skew_s)
         except ProtocolError as exc:
             self.refused += 1
+            if exc.field == "t":
+                self._note_offset(msg["unit_id"], parse_epoch(msg["t"]) - now, refused=True)
             return error(exc.code, exc.message, ref=ref, field=exc.field)
+        self.last_seq[client] = msg["seq"]
+        if offset is not None:
+            self._note_offset(msg["unit_id"], offset)
         self.frames_in += 1
+        msg = normalised(msg)
         self._route(msg, encode(unit_telemetry(msg)))
         return None
+
+    def _note_offset(self, unit: str, offset: float, *, refused: bool = False) -> None:
+        """Remember a unit's device clock offset; log it when large (rate-limited per unit)."""
+        if not refused:
+            self.clock_offset_s[unit] = offset
+        if abs(offset) < OFFSET_LOG_S:
+            return
+        now = time.monotonic()
+        if now - self._offset_logged.get(unit, -OFFSET_LOG_EVERY_S) >= OFFSET_LOG_EVERY_S:
+            self._offset_logged[unit] = now
+            log.warning("unit %s: device clock %+.1f s from the server's%s", unit, offset,
+                        " (frame refused)" if refused else "")
 
     def _subscribe(self, sink: Sink, msg: Message) -> None:
         units, kinds = frozenset(msg["unit_ids"]), frozenset(msg["kinds"])
@@ -279,6 +343,7 @@ class TelemetryRouter:
         return {
             "frames_in": self.frames_in,
             "refused": self.refused,
+            "clock_offset_s": {unit: round(offset, 3) for unit, offset in sorted(self.clock_offset_s.items())},
             "sinks": {s.label: {"sent": s.sent, "dropped": s.dropped, "queued": len(s.queue)} for s in self.sinks.values()},
             "at": time.time(),
         }

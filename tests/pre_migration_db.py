@@ -136,7 +136,10 @@ def make_pre_migration_db(path: Path, *, names: tuple[str, ...] | None = None, c
         db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '1')")
         if copy_from is not None:
             for table in COPIED_TABLES:
-                db.execute(f"INSERT INTO main.{table} SELECT * FROM source.{table}")
+                # Only the columns the old table had: a newer source may carry later columns.
+                columns = [row[1] for row in db.execute(f"PRAGMA main.table_info({table})")]
+                names_sql = ", ".join(columns)
+                db.execute(f"INSERT INTO main.{table} ({names_sql}) SELECT {names_sql} FROM source.{table}")
         db.execute("COMMIT")
         if copy_from is not None:
             db.execute("DETACH DATABASE source")

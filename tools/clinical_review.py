@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `app` importable without 
     sys.path.insert(0, str(ROOT))
 
 from app.dispatch import destination  # noqa: E402
+from app.resources import resource_path  # noqa: E402
 from app.triage.check import check_directory, enumerate_paths  # noqa: E402
 from app.triage.loader import DEFAULT_PROTOCOL_DIR  # noqa: E402
 from app.triage.model import Determinant, Protocol, ProtocolSet, Question, Text  # noqa: E402
@@ -43,8 +44,8 @@ DOC_PATH = ROOT / "docs" / "clinical-review.md"
 NOTES_PATH = ROOT / "docs" / "clinical-review.notes.yaml"
 REGENERATE = ".venv/bin/python tools/clinical_review.py"
 # Where the destination rules have lived: the dispatch folder first, the protocol set later.
-DESTINATION_RULE_FILES = (ROOT / "resources" / "protocols" / "destinations.yaml",
-                          ROOT / "resources" / "dispatch" / "destination_rules.yaml")
+DESTINATION_RULE_FILES = (resource_path("protocols", "destinations.yaml"),
+                          resource_path("dispatch", "destination_rules.yaml"))
 
 MAX_PATHS_SHOWN = 5  # carried questions multiply paths (case entry: thousands); the shortest tell the criteria
 LEVELS = {1: "I", 2: "II", 3: "III", 4: "IV"}

@@ -23,6 +23,10 @@ packages=(
     fonts-wqy-microhei
     # the caller's phone in the caller-link end-to-end tests (Playwright drives the system browser)
     chromium
+    # services the integration tests start on 127.0.0.1 (tests/services.py; also `make services`):
+    # PostgreSQL for the shared event store, Redis for the fan-out across instances. Installed
+    # only: nothing here starts them (there is no systemd in CI or most containers).
+    postgresql-15 redis-server
     "$@"
 )
 

@@ -115,7 +115,7 @@ class CallPanel(QWidget):
             view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             view.setTextElideMode(Qt.TextElideMode.ElideRight)
 
-        # Where the current call is from, and whether it repeats an open incident (issue 3).
+        # Where the current call is from, and whether it repeats an open incident.
         self.location = CallLocationView(clock, self)
         self.repeat_banner = RepeatBanner(store, runner, clock, self)
         self.my_calls.currentItemChanged.connect(lambda *_args: self._show_current_call())

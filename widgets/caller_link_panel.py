@@ -1,4 +1,4 @@
-"""The caller link at the seat (issue 7): link state, send link, QR code, chat, quick replies, guidance cards.
+"""The caller link at the seat: link state, send link, QR code, chat, quick replies, guidance cards.
 
 Follows the current call (``set_call``) and renders from the store's call and
 ``caller_links`` entries (``call_changed``, ``caller_link_changed``). "Send caller link" (Ctrl+Shift+K)

@@ -1,4 +1,4 @@
-"""The caller's live video at the seat (issue 7): a QWebEngineView receiving WebRTC from the phone.
+"""The caller's live video at the seat: a QWebEngineView receiving WebRTC from the phone.
 
 The page is ``resources/caller_video/seat.html`` (local file, no remote resource). Python hands it
 what the phone sent (``deliver(kind, data)`` → ``rtcIn`` in the page) and gets the seat's answer and
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
@@ -22,7 +21,9 @@ from PySide6.QtWebEngineCore import QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-PAGE = Path(__file__).resolve().parents[1] / "resources" / "caller_video" / "seat.html"
+from app.resources import resource_path
+
+PAGE = resource_path("caller_video", "seat.html")
 
 
 class _Bridge(QObject):

@@ -1,4 +1,4 @@
-"""Destination suggestions for the incident in the form (issue 5, :mod:`app.dispatch.destination`).
+"""Destination suggestions for the incident in the form (:mod:`app.dispatch.destination`).
 
 :class:`DestinationPanel` lists the hospitals ranked by capability against the triage result
 (``resources/protocols/destinations.yaml``, whose rule's reason the status line shows),

@@ -29,11 +29,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, QTranslator, Signal
 
+from app.resources import resource_path
+
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
-QM_DIR = ROOT / "resources" / "i18n"
-TS_DIR = ROOT / "i18n"
+# The .ts sources sit beside the package in a checkout only; an installed seat uses the shipped .qm.
+TS_DIR = Path(__file__).resolve().parents[1] / "i18n"
+QM_DIR = resource_path("i18n")
 CATALOGUE = "dispatch120"
 
 ENGLISH = "en"

@@ -363,7 +363,7 @@ ALARM_COLOURS = {
 }
 
 
-# ---------------------------------------------------------------- caller location (issue 3)
+# ---------------------------------------------------------------- caller location
 
 _LOCATION_SOURCE_TEXT = {
     "gps": QT_TRANSLATE_NOOP("Labels", "GPS"),
@@ -408,7 +408,7 @@ def accuracy_text(accuracy_m: float | None) -> str:
     return "±" + format_distance(accuracy_m)
 
 
-# ---------------------------------------------------------------- triage (issue 4)
+# ---------------------------------------------------------------- triage
 
 # Priority I..IV: vermillion, orange, yellow, bluish green (Okabe-Ito); the level is
 # always written on the chip too, never shown by colour alone.
@@ -436,7 +436,7 @@ def urgency_text(urgency: str | None) -> str:
     return _tr(source) if source else str(urgency or "")
 
 
-# ---------------------------------------------------------------- unit recommendation (issue 5)
+# ---------------------------------------------------------------- unit recommendation
 
 _RECOMMEND_REASON_TEXT: dict[str, str] = {
     "fastest": QT_TRANSLATE_NOOP("Labels", "fastest capable unit"),
@@ -490,7 +490,7 @@ def format_eta(seconds: float | None) -> str:
     return f"{total // 60} min {total % 60:02d} s" if total >= 60 else f"{total} s"
 
 
-# ---- the caller link (issue 7; app.domain.caller_link.LinkState, app.protocol.caller_link.GUIDANCE_CARDS)
+# ---- the caller link (app.domain.caller_link.LinkState, app.protocol.caller_link.GUIDANCE_CARDS)
 _CALLER_LINK_STATE_TEXT = {
     "created": QT_TRANSLATE_NOOP("Labels", "Link sent"),
     "opened": QT_TRANSLATE_NOOP("Labels", "Link opened"),
@@ -537,7 +537,7 @@ def cpr_method_text(method: str | None) -> str:
     return _tr(source) if source else str(method or "")
 
 
-# ---- hospital pre-notification (issue 6; app.protocol.prenotify.AckResponse/Complaint/PatientSex)
+# ---- hospital pre-notification (app.protocol.prenotify.AckResponse/Complaint/PatientSex)
 _ACK_RESPONSE_TEXT = {
     "received": QT_TRANSLATE_NOOP("Labels", "Received"),
     "cath_lab_activated": QT_TRANSLATE_NOOP("Labels", "Cath lab activated"),
@@ -575,7 +575,7 @@ def sex_label(sex: str | None) -> str:
     return _tr(source) if source else str(sex or "")
 
 
-# ---- hospitals and first responders (issue 5; app.dispatch.destination.Reason, app.protocol.hospitals)
+# ---- hospitals and first responders (app.dispatch.destination.Reason, app.protocol.hospitals)
 _DESTINATION_REASON_TEXT = {
     "nearest": QT_TRANSLATE_NOOP("Labels", "nearest"),
     "has_capability": QT_TRANSLATE_NOOP("Labels", "has what the patient needs"),
@@ -653,7 +653,7 @@ def responder_response_text(response: object) -> str:
     return _lookup(_RESPONSE_TEXT, response)
 
 
-# ---- caller photos (issue 7; app.protocol.caller_link.PhotoRefusal)
+# ---- caller photos (app.protocol.caller_link.PhotoRefusal)
 _PHOTO_REFUSAL_TEXT = {
     "too_large": QT_TRANSLATE_NOOP("Labels", "too large"),
     "not_an_image": QT_TRANSLATE_NOOP("Labels", "not an image"),

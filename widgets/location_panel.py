@@ -12,7 +12,7 @@
   arrive through :meth:`IncidentLocationBox.locate_at`.
 
 The offline street index is reached through :class:`AddressLookup`
-(:class:`CityLookup` wraps part B's ``app.mapdata``); without an imported city
+(:class:`CityLookup` wraps ``app.mapdata``); without an imported city
 the search field says so and stays disabled — never a crash.
 
 GUI thread only. Rendering reads the store; changes go through named commands.

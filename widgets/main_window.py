@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         self.call_panel.my_calls.setFocus()
 
     def _install_map(self, settings: Any) -> None:
-        """The live map (issue 3, ``widgets.map_dock``) in the right column, above the unit board."""
+        """The live map (``widgets.map_dock``) in the right column, above the unit board."""
         from widgets.map_dock import MapDock
 
         self.map_dock = MapDock.from_settings(self.store, self.clock, settings, self)
@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
             self.messages.show_message(self.map_dock.problem, Level.WARNING)
 
     def _install_prenotify(self) -> None:
-        """Hospital pre-notification (issue 6, ``widgets.prenotify_dialog``): Incident menu, Ctrl+Shift+H;
+        """Hospital pre-notification (``widgets.prenotify_dialog``): Incident menu, Ctrl+Shift+H;
         hospital answers go to the message strip."""
         from widgets.prenotify_dialog import PrenotifyAnswers, PrenotifyDialog
 
@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
         self.prenotify_action.triggered.connect(open_dialog)
 
     def _install_caller_link(self) -> None:
-        """The caller link (issue 7, ``widgets.caller_link_panel``) in a right dock; Ctrl+Shift+K sends a link."""
+        """The caller link (``widgets.caller_link_panel``) in a right dock; Ctrl+Shift+K sends a link."""
         from PySide6.QtWidgets import QDockWidget
 
         from widgets.caller_link_panel import CallerLinkPanel
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
         self.caller_link_dock.raise_()
 
     def _install_vitals(self) -> None:
-        """The vitals monitors (issue 6, ``widgets.vitals_wall``) in a dock, shown when a unit is watched.
+        """The vitals monitors (``widgets.vitals_wall``) in a dock, shown when a unit is watched.
 
         The composition root connects the telemetry subscription:
         ``window.vitals_wall.set_subscriber(lambda ids: sync.subscribe(ids, kinds))``.
@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
         self.board.context_menu_hooks.append(watch_entry)
 
     def _install_triage(self) -> None:
-        """The triage questionnaire + CPR coach (issue 4, ``widgets.questionnaire``), under the form."""
+        """The triage questionnaire + CPR coach (``widgets.questionnaire``), under the form."""
         from widgets.questionnaire import TriagePanel, shared_library
 
         library = shared_library()
@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
 
     def _install_location(self, settings: Any = None) -> None:
         """The caller's location box under the form, map picks → ``incident.locate``, and the
-        repeat-call banner's actions (issue 3, ``widgets.location_panel``, ``widgets.repeat_banner``).
+        repeat-call banner's actions (``widgets.location_panel``, ``widgets.repeat_banner``).
         ``settings``: the seat's ``app.settings.Settings`` (city, repeat rule) or None (defaults)."""
         from app.mapdata.city import city_dir
         from widgets.location_panel import CityLookup, IncidentLocationBox
@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
                 and self.location_box.locate_at(lat, lon, "map_drag"))
 
     def _install_recommendation(self, settings: Any = None) -> None:
-        """The ranked unit suggestions for the form's incident (issue 5, ``widgets.recommendation``),
+        """The ranked unit suggestions for the form's incident (``widgets.recommendation``),
         under the unit board; Ctrl+F8 sends the first suggestion."""
         from app.mapdata.city import city_dir
         from app.routing.engine import GraphRouter
@@ -429,8 +429,8 @@ class MainWindow(QMainWindow):
             self.recommendation.route_cleared.connect(self.map_dock.clear_route)
 
     def _install_hospitals(self) -> None:
-        """Destination and first-responder tabs for the form's incident (issue 5,
-        ``widgets.destination_panel``, ``widgets.responders_panel``), under the unit suggestions."""
+        """Destination and first-responder tabs for the form's incident
+        (``widgets.destination_panel``, ``widgets.responders_panel``), under the unit suggestions."""
         from PySide6.QtWidgets import QSplitter, QTabWidget
 
         from widgets.destination_panel import DestinationPanel
@@ -667,7 +667,7 @@ class MainWindow(QMainWindow):
         self._form_card.setMinimumHeight(min(needed, int(height * 0.7)))
         form = min(max(self._form_card.sizeHint().height(), needed), int(height * 0.62))
         self._centre.setSizes([form, max(height - form, 120)])
-        if self._centre.count() == 3:  # triage (issue 4) between the form and the queue
+        if self._centre.count() == 3:  # triage between the form and the queue
             form = min(form, int(height * 0.55))
             rest = max(height - form, 0)
             queue = max(min(int(rest * 0.28), 160), 90)

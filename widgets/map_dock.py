@@ -204,7 +204,7 @@ class MapDock(QDockWidget):
         drawn: set[str] = set()
         best = None
         try:
-            from app.domain.location import rank_candidates  # issue 3 part C
+            from app.domain.location import rank_candidates
         except ImportError:  # pragma: no cover - the location feature is part of the same issue
             rank_candidates = None
         for call in self._calls_shown():
@@ -291,7 +291,7 @@ class MapDock(QDockWidget):
                 drawn.add(unit_id)
         self._sync("units", drawn)
 
-    # ------------------------------------------------------------ routes (issue 5 feeds these)
+    # ------------------------------------------------------------ routes: a unit's road route as a polyline
     def show_route(self, unit_id: str, points: Iterable[tuple[float, float]]) -> bool:
         colours = unit_status_colours((self._store.state.units.get(unit_id) or {}).get("status"))
         return self.view.upsert_polyline("routes", unit_id, points, color=colours.background, weight=5,

@@ -1,4 +1,4 @@
-"""The seat's hospital pre-notification (issue 6, item 6): what to send, a preview, and the answer.
+"""The seat's hospital pre-notification: what to send, a preview, and the answer.
 
 :class:`PrenotifyDialog` is opened from the current incident (Incident menu, Ctrl+Shift+H):
 

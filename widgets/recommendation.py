@@ -1,4 +1,4 @@
-"""The recommendation list: which unit to send to the incident in the form (issue 5).
+"""The recommendation list: which unit to send to the incident in the form.
 
 :class:`RecommendationPanel` shows the available units ranked by road travel time and
 capability (:func:`app.dispatch.recommend.recommend`): rank, call sign and crew, ETA,

@@ -1,4 +1,4 @@
-"""First responders for the incident in the form (issue 5, :mod:`app.domain.responders`).
+"""First responders for the incident in the form (:mod:`app.domain.responders`).
 
 :class:`RespondersPanel` shows, per alert, the volunteers alerted (with their distance), who
 accepted, declined or arrived, and the AED fetcher with the AED and the walking ETA. The

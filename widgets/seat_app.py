@@ -7,6 +7,8 @@
 * :func:`install_signal_handlers` — Ctrl+C / SIGTERM end the event loop normally,
   so the composition root's ``finally`` blocks (stop the sync thread, stop the
   training processes) run.
+* :func:`dispose` — delete Qt objects now, in the order given (the composition root's
+  objects have no parent: it deletes each once nothing can call it any more).
 
 GUI thread only.
 """
@@ -19,7 +21,7 @@ import signal
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from widgets.i18n_runtime import LanguageSwitcher
@@ -38,7 +40,11 @@ class StartupProblem(StrEnum):
 
 
 def create_application(argv: Sequence[str], language: str) -> tuple[QApplication, LanguageSwitcher]:
-    """Create (or reuse) the QApplication with the seat's look, in ``language``."""
+    """Create (or reuse) the QApplication with the seat's look, in ``language``.
+
+    The language switcher has no parent: the caller owns it and deletes it with
+    :func:`dispose` when done (nothing is left parented to the application, which may be reused).
+    """
     # QtWebEngine and the map's d120:// scheme must be set up before the QApplication exists.
     from maps.scheme import register_scheme
 
@@ -57,7 +63,7 @@ def create_application(argv: Sequence[str], language: str) -> tuple[QApplication
     app.setOrganizationName("dispatch120")
     app.setApplicationDisplayName("dispatch120")
     apply_style(app)
-    languages = LanguageSwitcher(parent=app)
+    languages = LanguageSwitcher()
     languages.set_language(language)
     return app, languages
 
@@ -82,11 +88,25 @@ def install_signal_handlers(app: QApplication) -> Callable[[], None]:
 
     def restore() -> None:
         timer.stop()
-        timer.deleteLater()
+        dispose(timer)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
     return restore
+
+
+def dispose(*objects: QObject | None) -> None:
+    """Delete ``objects`` (and their children) now, in this order. GUI thread, outside any event loop.
+
+    A window is deleted without being closed (closing may ask the dispatcher to confirm).
+    Deleting explicitly — not whenever Python's garbage collector gets to the last
+    reference, possibly from another thread — is what keeps QtWebEngine's pages dying
+    before their profiles while Chromium's threads still run.
+    """
+    for obj in objects:
+        if obj is not None:
+            obj.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def problem_text(problem: StartupProblem, *, seat_id: str | None = None, detail: str = "") -> str:

@@ -1,4 +1,4 @@
-"""Stored ECG strips of an ambulance's incident (issue 6): the list, the paper, "Record strip".
+"""Stored ECG strips of an ambulance's incident: the list, the paper, "Record strip".
 
 * :class:`StripViewer` — one fetched strip on ECG paper (25 mm/s, 10 mm/mV; the paper is
   :class:`widgets.hospital_console.EcgPaper`, shared with the hospital console).

@@ -14,9 +14,11 @@ from pathlib import Path
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from app.resources import resource_path
+
 log = logging.getLogger(__name__)
 
-STYLE_SHEET = Path(__file__).resolve().parents[1] / "resources" / "styles" / "seat.qss"
+STYLE_SHEET = resource_path("styles", "seat.qss")
 # Chinese first: the seat is used in Chinese; the first family installed wins.
 FONT_FAMILIES = [
     "Microsoft YaHei UI",

@@ -184,6 +184,9 @@ def _plot(layout: pg.GraphicsLayoutWidget, row: int) -> pg.PlotItem:
     plot.hideAxis("left")
     plot.hideAxis("bottom")
     plot.setMenuEnabled(False)
+    # pyqtgraph makes each plot's options menu as a window of its own (no parent), kept
+    # until Python collects the plot; parented to the layout it dies with the monitor.
+    plot.ctrlMenu.setParent(layout, plot.ctrlMenu.windowFlags())
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
     plot.getViewBox().setDefaultPadding(0)
@@ -768,11 +771,11 @@ class VitalsMonitor(QFrame):
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        QTimer.singleShot(0, self._relayout)
+        QTimer.singleShot(0, self, self._relayout)  # with ``self`` as context: dropped if the monitor is deleted
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        QTimer.singleShot(0, self._relayout)
+        QTimer.singleShot(0, self, self._relayout)
 
     def _relayout(self) -> None:
         before = self.sweep_seconds

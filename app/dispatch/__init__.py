@@ -1,4 +1,4 @@
-"""Dispatch decisions (issue 5): unit recommendation, coverage cost, the pending queue.
+"""Dispatch decisions: unit recommendation, coverage cost, the pending queue.
 
 * :mod:`app.dispatch.recommend` — rank available units for an incident;
 * :mod:`app.dispatch.coverage` — station areas left uncovered if a unit goes;

@@ -16,7 +16,7 @@ for a child) comes before one without; a hospital with no travel time (no route,
 position) sorts after the others of its tier. Every :class:`Destination` carries
 :class:`Reason` codes saying why it is where it is; ``widgets/labels.py`` translates them.
 Travel times come from a ``travel`` function (``(from, to) -> TravelTime | None``):
-:func:`road_travel` wraps part A's :class:`~app.routing.engine.Router`; :func:`straight_travel`
+:func:`road_travel` wraps the :class:`~app.routing.engine.Router`; :func:`straight_travel`
 is the fallback (straight line × :data:`DETOUR_FACTOR` at :data:`FALLBACK_SPEED_MPS`) when no
 road graph is loaded, and says so in ``source``. Pure but for :func:`load_rules` and
 :func:`check_rules_file` (they read one file); calling thread; no user-facing text but the
@@ -37,11 +37,12 @@ import yaml
 
 from app.geo.sphere import distance_m as geo_distance_m
 from app.protocol.hospitals import EdStatus, HospitalCapability
+from app.resources import resource_path
 
 LatLon = tuple[float, float]
 DESTINATIONS_FILE = "destinations.yaml"
 """The destination rules' file name inside a protocol directory."""
-RULES_FILE = Path(__file__).resolve().parents[2] / "resources" / "protocols" / DESTINATIONS_FILE
+RULES_FILE = resource_path("protocols", DESTINATIONS_FILE)
 DETOUR_FACTOR = 1.4  # road distance / straight distance in a dense city (a rough, common figure)
 FALLBACK_SPEED_MPS = 11.0  # ~40 km/h average emergency driving in town
 TRAUMA_LEVELS = (1, 2, 3)  # a hospital's trauma_level (app.protocol.hospitals): 1 is the highest

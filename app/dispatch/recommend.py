@@ -1,4 +1,4 @@
-"""Which unit to send: a ranked list by road travel time and capability (issue 5).
+"""Which unit to send: a ranked list by road travel time and capability.
 
 :func:`rank` is pure: it takes the candidate units (:func:`candidates` finds them in
 the state, with a position from GPS or their station), their travel times from a
@@ -178,7 +178,7 @@ def rank(cands: Iterable[Candidate], etas: Mapping[str, Eta], needed: str | None
         reasons: list[Reason] = []
         delay = None
         if tier == Tier.CAPABLE:
-            delay = (eta.seconds or 0.0) - (first_s or 0.0)
+            delay = ((eta.seconds if eta is not None else None) or 0.0) - (first_s or 0.0)
             reasons.append(Reason.FASTEST if delay <= 0 else Reason.SLOWER)
         # The decisive reason first: no position / no road route, then the capability.
         if tier == Tier.POSITION_UNKNOWN:
@@ -194,9 +194,9 @@ def rank(cands: Iterable[Candidate], etas: Mapping[str, Eta], needed: str | None
         lost = tuple(coverage_lost.get(c.unit_id, ()))
         if lost:
             reasons.append(Reason.COVERAGE_COST)
-        ok = eta is not None and eta.problem == EtaProblem.OK
+        road = eta if eta is not None and eta.problem == EtaProblem.OK else None
         out.append(Recommendation(i, c.unit_id, c.call_sign, c.capability, c.crew, match, tier, c.source,
-                                  eta.seconds if ok else None, eta.distance_m if ok else None,
+                                  road.seconds if road else None, road.distance_m if road else None,
                                   eta.snap_m if eta is not None else None, delay, lost, tuple(reasons)))
     return out
 

@@ -1,4 +1,4 @@
-"""Which volunteers to alert and which AED to fetch (issue 5). Pure; calling thread; no text.
+"""Which volunteers to alert and which AED to fetch. Pure; calling thread; no text.
 
 * :func:`volunteers_within` — the volunteers whose last known position is within the radius
   of the scene, nearest first (at most ``limit``). A volunteer with no position, or a

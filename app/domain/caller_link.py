@@ -1,10 +1,11 @@
-"""The caller link's projection and command handlers (issue 7).
+"""The caller link's projection and command handlers.
 
 State: table ``caller_links`` (link id → {link_id, call_id, via, expires_at,
 state, location_refused, seat_id, created_at}); per call ``call["chat"]`` (list of
 {from: "seat"|"caller", text, at, seat_id?}) and ``call["guidance"]`` (pushed card
 ids). The phone's fix replaces its link's earlier fix in ``call["locations"]``
-(source ``caller_link``), so issue 3's ranking and disagreement apply.
+(source ``caller_link``), so the location ranking and disagreement of
+:mod:`app.domain.location` apply to it.
 
 Pure: no I/O, no clock except the ``now`` passed in; raises only
 :class:`~app.protocol.errors.ProtocolError` (through ``refuse``).

@@ -1,4 +1,4 @@
-"""Assigning a recommended unit (issue 5): command handler and projection.
+"""Assigning a recommended unit: command handler and projection.
 
 ``unit.assign_recommended`` does what ``unit.assign`` does (the unit must be available,
 its version current, the incident open and not handed over) and also records the

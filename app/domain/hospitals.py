@@ -1,4 +1,4 @@
-"""Hospitals (issue 5): capabilities, emergency-department status, an incident's destination.
+"""Hospitals: capabilities, emergency-department status, an incident's destination.
 
 The projection keeps on ``state.hospitals[id]``::
 

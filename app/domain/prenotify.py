@@ -1,4 +1,4 @@
-"""Hospital pre-notification in the shared projection and its decisions (issue 6, item 6).
+"""Hospital pre-notification in the shared projection and its decisions.
 
 What the projection keeps::
 

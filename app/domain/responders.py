@@ -1,4 +1,4 @@
-"""First responders and AEDs (issue 5): projection and command checks.
+"""First responders and AEDs: projection and command checks.
 
 Tables added to the state: ``aeds`` (``aed_id`` → ``{aed_id, name, lat, lon, access}``) and
 ``responder_alerts`` (``alert_id`` → ``{alert_id, incident_id, radius_m, alerted:

@@ -61,6 +61,13 @@ class State:
         "principals",
     ) + features.extra_tables()
 
+    # The feature tables, set in __init__ from TABLES; declared here for the type checker
+    # (tests/unit/test_type_boundaries.py fails if this list and the features' TABLES differ).
+    caller_links: dict[str, Entity]
+    prenotifications: dict[str, Entity]
+    aeds: dict[str, Entity]
+    responder_alerts: dict[str, Entity]
+
     def __init__(self) -> None:
         self.seq = 0
         self.calls: dict[str, Entity] = {}

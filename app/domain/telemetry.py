@@ -1,4 +1,4 @@
-"""ECG strips in the shared projection (issue 6): which strips are attached to which incident.
+"""ECG strips in the shared projection: which strips are attached to which incident.
 
 The samples live in the server's ``strips`` table (``server_stub/strips.py``), never in
 the log; the event ``telemetry.strip_stored`` says a strip exists, whose unit it is,

@@ -11,11 +11,11 @@ Pure numpy; any thread. Raise ``FileNotFoundError`` if a file is missing.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-ECG_DIR = Path(__file__).resolve().parents[2] / "resources" / "ecg"
+from app.resources import resource_path
+
+ECG_DIR = resource_path("ecg")
 MITDB_208 = ECG_DIR / "mitdb-208-mlii-360hz.npz"
 ECG12 = ECG_DIR / "ecg12-1000hz.npz"
 MITDB_FS = 360.0

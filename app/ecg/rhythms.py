@@ -64,7 +64,7 @@ def generate(rhythm: Rhythm | str, fs: float = 500.0, seconds: float = LOOP_S, s
     if rhythm in (Rhythm.SINUS, Rhythm.STEMI):
         rate = RATES[rhythm] or 75.0
         rr = 60.0 / rate + 0.02 * rng.standard_normal(beats_needed)
-        waves = _SINUS_WAVES
+        waves: tuple[tuple[float, float, float], ...] = _SINUS_WAVES
         if rhythm == Rhythm.STEMI:
             # ST elevation: a broad positive wave joining S and T (~0.3 mV "tombstone").
             waves = (*_SINUS_WAVES[:4], (0.12, 0.07, 0.3), (0.26, 0.06, 0.5))

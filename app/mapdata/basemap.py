@@ -152,17 +152,17 @@ def build_layers(extract: Extract) -> dict[str, list[dict[str, Any]]]:
             continue
         if area_m2(polygon.rings[0]) < MIN_BUILDING_AREA_M2:
             continue
-        rings = [_ring(ring, TOLERANCE_M["buildings"], BUILDING_PRECISION) for ring in polygon.rings]
-        if rings[0] is None:
+        outline = [_ring(ring, TOLERANCE_M["buildings"], BUILDING_PRECISION) for ring in polygon.rings]
+        if outline[0] is None:
             continue
         lat, lon = polygon.rings[0][0]
         cell = (int(lat // BUILDING_CELL_DEG), int(lon // BUILDING_CELL_DEG))
-        cells.setdefault(cell, []).append([r for r in rings if r])
+        cells.setdefault(cell, []).append([r for r in outline if r])
     buildings = [_feature("MultiPolygon", polygons, {}) for _, polygons in sorted(cells.items())]
-    for line in extract.lines:
-        coords = _line(simplify(line.coords, TOLERANCE_M["water"]))
+    for waterway in extract.lines:
+        coords = _line(simplify(waterway.coords, TOLERANCE_M["water"]))
         if len(coords) >= 2:
-            water.append(_feature("LineString", coords, _props(line.names, **{"class": line.kind})))
+            water.append(_feature("LineString", coords, _props(waterway.names, **{"class": waterway.kind})))
     return {"roads": roads, "water": water, "buildings": buildings}
 
 

@@ -11,8 +11,9 @@ from app.mapdata import search as _search
 from app.mapdata.errors import MapDataError
 from app.mapdata.importer import FORMAT_VERSION, INDEX_FILE, META_FILE
 from app.mapdata.index import Gazetteer
+from app.resources import resource_path
 
-SHIPPED_MAPS_DIR = Path(__file__).resolve().parents[2] / "resources" / "maps"
+SHIPPED_MAPS_DIR = resource_path("maps")
 DEFAULT_CITY = "monaco"
 DEFAULT_CITY_DIR = SHIPPED_MAPS_DIR / DEFAULT_CITY
 

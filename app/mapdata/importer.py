@@ -8,10 +8,10 @@ directory is swapped out and removed only after the new one is in place). If
 anything fails, the temporary directory is removed: no partial output is left.
 
 A builder is anything with a ``name`` and ``build(extract, out_dir) -> dict``
-(:class:`Builder`). The road graph for routing (issue 5) plugs in here: a
-``RoadGraphBuilder`` that reads ``extract.roads`` (OSM node ids, coordinates,
-``oneway``/``junction``/``maxspeed``/``access`` tags are kept for it) and writes
-its graph file, appended to :data:`BUILDERS`.
+(:class:`Builder`). The road graphs for routing plug in here: :class:`RoadGraphBuilder`
+reads ``extract.roads`` (OSM node ids, coordinates, ``oneway``/``junction``/``maxspeed``/
+``access`` tags are kept for it) and writes a graph file with :mod:`app.routing.graph`
+(``app.mapdata`` sits above ``app.routing``: routing never imports map data).
 
 Runs on the calling thread (a CLI process); CPU-bound, a few seconds for a city.
 """
@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from app.mapdata import basemap
 from app.mapdata.errors import MapImportError
 from app.mapdata.index import write_index
 from app.mapdata.osm import Extract, read_extract
-from app.routing.graph import RoadGraphBuilder
+from app.routing.graph import GRAPH_FILE, PROFILES, WALK_GRAPH_FILE, GraphFileError, build_arrays, save
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -64,6 +65,42 @@ class IndexBuilder:
         path = out_dir / INDEX_FILE
         counts = write_index(extract, path)
         return {"file": INDEX_FILE, "bytes": path.stat().st_size, **counts}
+
+
+class RoadGraphBuilder:
+    """Writes the road graph: ``roads.graph.npz`` (``profile="drive"``) or ``walk.graph.npz`` (``profile="walk"``).
+
+    Args:
+        speeds_kmh: the speed table by highway class (default :data:`app.routing.graph.SPEEDS_KMH` /
+            :data:`app.routing.graph.WALK_SPEEDS_KMH`).
+        profile: ``"drive"`` (ambulances) or ``"walk"`` (volunteers).
+
+    Raises:
+        ValueError: unknown profile.
+    """
+
+    def __init__(self, speeds_kmh: Mapping[str, float] | None = None, profile: str = "drive") -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown routing profile {profile!r}; expected one of {PROFILES}")
+        self.speeds_kmh = speeds_kmh
+        self.profile = profile
+        self.name = "road_graph" if profile == "drive" else "walk_graph"
+        self.file = GRAPH_FILE if profile == "drive" else WALK_GRAPH_FILE
+
+    def build(self, extract: Extract, out_dir: Path) -> dict[str, Any]:
+        """Build and write the graph.
+
+        Raises:
+            MapImportError: the extract has no drivable (walkable) way (the import is abandoned, nothing left).
+            OSError: cannot write.
+        """
+        try:
+            arrays = build_arrays(extract.roads, self.speeds_kmh, self.profile, getattr(extract, "restrictions", ()))
+        except GraphFileError as exc:
+            raise MapImportError(f"{extract.source}: {exc}") from exc
+        size = save(arrays, Path(out_dir) / self.file)
+        return {"file": self.file, "bytes": size, "nodes": arrays.meta["nodes"], "edges": arrays.meta["edges"],
+                "ways": arrays.meta["ways"], "turn_restrictions": arrays.meta["turn_restrictions"]}
 
 
 BUILDERS: tuple[Builder, ...] = (BasemapBuilder(), IndexBuilder(), RoadGraphBuilder(),
@@ -116,7 +153,10 @@ def import_city(source: Path, out_dir: Path, name: str | None = None,
     except OSError as exc:
         raise MapImportError(f"{out_dir}: cannot write here ({exc})") from exc
     try:
-        south, west, north, east = extract.bounds()  # read_extract guarantees roads
+        bounds = extract.bounds()
+        if bounds is None:  # read_extract refuses an extract without roads; kept for a hand-made Extract
+            raise MapImportError(f"{extract.source}: nothing to import (no roads, lines or polygons)")
+        south, west, north, east = bounds
         meta: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "name": name,

@@ -20,7 +20,7 @@ from app.mapdata.errors import MapImportError
 
 LatLon = tuple[float, float]
 
-# Kept on road records: what a basemap labels and what a road graph (issue 5) needs.
+# Kept on road records: what a basemap labels and what a road graph needs.
 ROAD_TAGS = ("ref", "oneway", "junction", "maxspeed", "access", "motor_vehicle", "service", "bridge",
              "tunnel", "layer", "lanes", "area", "foot")
 NAME_KEYS = ("name", "name:zh", "name:en", "name:zh-Hans", "name:zh-Hant", "alt_name", "official_name",
@@ -163,7 +163,7 @@ class _Handler(osmium.SimpleHandler):
 
     def _place_from(self, osm: str, tags: osmium.osm.TagList, lat: float, lon: float) -> None:
         names = _names(tags)
-        housenumber = tags.get("addr:housenumber", "").strip()
+        housenumber = (tags.get("addr:housenumber") or "").strip()
         street = (tags.get("addr:street") or tags.get("addr:place") or "").strip()
         category = _category(tags)
         place = tags.get("place")
@@ -222,7 +222,7 @@ class _Handler(osmium.SimpleHandler):
         if tags.get("type") != "restriction":
             return
         kind = (tags.get("restriction:motorcar") or tags.get("restriction") or "").strip()
-        excepted = {v.strip() for v in tags.get("except", "").split(";")}
+        excepted = {v.strip() for v in (tags.get("except") or "").split(";")}
         if not kind or excepted & RESTRICTION_EXCEPT_CARS:
             return
         members: dict[tuple[str, str], list[int]] = {}

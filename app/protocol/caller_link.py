@@ -1,4 +1,4 @@
-"""Wire tables of the caller link (issue 7): one-time links, chat, guidance cards.
+"""Wire tables of the caller link: one-time links, chat, guidance cards.
 
 * ``call.link_send`` (seat) {call_id, via} → ``call.link_created`` {call_id,
   link_id, via, expires_at}. The server makes the token; the event never holds
@@ -20,15 +20,16 @@
 * ``call.link_revoked`` {call_id, link_id, reason}: the incident closed (or the server
   revoked it); the link never opens again.
 
-Pure types; imports only ``app.protocol.schema``, ``app.domain.model`` and
+Pure types; imports only ``app.protocol.schema``, ``app.protocol.vocabulary`` and
 ``app.protocol.location`` (see ``app.protocol.features``).
 """
 
 from enum import StrEnum
 
-from app.domain.model import Role
 from app.protocol.location import LocationCandidate
 from app.protocol.schema import Envelope, Int, List, NameId, Str, Uuid, Wire, choice
+from app.protocol.schema import Text as MultilineText
+from app.protocol.vocabulary import Role
 
 CHAT_MAX = 500
 # Card ids (``resources/guidance/cards.json`` holds exactly these). ``cpr_rescue_breaths``: adult
@@ -73,7 +74,7 @@ class RevokeReason(StrEnum):
     EXPIRED = "expired"
 
 
-Text = Str(CHAT_MAX)
+Text = MultilineText(CHAT_MAX)
 Card = choice(GUIDANCE_CARDS)
 
 
@@ -196,7 +197,7 @@ class RtcFromCaller(Envelope, tag="rtc_from_caller"):
     call_id: NameId
     link_id: NameId
     kind: choice(RTC_KINDS)
-    data: Str(RTC_DATA_MAX)
+    data: MultilineText(RTC_DATA_MAX)  # JSON text: may be pretty-printed
 
 
 class RtcToCaller(RtcFromCaller, tag="rtc_to_caller"):

@@ -11,6 +11,7 @@ comes out of :func:`decode` can be trusted by the code behind it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -25,9 +26,17 @@ from app.protocol.messages import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
 )
-from app.protocol.schema import Wire, conform
+from app.protocol.schema import TEXT_PATTERN, Wire, conform
 
 Message = dict[str, Any]
+
+_TEXT_RE = re.compile(TEXT_PATTERN)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with its control characters written as ``\\xNN`` (error replies echo client input)."""
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def encode(msg: Message) -> str:
@@ -60,7 +69,9 @@ def decode(
         command id when it could be read, so the sender can match the error.
     """
     msg = _parse(frame, MAX_FRAME_BYTES if max_bytes is None else max_bytes)
-    ref = msg.get("id") if isinstance(msg.get("id"), str) and len(msg["id"]) <= 64 else None
+    raw_id = msg.get("id")
+    # The id goes back in the error's ref: only when it is short, printable text.
+    ref = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 and _TEXT_RE.search(raw_id) else None
     envelope_type = _envelope_type(msg, allowed, ref)
     conform(msg, envelope_type, root=msg["type"], code=ErrorCode.BAD_MESSAGE, ref=ref)
     if msg["type"] == "cmd":
@@ -173,8 +184,8 @@ def error(code: ErrorCode, message: str, *, ref: str | None = None, field: str |
         "type": "error",
         "ref": ref,
         "code": ErrorCode(code).value,
-        "message": message[:1000],
-        "field": field,
+        "message": _printable(message)[:1000],
+        "field": None if field is None else _printable(field)[:200],
     }
 
 

@@ -1,4 +1,4 @@
-"""Wire tables of unit recommendation (issue 5): assigning a recommended unit, with the reason.
+"""Wire tables of unit recommendation: assigning a recommended unit, with the reason.
 
 ``unit.assign_recommended`` is ``unit.assign`` plus what the seat's recommendation list
 showed: the chosen unit's ``rank`` (1 = the first suggestion), the first suggestion's
@@ -8,11 +8,11 @@ unit id, and — when the dispatcher picked another than the first — why
 ``unit.recommendation_decided`` event that records the decision for audit and KPIs.
 See ``docs/protocol.md`` § "Unit recommendation".
 
-Imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
+Imports only ``app.protocol.schema`` and ``app.protocol.vocabulary`` (see ``app.protocol.features``).
 """
 
-from app.domain.model import Role
 from app.protocol.schema import UNSET, Int, NameId, Opt, Str, Uuid, Wire, choice
+from app.protocol.vocabulary import Role
 
 # Why a dispatcher sends another unit than the first suggestion.
 OVERRIDE_REASONS = frozenset({

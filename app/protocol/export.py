@@ -31,7 +31,14 @@ from app.protocol.messages import (
     PROTOCOL_VERSION,
     SERVER_TYPES,
 )
-from app.protocol.schema import MAX_SAFE_INTEGER, NAME_ID_RE, PHONE_RE, UUID_RE
+from app.protocol.schema import (
+    MAX_SAFE_INTEGER,
+    MULTILINE_TEXT_PATTERN,
+    NAME_ID_RE,
+    PHONE_RE,
+    TEXT_PATTERN,
+    UUID_RE,
+)
 from app.protocol.telemetry import DATA_TYPES
 
 SCHEMA_FILE = f"dispatch120-protocol-v{PROTOCOL_VERSION}.json"
@@ -122,7 +129,10 @@ def describe_type(t: mi.Type) -> tuple[str, str, bool]:
         if t.pattern in _PATTERN_WORDS:
             return _PATTERN_WORDS[t.pattern], "", False
         bound = f"≤ {t.max_length} chars" if t.max_length is not None else ""
-        if t.pattern:
+        # Plain text: §2 says no string holds control characters; "text" also allows line feeds and tabs.
+        if t.pattern == MULTILINE_TEXT_PATTERN:
+            return "text", bound, False
+        if t.pattern and t.pattern != TEXT_PATTERN:
             bound = f"{bound}, matches `{t.pattern}`".lstrip(", ")
         return "string", bound, False
     if isinstance(t, mi.IntType):

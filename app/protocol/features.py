@@ -5,7 +5,7 @@ A feature module (e.g. ``app.protocol.location``) may define ``COMMANDS``,
 ``ENVELOPES`` with ``CLIENT_TYPES`` / ``SERVER_TYPES`` for new message types
 (e.g. telemetry frames). ``messages.py`` merges them; a name defined twice is
 an error at import time. Feature modules import only ``app.protocol.schema``,
-``app.protocol.errors`` and ``app.domain.model`` — never ``messages``.
+``app.protocol.errors`` and ``app.protocol.vocabulary`` — never ``messages``.
 """
 
 from __future__ import annotations

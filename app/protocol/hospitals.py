@@ -1,4 +1,4 @@
-"""Wire tables of hospitals (issue 5): capabilities, emergency-department status, destinations.
+"""Wire tables of hospitals: capabilities, emergency-department status, destinations.
 
 * ``hospital.capabilities_set`` (event, written by ``dispatch120-server admin set-hospital``):
   the hospital's capability flags (:class:`HospitalCapability`) and, for a trauma centre,
@@ -9,13 +9,13 @@
   dispatcher chose from the suggestions, its ``rank`` (1 = the first suggestion) and, when
   it is not the first, why (``reason``, one of :data:`DESTINATION_REASONS`).
 
-Imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
+Imports only ``app.protocol.schema`` and ``app.protocol.vocabulary`` (see ``app.protocol.features``).
 """
 
 from enum import StrEnum
 
-from app.domain.model import Role
 from app.protocol.schema import UNSET, Int, List, NameId, Opt, Str, Uuid, Wire, choice
+from app.protocol.vocabulary import Role
 
 
 class HospitalCapability(StrEnum):

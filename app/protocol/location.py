@@ -1,4 +1,4 @@
-"""Wire tables of the caller's location and of repeat calls (issue 3, items 4 and 5).
+"""Wire tables of the caller's location and of repeat calls.
 
 * ``call.offered`` / ``call.received`` carry optional ``locations``: up to
   :data:`MAX_CANDIDATES` location candidates (:data:`LOCATION`), as the phone
@@ -18,13 +18,13 @@ never drawn with a circle); it may not have half a position or a position out
 of range (refused with ``invalid_args``). NaN and infinities never reach
 here: JSON has no such literals and the codec refuses them.
 
-Pure types; imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
+Pure types; imports only ``app.protocol.schema`` and ``app.protocol.vocabulary`` (see ``app.protocol.features``).
 """
 
 from enum import StrEnum
 
-from app.domain.model import Role
 from app.protocol.schema import UNSET, List, NameId, Num, Opt, Str, Uuid, Wire, check_timestamps, fail
+from app.protocol.vocabulary import Role
 
 MAX_CANDIDATES = 8
 MAX_ACCURACY_M = 100_000.0

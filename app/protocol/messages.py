@@ -10,10 +10,24 @@ files in ``tests/golden/`` exercise every one of them.
 
 from typing import Any
 
-from app.domain.model import CloseReason, Role, SeatState, UnitStatus
 from app.protocol import features
 from app.protocol.location import LocationCandidates
-from app.protocol.schema import UNSET, Envelope, Int, NameId, Num, Obj, Opt, Phone, Str, Uuid, Wire, choice
+from app.protocol.schema import (
+    UNSET,
+    Envelope,
+    Int,
+    NameId,
+    Num,
+    Obj,
+    Opt,
+    Phone,
+    Str,
+    Text,
+    Uuid,
+    Wire,
+    choice,
+)
+from app.protocol.vocabulary import CloseReason, Role, SeatState, UnitStatus
 
 PROTOCOL_VERSION = 1
 # A frame larger than this is refused (close 1009); ECG chunks come as many
@@ -124,7 +138,7 @@ class IncidentFields(Wire):
 
     address: Opt(Str(200)) = UNSET
     callback_number: Opt(Phone) = UNSET
-    description: Opt(Str(2000)) = UNSET
+    description: Opt(Text(2000)) = UNSET
     patients: Opt(Int(1, 999)) = UNSET
     priority: Opt(Int(1, 4)) = UNSET
 
@@ -174,7 +188,7 @@ class UnitStatusArgs(Wire):
 class IncidentClose(Wire):
     incident_id: Uuid
     reason: CloseReason
-    note: Opt(Str(500)) = UNSET
+    note: Opt(Text(500)) = UNSET
 
 
 COMMANDS: dict[str, type[Wire]] = {
@@ -255,7 +269,7 @@ class UnitStatusChanged(Wire):
 class IncidentClosed(Wire):
     incident_id: Uuid
     reason: CloseReason
-    note: Opt(Str(500)) = UNSET
+    note: Opt(Text(500)) = UNSET
 
 
 class StationRegistered(Wire):

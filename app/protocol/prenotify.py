@@ -1,4 +1,4 @@
-"""Wire tables of hospital pre-notification (issue 6, item 6).
+"""Wire tables of hospital pre-notification.
 
 A seat tells the destination hospital what is coming: ``prenotify.send`` (seat) →
 the server assembles the *package* (the seat's patient summary, the incident's
@@ -15,14 +15,14 @@ snapshots: only ``prenotify_package`` frames addressed to their hospital, and
 the acks/errors of their own commands. A hospital credential's ``unit_id`` column
 holds the hospital id it speaks for (see :func:`hospital_of`).
 
-Pure types; imports only ``app.protocol.schema``/``errors`` and ``app.domain.model``.
+Pure types; imports only ``app.protocol.schema``/``errors`` and ``app.protocol.vocabulary``.
 """
 
 from enum import StrEnum
 from typing import Any
 
-from app.domain.model import Role
-from app.protocol.schema import UNSET, Envelope, Int, List, NameId, Num, Obj, Opt, Str, Uuid, Wire
+from app.protocol.schema import UNSET, Envelope, Int, List, NameId, Num, Obj, Opt, Str, Text, Uuid, Wire
+from app.protocol.vocabulary import Role
 
 
 class PatientSex(StrEnum):
@@ -63,7 +63,7 @@ class PatientSummary(Wire):
     age_estimated: Opt(bool) = UNSET
     sex: PatientSex
     complaint: Complaint
-    note: Opt(Str(MAX_NOTE)) = UNSET
+    note: Opt(Text(MAX_NOTE)) = UNSET
 
 
 SUMMARY = PatientSummary
@@ -83,7 +83,7 @@ class PrenotifySend(Wire):
 class PrenotifyAck(Wire):
     prenotify_id: Uuid
     response: AckResponse
-    note: Opt(Str(MAX_NOTE)) = UNSET
+    note: Opt(Text(MAX_NOTE)) = UNSET
 
 
 class PrenotifySent(Wire):
@@ -104,7 +104,7 @@ class PrenotifyAcknowledged(Wire):
     incident_id: Uuid
     hospital_id: NameId
     response: AckResponse
-    note: Opt(Str(MAX_NOTE)) = UNSET
+    note: Opt(Text(MAX_NOTE)) = UNSET
 
 
 COMMANDS: dict[str, type[Wire]] = {"prenotify.send": PrenotifySend, "prenotify.ack": PrenotifyAck}
@@ -157,7 +157,7 @@ PACKAGE = Package
 
 class PackageAck(Wire):
     response: AckResponse
-    note: Opt(Str(MAX_NOTE)) = UNSET
+    note: Opt(Text(MAX_NOTE)) = UNSET
     at: Str(40)
     by: Opt(NameId) = UNSET
 

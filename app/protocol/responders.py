@@ -1,4 +1,4 @@
-"""Wire tables of first responders and AEDs (issue 5).
+"""Wire tables of first responders and AEDs.
 
 A **volunteer** (role ``volunteer``, one credential per person, ``admin add-volunteer``)
 connects like any client (``hello`` → ``welcome`` → ``synced``) but is never sent the
@@ -20,7 +20,7 @@ volunteer who accepts while an accessible AED exists); ``responders.alert`` (sea
 ``{incident_id, radius_m?}`` → ``responders.alerted``. ``aed.registered`` is written by
 ``admin add-aed``. See ``docs/protocol.md`` § "First responders and AEDs".
 
-Imports only ``app.protocol.schema`` and ``app.domain.model``.
+Imports only ``app.protocol.schema`` and ``app.protocol.vocabulary``.
 """
 
 import re
@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from app.domain.model import Role
 from app.protocol.schema import UNSET, Envelope, Int, List, NameId, Num, Opt, Str, Uuid, Wire, fail
+from app.protocol.vocabulary import Role
 
 
 class Response(StrEnum):

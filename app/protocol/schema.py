@@ -31,6 +31,13 @@ NAME_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 # number of the protocol stays within +-MAX_SAFE_INTEGER.
 MAX_SAFE_INTEGER = 2**53 - 1
 PHONE_RE = re.compile(r"^\+?[0-9*#-]{1,32}$")
+# Free text holds no control characters (C0, DEL, C1): a NUL or an escape sequence in the
+# event log breaks exports, terminals and other systems that read it. Multi-line text
+# (descriptions, notes, chat) may also hold line feeds and tabs. Written for both Python
+# (msgspec, re.search) and JSON Schema (ECMA 262): ``(?!\n)`` stops Python's ``$`` from
+# matching before a final line feed.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$(?!\n)"
+MULTILINE_TEXT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
 # A string or a list with no tighter bound of its own.
 DEFAULT_MAX_STR = 4096
 DEFAULT_MAX_ITEMS = 1000
@@ -47,6 +54,7 @@ __all__ = [
     "Opt",
     "Phone",
     "Str",
+    "Text",
     "Uuid",
     "Wire",
     "check_object",
@@ -85,12 +93,24 @@ class Envelope(Wire, tag_field="type"):
 # ---------------------------------------------------------------- constrained types
 
 
-def Str(max_len: int = DEFAULT_MAX_STR, *, pattern: str | None = None, description: str | None = None) -> Any:
-    """A string of at most ``max_len`` characters (optionally matching ``pattern``)."""
+def Str(max_len: int = DEFAULT_MAX_STR, *, pattern: str | None = None, description: str | None = None,
+        multiline: bool = False) -> Any:
+    """A string of at most ``max_len`` characters matching ``pattern``.
+
+    Without a ``pattern``: text with no control character (:data:`TEXT_PATTERN`), or with
+    ``multiline`` also line feeds and tabs (:data:`MULTILINE_TEXT_PATTERN`).
+    """
+    if pattern is None:
+        pattern = MULTILINE_TEXT_PATTERN if multiline else TEXT_PATTERN
     meta = Meta(max_length=max_len, pattern=pattern, description=description) if description else Meta(
         max_length=max_len, pattern=pattern
     )
     return Annotated[str, meta]
+
+
+def Text(max_len: int) -> Any:
+    """Multi-line free text (a description, a note, a chat message): line feeds and tabs allowed."""
+    return Str(max_len, multiline=True)
 
 
 Uuid = Annotated[str, Meta(max_length=DEFAULT_MAX_STR, pattern=UUID_RE.pattern, description="a UUID")]
@@ -113,8 +133,10 @@ def Num(lo: float = -MAX_SAFE_INTEGER, hi: float = MAX_SAFE_INTEGER) -> Any:
     return Union[whole, Annotated[float, Meta(ge=float(lo), le=float(hi))]]  # noqa: UP007
 
 
-def List(item: Any, max_len: int = DEFAULT_MAX_ITEMS) -> Any:
-    """A JSON array of at most ``max_len`` items of type ``item``."""
+def List(item: Any, max_len: int = DEFAULT_MAX_ITEMS, *, min_len: int = 0) -> Any:
+    """A JSON array of ``min_len`` to ``max_len`` items of type ``item``."""
+    if min_len:
+        return Annotated[list[item], Meta(min_length=min_len, max_length=max_len)]
     return Annotated[list[item], Meta(max_length=max_len)]
 
 
@@ -179,7 +201,9 @@ _TYPE_RE = re.compile(r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`$")
 _TYPE_NAMES = {"str": "string", "int": "integer", "int | float": "number", "float": "number", "bool": "boolean",
                "object": "object", "array": "array"}
 _PATTERN_NAMES = {UUID_RE.pattern: "not a UUID", NAME_ID_RE.pattern: "not a valid id (letters, digits, _.:- up to 64)",
-                  PHONE_RE.pattern: "not a phone number"}
+                  PHONE_RE.pattern: "not a phone number",
+                  TEXT_PATTERN: "contains a control character (U+0000-U+001F, U+007F-U+009F)",
+                  MULTILINE_TEXT_PATTERN: "contains a control character other than a line feed or a tab"}
 
 
 def describe(exc: msgspec.ValidationError, root: str) -> tuple[str, str]:
@@ -199,7 +223,9 @@ def describe(exc: msgspec.ValidationError, root: str) -> tuple[str, str]:
     if m := _BOUND_RE.match(text):
         return path, f"{'below' if m['op'].startswith('>') else 'above'} {m['n']}"
     if m := _REGEX_RE.match(text):
-        return path, _PATTERN_NAMES.get(m["pattern"], "not in the expected format")
+        # msgspec doubles the backslashes of the pattern in its message.
+        pattern = m["pattern"].replace("\\\\", "\\")
+        return path, _PATTERN_NAMES.get(m["pattern"]) or _PATTERN_NAMES.get(pattern, "not in the expected format")
     if m := _TYPE_RE.match(text):
         nullable = m["want"].endswith(" | null")
         want = _TYPE_NAMES.get(m["want"].removesuffix(" | null"), m["want"])

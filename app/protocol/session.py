@@ -565,7 +565,7 @@ class ClientSession:
         ref = msg.get("ref")
         conn = self._conn
         cmd = conn.in_flight.get(ref) if conn is not None and ref else None
-        if conn is None or cmd is None:
+        if conn is None or cmd is None or not isinstance(ref, str):
             return [Deliver(msg)]
         code = msg["code"]
         tries = self._server_retries.get(ref, 0) + 1

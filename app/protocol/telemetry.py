@@ -19,22 +19,23 @@ quantity: FHIR origin = ``-origin * factor``). The frame's ``t`` of a waveform f
 **end** of the chunk: ``start + len(samples) * period_ms`` must equal ``t``
 within :func:`chunk_tolerance_ms` — that is how a wrong sample count is caught.
 
-:class:`StreamGuard` holds the per unit/channel clocks that make device
-timestamps monotonic; the server keeps one per device connection.
+:class:`StreamGuard` holds the per unit/kind (and channel, alarm code) clocks that make
+device timestamps monotonic, and refuses device times too far in the future of
+the server's clock; the server keeps one for all connections, so two connections
+of one device and a reconnect are ordered against the same last time.
 
 ``telemetry.strip_request`` (seat) → ``telemetry.strip_stored``: see :data:`COMMANDS`.
 
 Pure types and pure checks; imports only ``app.protocol.schema``/``errors``
-and ``app.domain.model`` (see ``app.protocol.features``). Nothing here does I/O.
+and ``app.protocol.vocabulary`` (see ``app.protocol.features``). Nothing here does I/O.
 """
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from app.domain.model import Role
 from app.protocol.errors import ErrorCode, ProtocolError
 from app.protocol.schema import (
     UNSET,
@@ -53,6 +54,7 @@ from app.protocol.schema import (
     conform,
     fail,
 )
+from app.protocol.vocabulary import Role
 
 
 class TelemetryKind(StrEnum):
@@ -106,6 +108,10 @@ MAX_PERIOD_MS = 100.0  # 10 Hz
 MAX_SUBSCRIBED_UNITS = 64
 MAX_STRIP_SECONDS = 60
 SAMPLE_LIMIT = 2**31 - 1
+# How far a device time may be ahead of the server's clock (the server's
+# --max-device-clock-skew-s). A frame dated later is refused alone: one glitched
+# clock reading must not become the time every later frame is compared with.
+MAX_DEVICE_CLOCK_SKEW_S = 60.0
 
 DeviceTime = Str(40, description="ISO 8601 with a time zone")
 Channel = choice(CHANNELS)
@@ -162,7 +168,7 @@ class WaveformData(Wire):
     factor: Num(0, 1e6)
     origin: Int(-SAMPLE_LIMIT, SAMPLE_LIMIT)
     unit: choice({"mV", "%", "mmHg"})
-    samples: List(Int(-SAMPLE_LIMIT, SAMPLE_LIMIT), MAX_SAMPLES)
+    samples: List(Int(-SAMPLE_LIMIT, SAMPLE_LIMIT), MAX_SAMPLES, min_len=1)
     lead_off: bool
 
     def __post_init__(self) -> None:
@@ -311,6 +317,25 @@ def parse_epoch(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+def utc_z(text: str) -> str:
+    """A (validated) device timestamp as the protocol writes times: UTC, milliseconds, ``Z``.
+
+    ``2025-03-14T10:31:10+08:00`` → ``2025-03-14T02:31:10.000Z``. Sub-millisecond digits are
+    truncated (the tightest waveform tolerance, 20 ms, is far wider).
+    """
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def normalised(msg: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an accepted telemetry frame with its device times (``t``, a waveform's
+    ``data.start``) in UTC with ``Z`` and milliseconds, as relayed to the seats."""
+    out = {**msg, "t": utc_z(msg["t"])}
+    if msg["kind"] == TelemetryKind.WAVEFORM:
+        out["data"] = {**msg["data"], "start": utc_z(msg["data"]["start"])}
+    return out
+
+
 def chunk_tolerance_ms(period_ms: float) -> float:
     """How far a chunk's end may be from the frame's ``t`` (and from the previous chunk's end)."""
     return max(2 * period_ms, 20.0)
@@ -342,24 +367,44 @@ def validate_telemetry(msg: Mapping[str, Any]) -> None:
 
 
 class StreamGuard:
-    """Per unit: device timestamps must move forward (one guard per device connection).
+    """Device timestamps per unit and kind: not too far in the future, and moving forward.
 
     Positions, vitals and status frames need a strictly later ``t`` than the
-    last accepted one of that kind; alarms per code; waveform chunks per
+    last accepted one of that unit and kind; alarms per code; waveform chunks per
     channel must not start before the previous chunk ended (a later start is a
-    gap, accepted: the buffers show it as a gap). Not thread-safe: the owner's
-    loop only.
+    gap, accepted: the buffers show it as a gap). A refused frame changes nothing:
+    only accepted frames become the time later frames are compared with. The keys
+    are the unit's, not the connection's: one guard serves every connection of a
+    server. Not thread-safe: the owner's loop only.
     """
 
     def __init__(self) -> None:
         self._last: dict[tuple[str, str, str], float] = {}
 
-    def check(self, msg: Mapping[str, Any]) -> None:
-        """Raise ProtocolError(INVALID_ARGS) if ``msg`` goes back in time; else remember it.
+    def check(self, msg: Mapping[str, Any], *, now: float | None = None,
+              max_future_s: float = MAX_DEVICE_CLOCK_SKEW_S) -> float | None:
+        """Raise ProtocolError(INVALID_ARGS) if ``msg`` is too far ahead or goes back in time; else remember it.
 
         Call after :func:`validate_telemetry` (the frame is well formed).
+
+        Args:
+            now: the server's clock (POSIX s); None skips the future bound (replays, tests).
+            max_future_s: how far ``t`` may be ahead of ``now``.
+
+        Returns:
+            The device clock's offset from ``now`` in seconds (``t - now``; positive: ahead),
+            or None without ``now``.
         """
         kind, data = msg["kind"], msg["data"]
+        t = parse_epoch(msg["t"])
+        offset = None if now is None else t - now
+        if offset is not None and offset > max_future_s:
+            raise ProtocolError(
+                ErrorCode.INVALID_ARGS,
+                f"t: device time is {offset:+.1f} s from the server clock, more than {max_future_s:g} s in "
+                "the future: check the device clock (this frame is refused, the next ones are not affected)",
+                field="t",
+            )
         if kind == TelemetryKind.WAVEFORM:
             key = (msg["unit_id"], kind, data["channel"])
             start = parse_epoch(data["start"])
@@ -374,10 +419,9 @@ class StreamGuard:
                     field="data.start",
                 )
             self._last[key] = end
-            return
+            return offset
         sub = data["code"] if kind == TelemetryKind.ALARM else ""
         key = (msg["unit_id"], kind, sub)
-        t = parse_epoch(msg["t"])
         previous = self._last.get(key)
         if previous is not None and (t < previous if kind == TelemetryKind.ALARM else t <= previous):
             raise ProtocolError(
@@ -386,6 +430,7 @@ class StreamGuard:
                 field="t",
             )
         self._last[key] = t
+        return offset
 
 
 def physical(samples: list[int], origin: int, factor: float) -> list[float]:

@@ -1,4 +1,4 @@
-"""Wire tables of the triage questionnaire and the telephone-CPR coach (issue 4).
+"""Wire tables of the triage questionnaire and the telephone-CPR coach.
 
 Commands a seat sends while it questions a caller, and the events they
 become. The server does not hold the protocol files: it checks the *shape*
@@ -7,13 +7,13 @@ of what the seat reports (ids, a determinant code like ``09-E-1``, a priority
 chose the question, answer and determinant. See ``docs/protocol.md`` §
 "Triage and telephone CPR".
 
-Imports only ``app.protocol.schema`` and ``app.domain.model`` (see ``app.protocol.features``).
+Imports only ``app.protocol.schema`` and ``app.protocol.vocabulary`` (see ``app.protocol.features``).
 """
 
 import re
 
-from app.domain.model import Role
 from app.protocol.schema import UNSET, Int, NameId, Opt, Str, Uuid, Wire, choice, fail
+from app.protocol.vocabulary import Role
 
 # A determinant code: two-digit chief complaint, a level letter, a number (``10-D-1``).
 DETERMINANT_RE = re.compile(r"^[0-9]{2}-[A-Z]-[0-9]{1,3}$")

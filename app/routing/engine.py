@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, overload
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
@@ -136,6 +136,11 @@ class GraphRouter:
             frac = np.array([f for _, f in pairs])
         order = np.argsort(edges)
         return _Target(a, b, t, node, edges[order], frac[order])
+
+    @overload
+    def _search(self, target: _Target, limit_s: float, with_pred: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+    @overload
+    def _search(self, target: _Target, limit_s: float, with_pred: bool) -> tuple[np.ndarray, np.ndarray | None]: ...
 
     def _search(self, target: _Target, limit_s: float, with_pred: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """ONE reverse Dijkstra over the turn graph: per edge, seconds from its start to the target.
@@ -290,7 +295,7 @@ class GraphRouter:
         end = self.snap(to)
         target = self._target(end.a, end.b, end.t)
         seconds, pred = self._search(target, limit_s, with_distance)
-        metres = self._metres(target, pred) if with_distance else None
+        metres = self._metres(target, pred) if pred is not None else None  # pred: with_distance
         keys = list(from_positions)
         snaps = self.snapper.snap_arrays([from_positions[k] for k in keys], self.max_snap_m)
         ok = snaps.a >= 0

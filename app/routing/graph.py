@@ -53,7 +53,7 @@ import numpy as np
 from scipy import sparse
 
 GRAPH_FILE = "roads.graph.npz"
-WALK_GRAPH_FILE = "walk.graph.npz"  # the walking profile (volunteers fetching an AED, issue 5)
+WALK_GRAPH_FILE = "walk.graph.npz"  # the walking profile (volunteers fetching an AED)
 GRAPH_FORMAT = 2  # 2: banned turns (format 1 files load without any)
 READABLE_FORMATS = (1, 2)
 EARTH_RADIUS_M = 6_371_008.8
@@ -518,41 +518,3 @@ class RoadGraph:
         """A local equirectangular projection in metres (good to <0.1 % over a city)."""
         k = math.pi / 180 * EARTH_RADIUS_M
         return (np.asarray(lon) * k * math.cos(math.radians(self._ref_lat)), np.asarray(lat) * k)
-
-
-class RoadGraphBuilder:
-    """The ``map import`` builder (:class:`app.mapdata.importer.Builder`): writes ``roads.graph.npz``
-    (``profile="drive"``) or ``walk.graph.npz`` (``profile="walk"``).
-
-    Args:
-        speeds_kmh: the speed table by highway class (default :data:`SPEEDS_KMH` / :data:`WALK_SPEEDS_KMH`).
-        profile: ``"drive"`` (ambulances) or ``"walk"`` (volunteers).
-
-    Raises:
-        ValueError: unknown profile.
-    """
-
-    def __init__(self, speeds_kmh: Mapping[str, float] | None = None, profile: str = "drive") -> None:
-        if profile not in PROFILES:
-            raise ValueError(f"unknown routing profile {profile!r}; expected one of {PROFILES}")
-        self.speeds_kmh = speeds_kmh
-        self.profile = profile
-        self.name = "road_graph" if profile == "drive" else "walk_graph"
-        self.file = GRAPH_FILE if profile == "drive" else WALK_GRAPH_FILE
-
-    def build(self, extract: Any, out_dir: Path) -> dict[str, Any]:
-        """Build and write the graph.
-
-        Raises:
-            MapImportError: the extract has no drivable (walkable) way (the import is abandoned, nothing left).
-            OSError: cannot write.
-        """
-        from app.mapdata.errors import MapImportError  # lazy: app.mapdata imports this module
-
-        try:
-            arrays = build_arrays(extract.roads, self.speeds_kmh, self.profile, getattr(extract, "restrictions", ()))
-        except GraphFileError as exc:
-            raise MapImportError(f"{extract.source}: {exc}") from exc
-        size = save(arrays, Path(out_dir) / self.file)
-        return {"file": self.file, "bytes": size, "nodes": arrays.meta["nodes"], "edges": arrays.meta["edges"],
-                "ways": arrays.meta["ways"], "turn_restrictions": arrays.meta["turn_restrictions"]}

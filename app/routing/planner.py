@@ -7,8 +7,8 @@ start and end; when either end is too far from a road or no road route exists it
 back to the straight line and logs it once per pair of places — a training run never
 stops because of map data.
 
-:func:`default_planner` builds one for the seat's city (setting ``map_city``, default
-the demo city), or returns None (straight lines) if that city has no road graph.
+:func:`app.sim.runner.default_planner` builds one for the seat's city (routing knows
+no city directories: ``app.mapdata`` finds them).
 Calling thread / the simulation's loop; each call is one Dijkstra (~3 ms in Monaco).
 """
 
@@ -51,22 +51,3 @@ class RoadPathPlanner:
                 log.warning("simulated drive %s -> %s: %s; driving a straight line", start, end, problem)
             return [start, end]
         return [start, *route.path, end]
-
-
-def default_planner(map_city: str | None = None) -> RoadPathPlanner | None:
-    """A planner on the city's road graph, or None (the simulation then draws straight lines)."""
-    from app.mapdata.city import city_dir
-    from app.routing.graph import GraphFileError
-
-    try:
-        if map_city is None:
-            from app.settings import load_settings
-
-            map_city = load_settings().map_city
-            factor = load_settings().emergency_speed_factor
-        else:
-            factor = 1.2
-        return RoadPathPlanner(GraphRouter.for_city(city_dir(map_city), factor))
-    except (GraphFileError, ValueError, OSError) as exc:
-        log.warning("no road routing for the simulation (%s); ambulances drive straight lines", exc)
-        return None

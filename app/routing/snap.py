@@ -90,7 +90,7 @@ class Snapper:
         self._half_max = float(np.sqrt(self._len2.max()) / 2) if len(pairs) else 0.0
         self._tree = cKDTree(np.column_stack([ax + self._dx / 2, ay + self._dy / 2]))
 
-    def _project(self, ids: np.ndarray, px: float, py: float) -> tuple[np.ndarray, np.ndarray]:
+    def _project(self, ids: np.ndarray, px: np.ndarray | float, py: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(invalid="ignore", divide="ignore"):
             t = ((px - self._ax[ids]) * self._dx[ids] + (py - self._ay[ids]) * self._dy[ids]) / self._len2[ids]
         t = np.clip(np.nan_to_num(t), 0.0, 1.0)

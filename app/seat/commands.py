@@ -117,7 +117,7 @@ class SeatCommands:
             "incident.close", _present(incident_id=incident_id, reason=str(reason), note=note)
         )
 
-    # ------------------------------------------------------------ triage and telephone CPR (issue 4)
+    # ------------------------------------------------------------ triage and telephone CPR
     def record_triage_answer(self, *, incident_id: str, protocol: str, protocol_version: str,
                              question: str, answer: str) -> str:
         """One answer of the questionnaire, for the incident's audited triage path."""
@@ -153,7 +153,7 @@ class SeatCommands:
         return self._sync.send_command(
             "cpr.stopped", {"incident_id": incident_id, "compressions": compressions, "reason": reason})
 
-    # ---- the caller's location and repeat calls (issue 3; app/protocol/location.py)
+    # ---- the caller's location and repeat calls (app/protocol/location.py)
     def locate_incident(
         self,
         *,
@@ -176,7 +176,7 @@ class SeatCommands:
         """Attach a (repeat) call to an existing open incident."""
         return self._sync.send_command("call.attach", {"call_id": call_id, "incident_id": incident_id})
 
-    # ---- unit recommendation (issue 5; app/protocol/dispatch.py)
+    # ---- unit recommendation (app/protocol/dispatch.py)
     def assign_recommended(self, *, incident_id: str, unit_id: str, rank: int, first_unit_id: str | None = None,
                            override_reason: str | None = None, override_note: str | None = None,
                            unit_version: int | None = None) -> str:
@@ -188,7 +188,7 @@ class SeatCommands:
                      override_reason=override_reason, override_note=override_note, unit_version=unit_version),
         )
 
-    # ---- the caller link (issue 7; app/protocol/caller_link.py)
+    # ---- the caller link (app/protocol/caller_link.py)
     def send_caller_link(self, *, call_id: str, via: str) -> str:
         """Ask the server for a one-time caller link; the URL comes back in a ``caller_link`` message."""
         return self._sync.send_command("call.link_send", {"call_id": call_id, "via": via})
@@ -199,7 +199,7 @@ class SeatCommands:
     def push_guidance(self, *, call_id: str, card_id: str) -> str:
         return self._sync.send_command("call.guidance_push", {"call_id": call_id, "card_id": card_id})
 
-    # ---- hospital pre-notification (issue 6; app/protocol/prenotify.py)
+    # ---- hospital pre-notification (app/protocol/prenotify.py)
     def prenotify_hospital(self, *, incident_id: str, hospital_id: str, summary: dict[str, Any], include_ecg: bool,
                            unit_id: str | None = None, eta_s: int | None = None) -> str:
         """Send the hospital the patient summary; the server adds triage, vitals and an ECG strip.
@@ -210,7 +210,7 @@ class SeatCommands:
                      summary=_present(**summary), include_ecg=include_ecg),
         )
 
-    # ---- hospitals and first responders (issue 5; app/protocol/hospitals.py, responders.py)
+    # ---- hospitals and first responders (app/protocol/hospitals.py, responders.py)
     def set_destination(self, *, incident_id: str, hospital_id: str, rank: int, reason: str | None = None) -> str:
         """The hospital picked at ``rank`` of the destination suggestions; rank > 1 needs ``reason``."""
         return self._sync.send_command(
@@ -221,7 +221,7 @@ class SeatCommands:
         """Alert the volunteers near the incident (the server picks them from their live positions)."""
         return self._sync.send_command("responders.alert", _present(incident_id=incident_id, radius_m=radius_m))
 
-    # ---- ECG strips (issue 6; app/protocol/telemetry.py)
+    # ---- ECG strips (app/protocol/telemetry.py)
     def request_strip(self, *, unit_id: str, seconds: int) -> str:
         """Keep the unit's last ``seconds`` of lead II on its current incident (``telemetry.strip_stored``)."""
         return self._sync.send_command("telemetry.strip_request", {"unit_id": unit_id, "seconds": seconds})

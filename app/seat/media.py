@@ -1,7 +1,7 @@
-"""Fetch a caller's photo from the server (issue 7): ``GET /media/<media_id>`` with the seat's token.
+"""Fetch a caller's photo from the server: ``GET /media/<media_id>`` with the seat's token.
 
 The photos themselves never travel in events (``call.photo_received`` holds only the id, size and
-SHA-256); the server keeps them beside its log (``server_stub/caller_link.py``). The seat asks
+SHA-256); the server keeps them beside its log (``server_stub/caller_media.py``). The seat asks
 for one over plain HTTP(S) on the server's own port with ``Authorization: Bearer <seat token>``
 and checks the bytes against the event's SHA-256.
 

@@ -1,4 +1,4 @@
-"""Fetch a stored ECG strip from the server (issue 6): ``GET /strips/<strip_id>`` with the seat's token.
+"""Fetch a stored ECG strip from the server: ``GET /strips/<strip_id>`` with the seat's token.
 
 A strip's samples never travel in events (``telemetry.strip_stored`` holds only its id, start,
 length and channel); the server keeps them in its ``strips`` table (``server_stub/strips.py``).

@@ -377,6 +377,7 @@ class TelemetryStore:
             return
         record.ecg_hr_at = now
         _t, window = buf.window(ECG_HR_WINDOW_S)
+        reason: str | None
         if np.isnan(window).mean() > 0.2:  # mostly gap / lead off: no rate
             hr, reason = None, MISSING
         else:

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from app.sim.procs import child_env, project_root, stop_child, tail
+from app.resources import resource_path
+from app.sim.procs import child_env, stop_child, tail
 
 STOP_GRACE_S = 5.0
 
@@ -38,7 +39,7 @@ class TrainingStartError(RuntimeError):
 
 def default_scenario() -> Path:
     """The demo scenario shipped in ``resources/scenarios/demo.yaml``."""
-    return project_root() / "resources" / "scenarios" / "demo.yaml"
+    return resource_path("scenarios", "demo.yaml")
 
 
 @dataclass

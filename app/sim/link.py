@@ -191,7 +191,7 @@ class SimLink:
             await asyncio.sleep(outcome.after_s)
 
     async def _connection(self, ws: ClientConnection) -> None:
-        self._frames = frames = asyncio.Queue()
+        self._frames = frames = asyncio.Queue[str]()
         self._end_connection = False
         last_seq = self.state.seq if self.state.seq > 0 else None
         self._carry_out(self._session.connection_made(last_seq))
@@ -214,6 +214,9 @@ class SimLink:
             while True:
                 await ws.send(await frames.get())
 
+    def _resend(self, command_id: str) -> None:
+        self._carry_out(self._session.resend(command_id))
+
     def _carry_out(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, SendFrame):
@@ -232,7 +235,7 @@ class SimLink:
                         self._call(self.on_synced, self.state)
             elif isinstance(action, Retrying):
                 asyncio.get_running_loop().call_later(
-                    action.after_s, lambda cid=action.command_id: self._carry_out(self._session.resend(cid))
+                    action.after_s, self._resend, action.command_id
                 )
             elif isinstance(action, Rejected):
                 msg = action.message

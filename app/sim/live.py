@@ -1,9 +1,9 @@
 """What a simulated ambulance's terminal streams besides its status reports: GPS and a patient monitor.
 
-* :class:`PathPlanner` — the seam where routing plugs in. Today
-  :class:`StraightLinePlanner` draws a straight line between two points; issue 5
-  (road routing) will provide a planner that returns the road route's polyline, and
-  nothing else here needs to change.
+* :class:`PathPlanner` — the seam where routing plugs in.
+  :class:`StraightLinePlanner` draws a straight line between two points;
+  :class:`app.routing.planner.RoadPathPlanner` returns the road route's polyline
+  (built by :func:`app.sim.runner.default_planner`); nothing else here depends on which.
 * :class:`UnitMover` — where the unit is, from its status in the shared projection:
   parked at its station when available (driving back there after a job), moving
   station → scene while en route, scene → the nearest registered hospital while
@@ -54,7 +54,7 @@ _WITH_PATIENT = frozenset({UnitStatus.ON_SCENE, UnitStatus.TRANSPORTING, UnitSta
 
 
 class PathPlanner(Protocol):
-    """Plans a drive. The seam for road routing (issue 5): return the road route's polyline."""
+    """Plans a drive. The seam for road routing: return the road route's polyline."""
 
     def path(self, start: LatLon, end: LatLon) -> list[LatLon]:
         """The points driven through from ``start`` to ``end`` (both included), in order."""
@@ -338,4 +338,10 @@ class UnitLive:
                 log.info("unit %s: monitor on (incident %s, %s)", self.unit_id, incident_id, list(steps))
         if self.monitor is None:
             return []
-        return self.monitor.frames_until(epoch_s)
+        frames = self.monitor.frames_until(epoch_s)
+        # One frame counter per terminal: the server refuses a seq that does not grow on a
+        # connection, and a new monitor (next incident) would start its own count again.
+        for frame in frames:
+            self._seq += 1
+            frame["seq"] = self._seq
+        return frames

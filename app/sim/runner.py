@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import yaml
@@ -56,6 +56,9 @@ from app.sim.procs import (
 from app.sim.scenario import Scenario, ScenarioError, load_scenario
 from app.sim.switch import CallBook, SimulatedSwitch, SwitchBridge
 from app.sim.volunteers import SimulatedVolunteer, VolunteerBehaviour, home_spots
+
+if TYPE_CHECKING:
+    from app.routing.planner import RoadPathPlanner
 
 log = logging.getLogger("app.sim.runner")
 
@@ -145,7 +148,7 @@ class Simulation:
             live = UnitLive(mover, monitor_for=self._monitor_for)
             self.ambulances.append(SimulatedAmbulance(crew, link, clock, live=live))
             self.links.append(link)
-        self.volunteers = _volunteers(registry, url, tokens, clock, seed, jitter)  # issue 5
+        self.volunteers = _volunteers(registry, url, tokens, clock, seed, jitter)
         self.links.extend(v.link for v in self.volunteers)
 
     def _monitor_for(self, state: Any, incident: dict[str, Any]) -> tuple[tuple[float, str], ...] | None:
@@ -175,7 +178,7 @@ class Simulation:
 def _volunteers(
     registry: Any, url: str, tokens: dict[str, str], clock: Clock, seed: int | None, jitter: random.Random
 ) -> list[SimulatedVolunteer]:
-    """One simulated phone per registered volunteer, living near the registry's places (issue 5)."""
+    """One simulated phone per registered volunteer, living near the registry's places."""
     places = [(p.lat, p.lon) for p in (*registry.aeds, *registry.stations, *registry.hospitals)]
     homes = home_spots(places, len(registry.volunteers), random.Random(f"{seed}:homes"))
     volunteers = []
@@ -468,8 +471,6 @@ async def _run(
         except (NotImplementedError, RuntimeError):  # Windows: no add_signal_handler
             signal.signal(sig, lambda _n, _f: loop.call_soon_threadsafe(stop.set))
     clock = ScaledClock(options.time_scale)
-    from app.routing.planner import default_planner  # issue 5: ambulances drive the road graph
-
     sim = Simulation(scenario, server.url, tokens, clock=clock, seed=options.seed, planner=default_planner())
     sim_task = asyncio.create_task(sim.run(), name="simulation")
     stop_task = asyncio.create_task(stop.wait(), name="stop")
@@ -601,3 +602,27 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         seat_id=args.seat_id,
         log_level=args.log_level,
     )
+
+
+def default_planner(map_city: str | None = None) -> RoadPathPlanner | None:
+    """A planner on the city's road graph (setting ``map_city``, default the demo city), or None.
+
+    None when that city has no usable road graph: the simulation then draws straight lines.
+    """
+    from app.mapdata.city import city_dir
+    from app.routing.engine import GraphRouter
+    from app.routing.graph import GraphFileError
+    from app.routing.planner import RoadPathPlanner
+
+    try:
+        if map_city is None:
+            from app.settings import load_settings
+
+            map_city = load_settings().map_city
+            factor = load_settings().emergency_speed_factor
+        else:
+            factor = 1.2
+        return RoadPathPlanner(GraphRouter.for_city(city_dir(map_city), factor))
+    except (GraphFileError, ValueError, OSError) as exc:
+        log.warning("no road routing for the simulation (%s); ambulances drive straight lines", exc)
+        return None

@@ -97,10 +97,10 @@ class ScriptedCall:
     patients: int = 1
     abandon_after_s: float | None = None
     talk_s: float = 60.0
-    # Location candidates as the switch will send them (``age_s`` instead of ``at``); issue 3.
+    # Location candidates as the switch will send them (``age_s`` instead of ``at``).
     locations: tuple[dict[str, Any], ...] = ()
     # The patient's monitor once a crew is on scene: ``((seconds from arrival, source), ...)``;
-    # empty: no monitor is streamed (issue 6, :mod:`app.sim.live`).
+    # empty: no monitor is streamed (:mod:`app.sim.live`).
     patient_monitor: tuple[tuple[float, str], ...] = ()
 
 
@@ -142,7 +142,7 @@ class Registry:
     devices: tuple[PrincipalSpec, ...] = ()
     switches: tuple[PrincipalSpec, ...] = ()
     trainers: tuple[PrincipalSpec, ...] = ()
-    volunteers: tuple[PrincipalSpec, ...] = ()  # issue 5: simulated first responders
+    volunteers: tuple[PrincipalSpec, ...] = ()  # simulated first responders
     aeds: tuple[Place, ...] = ()
 
     def device_for(self, unit_id: str) -> PrincipalSpec | None:
@@ -476,7 +476,8 @@ def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
         outcome = CloseReason(chosen) if chosen else None
     locations = _locations(check, raw.get("locations"), f"{where}.locations")
     monitor = _patient_monitor(check, raw.get("patient_monitor"), f"{where}.patient_monitor")
-    if len(check.problems) > before or None in (at, number, says, priority, outcome):
+    if (len(check.problems) > before or at is None or number is None or says is None or priority is None
+            or outcome is None):
         return None
     return ScriptedCall(
         index=index,
@@ -667,7 +668,7 @@ def _places(check: _Checker, value: Any, where: str, keys: tuple[str, ...] = ("i
         if pid is not None and pid in seen:
             check.problem(f"{at}.id", f"{pid!r} is listed twice")
             continue
-        if None not in (pid, name, lat, lon):
+        if pid is not None and name is not None and lat is not None and lon is not None:
             seen.add(pid)
             places.append(Place(id=pid, name=name, lat=lat, lon=lon))
     return places

@@ -49,7 +49,7 @@ class CallSignal:
     caller_name: str | None = None
     location_text: str | None = None
     line: str | None = None
-    # Location candidates (issue 3): the scenario's, with ``age_s`` instead of ``at``.
+    # Location candidates: the scenario's, with ``age_s`` instead of ``at``.
     locations: tuple[dict[str, Any], ...] = ()
 
     def as_command(self, wall_now: datetime | None = None) -> tuple[str, dict[str, Any]]:
@@ -58,7 +58,7 @@ class CallSignal:
         A candidate's ``age_s`` becomes its ``at`` (``wall_now`` minus the age; default: now, UTC).
         """
         if self.kind == CallSignalKind.OFFERED:
-            args = {"call_id": self.call_id, "caller_number": self.caller_number}
+            args: dict[str, Any] = {"call_id": self.call_id, "caller_number": self.caller_number}
             for key in ("caller_name", "location_text", "line"):
                 value = getattr(self, key)
                 if value is not None:

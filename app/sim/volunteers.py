@@ -1,4 +1,4 @@
-"""Simulated first-aid volunteers (issue 5): phones that report positions and answer alerts.
+"""Simulated first-aid volunteers: phones that report positions and answer alerts.
 
 :class:`VolunteerBehaviour` is one volunteer's behaviour and does no I/O: given scenario
 times it says when a ``volunteer.position`` is due (every 30–60 scenario seconds, a small

@@ -10,13 +10,15 @@ mode (``--sql``) the SQL is printed for a database administrator instead.
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import create_engine
 
 from server_stub.schema import metadata
 
 config = context.config
-OPTIONS = {
+OPTIONS: dict[str, Any] = {
     "target_metadata": metadata,
     # SQLite cannot ALTER most things: batch mode copies the table (and is a no-op elsewhere).
     "render_as_batch": True,

@@ -24,6 +24,19 @@ Both give a :class:`ServerProcess`:
   read-only; ``db_count("events")``;
 * ``admin(*args)`` → runs ``python -m server_stub admin --db <db> *args``.
 
+PostgreSQL (``tests/services.py``)
+----------------------------------
+``postgres_cluster``
+    One temporary PostgreSQL cluster for the session (Debian's ``postgresql-15``, as the
+    ``postgres`` user, 127.0.0.1, a free port), stopped and removed at the end. If it
+    cannot be started the tests that need it FAIL when ``CI=true`` and are skipped with
+    the reason otherwise — never silently passed.
+``pg_url``
+    A fresh, empty database in that cluster for one test: its ``--db`` URL.
+``start_server(db_url=pg_url)``
+    A server on that database: the default registry is imported into it through the
+    admin CLI first (once per URL), so two servers started with one ``db_url`` share it.
+
 ``server_cli(*args)`` runs ``python -m server_stub *args`` without a server
 (e.g. ``server_cli("admin", "--db", path, "list")``) and returns the
 ``subprocess.CompletedProcess`` with text output.
@@ -55,8 +68,12 @@ import yaml
 
 try:  # `python -m pytest` from the project root (the Makefile's way)
     from tests.integration.wsclient import ProtocolClient
+    from tests.services import PostgresCluster, ServiceUnavailable
 except ImportError:  # pragma: no cover - plain `pytest`, rootdir not on sys.path
     from wsclient import ProtocolClient
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.services import PostgresCluster, ServiceUnavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 20.0
@@ -93,8 +110,8 @@ def run_server_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProce
     )
 
 
-def run_admin(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m server_stub admin --db DB ARGS``."""
+def run_admin(db_path: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m server_stub admin --db DB ARGS`` (DB: a file or a database URL)."""
     return run_server_cli("admin", "--db", str(db_path), *args)
 
 
@@ -110,14 +127,14 @@ class Template:
     tokens: dict[str, str]
 
 
-def make_registry_db(directory: Path, registry: dict[str, Any]) -> Template:
-    """A database with ``registry`` imported through the real admin CLI."""
+def make_registry_db(directory: Path, registry: dict[str, Any], db_url: str | None = None) -> Template:
+    """A database with ``registry`` imported through the real admin CLI (into ``db_url`` if given)."""
     directory.mkdir(parents=True, exist_ok=True)
     registry_file = directory / "registry.yaml"
     registry_file.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
     tokens_file = directory / "tokens.json"
     db_path = directory / "events.sqlite"
-    result = run_admin(db_path, "import", str(registry_file), "--tokens-out", str(tokens_file))
+    result = run_admin(db_url or db_path, "import", str(registry_file), "--tokens-out", str(tokens_file))
     assert result.returncode == 0, f"admin import failed:\n{result.stdout}\n{result.stderr}"
     return Template(db_path, json.loads(tokens_file.read_text(encoding="utf-8")))
 
@@ -127,9 +144,50 @@ def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return make_registry_db(tmp_path_factory.mktemp("registry"), DEFAULT_REGISTRY)
 
 
+# ------------------------------------------------------------------ PostgreSQL
+def service_missing(what: str, exc: Exception) -> None:
+    """CI must have the service: fail there; a developer's machine may skip, saying why."""
+    message = f"{what} is needed by this test and could not be started: {exc}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    try:
+        cluster = PostgresCluster.start()
+    except (ServiceUnavailable, OSError, subprocess.SubprocessError) as exc:
+        service_missing("PostgreSQL", exc)
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def pg_url(postgres_cluster: PostgresCluster) -> str:
+    """A fresh empty database: ``postgresql+psycopg://postgres@127.0.0.1:PORT/t_…``."""
+    return postgres_cluster.create_database()
+
+
+def pg_events(url: str) -> list[dict[str, Any]]:
+    """Every event row of a PostgreSQL log, as :meth:`ServerProcess.db_events` gives them."""
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute("SELECT seq, ts, name, actor_id, actor_role, ref, data::text FROM events ORDER BY seq")
+        keys = ("seq", "ts", "name", "actor_id", "actor_role", "ref", "data")
+        return [{**dict(zip(keys, row, strict=True)), "data": json.loads(row[6])} for row in rows]
+
+
 @dataclass
 class ServerProcess:
-    """A ``dispatch120-server serve`` child process and what a test needs to talk to it."""
+    """A ``dispatch120-server serve`` child process and what a test needs to talk to it.
+
+    ``db_url`` set: the server runs on that PostgreSQL database and ``db_path`` is unused.
+    """
 
     workdir: Path
     db_path: Path
@@ -137,6 +195,7 @@ class ServerProcess:
     ring_timeout: float
     extra_args: list[str]
     port: int = 0
+    db_url: str | None = None
     proc: subprocess.Popen[bytes] | None = None
     clients: list[ProtocolClient] = field(default_factory=list)
 
@@ -162,7 +221,7 @@ class ServerProcess:
             "--port",
             str(self.port),
             "--db",
-            str(self.db_path),
+            self.db_url or str(self.db_path),
             "--ready-file",
             str(ready),
             "--exit-with-stdin",
@@ -251,6 +310,8 @@ class ServerProcess:
         return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
 
     def db_events(self) -> list[dict[str, Any]]:
+        if self.db_url is not None:
+            return pg_events(self.db_url)
         conn = self._ro()
         try:
             rows = conn.execute("SELECT seq, ts, name, actor_id, actor_role, ref, data FROM events ORDER BY seq")
@@ -268,21 +329,31 @@ class ServerProcess:
             conn.close()
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_admin(self.db_path, *args)
+        return run_admin(self.db_url or self.db_path, *args)
 
 
 @pytest.fixture
 def start_server(tmp_path: Path, registry_template: Template) -> Iterator[Callable[..., ServerProcess]]:
     servers: list[ServerProcess] = []
+    shared: dict[str, Template] = {}  # PostgreSQL URL -> its imported registry
 
     def start(
         *,
         ring_timeout: float = 15.0,
         extra_args: list[str] | None = None,
         registry: dict[str, Any] | None = None,
+        db_url: str | None = None,
     ) -> ServerProcess:
         workdir = tmp_path / f"server{len(servers)}"
         workdir.mkdir()
+        if db_url is not None:
+            if db_url not in shared:
+                shared[db_url] = make_registry_db(workdir / "registry", registry or DEFAULT_REGISTRY, db_url)
+            template = shared[db_url]
+            server = ServerProcess(workdir, workdir / "unused.sqlite", dict(template.tokens), ring_timeout,
+                                   list(extra_args or []), db_url=db_url)
+            servers.append(server)
+            return server.start()
         if registry is None:
             template = registry_template
         else:

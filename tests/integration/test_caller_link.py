@@ -3,6 +3,10 @@
 Playwright drives ``/usr/bin/chromium`` (never a downloaded browser); the phone's
 GPS is Chromium's fake geolocation. The seat is a protocol client whose
 messages feed a real :class:`~app.seat.store.SeatStore`.
+
+Two tests take screenshots (the caller's page, the seat's panel). They go to a temporary
+directory; with ``DISPATCH120_UPDATE_SCREENSHOTS=1`` they replace
+``docs/screenshot-caller-page.png`` and ``docs/screenshot-caller-panel.png`` instead.
 """
 
 from __future__ import annotations
@@ -33,7 +37,14 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM) or shutil.which("ch
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 HERE = {"latitude": 29.5630, "longitude": 106.5516, "accuracy": 12}
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-caller-page.png"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+UPDATE_SCREENSHOTS = os.environ.get("DISPATCH120_UPDATE_SCREENSHOTS") == "1"
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where this test's screenshots go: ``docs/`` only when DISPATCH120_UPDATE_SCREENSHOTS=1 (module docstring)."""
+    return DOCS if UPDATE_SCREENSHOTS else tmp_path
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +104,7 @@ def store_of(seat) -> SeatStore:
     return store
 
 
-def test_caller_opens_the_link_shares_location_chats_and_gets_a_cpr_card(dispatch_server, browser):
+def test_caller_opens_the_link_shares_location_chats_and_gets_a_cpr_card(dispatch_server, browser, screenshots):
     server = dispatch_server
     seat, incident_id = answered_call(server, "c-1")
     url = send_link(seat, "c-1")
@@ -136,8 +147,7 @@ def test_caller_opens_the_link_shares_location_chats_and_gets_a_cpr_card(dispatc
     page.click("#lang")
     page.wait_for_selector('[data-card="cpr_adult"] >> text=Adult CPR')
     page.click("#lang")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(screenshots / "screenshot-caller-page.png"))
     calls = store_of(seat).state.calls["c-1"]
     assert [m["from"] for m in calls["chat"]] == ["caller", "seat"]
     assert calls["guidance"][0]["card_id"] == "cpr_adult"
@@ -225,6 +235,7 @@ def test_the_seat_panel_shows_link_state_qr_and_chat(dispatch_server, browser, q
 
     store = SeatStore()
     messages = MessageArea()
+    qtbot.addWidget(messages)
     panel = CallerLinkPanel(store, CommandRunner(store, SeatCommands(Wire()), messages))
     qtbot.addWidget(panel)
     for msg in seat.received:
@@ -292,7 +303,9 @@ def test_caller_sends_photos_the_seat_sees_them_and_a_50_mb_one_is_refused(dispa
             return seat.send_command(name, args, command_id=command_id)
 
     store = SeatStore()
-    panel = CallerLinkPanel(store, CommandRunner(store, SeatCommands(Wire()), MessageArea()))
+    messages = MessageArea()
+    qtbot.addWidget(messages)
+    panel = CallerLinkPanel(store, CommandRunner(store, SeatCommands(Wire()), messages))
     qtbot.addWidget(panel)
     panel.media_fetcher = lambda media_id, sha: fetch_media(server.url, server.tokens["seat-1"], media_id, sha256=sha)
     panel.question_provider = lambda: "病人有呼吸吗？"  # the triage panel's current question
@@ -358,7 +371,7 @@ def _loopback(msg: dict) -> bool:
     return msg.get("kind") != "candidate" or " 127.0.0.1 " in json.loads(msg["data"]).get("candidate", "")
 
 
-def test_the_callers_live_video_reaches_the_seats_page(dispatch_server, video_browser, qtbot):
+def test_the_callers_live_video_reaches_the_seats_page(dispatch_server, video_browser, qtbot, screenshots):
     from app.seat.commands import SeatCommands
     from app.seat.media import fetch_media
     from widgets.caller_link_panel import CallerLinkPanel
@@ -373,7 +386,9 @@ def test_the_callers_live_video_reaches_the_seats_page(dispatch_server, video_br
             return seat.send_command(name, args, command_id=command_id)
 
     store = SeatStore()
-    panel = CallerLinkPanel(store, CommandRunner(store, SeatCommands(Wire()), MessageArea()))
+    messages = MessageArea()
+    qtbot.addWidget(messages)
+    panel = CallerLinkPanel(store, CommandRunner(store, SeatCommands(Wire()), messages))
     qtbot.addWidget(panel)
     panel.rtc_sender = lambda msg: _loopback(msg) and seat.send_json(msg)
     panel.media_fetcher = lambda media_id, sha: fetch_media(server.url, server.tokens["seat-1"], media_id, sha256=sha)
@@ -426,11 +441,11 @@ def test_the_callers_live_video_reaches_the_seats_page(dispatch_server, video_br
     painted: list[int] = []
     qtbot.waitUntil(lambda: panel.video.video_size(lambda w, h: painted.append(w)) or bool(painted))
     qtbot.wait(300)  # let the view paint a few frames for the picture (not an assertion)
-    panel.grab().save(str(SCREENSHOT.parent / "screenshot-caller-panel.png"))
+    panel.grab().save(str(screenshots / "screenshot-caller-panel.png"))
     context.close()
 
 
-# ---------------------------------------------------------------- retention (issue 7 item 5)
+# ---------------------------------------------------------------- retention
 SCENE = Path(__file__).parent / "data" / "caller_scene.jpg"
 
 

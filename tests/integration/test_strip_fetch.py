@@ -1,4 +1,4 @@
-"""A seat fetches a stored ECG strip's samples from a real server (issue 6): ``GET /strips/<id>``."""
+"""A seat fetches a stored ECG strip's samples from a real server: ``GET /strips/<id>``."""
 
 from __future__ import annotations
 

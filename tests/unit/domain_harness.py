@@ -241,7 +241,7 @@ def busy_day() -> Centre:
     )
     c.send(seat("seat-2"), "incident.update", {"incident_id": INCIDENT_1, "patients": 2, "priority": 1})
     c.send(seat("seat-2"), "unit.assign", {"incident_id": INCIDENT_1, "unit_id": "A01", "unit_version": 0})
-    # Triage on the phone (issue 4): the patient collapses; telephone CPR until the crew arrives.
+    # Triage on the phone: the patient collapses; telephone CPR until the crew arrives.
     for question, answer in (("conscious", "no"), ("breathing_normally", "no")):
         c.send(seat("seat-2"), "triage.answer", {"incident_id": INCIDENT_1, "protocol": "case_entry",
                                                  "protocol_version": "2026.11", "question": question,
@@ -252,7 +252,7 @@ def busy_day() -> Centre:
                                                "plan": "als_emergency", "capability": "als", "cpr": True})
     c.send(seat("seat-2"), "cpr.started", {"incident_id": INCIDENT_1, "rate_per_min": 110, "variant": "adult"})
     c.send(seat("seat-2"), "cpr.stopped", {"incident_id": INCIDENT_1, "compressions": 440, "reason": "ems_arrived"})
-    # The caller's phone sends its GPS fix late; the dispatcher confirms it (issue 3).
+    # The caller's phone sends its GPS fix late; the dispatcher confirms it.
     gps = {"source": "gps", "lat": 29.5586, "lon": 106.5772, "accuracy_m": 12.0, "at": None, "address": None}
     c.send(SWITCH, "call.add_location", {"call_id": "20261127-0001", "location": gps})
     c.send(
@@ -287,17 +287,17 @@ def busy_day() -> Centre:
     c.disconnect("seat-1")
     c.connect("seat-1")
     report(c, "A02", "out_of_service")
-    # 5. Unit recommendation (issue 5): a dispatcher sends the second suggestion and says why.
+    # 5. Unit recommendation: a dispatcher sends the second suggestion and says why.
     c.send(seat("seat-3"), "incident.create", {"incident_id": "5d1e9b7a-3c2f-4e8d-9a6b-1f0e2d3c4b5a"})
     c.send(seat("seat-3"), "unit.assign_recommended", {
         "incident_id": "5d1e9b7a-3c2f-4e8d-9a6b-1f0e2d3c4b5a", "unit_id": "A01", "rank": 2, "first_unit_id": "A02",
         "override_reason": "road_conditions", "override_note": "桥梁封闭"})
     c.send(seat("seat-3"), "incident.close", {"incident_id": "5d1e9b7a-3c2f-4e8d-9a6b-1f0e2d3c4b5a",
                                               "reason": "duplicate"})
-    # 6. The caller link (issue 7): a deaf caller gets a link, shares GPS, then turns it off, texts; the
+    # 6. The caller link: a deaf caller gets a link, shares GPS, then turns it off, texts; the
     #    dispatcher answers, pushes the CPR card; closing the incident revokes the link.
     caller_link(c)
-    # 7. Hospitals (issue 5): the ED reports busy; a dispatcher picks the second destination and says why.
+    # 7. Hospitals: the ED reports busy; a dispatcher picks the second destination and says why.
     c.append([("hospital.registered", {"hospital_id": "H-CQMU1", "name": "重医附一院", "lat": 29.5347, "lon": 106.512})])
     c.send(seat("seat-1"), "hospital.set_status", {"hospital_id": "H-CQMU1", "status": "busy", "note": "抢救室满床"})
     c.send(seat("seat-1"), "incident.create", {"incident_id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"})

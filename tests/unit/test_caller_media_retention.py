@@ -1,4 +1,4 @@
-"""Caller photo retention (issue 7 item 5): which photos the purge deletes, and what the log then says.
+"""Caller photo retention: which photos the purge deletes, and what the log then says.
 
 Pure domain code with a fake "now"; the real server's purge is tested in
 tests/integration/test_caller_link.py and the golden story.

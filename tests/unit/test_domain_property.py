@@ -83,7 +83,7 @@ def _incident_fields(rng: random.Random) -> dict[str, Any]:
 
 
 HOSPITALS = ("H-CQMU1", "H-CQMU2")
-# Issue 5 first responders: ``responders.alert`` and ``volunteer.respond`` are never passed to ``decide()``.
+# First responders: ``responders.alert`` and ``volunteer.respond`` are never passed to ``decide()``.
 # Who is alerted and which AED is fetched depend on volunteers' live positions, which only the server
 # holds (server_stub/responders.py hands them to app.domain.responders.decide_alert/decide_response).
 # So the walk skips them; tests/unit/test_responders_dispatch.py and
@@ -161,7 +161,7 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
         args = {"incident_id": incident_id, "reason": reason.value}
         if rng.random() < 0.3:
             args["note"] = "演练"
-    elif name == "call.add_location":  # issue 3: app/domain/location.py
+    elif name == "call.add_location":  # app/domain/location.py
         args = {"call_id": call_id, "location": rng.choice(_CANDIDATES)}
     elif name == "incident.locate":
         source = rng.choice(["map_click", "map_drag", "address_search", "candidate"])
@@ -170,7 +170,7 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
             args["candidate_source"] = "gps"
     elif name == "call.attach":
         args = {"call_id": call_id, "incident_id": incident_id}
-    elif name == "triage.answer":  # issue 4: app/domain/triage.py
+    elif name == "triage.answer":  # app/domain/triage.py
         args = {"incident_id": incident_id, "protocol": rng.choice(["case_entry", "chest_pain"]),
                 "protocol_version": "2026.11", "question": rng.choice(["conscious", "breathing_normally"]),
                 "answer": rng.choice(["yes", "no", "unknown"])}
@@ -187,21 +187,21 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
     elif name == "cpr.stopped":
         args = {"incident_id": incident_id, "compressions": rng.randint(0, 2000),
                 "reason": rng.choice(["ems_arrived", "rosc", "other"])}
-    elif name == "telemetry.strip_request":  # issue 6: only the server holds ECG; the domain alone refuses
+    elif name == "telemetry.strip_request":  # only the server holds ECG; the domain alone refuses
         args = {"unit_id": unit_id, "seconds": rng.randint(1, 60)}
-    elif name == "unit.assign_recommended":  # issue 5: app/domain/dispatch.py
+    elif name == "unit.assign_recommended":  # app/domain/dispatch.py
         rank = rng.randint(1, 3)
         args = {"incident_id": incident_id, "unit_id": rng.choice(available) if available else unit_id,
                 "rank": rank, "first_unit_id": rng.choice([unit_id, None]), **_version(rng, c, unit_id)}
         if rank > 1 and rng.random() < 0.8:  # sometimes without the required reason: refused
             args["override_reason"] = rng.choice(["road_conditions", "other"])
-    elif name == "call.link_send":  # issue 7: only the server makes tokens; the domain alone refuses
+    elif name == "call.link_send":  # only the server makes tokens; the domain alone refuses
         args = {"call_id": rng.choice(CALLS), "via": rng.choice(["sms", "read_out", "qr"])}
-    elif name == "call.chat_send":  # issue 7: refused without a live link (none in this walk)
+    elif name == "call.chat_send":  # refused without a live link (none in this walk)
         args = {"call_id": rng.choice(CALLS), "text": rng.choice(["他有呼吸吗？", " "])}
     elif name == "call.guidance_push":
         args = {"call_id": rng.choice(CALLS), "card_id": rng.choice(["cpr_adult", "choking"])}
-    elif name == "hospital.set_status":  # issue 5: app/domain/hospitals.py
+    elif name == "hospital.set_status":  # app/domain/hospitals.py
         args = {"hospital_id": _pick(rng, HOSPITALS, "H-NOPE"), "status": rng.choice(["open", "busy", "diverting"])}
         if rng.random() < 0.4:
             args["note"] = rng.choice(["抢救室满床", "CT故障"])

@@ -152,10 +152,10 @@ def test_builders_produce_exactly_the_golden(g: Golden):
         "subscribe": lambda: tm.subscribe(unit_ids=m["unit_ids"], kinds=m["kinds"]),
         "positions": lambda: tm.positions(m["items"]),
         "prenotify_package": lambda: pn.prenotify_package(m["package"], m["acknowledged"]),  # app/protocol/prenotify.py
-        "caller_link": lambda: cl.caller_link_message(**{k: m[k] for k in m if k not in ("v", "type")}),  # issue 7
+        "caller_link": lambda: cl.caller_link_message(**{k: m[k] for k in m if k not in ("v", "type")}),
         "rtc_from_caller": lambda: cl.rtc_message(m["type"], **{k: m[k] for k in m if k not in ("v", "type")}),
         "rtc_to_caller": lambda: cl.rtc_message(m["type"], **{k: m[k] for k in m if k not in ("v", "type")}),
-        # First responders (issue 5, app/protocol/responders.py)
+        # First responders (app/protocol/responders.py)
         "volunteer.position": lambda: rs.volunteer_position(lat=m["lat"], lon=m["lon"], t=m["t"],
                                                             accuracy_m=m.get("accuracy_m")),
         "volunteer_alert": lambda: rs.volunteer_alert(**{k: m[k] for k in m if k not in ("v", "type")}),

@@ -1,4 +1,4 @@
-"""Unit recommendation, coverage cost and the pending queue (issue 5)."""
+"""Unit recommendation, coverage cost and the pending queue."""
 
 from __future__ import annotations
 

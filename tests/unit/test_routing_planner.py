@@ -1,4 +1,4 @@
-"""Simulated ambulances drive the computed road routes (issue 5, item 6)."""
+"""Simulated ambulances drive the computed road routes."""
 
 from __future__ import annotations
 

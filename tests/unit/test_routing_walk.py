@@ -1,4 +1,4 @@
-"""The walking graph (issue 5): a volunteer walks footways and steps, ignores one-way, avoids motorways."""
+"""The walking graph: a volunteer walks footways and steps, ignores one-way, avoids motorways."""
 
 from __future__ import annotations
 

@@ -72,13 +72,26 @@ def a_centre_with_history(path: Path) -> None:
     db.close()
 
 
-def test_a_new_database_gets_exactly_the_schema_the_server_made_before_migrations(tmp_path):
-    EventStore(tmp_path / "new.sqlite").close()
-    make_pre_migration_db(tmp_path / "old.sqlite")
+def test_the_baseline_revision_makes_exactly_the_schema_the_server_made_before_migrations(tmp_path):
+    from alembic import command
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    try:
+        with engine.begin() as conn:
+            command.upgrade(migrations.alembic_config(conn), "0001_baseline")
+    finally:
+        engine.dispose()
 
     new = schema_of(tmp_path / "new.sqlite")
     assert new.pop("alembic_version").startswith("CREATE TABLE alembic_version")
     assert new == {name: normalise_sql(sql) for name, sql in OLD_DDL.items()}
+    assert revision_of(tmp_path / "new.sqlite") == ["0001_baseline"]
+
+
+def test_a_new_database_is_at_the_head_revision_with_every_later_column(tmp_path):
+    EventStore(tmp_path / "new.sqlite").close()
+    new = schema_of(tmp_path / "new.sqlite")
+    assert "fingerprint" in new["commands"]
     assert revision_of(tmp_path / "new.sqlite") == [migrations.head_revision()]
 
 

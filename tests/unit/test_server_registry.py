@@ -129,7 +129,7 @@ def test_revoking_and_reinstating_a_credential():
         plan_new_token(State(), None, "ghost")
 
 
-# ---------------------------------------------------------------- issue 5: hospitals' capabilities, AEDs, volunteers
+# ---------------------------------------------------------------- hospitals' capabilities, AEDs, volunteers
 FIRST_RESPONSE = {
     **GOOD,
     "hospitals": [

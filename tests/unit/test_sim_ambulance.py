@@ -204,7 +204,7 @@ def test_a_unit_in_a_status_this_version_does_not_know_makes_the_crew_wait_not_c
     assert crew.poll(c.state, clock.now()) == [] and crew.next_deadline() is None
 
 
-# ------------------------------------------------------------ arrivals follow the drive (issue 5, item 6)
+# ------------------------------------------------------------ arrivals follow the drive
 STATION_AT = (29.5200, 106.5700)
 SCENE_AT = (29.5380, 106.5700)  # 2 km north of the station
 HOSPITAL_AT = (29.5380, 106.5900)  # ~1.9 km east of the scene

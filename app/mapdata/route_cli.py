@@ -1,5 +1,8 @@
 """``dispatch120 route --from LAT,LON --to LAT,LON [--city DIR]``: check imported road data.
 
+It lives with the map data commands because it needs a city directory (the default is the
+demo city, :data:`app.mapdata.city.DEFAULT_CITY_DIR`); :mod:`app.routing` knows no cities.
+
 Prints one JSON object: travel time (s), road distance (m), how far each end was
 snapped to the road (m) and the route as ``[[lat, lon], ...]``. IT runs it before a
 city goes live. Exit codes: 0 a route, 1 no road route within the limit, 2 bad input
@@ -14,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.mapdata.city import DEFAULT_CITY_DIR
 from app.routing.snap import MAX_SNAP_M
 
 
@@ -50,7 +54,6 @@ def _fail(message: str) -> int:
 
 
 def run_route(args: argparse.Namespace) -> int:
-    from app.mapdata.city import DEFAULT_CITY_DIR
     from app.routing.engine import GraphRouter
     from app.routing.graph import GraphFileError
     from app.routing.snap import SnapError
