@@ -92,7 +92,7 @@ def _print_tokens(plan: Plan, out: TextIO) -> None:
     for principal_id, token in plan.tokens.items():
         print(
             f"\nOne-time token for {principal_id} (shown only now; it cannot be shown again,"
-            f" only replaced with `admin new-token {principal_id}`):\n\n    {token}\n",
+            f" only replaced with `admin rotate-token {principal_id}`):\n\n    {token}\n",
             file=out,
         )
 
@@ -310,7 +310,8 @@ COMMANDS: dict[str, Callable[[EventStore, Any, TextIO], int]] = {
     "add-volunteer": cmd_add_volunteer,
     "add-aed": cmd_add_aed,
     "set-hospital": cmd_set_hospital,
-    "new-token": cmd_new_token,
+    "rotate-token": cmd_new_token,
+    "new-token": cmd_new_token,  # the older name of rotate-token
     "revoke": cmd_revoke,
     "list": cmd_list,
     "import": cmd_import,

@@ -55,6 +55,9 @@ class Client:
     # (command id, fingerprint of its name and arguments) of the command being handled,
     # set by the router before any desk runs it; the bus stores and compares it.
     command_fingerprint: tuple[str, str] | None = None
+    # SHA-256 of the token this connection logged in with (never the token): a rotation
+    # or revocation closes exactly the connections whose token no longer counts.
+    token_digest: str = field(default="", repr=False)
 
     @property
     def label(self) -> str:
@@ -156,11 +159,3 @@ class Clients:
         client.closing = True
         client.close_code, client.close_reason = code, close_reason(reason)
         self._spawn(client.ws.close(code, client.close_reason), f"close {client.label}")
-
-    def on_events(self, events: list[Message]) -> None:
-        """Committed events: a revoked credential's connections are closed (4001)."""
-        for msg in events:
-            if msg["name"] == "principal.revoked":
-                for client in self.where(lambda c, pid=msg["data"]["principal_id"]: c.principal.id == pid):
-                    log.info("closing %s: credential revoked", client.label)
-                    self.close(client, CloseCode.AUTH_FAILED, "credential revoked")

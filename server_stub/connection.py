@@ -5,6 +5,10 @@ Runs on the server's loop, one :meth:`Connections.handle` task per connection
 
 1. **hello** within ``hello_timeout_s``, else close 4002; an unknown or revoked token
    closes 4001; a wrong protocol version 4003 (``app.protocol.CloseCode``), before or after the hello;
+   too many refused tokens from one address, or one token refused too often, and further
+   hellos are refused unchecked with ``rate_limited`` and close 1013 until the window
+   allows again (:class:`server_stub.auth.LoginLimiter`). Every refusal is logged with
+   the peer, the principal when known and the reason — never the token;
 2. **register and choose the resume point in one loop step** (no await between): it is
    counted, registered for event frames, and gets ``replay`` (the events after its
    ``last_seq``) or a ``snapshot`` (``server_stub.policy.choose_resume``) up to the
@@ -16,6 +20,12 @@ Runs on the server's loop, one :meth:`Connections.handle` task per connection
    only what their crew needs (:mod:`server_stub.visibility`), in the snapshot and replay too;
 5. **frames** until it closes (:class:`server_stub.router.FrameRouter`);
 6. on close: unregistered, and a seat's last connection takes it offline.
+
+A credential revoked or rotated (``dispatch120-server admin revoke|rotate-token``, on any
+instance) is a ``principal.revoked`` event in the shared log: each instance applies it
+(at once on PostgreSQL NOTIFY, at worst after ``poll_interval_s``), re-reads the
+credential and closes with 4001 every connection whose token no longer counts
+(:meth:`Connections.on_events`).
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -45,7 +56,7 @@ from app.protocol import (
     synced,
     welcome,
 )
-from server_stub.auth import token_hash
+from server_stub.auth import LoginLimiter, credential_label, token_hash
 from server_stub.bus import CommandBus
 from server_stub.clients import Client, Clients, close_reason
 from server_stub.config import ServerConfig
@@ -83,8 +94,17 @@ class Connections:
         hospital_frames: Callable[[Client], Awaitable[list[str]]],
         on_live: Callable[[Client], None],
         caller_page: Callable[[ServerConnection], Awaitable[None]],
+        spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
     ) -> None:
         self.config = config
+        self.spawn = spawn
+        self.logins = LoginLimiter(
+            per_address=config.login_failures_per_address,
+            per_credential=config.login_failures_per_credential,
+            window_s=config.login_window_s,
+        )
+        # principal id -> seq of the last principal.revoked event applied here (rotation or revocation)
+        self._credential_changed: dict[str, int] = {}
         self.bus = bus
         self.clients = clients
         self.presence = presence
@@ -105,8 +125,9 @@ class Connections:
             return
         if hello_msg is None:
             return
-        principal, last_seq, client_name = hello_msg
-        client = Client(ws, principal, ErrorBudget(self.config.error_limit, self.config.error_window_s))
+        principal, last_seq, client_name, digest, checked_at_seq = hello_msg
+        client = Client(ws, principal, ErrorBudget(self.config.error_limit, self.config.error_window_s),
+                        token_digest=digest)
         count = self.clients.connected(principal.id)
         log.info(
             "connected %s peer=%s client=%r last_seq=%s connections=%d",
@@ -126,6 +147,9 @@ class Connections:
             resume = choose_resume(last_seq, server_seq)
             state_dict = state.to_dict() if resume == "snapshot" else None
             self.clients.add(client)
+            if self._credential_changed.get(principal.id, 0) > checked_at_seq:
+                # Revoked or rotated after its token was looked up: check it again (it is registered now).
+                self.spawn(self._reverify(principal.id), f"re-verify {principal.id}")
             if principal.role == Role.SEAT and count == 1:
                 await self.presence.seat_changed(principal)
             await self._sync(client, resume, last_seq, server_seq, state_dict)
@@ -148,8 +172,15 @@ class Connections:
             if principal.role == Role.SEAT and left == 0 and not self.presence.stopping:
                 await self.presence.seat_changed(principal)
 
-    async def _authenticate(self, ws: ServerConnection, peer: str) -> tuple[Principal, int | None, str] | None:
-        """Wait for a valid hello. Returns None after refusing (the socket is closed then)."""
+    async def _authenticate(
+        self, ws: ServerConnection, peer: str
+    ) -> tuple[Principal, int | None, str, str, int] | None:
+        """Wait for a valid hello. Returns None after refusing (the socket is closed then).
+
+        Returns:
+            (principal, last_seq, client name, token digest, the seq this instance had
+            applied when the token was looked up).
+        """
         try:
             frame = await asyncio.wait_for(ws.recv(), timeout=self.config.hello_timeout_s)
         except TimeoutError:
@@ -177,13 +208,51 @@ class Connections:
             log.info("refused peer=%s before hello: %s", peer, exc.code.value)
             await _refuse(ws, reply, code)
             return None
-        row = await asyncio.to_thread(self.bus.store.principal_by_token_hash, token_hash(msg["token"]))
+        digest = token_hash(msg["token"])
+        address, credential = _host(ws), credential_label(digest)
+        limited = self.logins.retry_after(time.monotonic(), address=address, credential=digest)
+        if limited is not None:
+            by, wait_s = limited
+            log.warning("refused peer=%s credential=%s client=%r: rate limited by %s, retry after %.0f s",
+                        peer, credential, msg["client"], by, wait_s)
+            reply = error(ErrorCode.RATE_LIMITED,
+                          f"too many failed logins from this {by}; retry after {wait_s:.0f} s")
+            await _refuse(ws, reply, CloseCode.TRY_AGAIN_LATER, f"rate limited, retry after {wait_s:.0f} s")
+            return None
+        checked_at_seq = self.bus.state.seq
+        row = await asyncio.to_thread(self.bus.store.principal_by_token_hash, digest)
         if row is None or row.revoked:
-            log.warning("refused peer=%s: %s token", peer, "revoked" if row else "unknown")
+            self.logins.failed(time.monotonic(), address=address, credential=digest)
+            log.warning("refused peer=%s principal=%s credential=%s client=%r: %s token", peer,
+                        row.id if row else "?", credential, msg["client"], "revoked" if row else "unknown")
             await _refuse(ws, error(ErrorCode.UNAUTHENTICATED, "unknown or revoked token"), CloseCode.AUTH_FAILED)
             return None
         principal = Principal(id=row.id, role=Role(row.role), name=row.name, unit_id=row.unit_id)
-        return principal, msg.get("last_seq"), msg["client"]
+        return principal, msg.get("last_seq"), msg["client"], digest, checked_at_seq
+
+    # ------------------------------------------------------------ revocation and rotation
+    def on_events(self, events: list[Message]) -> None:
+        """Committed events (the bus's ``on_applied``, loop): a credential revoked or rotated
+        — ``principal.revoked``, which a rotation writes before registering the principal
+        again — has its connections re-checked against the credential's row."""
+        for msg in events:
+            if msg["name"] == "principal.revoked":
+                principal_id = msg["data"]["principal_id"]
+                self._credential_changed[principal_id] = msg["seq"]
+                self.spawn(self._reverify(principal_id), f"re-verify {principal_id}")
+
+    async def _reverify(self, principal_id: str) -> None:
+        """Close (4001) the connections of ``principal_id`` whose token is revoked or replaced."""
+        row = await asyncio.to_thread(self.bus.store.principal, principal_id)
+        for client in self.clients.where(lambda c: c.principal.id == principal_id):
+            if row is None or row.revoked:
+                why = "credential revoked"
+            elif row.token_hash != client.token_digest:
+                why = "token replaced: log in with the new token"
+            else:
+                continue  # logged in with the current token (after a rotation)
+            log.warning("closing %s peer=%s: %s", client.label, _peer(client.ws), why)
+            self.clients.close(client, CloseCode.AUTH_FAILED, why)
 
     async def _sync(
         self,
@@ -229,10 +298,10 @@ class Connections:
         client.live = True  # no await between the empty check and this: nothing slips in between
 
 
-async def _refuse(ws: ServerConnection, reply: Message, code: CloseCode) -> None:
+async def _refuse(ws: ServerConnection, reply: Message, code: CloseCode, reason: str | None = None) -> None:
     with contextlib.suppress(ConnectionClosed):
         await ws.send(encode(reply))
-    await ws.close(code, close_reason(reply["message"]))
+    await ws.close(code, close_reason(reply["message"] if reason is None else reason))
 
 
 def _looks_like_hello(frame: str) -> bool:
@@ -242,6 +311,14 @@ def _looks_like_hello(frame: str) -> bool:
     except orjson.JSONDecodeError:
         return False
     return isinstance(msg, dict) and msg.get("type") == "hello"
+
+
+def _host(ws: ServerConnection) -> str:
+    """The peer's address without its port: what the login limit counts per address."""
+    try:
+        return str(ws.remote_address[0])
+    except (TypeError, IndexError):
+        return "?"
 
 
 def _peer(ws: ServerConnection) -> str:

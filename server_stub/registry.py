@@ -383,8 +383,22 @@ def plan_registry(
             plan.drafts.append(("principal.registered", data))
             plan.created.append(f"{p.role.value} {p.id} {'registered' if row is None else 'updated'}")
         else:
+            # The new token counts for new logins at once; open connections with the old
+            # one stay until they reconnect (rotate-token also closes them: rotation_drafts).
             plan.created.append(f"{p.role.value} {p.id}: new token")
     return plan
+
+
+def rotation_drafts(principal_id: str, role: str, name: str, unit_id: str | None) -> list[EventDraft]:
+    """The events of a token rotation: the credential revoked, then registered again.
+
+    Every server instance closes the connections of a revoked credential whose token no
+    longer counts (server_stub/connection.py), so the two events in one commit say
+    "the old token stops now, the credential goes on with a new one" to all of them,
+    and the log records who rotated it and when. The token's hash is never in the log.
+    """
+    data = {"principal_id": principal_id, "role": role, "name": name, "unit_id": unit_id}
+    return [("principal.revoked", {"principal_id": principal_id}), ("principal.registered", data)]
 
 
 def plan_new_token(state: State, row: PrincipalRow | None, principal_id: str) -> Plan:
@@ -400,7 +414,9 @@ def plan_new_token(state: State, row: PrincipalRow | None, principal_id: str) ->
         plan.drafts.append(("principal.registered", data))
         plan.created.append(f"{row.role} {row.id} reinstated with a new token")
     else:
-        plan.created.append(f"{row.role} {row.id}: new token (the old one no longer works)")
+        plan.drafts += rotation_drafts(row.id, row.role, row.name, row.unit_id)
+        plan.created.append(f"{row.role} {row.id}: new token (the old one no longer works; "
+                            "its connections are closed)")
     return plan
 
 

@@ -34,6 +34,7 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 1008
     MESSAGE_TOO_BIG = 1009  # frame over the size limit
     INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013  # too many failed logins from this address or with this token; the reason says how long
     AUTH_FAILED = 4001  # wrong/revoked token; do not retry with the same token
     AUTH_TIMEOUT = 4002  # no valid hello within the deadline
     UNSUPPORTED_VERSION = 4003  # protocol version not spoken by this server

@@ -104,6 +104,7 @@ CLOSE_ADVICE: dict[int, CloseAdvice] = {
     CloseCode.POLICY_VIOLATION: CloseAdvice.RECONNECT,  # too slow to read: replay catches up
     CloseCode.MESSAGE_TOO_BIG: CloseAdvice.CLIENT_FAULT,
     CloseCode.INTERNAL_ERROR: CloseAdvice.RECONNECT,
+    CloseCode.TRY_AGAIN_LATER: CloseAdvice.RECONNECT,  # login rate limit: the backoff waits
     CloseCode.AUTH_FAILED: CloseAdvice.AUTH_FAILED,
     CloseCode.AUTH_TIMEOUT: CloseAdvice.CLIENT_FAULT,
     CloseCode.UNSUPPORTED_VERSION: CloseAdvice.UPGRADE,

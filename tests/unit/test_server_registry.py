@@ -236,3 +236,15 @@ def _demo_path():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[2] / "resources" / "scenarios" / "registry-demo.yaml"
+
+
+def test_rotating_a_token_revokes_the_old_one_and_registers_the_credential_again():
+    """Every server instance closes the old token's connections when it applies the revocation."""
+    seat = {"principal_id": "seat-1", "role": "seat", "name": "一号席", "unit_id": None}
+    state = State()
+    state.apply({"v": 1, "type": "event", "seq": 1, "ts": "2026-11-27T10:00:00.000Z", "name": "principal.registered",
+                 "actor": {"id": "admin-cli", "role": "admin"}, "ref": None, "data": seat})
+    row = PrincipalRow("seat-1", "seat", "一号席", None, "a" * 64)
+    rotation = plan_new_token(state, row, "seat-1")
+    assert rotation.drafts == [("principal.revoked", {"principal_id": "seat-1"}), ("principal.registered", seat)]
+    assert rotation.principals[0].token_hash == token_hash(rotation.tokens["seat-1"]) != "a" * 64
