@@ -7,7 +7,7 @@
    platformdirs' ``site_config_dir`` on macOS; env ``DISPATCH120_MACHINE_CONFIG`` overrides the path;
 3. the user's file: ``platformdirs.user_config_dir("dispatch120")/dispatch120.toml``;
    env ``DISPATCH120_USER_CONFIG`` overrides the path;
-4. command-line flags (``--server-url``, ``--seat-id``, ``--language``, ``--journal``;
+4. command-line flags (``--server-url``, ``--server-ca``, ``--seat-id``, ``--language``, ``--journal``;
    see :func:`add_arguments`).
 
 Why TOML files and not ``QSettings``: DESIGN §3 names ``QSettings`` for machine
@@ -18,6 +18,9 @@ file, read with the standard library's ``tomllib`` (read-only: the seat never
 writes settings; the installer and IT do). Example::
 
     server_url = "wss://dispatch.centre.example:8765/ws"
+    # other instances of the same centre, tried in order when the first is lost:
+    # server_fallback_urls = ["wss://dispatch2.centre.example:8765/ws"]
+    server_ca_file = "/etc/dispatch120/centre-ca.pem"   # trust only the centre's CA for it
     seat_id = "seat-3"
     language = "zh_CN"          # or "en"
     # journal_path = "/var/lib/dispatch120/journal-seat-3.sqlite"
@@ -68,6 +71,11 @@ ENV_USER_CONFIG = "DISPATCH120_USER_CONFIG"
 
 DEFAULTS: dict[str, Any] = {
     "server_url": "ws://127.0.0.1:8765/ws",
+    # Other servers of the same centre (one shared log), tried in order after server_url.
+    "server_fallback_urls": (),
+    # The centre's CA (PEM): a wss:// server must present a certificate it signed, and
+    # only it is trusted (app/tls.py). None: the operating system's CAs.
+    "server_ca_file": None,
     "seat_id": None,
     "language": "zh_CN",
     "journal_path": None,  # None: user_data_dir/journal-<seat_id>.sqlite
@@ -127,6 +135,8 @@ class Settings:
     log_level: str
     # Where each value came from: "default", a file path, or "command line".
     sources: Mapping[str, str] = field(default_factory=dict)
+    server_ca_file: Path | None = None
+    server_fallback_urls: tuple[str, ...] = ()
     problems: tuple[ConfigProblem, ...] = ()
     map_tile_url: str | None = None
     map_tile_attribution: str | None = None
@@ -186,6 +196,12 @@ def _check_url(value: Any) -> str:
     return value
 
 
+def _check_urls(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError('must be a list like ["ws://host2:port/ws"]')
+    return tuple(_check_url(each) for each in value)
+
+
 def _check_seat_id(value: Any) -> str:
     if not isinstance(value, str) or not NAME_ID_RE.match(value):
         raise ValueError(f"{value!r} is not a seat id (letters, digits, _.:- up to 64)")
@@ -243,9 +259,11 @@ def _check_level(value: Any) -> str:
 
 _CHECKS = {
     "server_url": _check_url,
+    "server_fallback_urls": _check_urls,
     "seat_id": _check_seat_id,
     "language": _check_language,
     "journal_path": _check_text,
+    "server_ca_file": _check_text,
     "log_dir": _check_text,
     "keyring_backend": _check_text,
     "log_level": _check_level,
@@ -261,7 +279,7 @@ _CHECKS = {
     "emergency_speed_factor": _check_positive,
     "coverage_target_min": _check_positive,
 }
-_PATH_KEYS = ("journal_path", "log_dir", "map_mbtiles")
+_PATH_KEYS = ("journal_path", "log_dir", "map_mbtiles", "server_ca_file")
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -331,6 +349,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server-url", dest="server_url", metavar="URL", help="ws://host:port/ws of the server"
     )
+    parser.add_argument(
+        "--server-ca", dest="server_ca_file", metavar="PEM",
+        help="the centre's CA certificate: a wss:// server must have one it signed (only it is trusted)",
+    )
     parser.add_argument("--seat-id", dest="seat_id", metavar="ID", help="this workstation's seat id")
     parser.add_argument("--language", dest="language", choices=LANGUAGES, help="interface language")
     parser.add_argument(
@@ -342,7 +364,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given on the command line (flags left out are not overrides)."""
     return {
         k: getattr(args, k)
-        for k in ("server_url", "seat_id", "language", "journal_path")
+        for k in ("server_url", "server_ca_file", "seat_id", "language", "journal_path")
         if getattr(args, k, None) is not None
     }
 
@@ -398,6 +420,8 @@ def load_settings(
     seat_id = merged["seat_id"]
     return Settings(
         server_url=merged["server_url"],
+        server_ca_file=Path(merged["server_ca_file"]) if merged["server_ca_file"] else None,
+        server_fallback_urls=tuple(merged["server_fallback_urls"]),
         seat_id=seat_id,
         language=merged["language"],
         journal_path=Path(merged["journal_path"])
@@ -410,3 +434,54 @@ def load_settings(
         problems=tuple(file_problems),
         **{k: merged[k] for k in DEFAULTS if k.startswith(("map_", "repeat_", "emergency_", "coverage_"))},
     )
+
+
+# ---------------------------------------------------------------- the installer's writer
+
+
+def write_machine_config(path: Path, values: Mapping[str, str | None]) -> Path:
+    """Set ``values`` in the machine-wide file at ``path``, keeping every other line of it.
+
+    Used by the Windows installer (``msiexec /qn SERVER_URL=… SEAT_ID=…`` runs the installed
+    ``dispatch120.exe --write-machine-config …``, see ``installer/entry_seat.py``). Empty or
+    ``None`` values are skipped, so an upgrade given no property leaves the file as it was; a
+    key already in the file has its line replaced, a new key is appended. Values are checked
+    like the file's own (a token is refused). The directory is created. Returns ``path``.
+
+    Raises:
+        SettingsError: a value is invalid, the key is unknown or a secret.
+        OSError: the file cannot be written.
+    """
+    problems: list[ConfigProblem] = []
+    given = {k: v for k, v in values.items() if v not in (None, "")}
+    for key, value in given.items():
+        if key in SECRET_KEYS or key not in _CHECKS:
+            problems.append(ConfigProblem("installer", None, f"{key!r} cannot be set in the machine file"))
+            continue
+        try:
+            _CHECKS[key](value)
+        except ValueError as exc:
+            problems.append(ConfigProblem("installer", None, f"{key}: {exc}"))
+    if problems:
+        raise SettingsError(problems)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = ["# dispatch120 machine settings (written by the installer; IT may edit)"]
+    for key, value in given.items():
+        line = f"{key} = {_toml_string(str(value))}"
+        number = _line_of("\n".join(lines), key)
+        if number is None:
+            lines.append(line)
+        else:
+            lines[number - 1] = line
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _toml_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in escaped) + '"'

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -37,6 +38,7 @@ from app.protocol.session import (
     Retrying,
     SendFrame,
 )
+from app.tls import client_context
 
 CLIENT_NAME = "dispatch120-bench/0.1"
 
@@ -115,8 +117,11 @@ class RawSeat:
         self.closed: str | None = None
 
     @classmethod
-    async def open(cls, url: str, token: str) -> RawSeat:
-        ws = await connect(url, compression=None, max_size=MAX_INBOUND_FRAME_BYTES, proxy=None, open_timeout=10)
+    async def open(cls, url: str, token: str, *, ca_file: Path | None = None) -> RawSeat:
+        """Connect and sync; ``wss://`` verified against ``ca_file`` only when given (app/tls.py)."""
+        tls = client_context(url, ca_file)
+        ws = await connect(url, compression=None, max_size=MAX_INBOUND_FRAME_BYTES, proxy=None, open_timeout=10,
+                           **({} if tls is None else {"ssl": tls}))
         seat = cls(ws, _session(token))
         await seat._send(seat.session.connection_made(last_seq=None))
         while not seat.session.synced:
@@ -208,10 +213,11 @@ class SyncClient:
     Not thread-safe: one thread per client.
     """
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, *, ca_file: Path | None = None) -> None:
         from websockets.sync.client import connect as sync_connect
 
-        self.ws = sync_connect(url, max_size=None, proxy=None, compression=None)
+        tls = client_context(url, ca_file)
+        self.ws = sync_connect(url, max_size=None, proxy=None, compression=None, **({} if tls is None else {"ssl": tls}))
         self.session = _session(token)
         self._retry_due: dict[str, float] = {}  # command id -> monotonic time to re-send it
         self._outcomes: dict[str, dict[str, Any]] = {}  # command id -> its final ack or error

@@ -5,7 +5,8 @@ credentials; ``db`` shows or upgrades the database schema. See ``server_stub/REA
 
 Exit codes: 0 done, 1 failed, 2 bad input (admin; also a ``--db`` this build cannot use,
 e.g. ``postgresql+psycopg://``), 3 the database was written by a newer server
-(:data:`EXIT_DATABASE_NEWER`; nothing was changed).
+(:data:`EXIT_DATABASE_NEWER`; nothing was changed), 4 the ``--bus`` cannot be reached at start-up
+(:data:`EXIT_BUS_UNAVAILABLE`; a bus lost later is not fatal: the server reads the log meanwhile).
 
 ``--db`` takes an SQLite file path or an SQLite URL (``sqlite:////abs/file.sqlite``);
 the start-up log line says which it was and the file it resolved to.
@@ -28,9 +29,11 @@ from server_stub.runtime import UnsupportedDatabase, database_location, default_
 
 log = logging.getLogger("server_stub")
 
-SUBCOMMANDS = ("serve", "admin", "db")
+SUBCOMMANDS = ("serve", "admin", "db", "check")
 # The database is at a schema revision this server does not know (a newer server wrote it).
 EXIT_DATABASE_NEWER = 3
+# The --bus (Redis) cannot be reached at start-up.
+EXIT_BUS_UNAVAILABLE = 4
 
 
 _positive_seconds = positive_seconds
@@ -95,6 +98,24 @@ def _port(text: str) -> int:
     return value
 
 
+def _login_limit(text: str) -> tuple[int, int]:
+    """``ADDRESS,CREDENTIAL``: two positive counts of failed hellos. Raises ArgumentTypeError."""
+    try:
+        per_address, per_credential = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not two counts ADDRESS,CREDENTIAL: {text!r}") from None
+    if not (1 <= per_address <= 1_000_000 and 1 <= per_credential <= 1_000_000):
+        raise argparse.ArgumentTypeError("each count must be 1..1000000")
+    return per_address, per_credential
+
+
+def _bus_url(text: str) -> str:
+    """``--bus``: a redis:// or rediss:// URL. Raises ArgumentTypeError."""
+    if not text.startswith(("redis://", "rediss://")):
+        raise argparse.ArgumentTypeError("use redis://HOST:PORT/DB (or rediss:// for TLS)")
+    return text
+
+
 def _days(text: str) -> float:
     try:
         value = float(text)
@@ -129,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Central server of a 120 dispatch centre: event log, commands, call distribution (ACD).",
         epilog="Without a subcommand, 'serve' is run. See server_stub/README.md for the registry file format.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{serve,admin,db}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,admin,db,check}")
 
     serve = sub.add_parser(
         "serve",
@@ -139,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=_port, default=8120, help="TCP port; 0 picks a free one (default: %(default)s)")
     _add_db_argument(serve)
+    serve.add_argument(
+        "--bus",
+        type=_bus_url,
+        metavar="URL",
+        help="fan-out between several servers on one PostgreSQL --db: redis://HOST:PORT/DB. Each commit "
+        "wakes the other instances, watched units' telemetry and positions cross between them "
+        "(docs/operations.md, Several instances). Default: none (one process); unreachable at start-up: "
+        f"exit code {EXIT_BUS_UNAVAILABLE}",
+    )
     serve.add_argument(
         "--max-device-clock-skew-s",
         type=_positive_seconds,
@@ -215,8 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="delete kept caller photos N days after their incident closed (checked hourly "
                             "and at start; recorded as call.media_purged); 0 keeps them (default: 0). "
                             "Chat stays in the event log; live video is never recorded")
-    serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https/wss (phones need it for GPS)")
-    serve.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    serve.add_argument("--tls-cert", type=Path, help="PEM certificate (then its chain) signed by the centre's CA: "
+                       "serve https/wss (docs/operations.md, Certificates and credentials)")
+    serve.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert, readable by the server's account "
+                       "only (a key every user can read is refused)")
+    serve.add_argument("--login-failures", type=_login_limit, default=(20, 5), metavar="ADDRESS,CREDENTIAL",
+                       help="failed hellos allowed per source address and per presented token within "
+                            "--login-window before further hellos are refused with close 1013 (default: 20,5)")
+    serve.add_argument("--login-window", type=_positive_seconds, default=60.0, metavar="S",
+                       help="the sliding window of --login-failures, s (default: 60)")
     serve.add_argument("--sms-gateway-url", help="the SMS platform's HTTP endpoint (token in the keyring); "
                        "default: the simulated gateway")
     # For tests of the slow-client rule; not for operators.
@@ -284,8 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "thrombolysis,thrombectomy,trauma_centre,paediatric,maternity,burns")
     p.add_argument("--trauma-level", type=int, choices=[1, 2, 3], help="with trauma_centre; 1 is the highest")
 
-    p = asub.add_parser("new-token", help="replace a credential's token (the old one stops working); reinstates a revoked one")
-    p.add_argument("principal_id")
+    for name in ("rotate-token", "new-token"):
+        p = asub.add_parser(name, help="replace a credential's token: the old one stops working at once and its "
+                            "open connections on every instance are closed; reinstates a revoked one")
+        p.add_argument("principal_id")
 
     p = asub.add_parser("revoke", help="revoke a credential; its open connections are closed")
     p.add_argument("principal_id")
@@ -315,12 +354,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "while a server runs on --db); PostgreSQL: use pg_restore (docs/operations.md)")
     p.add_argument("file", type=Path, metavar="FILE", help="a file made by 'db backup'")
     p.add_argument("--replace", action="store_true", help="allow replacing a --db that already holds events")
+    from server_stub import check
+
+    check.register(sub, _add_db_argument)
     return parser
 
 
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
     """``dispatch120-server --port 0`` means ``dispatch120-server serve --port 0``."""
     args = list(argv)
+    if "--check" in args and not (args and args[0] in SUBCOMMANDS):  # --check is the `check` command
+        args.remove("--check")
+        return ["check", *args]
     if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
         return ["serve", *args]
     return args
@@ -336,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return admin.run(args)
     if args.command == "db":
         return run_db(args)
+    if args.command == "check":
+        from server_stub import check
+
+        return check.run(args)
     return run_serve(args)
 
 
@@ -568,13 +617,19 @@ def run_serve(args: argparse.Namespace) -> int:
         ice_servers=tuple(args.ice_server or ()),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key or args.tls_cert,
+        login_failures_per_address=args.login_failures[0],
+        login_failures_per_credential=args.login_failures[1],
+        login_window_s=args.login_window,
         caller_photos_kept=args.caller_photos == "keep",
         caller_media_days=args.caller_media_days,
         walk_router=walk_router,
         max_device_clock_skew_s=args.max_device_clock_skew_s,
         devices_see_callback_number=args.devices_see_callback_number,
+        bus_url=args.bus,
     )
     log.info(*db_line)
+    if args.bus and lock is not None:
+        log.warning("--bus with an SQLite --db: one server per file, so no other instance will be on the bus")
     if args.sms_gateway_url:
         from app.sms import HttpSmsGateway
 
@@ -602,9 +657,11 @@ def db_label_of(db: Path | str) -> str:
 async def _serve(config, ready_file: Path | None, exit_with_stdin: bool) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from server_stub.fanout import BusUnavailableError, open_bus
     from server_stub.runtime import watch_stdin, write_ready_file
     from server_stub.server import DispatchServer
     from server_stub.store import DatabaseNewerError, EventStore, SchemaVersionError
+    from server_stub.tls import TlsSetupError
 
     db_label = db_label_of(config.db_path)
     log.info("starting pid=%d db=%s ring_timeout_s=%g", os.getpid(), db_label, config.ring_timeout_s)
@@ -616,9 +673,18 @@ async def _serve(config, ready_file: Path | None, exit_with_stdin: bool) -> int:
     except (SQLAlchemyError, SchemaVersionError, OSError) as exc:
         log.error("cannot open the database %s: %s", db_label, exc)
         return 1
-    server = DispatchServer(config, store)
+    server = DispatchServer(config, store, open_bus(config.bus_url, db_label))
     try:
         await server.start()
+    except BusUnavailableError as exc:
+        log.error("refusing to start: %s (is Redis running there? --bus names it)", exc)
+        await server.fanout.close()
+        store.close()
+        return EXIT_BUS_UNAVAILABLE
+    except TlsSetupError as exc:
+        log.error("refusing to start: %s", exc)
+        store.close()
+        return 2
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.host, config.port, exc)
         store.close()
@@ -639,7 +705,7 @@ async def _serve(config, ready_file: Path | None, exit_with_stdin: bool) -> int:
             signal.signal(signum, lambda n, _f: loop.call_soon_threadsafe(request_stop, signal.Signals(n).name))
     if exit_with_stdin:
         watch_stdin(lambda: loop.call_soon_threadsafe(request_stop, "stdin closed"))
-    url = f"ws://{config.host}:{server.port}/ws"
+    url = f"{'wss' if config.tls_cert else 'ws'}://{config.host}:{server.port}/ws"
     if ready_file is not None:
         write_ready_file(ready_file, {"host": config.host, "port": server.port, "pid": os.getpid(), "url": url})
     await stop.wait()

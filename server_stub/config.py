@@ -31,6 +31,11 @@ class ServerConfig:
     ice_servers: tuple[dict, ...] = ()  # WebRTC STUN/TURN for caller video, as RTCIceServer dicts
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Failed hellos allowed per source address and per presented token in a sliding
+    # window before further hellos are refused (close 1013; server_stub/auth.py LoginLimiter).
+    login_failures_per_address: int = 20
+    login_failures_per_credential: int = 5
+    login_window_s: float = 60.0
     sms_gateway: Any = None  # an app.sms.SmsGateway; None: the simulated one
     caller_photos_kept: bool = True  # --caller-photos keep|discard
     caller_media_days: float = 0.0  # --caller-media-days: photos deleted N days after the incident closed; 0: never
@@ -40,4 +45,6 @@ class ServerConfig:
     # Devices (ambulance terminals) see incidents without the caller's callback number unless
     # the centre allows it (server_stub/visibility.py).
     devices_see_callback_number: bool = False
+    # --bus: the fan-out between instances on one database (server_stub/fanout.py); None: this process only.
+    bus_url: str | None = None
     walk_router: Any = None  # --city: an app.routing GraphRouter on the walking graph; None: straight-line walks

@@ -17,7 +17,9 @@ The parts, each in its module:
 * the desks, each given this server as its :class:`server_stub.ports.DeskPort`:
   :mod:`server_stub.strip_desk` (ECG strips), :mod:`server_stub.prenotify` (hospitals),
   :mod:`server_stub.responders` (volunteers), :mod:`server_stub.caller_link` (the caller's
-  phone), and :mod:`server_stub.telemetry` (live device data, never in the log).
+  phone), and :mod:`server_stub.telemetry` (live device data, never in the log);
+* :mod:`server_stub.fanout` — the bus to the other instances on the same log (``--bus``):
+  a wake-up after each commit, watched units' telemetry, positions.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from server_stub.caller_link import CallerLinkService
 from server_stub.clients import Client, Clients
 from server_stub.config import ServerConfig
 from server_stub.connection import Connections
+from server_stub.fanout import Bus, LocalBus
 from server_stub.http_routes import WS_PATH, AnsweringConnection, HttpRoutes
 from server_stub.prenotify import PrenotifyDesk
 from server_stub.presence import Presence
@@ -48,6 +51,7 @@ from server_stub.store import EventStore
 from server_stub.strip_desk import StripDesk
 from server_stub.strips import StripStore, serve_strip
 from server_stub.telemetry import TelemetryRouter
+from server_stub.tls import server_context
 from server_stub.visibility import DeviceView
 
 __all__ = ["CLOSE_TIMEOUT_S", "Client", "DispatchServer", "ServerConfig"]
@@ -64,9 +68,11 @@ class DispatchServer:
     run on the server's asyncio loop.
     """
 
-    def __init__(self, config: ServerConfig, store: EventStore) -> None:
+    def __init__(self, config: ServerConfig, store: EventStore, fanout: Bus | None = None) -> None:
         self.config = config
         self.store = store
+        self.fanout: Bus = fanout or LocalBus()
+        self._log_moved = asyncio.Event()  # another instance said it appended (the bus)
         self.port: int | None = None  # the TCP port, once listening
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ws_server: Server | None = None
@@ -76,7 +82,14 @@ class DispatchServer:
                                  seat_grace_s=config.seat_grace_s)
         # Live telemetry: not events, never in the log.
         self.telemetry = TelemetryRouter(
-            max_clock_skew_s=config.max_device_clock_skew_s, known_units=lambda: self.bus.state.units
+            max_clock_skew_s=config.max_device_clock_skew_s, known_units=lambda: self.bus.state.units,
+            relay=self.fanout,
+        )
+        self.bus.on_committed(self.fanout.publish_events)
+        self.fanout.set_callbacks(
+            on_events=self._other_instance_appended,
+            on_telemetry=self.telemetry.receive_remote,
+            on_positions=self.telemetry.merge_remote_positions,
         )
         self.strips = StripStore(store.engine)  # ECG strips beside the log
         self.strip_desk = StripDesk(self, self.strips, self.telemetry)
@@ -89,7 +102,6 @@ class DispatchServer:
             keep_photos=config.caller_photos_kept, media_days=config.caller_media_days,
         )
         self.bus.on_applied(self.presence.on_events)
-        self.bus.on_applied(self.clients.on_events)
         self.bus.on_sent(self.prenotify.deliver)
         self.bus.on_sent(self.caller_links.on_events)
         self.bus.on_sent(self.responders.on_events)
@@ -110,8 +122,10 @@ class DispatchServer:
         self.connections = Connections(
             config, self.bus, self.clients, self.presence, self.telemetry, self.router,
             hospital_frames=self.prenotify.frames_on_connect, on_live=self.responders.client_live,
-            caller_page=self.caller_links.serve_page,
+            caller_page=self.caller_links.serve_page, spawn=self.spawn,
         )
+        # A revoked or rotated credential's connections close on every instance (from the log).
+        self.bus.on_applied(self.connections.on_events)
         self.http = HttpRoutes(
             self.caller_links.process_request,
             lambda request: serve_strip(self.store, self.strips, self.bus.state.incidents, request),
@@ -153,6 +167,7 @@ class DispatchServer:
         Raises:
             OSError: the address is in use or cannot be bound.
             sqlalchemy.exc.SQLAlchemyError: the database cannot be read.
+            server_stub.fanout.BusUnavailableError: ``--bus`` cannot be reached.
         """
         started = time.perf_counter()
         count = await asyncio.to_thread(self.bus.rebuild_state)
@@ -164,6 +179,7 @@ class DispatchServer:
         )
         self.presence.resume(self.state)
         await asyncio.to_thread(self.caller_links.load)
+        await self.fanout.start()
         self._ws_server = await serve(
             self.connections.handle,
             self.config.host,
@@ -183,10 +199,12 @@ class DispatchServer:
         )
         self.port = self._ws_server.sockets[0].getsockname()[1]
         self.spawn(self._poll_forever(), "log poller")
+        self.spawn(self._catch_up_on_bus_forever(), "log reader woken by the bus")
         if self.config.caller_media_days > 0:
             self.spawn(self.caller_links.purge_forever(), "caller media purge")
         self.telemetry.start()
-        log.info("listening on ws://%s:%d%s", self.config.host, self.port, WS_PATH)
+        scheme = "ws" if self.config.tls_cert is None else "wss"
+        log.info("listening on %s://%s:%d%s", scheme, self.config.host, self.port, WS_PATH)
 
     @property
     def handlers_running(self) -> int:
@@ -204,6 +222,7 @@ class DispatchServer:
             except TimeoutError:
                 log.warning("connections still open %.0f s after the close; stopping anyway", CLOSE_TIMEOUT_S)
         await self.telemetry.close()
+        await self.fanout.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -235,14 +254,30 @@ class DispatchServer:
         finally:
             await appended.close()
 
+    def _other_instance_appended(self, last_seq: int | None) -> None:
+        """The bus: another instance appended up to ``last_seq`` (None: it may have, read anyway)."""
+        if last_seq is None or last_seq > self.state.seq:
+            self._log_moved.set()
+
+    async def _catch_up_on_bus_forever(self) -> None:
+        """Read the log when the bus says another instance appended. The wake-ups are only
+        hints: the events come from the log in seq order (:meth:`CommandBus.catch_up` reads
+        after this instance's own state), so a lost, repeated or late hint loses or repeats
+        nothing; the poll and NOTIFY of :meth:`_poll_forever` go on beside it."""
+        while True:
+            await self._log_moved.wait()
+            self._log_moved.clear()
+            try:
+                await self.bus.catch_up()
+            except Exception:
+                log.exception("reading new events from the log failed; the poll retries")
+
     def _plain_base_url(self) -> str:
         return f"http://{self.config.host}:{self.port}"
 
 
 def tls_context(config: ServerConfig) -> ssl.SSLContext | None:
-    """HTTPS/WSS for the caller page (phones need a secure context for geolocation). Raises OSError/SSLError."""
+    """HTTPS/WSS with the centre's certificate (server_stub/tls.py), or None: plain. Raises TlsSetupError."""
     if config.tls_cert is None:
         return None
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(config.tls_cert, config.tls_key)
-    return context
+    return server_context(config.tls_cert, config.tls_key or config.tls_cert)

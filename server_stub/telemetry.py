@@ -24,6 +24,16 @@ telemetry, keeps every event, and sees live data again as soon as it keeps up.
 Positions go to every seat without subscribing, coalesced: at most one item
 per unit per :data:`POSITIONS_EVERY_S` in one ``positions`` frame.
 
+**Other instances** (:mod:`server_stub.fanout`, ``--bus``). The router tells its
+``relay`` which units this instance's seats watch (:meth:`Bus.watch`/``unwatch``)
+and hands it every accepted frame (sent on only where another instance watches the
+unit) and, once per flush, the positions its own devices reported. Frames from
+another instance (:meth:`TelemetryRouter.receive_remote`) reach the local
+subscribers and the last values as if a local device had sent them, but never cut
+an alarm strip (the device's instance does, into the shared database) and are
+never relayed again; remote positions join the next local flush, so a seat still
+gets at most one item per unit per second whichever instance its devices are on.
+
 **Device time.** One :class:`~app.protocol.telemetry.StreamGuard` for the whole
 server: time order is per unit and kind whichever connection a frame came on,
 and survives a device's reconnect. A frame dated more than ``max_clock_skew_s``
@@ -46,6 +56,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from websockets.exceptions import ConnectionClosed
 
 from app.domain.model import Role
@@ -61,6 +72,7 @@ from app.protocol.telemetry import (
     unit_telemetry,
     validate_telemetry,
 )
+from server_stub.fanout import Bus, LocalBus
 
 log = logging.getLogger("server_stub.telemetry")
 
@@ -125,6 +137,7 @@ class TelemetryRouter:
         max_clock_skew_s: how far a device time may be ahead of the server's clock.
         known_units: the units that exist (a subscribe naming another is refused); None: any.
         clock: the server's clock (POSIX s).
+        relay: the fan-out to other instances (default: none, :class:`~server_stub.fanout.LocalBus`).
     """
 
     def __init__(
@@ -135,7 +148,9 @@ class TelemetryRouter:
         max_clock_skew_s: float = MAX_DEVICE_CLOCK_SKEW_S,
         known_units: Callable[[], Container[str]] | None = None,
         clock: Callable[[], float] = time.time,
+        relay: Bus | None = None,
     ) -> None:
+        self.relay: Bus = relay or LocalBus()
         self.sinks: dict[Any, Sink] = {}  # keyed by the server's Client
         # Device time per unit and kind, for every connection, kept across reconnects.
         self.guard = StreamGuard()
@@ -151,7 +166,9 @@ class TelemetryRouter:
         self.ecg: dict[str, deque[EcgChunk]] = {}
         self.frames_in = 0
         self.refused = 0
-        self._pending_positions: dict[str, dict[str, Any]] = {}
+        self._pending_positions: dict[str, dict[str, Any]] = {}  # to this instance's seats
+        self._pending_relay: dict[str, dict[str, Any]] = {}  # this instance's devices, to the others
+        self.frames_from_others = 0
         self.on_alarm_strip = on_alarm_strip  # may be set after construction
         self._queue_frames = queue_frames
         self._flusher: asyncio.Task[Any] | None = None
@@ -181,6 +198,9 @@ class TelemetryRouter:
     def client_gone(self, client: Any) -> None:
         self.last_seq.pop(client, None)
         sink = self.sinks.pop(client, None)
+        if sink is not None:
+            for unit in _watched(sink.units, sink.kinds):
+                self.relay.unwatch(unit)
         if sink is not None and sink.task is not None:
             sink.task.cancel()
             if sink.dropped:
@@ -266,7 +286,12 @@ class TelemetryRouter:
     def _subscribe(self, sink: Sink, msg: Message) -> None:
         units, kinds = frozenset(msg["unit_ids"]), frozenset(msg["kinds"])
         added = units - sink.units
+        before, after = _watched(sink.units, sink.kinds), _watched(units, kinds)
         sink.units, sink.kinds = units, kinds
+        for unit in sorted(after - before):
+            self.relay.watch(unit)
+        for unit in sorted(before - after):
+            self.relay.unwatch(unit)
         log.info("%s subscribes to %s (%s)", sink.label, sorted(units) or "nothing", ",".join(sorted(kinds)))
         for unit in sorted(added):
             if TelemetryKind.VITALS in kinds and unit in self.last_vitals:
@@ -275,7 +300,35 @@ class TelemetryRouter:
                 for alarm_frame in self.active_alarms.get(unit, {}).values():
                     sink.put(alarm_frame)
 
-    def _route(self, msg: Message, frame: str) -> None:
+    def receive_remote(self, unit_id: str, kind: str, frame: str) -> None:
+        """A frame another instance accepted from its device (the bus calls this; loop thread).
+
+        It reaches this instance's subscribers and last values; it is not relayed again.
+        """
+        msg = orjson.loads(frame)
+        if msg.get("unit_id") != unit_id or msg.get("kind") != kind or kind == TelemetryKind.POSITION:
+            log.warning("ignored a relayed %s frame for %s that does not match its channel", kind, unit_id)
+            return
+        self.frames_from_others += 1
+        self._route(msg, frame, remote=True)
+
+    def merge_remote_positions(self, items: list[dict[str, Any]]) -> None:
+        """Positions another instance's devices reported: sent with this instance's next flush.
+
+        A position older than the one known for the unit (by device time) is ignored.
+        """
+        for item in items:
+            unit = item.get("unit_id")
+            if not isinstance(unit, str) or not isinstance(item.get("t"), str):
+                continue
+            known = self.last_position.get(unit)
+            # Device times are normalised to one form (UTC, Z, milliseconds): strings compare in time order.
+            if known is not None and item["t"] < known["t"]:
+                continue
+            self.last_position[unit] = item
+            self._pending_positions[unit] = item
+
+    def _route(self, msg: Message, frame: str, *, remote: bool = False) -> None:
         unit, kind, data = msg["unit_id"], msg["kind"], msg["data"]
         if kind == TelemetryKind.POSITION:
             item = {
@@ -289,6 +342,7 @@ class TelemetryRouter:
             }
             self.last_position[unit] = item
             self._pending_positions[unit] = item
+            self._pending_relay[unit] = item
             return
         if kind == TelemetryKind.VITALS:
             self.last_vitals[unit] = frame
@@ -297,7 +351,7 @@ class TelemetryRouter:
             if data["active"]:
                 newly = data["code"] not in alarms
                 alarms[data["code"]] = frame
-                if newly and data["priority"] == AlarmPriority.HIGH and self.on_alarm_strip is not None:
+                if newly and data["priority"] == AlarmPriority.HIGH and self.on_alarm_strip is not None and not remote:
                     self.on_alarm_strip(unit, data["code"], self.recent_ecg(unit, ALARM_STRIP_S))
             else:
                 alarms.pop(data["code"], None)
@@ -313,6 +367,8 @@ class TelemetryRouter:
         for sink in self.sinks.values():
             if unit in sink.units and kind in sink.kinds:
                 sink.put(frame)
+        if not remote:
+            self.relay.publish_telemetry(unit, kind, frame)
 
     def recent_ecg(self, unit_id: str, seconds: float) -> list[EcgChunk]:
         """The unit's lead-II chunks that overlap its last ``seconds`` of ECG (oldest first)."""
@@ -330,7 +386,11 @@ class TelemetryRouter:
                 self.flush_positions()
 
     def flush_positions(self) -> None:
-        """Send the positions that changed since the last flush to every seat (one frame)."""
+        """Send the positions that changed since the last flush to every seat (one frame), and
+        those this instance's devices reported to the other instances."""
+        if self._pending_relay:
+            relayed, self._pending_relay = list(self._pending_relay.values()), {}
+            self.relay.publish_positions(relayed)
         if not self._pending_positions:
             return
         items, self._pending_positions = list(self._pending_positions.values()), {}
@@ -343,7 +403,14 @@ class TelemetryRouter:
         return {
             "frames_in": self.frames_in,
             "refused": self.refused,
+            "frames_from_others": self.frames_from_others,
+            "bus": self.relay.stats(),
             "clock_offset_s": {unit: round(offset, 3) for unit, offset in sorted(self.clock_offset_s.items())},
             "sinks": {s.label: {"sent": s.sent, "dropped": s.dropped, "queued": len(s.queue)} for s in self.sinks.values()},
             "at": time.time(),
         }
+
+
+def _watched(units: frozenset[str], kinds: frozenset[str]) -> frozenset[str]:
+    """The units a subscription needs from other instances (positions come to every seat anyway)."""
+    return units if kinds - {TelemetryKind.POSITION} else frozenset()

@@ -55,6 +55,12 @@ Durability and order:
   protocol's ``MAX_FRAME_BYTES`` only if they are a ``snapshot`` (it grows with
   the centre's state; see :func:`app.protocol.session.decode_server_frame`).
 
+Several servers: ``fallback_urls`` lists other instances of the same centre (on one
+shared log, docs/operations.md). After a connection is lost or cannot be opened the
+next attempt goes to the next URL in the list, round and round; the seat says hello with
+its ``last_seq`` there as anywhere, so it resumes from the shared log with nothing lost
+or repeated. The journal stays bound to the first URL.
+
 Identity: before connecting the journal is bound to the server URL, and after
 ``welcome`` to the principal id. If either changed, or the server's log is
 shorter than what this seat has seen (``server_seq < last_seq``: a restored or
@@ -66,9 +72,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -98,6 +106,7 @@ from app.protocol.session import (
 )
 from app.seat.journal import Journal, JournalError
 from app.seat.store import ConnectionStatus, Link
+from app.tls import client_context, describe_connect_error
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +146,14 @@ class SyncClient:
         backoff_s: (initial, maximum) reconnect delay; tests shorten it.
         server_retry_s: (initial, maximum) delay before re-sending a command the server
             failed with ``internal``/``rate_limited``; doubles per retry.
+        ca_file: the centre's CA (PEM): a ``wss://`` server must have a certificate it
+            signed, and only it is trusted (:mod:`app.tls`). None: the system store.
+        fallback_urls: other servers of the same centre, tried in order after ``url``
+            when a connection is lost or cannot be opened (module doc); same scheme as ``url``.
 
     Raises:
-        ValueError: ``url`` is not a websocket URL.
+        ValueError: ``url`` is not a websocket URL, or ``ca_file`` cannot be used
+            (:class:`app.tls.TlsConfigError`).
         JournalError: the journal cannot be written.
     """
 
@@ -158,12 +172,21 @@ class SyncClient:
         ping_timeout_s: float = 10.0,
         open_timeout_s: float = 5.0,
         close_timeout_s: float = 2.0,
+        ca_file: Path | None = None,
+        fallback_urls: Sequence[str] = (),
     ) -> None:
-        try:
-            parse_uri(url)
-        except InvalidURI as exc:
-            raise ValueError(f"not a websocket URL: {url!r} ({exc})") from None
-        self.url = url
+        self.urls: tuple[str, ...] = (url, *fallback_urls)
+        for each in self.urls:
+            try:
+                if parse_uri(each).secure != parse_uri(url).secure:
+                    raise ValueError(f"{each!r}: every server URL must use the scheme of {url!r}")
+            except InvalidURI as exc:
+                raise ValueError(f"not a websocket URL: {each!r} ({exc})") from None
+        self.url = url  # the server of the current (or next) connection attempt
+        self.ca_file = ca_file
+        # The TLS context for wss:// (also for fetching strips and photos over https); None for ws://.
+        self.tls_context = client_context(url, ca_file)
+        self._tls_kwargs: dict[str, Any] = {} if self.tls_context is None else {"ssl": self.tls_context}
         self.journal = journal
         self.client_name = client_name
         self._on_message = on_message
@@ -389,12 +412,19 @@ class SyncClient:
             assert isinstance(outcome, Reconnect)
             if outcome.after_s == 0:
                 continue  # reconnect at once, asking for a snapshot
+            self._next_server()
             if outcome.advice is CloseAdvice.CLIENT_FAULT:
                 log.error("the server closed the connection for a fault of this seat: %s", detail)
             log.info("offline (%s); reconnecting in %.2f s", detail or "connection lost", outcome.after_s)
             self._report(Link.OFFLINE, detail, round(outcome.after_s, 2))
             await self._sleep_or_wake(outcome.after_s)
         self._report(Link.OFFLINE, "stopped", None)
+
+    def _next_server(self) -> None:
+        """The next attempt goes to the next server of the list (round and round)."""
+        if len(self.urls) > 1:
+            self.url = self.urls[(self.urls.index(self.url) + 1) % len(self.urls)]
+            log.info("next connection attempt goes to %s", self.url)
 
     async def _connection(self, conn: _Connection) -> None:
         self._report(Link.CONNECTING)
@@ -412,6 +442,7 @@ class SyncClient:
                 # The seat talks to its centre's server directly; an HTTP proxy
                 # from the environment must not capture it (nor 127.0.0.1 in tests).
                 proxy=None,
+                **self._tls_kwargs,
             )
         )
         stopper = asyncio.ensure_future(self._stop_event.wait())
@@ -425,8 +456,10 @@ class SyncClient:
             return
         try:
             ws = opening.result()
-        except (OSError, TimeoutError, WebSocketException) as exc:  # refused, unreachable, handshake
-            conn.detail = _describe(exc)
+        except (OSError, TimeoutError, WebSocketException, EOFError) as exc:  # refused, unreachable, TLS, handshake
+            conn.detail = describe_connect_error(exc, self.url, self.ca_file)
+            if isinstance(exc, ssl.SSLError):
+                log.error("cannot connect to %s: %s", self.url, conn.detail)
             return
         except Exception as exc:
             log.exception("cannot open the connection")

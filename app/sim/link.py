@@ -18,8 +18,10 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -45,6 +47,7 @@ from app.protocol.session import (
     Synced,
     Welcomed,
 )
+from app.tls import client_context, describe_connect_error
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +96,14 @@ class SimLink:
         on_message: Callable[[Message], None] | None = None,
         rng: random.Random | None = None,
         backoff_s: tuple[float, float] = (0.1, 3.0),
+        ca_file: Path | None = None,
     ) -> None:
         self.url = url
         self.client_name = client_name
+        self.ca_file = ca_file
+        # wss://: verified against the centre's CA only when given (app/tls.py). Raises TlsConfigError.
+        tls = client_context(url, ca_file)
+        self._tls_kwargs: dict[str, Any] = {} if tls is None else {"ssl": tls}
         self.on_synced = on_synced
         self.on_event = on_event
         self.on_refused = on_refused
@@ -167,6 +175,7 @@ class SimLink:
                     open_timeout=5,
                     close_timeout=2,
                     compression=None,
+                    **self._tls_kwargs,
                 ) as ws:
                     try:
                         await self._connection(ws)
@@ -177,8 +186,10 @@ class SimLink:
             except ConnectionClosed as exc:
                 if exc.rcvd is not None:
                     code, reason = exc.rcvd.code, exc.rcvd.reason
-            except (OSError, InvalidHandshake, TimeoutError) as exc:
-                log.info("%s: cannot connect to %s: %s", self.client_name, self.url, exc)
+            except (OSError, InvalidHandshake, TimeoutError, EOFError) as exc:
+                why = describe_connect_error(exc, self.url, self.ca_file)
+                (log.error if isinstance(exc, ssl.SSLError) else log.info)(
+                    "%s: cannot connect to %s: %s", self.client_name, self.url, why)
             except InvalidURI:
                 raise
             finally:
