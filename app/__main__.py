@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import getpass
 import logging
 import sys
 import tempfile
@@ -39,10 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app import logs, secrets
+from app import logs, seat_tools, secrets
 from app.mapdata import cli as map_cli
+from app.mapdata import route_cli
 from app.protocol import cli as protocol_cli
-from app.routing import cli as route_cli
 from app.settings import (
     LOG_LEVELS,
     Settings,
@@ -78,24 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-scale", type=float, metavar="X", help="with --simulate: run the scenario X times faster"
     )
-    commands = parser.add_subparsers(dest="command", metavar="{sim,map,triage,route,protocol,credentials,hospital}")
+    # Installation checks and start-up timing (widgets/first_paint.py).
+    parser.add_argument("--exit-after-first-paint", action="store_true",
+                        help="start, wait until the window and its map have painted, then exit")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG",
+                        help="like --exit-after-first-paint, and save the window to PNG first")
+    parser.add_argument("--check", action="store_true",
+                        help="check this seat and exit (same as the 'check' command; see 'check --help')")
+    seat_tools.add_check_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="{check,credentials,diagnostics,sim,map,triage,route,protocol,hospital}")
     _add_sim(commands)
     map_cli.register(commands)
     triage_cli.register(commands)
     protocol_cli.register(commands)
     route_cli.register(commands)
-    credentials = commands.add_parser(
-        "credentials",
-        help="store or delete this seat's login token in the OS keyring",
-        description="Store or delete a seat's login token in the OS keyring (never in a file).",
-    )
-    actions = credentials.add_subparsers(dest="credentials_command", metavar="{set,delete}", required=True)
-    for name, text in (("set", "store the token (read from standard input, or typed without echo)"),
-                       ("delete", "forget the token")):
-        action = actions.add_parser(name, help=text, description=text)
-        # SUPPRESS: a value given before the command (dispatch120 --seat-id X credentials set) survives.
-        action.add_argument("--seat-id", dest="seat_id", metavar="ID", default=argparse.SUPPRESS,
-                            help="the seat (default: seat_id from the settings)")
+    seat_tools.register(commands)  # check, credentials, diagnostics
     hospital = commands.add_parser(
         "hospital",
         help="a receiving hospital's console: incoming pre-notifications, acknowledge them",
@@ -130,46 +126,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("sim", "map", "triage", "route", "protocol"):
         return int(args.func(args) or 0)
+    if args.check or args.command == "check":
+        return seat_tools.run_check(args, _qt_checks)
     if args.command == "credentials":
-        return run_credentials(args)
+        return seat_tools.run_credentials(args)
+    if args.command == "diagnostics":
+        return seat_tools.run_diagnostics(args, _qt_checks, _qt_versions)
     if args.command == "hospital":
         return run_hospital(args)
     return run_seat(args)
 
 
-# ---------------------------------------------------------------- credentials
+# ---------------------------------------------------------------- check and diagnostics: the Qt parts
 
 
-def run_credentials(args: argparse.Namespace) -> int:
-    """``dispatch120 credentials set|delete``: the token goes to the OS keyring only."""
+def _qt_checks(settings: Settings, names: set[str], language: str) -> dict[str, Any]:
+    """The Qt checks (``widgets.check_qt``) in a QApplication made like the seat's (offscreen works)."""
+    from widgets import check_qt, seat_app
+
+    _qapp, languages = seat_app.create_application(sys.argv[:1], language)
     try:
-        settings = load_settings(overrides_from_args(args))
-    except SettingsError as exc:
-        return _fail(str(exc))
-    logs.setup_logging(None, args.log_level or settings.log_level)
-    seat_id = getattr(args, "seat_id", None) or settings.seat_id
-    if not seat_id:
-        return _fail("which seat? give --seat-id ID (or set seat_id in dispatch120.toml)")
-    secrets.configure(settings.keyring_backend)
-    try:
-        if args.credentials_command == "set":
-            if sys.stdin.isatty():
-                token = getpass.getpass(f"Token for seat {seat_id} (not shown): ")
-            else:
-                token = sys.stdin.read()
-            token = token.strip()
-            if not token:
-                return _fail("no token given (empty input); nothing stored")
-            secrets.set_token(seat_id, token)
-            print(f"token of seat {seat_id} stored in {secrets.backend_name()}")
-            return 0
-        if secrets.delete_token(seat_id):
-            print(f"token of seat {seat_id} deleted")
-            return 0
-        print(f"no token was stored for seat {seat_id}")
-        return 1
-    except (secrets.SecretsUnavailable, ValueError) as exc:
-        return _fail(str(exc), 1)
+        return check_qt.run_qt_checks(settings, names)
+    finally:
+        seat_app.dispose(languages)
+
+
+def _qt_versions() -> dict[str, str]:
+    from widgets.check_qt import qt_versions
+
+    return qt_versions()
 
 
 # ---------------------------------------------------------------- the hospital console
@@ -200,17 +185,20 @@ def run_hospital(args: argparse.Namespace) -> int:
     from widgets import seat_app
     from widgets.hospital_window import HospitalBridge, HospitalWindow
 
-    qapp, _languages = seat_app.create_application(sys.argv[:1], settings.language)
+    qapp, languages = seat_app.create_application(sys.argv[:1], settings.language)
     try:
         journal = Journal(settings.journal_path.with_name(f"journal-hospital-{console_id}.sqlite"))
     except JournalError as exc:
+        seat_app.dispose(languages)
         return _fail(str(exc), 1)
-    bridge = HospitalBridge(parent=qapp)
+    bridge = HospitalBridge()
     try:
         sync = SyncClient(settings.server_url, token, journal, client_name="dispatch120-hospital/0.1",
-                          on_message=bridge.on_message, on_status=bridge.on_status)
+                          on_message=bridge.on_message, on_status=bridge.on_status,
+                          ca_file=settings.server_ca_file)
     except ValueError as exc:
         journal.close()
+        seat_app.dispose(bridge, languages)
         return _fail(str(exc))
     window = HospitalWindow(bridge, sync.send_command, console_id)
     remove_handlers = seat_app.install_signal_handlers(qapp)
@@ -219,9 +207,13 @@ def run_hospital(args: argparse.Namespace) -> int:
     try:
         return int(qapp.exec())
     finally:
-        sync.stop()
+        stopped = _stop_sync(sync)
+        if not stopped:
+            bridge.blockSignals(True)  # what the thread still reports reaches no deleted widget
         remove_handlers()
-        journal.close()
+        seat_app.dispose(window, bridge if stopped else None, languages)
+        if stopped:
+            journal.close()
 
 
 # ---------------------------------------------------------------- the seat
@@ -265,6 +257,19 @@ def _once(fn: Callable[[], Any]) -> Callable[[], None]:
     return call
 
 
+def _stop_sync(sync: Any) -> bool:
+    """Stop the sync client's thread; True if it ended. If it did not, say so in the log.
+
+    A thread still running may still call the bridge and write the journal: the caller then
+    keeps both (they go with the process) instead of deleting them under the thread, and
+    blocks the bridge's signals so nothing it delivers reaches the deleted window.
+    """
+    if sync.stop():
+        return True
+    log.error("the sync thread did not end when asked to; its bridge and journal are kept until exit")
+    return False
+
+
 def _start_training(args: argparse.Namespace, settings: Settings) -> Any:
     """Start the training centre (child processes). Raises whatever the launcher raises."""
     from app.sim.launcher import start_training  # imported here: only --simulate needs it
@@ -290,11 +295,9 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
     Raises:
         StartupFailed: the seat cannot start; the reason was shown in a dialog and logged.
     """
-    try:
-        settings = load_settings(overrides_from_args(args))
-    except SettingsError as exc:
-        print(f"dispatch120: {exc}", file=sys.stderr)
-        raise StartupFailed(2) from exc
+    # A refused value (a malformed --server-url, a broken file) does not stop the seat: it starts,
+    # and the window says what is wrong and what to do (the same text as `dispatch120 --check`).
+    settings = seat_tools.load_forgiving(args)
     level = args.log_level or settings.log_level
     log_path = logs.setup_logging(settings.log_dir, level, "dispatch120-training" if args.simulate else "dispatch120")
     log.info("dispatch120 seat starting (%s); log file %s", "TRAINING" if args.simulate else "live", log_path)
@@ -302,7 +305,10 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
     from widgets import seat_app  # Qt only from here on (credentials and sim never load it)
 
     qapp, languages = seat_app.create_application(list(argv0), settings.language)
-    cleanups: list[Callable[[], Any]] = []
+    # Run in order on the way out. The Qt objects made here have no parent: each is deleted
+    # explicitly once nothing can call it (the bridge only after the sync thread ended).
+    cleanups: list[Callable[[], Any]] = [_once(lambda: seat_app.dispose(languages))]
+    sync_ended = [True]  # False if the sync thread would not stop: then its bridge and journal stay
 
     def problem(kind: Any, *, seat_id: str | None = None, detail: str = "", code: int = 2) -> StartupFailed:
         log.error("cannot start: %s", seat_app.problem_text(kind, seat_id=seat_id, detail=detail))
@@ -346,17 +352,37 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
         from widgets.main_window import MainWindow
         from widgets.qt_bridge import SyncBridge
 
+        startup_notices: list[str] = []  # shown in the window's message strip once it exists
         try:
             journal = Journal(journal_path)
         except JournalError as exc:
-            raise problem(seat_app.StartupProblem.JOURNAL_UNUSABLE, detail=str(exc)) from exc
-        cleanups.append(_once(journal.close))
+            # Still take calls: a journal in a temporary directory keeps this session's commands
+            # until they are sent, but not across a restart of the PC. Say so, with what to do.
+            fallback = Path(tempfile.mkdtemp(prefix="dispatch120-journal-")) / journal_path.name
+            log.error("journal %s unusable (%s); using %s for this session", journal_path, exc, fallback)
+            try:
+                journal = Journal(fallback)
+            except JournalError as again:
+                raise problem(seat_app.StartupProblem.JOURNAL_UNUSABLE, detail=str(exc)) from again
+            startup_notices.append(seat_tools.journal_notice(journal_path, str(exc), fallback, settings.language))
+        offline_only = training is None and seat_tools.check.url_unusable(settings)
+        if offline_only:
+            # No usable server URL: work offline from the journal, bound to whatever it was bound to
+            # (a placeholder URL would reset its saved state and set its unsent commands aside).
+            url = journal.server_url() or url
+            startup_notices.append(seat_tools.url_notice(settings, settings.language))
+        cleanups.append(_once(lambda: sync_ended[0] and journal.close()))
         store = SeatStore()
         clock = SeatClock()
-        bridge = SyncBridge(store, clock, parent=qapp)
+        bridge = SyncBridge(store, clock)
+        cleanups.insert(0, _once(lambda: seat_app.dispose(bridge if sync_ended[0] else None)))
         try:
             sync = SyncClient(url, token, journal, client_name=CLIENT_NAME,
-                              on_message=bridge.on_message, on_status=bridge.on_status)
+                              on_message=bridge.on_message, on_status=bridge.on_status,
+                              ca_file=settings.server_ca_file,
+                              # Training and offline-only starts talk to one server (or none).
+                              fallback_urls=() if training is not None or offline_only
+                              else settings.server_fallback_urls)
         except ValueError as exc:
             raise problem(seat_app.StartupProblem.BAD_SETTINGS, detail=str(exc)) from exc
         # Offline start: show what the journal saw last, as this seat saw it.
@@ -369,30 +395,50 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
         window = MainWindow(store, commands, clock=clock, languages=languages,
                             training=training is not None, seat_id=seat_id,
                             confirm_close=training is None, show_map=True, map_settings=settings)
+        cleanups.insert(0, _once(lambda: seat_app.dispose(window)))  # its map's web page before its profile
         bridge.command_retrying.connect(window.on_command_retrying)
-        # Live telemetry of the units the vitals wall watches (issue 6); re-sent after every reconnect.
+        # Live telemetry of the units the vitals wall watches; re-sent after every reconnect.
         window.vitals_wall.set_subscriber(
             lambda ids: sync.subscribe(ids, ["vitals", "waveform", "alarm", "status"])
         )
-        # Stored ECG strips (issue 6): fetched with this seat's token, recorded with Ctrl+Shift+E.
+        # Stored ECG strips: fetched with this seat's token, recorded with Ctrl+Shift+E.
         from app.seat.strips import fetch_strip
 
-        window.vitals_wall.strip_fetcher = lambda strip_id: fetch_strip(url, token, strip_id)
+        window.vitals_wall.strip_fetcher = lambda strip_id: fetch_strip(url, token, strip_id, context=sync.tls_context)
         window.vitals_wall.seat_commands = commands
-        if getattr(window, "caller_link", None) is not None:  # issue 7: the caller's photos, with this seat's token
+        if getattr(window, "caller_link", None) is not None:  # the caller's photos, with this seat's token
             from app.seat.media import fetch_media
 
-            window.caller_link.media_fetcher = lambda media_id, sha: fetch_media(url, token, media_id, sha256=sha)
+            window.caller_link.media_fetcher = lambda media_id, sha: fetch_media(url, token, media_id, sha256=sha, context=sync.tls_context)
             window.caller_link.rtc_sender = sync.send_direct  # live video signalling, never journaled
         for config_problem in settings.problems:
             window.show_notice(str(config_problem))
         if journal.moved_aside is not None:
             window.show_notice(f"journal was unreadable and was kept as {journal.moved_aside}")
         window.show_rejected(journal.rejected(), journal.dismiss_rejected)
+        from widgets.check_qt import check_fonts
+
+        fonts = check_fonts()
+        if fonts.status is not seat_tools.check.Status.PASS:
+            startup_notices.append(seat_tools.check.message(fonts, settings.language))
+        for text in startup_notices:
+            log.error("start-up problem: %s", text)
+            window.show_notice(text, "error")
+        window.problem_texts = list(startup_notices)
+        versions = _qt_versions()
+        window.diagnostics_maker = lambda out, qt_results: seat_tools.write_seat_diagnostics(
+            settings, out, language=settings.language, qt_results=qt_results, versions=versions)
         cleanups.append(seat_app.install_signal_handlers(qapp))
         window.show()
-        sync.start()
-        cleanups.insert(0, _once(lambda: sync.stop()))
+        if not offline_only:
+            sync.start()
+
+        def stop_sync() -> None:
+            sync_ended[0] = _stop_sync(sync)
+            if not sync_ended[0]:
+                bridge.blockSignals(True)  # what the thread still reports reaches no deleted widget
+
+        cleanups.insert(0, _once(stop_sync))
         yield SeatRuntime(qapp, window, store, sync, journal, settings, training, cleanups)
     finally:
         for cleanup in cleanups:
@@ -403,6 +449,10 @@ def run_seat(args: argparse.Namespace) -> int:
     """Start the seat's window and run it until it is closed. Returns the exit code."""
     try:
         with seat_session(args, sys.argv[:1]) as runtime:
+            if args.exit_after_first_paint or args.screenshot is not None:
+                from widgets.first_paint import exit_after_first_paint
+
+                watcher = exit_after_first_paint(runtime.window, screenshot=args.screenshot)  # noqa: F841 - kept alive
             code = runtime.qapp.exec()
             log.info("seat window closed (exit code %s)", code)
             return int(code)

@@ -22,11 +22,14 @@ GUI thread only.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QMainWindow,
@@ -83,6 +86,8 @@ class MainWindow(QMainWindow):
             ``app.settings.Settings``) says what it is drawn on.
     """
 
+    _diagnostics_done = Signal(str, str)  # path, error (from the worker thread; queued to the GUI thread)
+
     def __init__(self, store: SeatStore, commands: SeatCommands, *, clock: SeatClock | None = None,
                  languages: LanguageSwitcher | None = None, training: bool = False,
                  seat_id: str | None = None, confirm_close: bool = True, show_map: bool = False,
@@ -120,6 +125,16 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             self.language_actions[language] = action
         self.focus_actions: list[tuple[QAction, Callable[[], None]]] = []
+        # Help → Copy diagnostics: the composition root sets diagnostics_maker(out, qt_results) -> Path
+        # (app.seat_tools.write_seat_diagnostics); it runs off the GUI thread.
+        self.diagnostics_maker: Callable[[Path, list[Any]], Path] | None = None
+        self.diagnostics_dir: Path | None = None  # None: Documents (or home)
+        self.problem_texts: list[str] = []  # start-up problems the composition root showed
+        self.copy_diagnostics_action = QAction(self)
+        self.copy_diagnostics_action.triggered.connect(self.copy_diagnostics)
+        self._diagnostics_thread: threading.Thread | None = None
+        self._diagnostics_done.connect(self._on_diagnostics_done)
+        self._auth_notice_shown = False
 
         # ---- panels
         self.banner = StatusBanner(store, self.ready_action, training=training, seat_id=seat_id)
@@ -192,6 +207,7 @@ class MainWindow(QMainWindow):
         store.events.seat_changed.connect(self._update_ready_action)
         store.events.connection_changed.connect(self._update_ready_action)
         store.events.welcomed.connect(self._update_title)
+        store.events.connection_changed.connect(self._on_connection_changed)
         if languages is not None:
             languages.language_changed.connect(self._on_language_changed)
 
@@ -512,6 +528,8 @@ class MainWindow(QMainWindow):
             self.language_menu.addAction(action)
         self.language_menu.addSeparator()
         self.language_menu.addAction(self.language_toggle_action)
+        self.help_menu = bar.addMenu("")
+        self.help_menu.addAction(self.copy_diagnostics_action)
 
     def _fill_status_submenu(self) -> None:
         self.status_submenu.clear()
@@ -545,6 +563,63 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, text: str, level: Level = Level.INFO) -> None:
         self.messages.show_message(text, level)
+
+    def _on_connection_changed(self, status: Any) -> None:
+        """The server refused the token: say what IT does about it (the banner says that it happened)."""
+        if getattr(status, "link", None) != Link.AUTH_FAILED:
+            self._auth_notice_shown = False
+            return
+        if not self._auth_notice_shown:
+            self._auth_notice_shown = True
+            from app.check import CheckResult, Status, message
+
+            refused = CheckResult("credential", Status.FAIL, "credential.refused")
+            self.messages.show_message(message(refused, self._language()), Level.ERROR)
+
+    def _language(self) -> str:
+        return self.languages.language if self.languages is not None else ENGLISH
+
+    # ------------------------------------------------------------ help
+    def copy_diagnostics(self) -> bool:
+        """Help → Copy diagnostics: write the zip (off the GUI thread), then put its path on the clipboard.
+
+        Returns False if it cannot start (no maker, or one already running)."""
+        if self.diagnostics_maker is None or (self._diagnostics_thread and self._diagnostics_thread.is_alive()):
+            return False
+        from widgets.check_qt import check_audio, check_fonts
+
+        qt_results = [check_fonts(), check_audio()]  # Qt's own state: read here, on the GUI thread
+        directory = self.diagnostics_dir or Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or Path.home())
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path(directory) / f"dispatch120-diagnostics-{stamp}.zip"
+        maker = self.diagnostics_maker
+        self.messages.show_message(self.tr("Writing diagnostics to %1 …").replace("%1", str(out)), Level.INFO)
+
+        def work() -> None:
+            try:
+                result = (str(maker(out, qt_results)), "")
+            except Exception as exc:  # reported in the window; the seat goes on
+                log.exception("diagnostics failed")
+                result = ("", str(exc))
+            try:
+                self._diagnostics_done.emit(*result)
+            except RuntimeError:  # the window was closed meanwhile: the zip is written, nobody to tell
+                log.info("diagnostics finished after the window closed: %s", result[0] or result[1])
+
+        self._diagnostics_thread = threading.Thread(target=work, name="diagnostics", daemon=True)
+        self._diagnostics_thread.start()
+        return True
+
+    def _on_diagnostics_done(self, path: str, error: str) -> None:
+        if error:
+            self.messages.show_message(self.tr("Diagnostics could not be written: %1").replace("%1", error),
+                                       Level.ERROR)
+            return
+        QGuiApplication.clipboard().setText(path)
+        self.messages.show_message(
+            self.tr("Diagnostics written to %1 (path copied: paste it into the message to support)").replace(
+                "%1", path), Level.INFO)
 
     def on_command_retrying(self, command_id: str | None, code: str, message: str) -> None:
         """The server had a transient fault; the sync client re-sends the command by itself."""
@@ -626,6 +701,8 @@ class MainWindow(QMainWindow):
         self.incident_menu.setTitle(self.tr("&Incident"))
         self.units_menu.setTitle(self.tr("&Units"))
         self.view_menu.setTitle(self.tr("&Go to"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.copy_diagnostics_action.setText(self.tr("Copy diagnostics"))
         self.status_submenu.setTitle(self.tr("Set status of selected unit"))
         self.quit_action.setText(self.tr("Quit"))
         for (action, _target), text in zip(
