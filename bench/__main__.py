@@ -1,5 +1,7 @@
 """``python -m bench [--quick] [roundtrip|durable|startup ...]``: run the benchmarks, print a table.
 
+``python -m bench load …`` is the load and fault harness, with its own options (``bench/load.py``).
+
 Also writes every figure to ``bench/results/latest.json`` (``--out`` to change).
 Exit code 0 when every benchmark ran, 1 when one failed (its error is printed
 and recorded; the others still run), 2 on bad arguments.
@@ -21,6 +23,7 @@ from bench import (
     caller_link,
     durable,
     ecg_hr,
+    load,
     machine,
     map_import,
     map_page,
@@ -89,6 +92,8 @@ def _check(parser: argparse.ArgumentParser, opts: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv)[:1] == ["load"]:  # its own options (bench/load.py)
+        return load.main(list(sys.argv[2:] if argv is None else argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     opts = _options(args)
