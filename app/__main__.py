@@ -16,6 +16,7 @@ Modes are chosen here, once (STYLE §7):
 * ``dispatch120 map import|info|search|where`` — offline map data (:mod:`app.mapdata.cli`).
 * ``dispatch120 triage check|run`` — validate triage protocols, play vignettes (:mod:`app.triage.cli`).
 * ``dispatch120 protocol schema|doc`` — export the wire JSON Schema, regenerate the doc's tables (:mod:`app.protocol.cli`).
+* ``dispatch120 report kpi`` — KPIs of a period from the server's event log, read-only (:mod:`app.records.cli`).
 * ``dispatch120 credentials set|delete --seat-id ID`` — store or forget a seat's token.
 * ``dispatch120 hospital --console-id ID`` — a receiving hospital's pre-notification console
   (:func:`run_hospital`; its token is stored like a seat's: ``credentials set --seat-id ID``).
@@ -42,11 +43,13 @@ from app import logs, seat_tools, secrets
 from app.mapdata import cli as map_cli
 from app.mapdata import route_cli
 from app.protocol import cli as protocol_cli
+from app.records import cli as report_cli
 from app.settings import (
     LOG_LEVELS,
     Settings,
     SettingsError,
     add_arguments,
+    layout_path,
     load_settings,
     overrides_from_args,
 )
@@ -85,11 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--check", action="store_true",
                         help="check this seat and exit (same as the 'check' command; see 'check --help')")
     seat_tools.add_check_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="{check,credentials,diagnostics,sim,map,triage,route,protocol,hospital}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,credentials,diagnostics,sim,map,triage,route,protocol,report,hospital}")
     _add_sim(commands)
     map_cli.register(commands)
     triage_cli.register(commands)
     protocol_cli.register(commands)
+    report_cli.register(commands)
     route_cli.register(commands)
     seat_tools.register(commands)  # check, credentials, diagnostics
     hospital = commands.add_parser(
@@ -124,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dispatch120``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("sim", "map", "triage", "route", "protocol"):
+    if args.command in ("sim", "map", "triage", "route", "protocol", "report"):
         return int(args.func(args) or 0)
     if args.check or args.command == "check":
         return seat_tools.run_check(args, _qt_checks)
@@ -209,7 +213,7 @@ def run_hospital(args: argparse.Namespace) -> int:
     finally:
         stopped = _stop_sync(sync)
         if not stopped:
-            bridge.blockSignals(True)  # what the thread still reports reaches no deleted widget
+            seat_app.silence(bridge)  # what the thread still reports reaches no deleted widget
         remove_handlers()
         seat_app.dispose(window, bridge if stopped else None, languages)
         if stopped:
@@ -262,7 +266,7 @@ def _stop_sync(sync: Any) -> bool:
 
     A thread still running may still call the bridge and write the journal: the caller then
     keeps both (they go with the process) instead of deleting them under the thread, and
-    blocks the bridge's signals so nothing it delivers reaches the deleted window.
+    silences the bridge so nothing it delivers reaches the deleted window.
     """
     if sync.stop():
         return True
@@ -394,7 +398,8 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
         commands = SeatCommands(sync)
         window = MainWindow(store, commands, clock=clock, languages=languages,
                             training=training is not None, seat_id=seat_id,
-                            confirm_close=training is None, show_map=True, map_settings=settings)
+                            confirm_close=training is None, show_map=True, map_settings=settings,
+                            layout_path=layout_path(settings))
         cleanups.insert(0, _once(lambda: seat_app.dispose(window)))  # its map's web page before its profile
         bridge.command_retrying.connect(window.on_command_retrying)
         # Live telemetry of the units the vitals wall watches; re-sent after every reconnect.
@@ -436,7 +441,7 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
         def stop_sync() -> None:
             sync_ended[0] = _stop_sync(sync)
             if not sync_ended[0]:
-                bridge.blockSignals(True)  # what the thread still reports reaches no deleted widget
+                seat_app.silence(bridge)  # what the thread still reports reaches no deleted widget
 
         cleanups.insert(0, _once(stop_sync))
         yield SeatRuntime(qapp, window, store, sync, journal, settings, training, cleanups)
