@@ -451,7 +451,17 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
     from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
     from websockets.sync.client import connect
 
-    from app.protocol import CloseCode, ErrorCode, decode, encode, hello
+    from app.protocol import ErrorCode
+    from app.protocol.session import (
+        BadFrame,
+        ClientSession,
+        CloseAdvice,
+        HelloRefused,
+        MemoryOutbox,
+        SendFrame,
+        Welcomed,
+        close_advice,
+    )
 
     needs_server = skipped("credential", "credential.needs_server")
     clock_skip = skipped("clock", "credential.needs_server")
@@ -504,33 +514,38 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
             clock = clock_result(date, now(), resolution_s=1.0)
             return ServerProbe(reached, token_problem or skipped("credential", "credential.needs_keyring"), clock)
         sent_at = now()
-        ws.send(encode(hello(token=token, client=CLIENT_NAME, last_seq=None)))
+        # The same session the seat uses: it builds the hello and says what a close means.
+        session = ClientSession(token=token, client=CLIENT_NAME, outbox=MemoryOutbox())
+        for action in session.connection_made(None):
+            if isinstance(action, SendFrame):
+                ws.send(action.frame)
+
+        def closed_result(code: int | None, reason: str) -> CheckResult:
+            advice = close_advice(code)
+            if advice is CloseAdvice.AUTH_FAILED:
+                return CheckResult("credential", Status.FAIL, "credential.refused")
+            if advice is CloseAdvice.UPGRADE:
+                return CheckResult("credential", Status.FAIL, "credential.upgrade")
+            return CheckResult("credential", Status.FAIL, "credential.no_answer",
+                               {"seconds": f"{hello_timeout_s:g}", "error": f"closed {code} {reason}".strip()})
+
         try:
             frame = ws.recv(timeout=hello_timeout_s)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else None
-            clock = clock_result(date, sent_at, resolution_s=1.0)
-            if code == CloseCode.AUTH_FAILED:
-                return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.refused"), clock)
-            if code == CloseCode.UNSUPPORTED_VERSION:
-                return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.upgrade"), clock)
-            return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
-                                                    {"seconds": f"{hello_timeout_s:g}",
-                                                     "error": f"closed {code} {exc.rcvd.reason if exc.rcvd else ''}"
-                                                     .strip()}), clock)
+            return ServerProbe(reached, closed_result(code, exc.rcvd.reason if exc.rcvd else ""),
+                               clock_result(date, sent_at, resolution_s=1.0))
         except TimeoutError:
             return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
                                                     {"seconds": f"{hello_timeout_s:g}", "error": "timeout"}),
                                clock_result(date, sent_at, resolution_s=1.0))
         received_at = now()
-        try:
-            msg = decode(frame)
-        except Exception as exc:  # ProtocolError or anything a broken server sends
-            return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
-                                                    {"seconds": f"{hello_timeout_s:g}", "error": str(exc)}),
-                               clock_result(date, sent_at, resolution_s=1.0))
-        if msg.get("type") == "error":
-            # The server explains a refused hello in an error frame, then closes with 4001.
+        actions = session.receive_frame(frame)
+        welcomed = next((a for a in actions if isinstance(a, Welcomed)), None)
+        refused = next((a for a in actions if isinstance(a, HelloRefused)), None)
+        bad = next((a for a in actions if isinstance(a, BadFrame)), None)
+        if refused is not None:
+            # The server explains a refused hello in an error frame, then closes (4001 for a bad token).
             try:
                 ws.recv(timeout=hello_timeout_s)
             except ConnectionClosed as exc:
@@ -539,14 +554,18 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
                 closed = None
             else:
                 closed = None
-            if closed == CloseCode.AUTH_FAILED or msg.get("code") == ErrorCode.UNAUTHENTICATED:
+            if (close_advice(closed) is CloseAdvice.AUTH_FAILED if closed is not None else False) \
+                    or refused.message.get("code") == ErrorCode.UNAUTHENTICATED:
                 return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.refused"),
                                    clock_result(date, sent_at, resolution_s=1.0))
-        if msg.get("type") != "welcome":
-            return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
-                                                    {"seconds": f"{hello_timeout_s:g}",
-                                                     "error": f"got {msg.get('type')!r}"}),
+            return ServerProbe(reached, closed_result(closed, str(refused.message.get("message") or "")),
                                clock_result(date, sent_at, resolution_s=1.0))
+        if welcomed is None:
+            error = str(bad.error) if bad is not None else f"got {frame[:40]!r}"
+            return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
+                                                    {"seconds": f"{hello_timeout_s:g}", "error": error}),
+                               clock_result(date, sent_at, resolution_s=1.0))
+        msg = welcomed.message
         principal = msg.get("principal") or {}
         credential = CheckResult("credential", Status.PASS, "credential.ok",
                                  {"principal": f"{principal.get('id')} / {principal.get('role')}"})
