@@ -180,6 +180,13 @@ def default_journal_path(seat_id: str | None) -> Path:
     )
 
 
+def layout_path(settings: Settings) -> Path:
+    """Where this seat's arrangement of panels and windows is saved (JSON written by the GUI):
+    next to its journal, one file per seat, so a shared workstation keeps each seat's desk."""
+    seat = settings.seat_id or "seat"
+    return settings.journal_path.parent / f"layout-{seat}.json"
+
+
 def default_log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 

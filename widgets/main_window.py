@@ -1,14 +1,17 @@
-"""The dispatcher seat's main window: banner, messages, calls | incident form + queue | units.
+"""The dispatcher seat's main window: banner and messages on top, every panel a dock.
 
-Layout (1920×1080 typical, still usable at 1366×768)::
+Under the menu bar, the status banner and the message strip span the window; the
+panels (calls, incident form, triage/CPR coach, open incidents, units, suggestions,
+map, vitals, caller link) are ``QDockWidget``s that :mod:`widgets.workspace` arranges
+over one to three screens, saves per seat and restores; it shows the window
+maximised on its screen. Typical one-screen arrangement (1366×768 up to 1920×1080)::
 
-    ┌───────────────────────── status banner: link · pending · TRAINING · seat · ready F5 · clock ┐
-    ├───────────────────────── message strip (errors, notices; never a modal dialog) ────────────┤
-    │ calls at this seat  │ incident form (address, callback, what   │ unit board                 │
-    │ (F2 answer, F4 hang │ happened, patients, priority; Ctrl+S)     │ (status colours, time in   │
-    │ up) + waiting queue ├───────────────────────────────────────────┤ status; F8 assign,         │
-    │                     │ open incidents (select → form)            │ context menu: status)      │
-    └─────────────────────┴───────────────────────────────────────────┴────────────────────────────┘
+    ┌───────────── menu · status banner: link · pending · TRAINING · seat · ready F5 · clock ┐
+    ├───────────── message strip (errors, notices; never a modal dialog) ────────────────────┤
+    │ calls at this seat │ incident form (Ctrl+S)          │ map                              │
+    │ (F2 answer, F4     ├─────────────────────────────────┼──────────────────────────────────┤
+    │ hang up) + waiting │ [open incidents | triage/CPR]   │ [unit board | suggestions] (F8)  │
+    └────────────────────┴─────────────────────────────────┴──────────────────────────────────┘
 
 Keyboard first: every action has a shortcut, shown in menus and tooltips. One
 ``QTimer`` for the whole window ticks once a second and refreshes every time
@@ -31,11 +34,12 @@ from typing import Any
 from PySide6.QtCore import QEvent, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFrame,
     QMainWindow,
     QMenu,
+    QMenuBar,
     QMessageBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +58,8 @@ from widgets.labels import command_text, error_text
 from widgets.message_area import Level, MessageArea
 from widgets.status_banner import StatusBanner
 from widgets.unit_board import UnitBoard
+from widgets.workspace import Workspace
+from widgets.workspace import dock as make_dock
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +90,8 @@ class MainWindow(QMainWindow):
         confirm_close: ask before closing with calls on the line or commands unsent.
         show_map: add the live map (QtWebEngine) above the unit board; ``map_settings`` (the seat's
             ``app.settings.Settings``) says what it is drawn on.
+        layout_path: where the seat's arrangement of panels and windows is saved and restored
+            (``app.settings.layout_path``); None: the preset for the screens, nothing saved.
     """
 
     _diagnostics_done = Signal(str, str)  # path, error (from the worker thread; queued to the GUI thread)
@@ -91,7 +99,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: SeatStore, commands: SeatCommands, *, clock: SeatClock | None = None,
                  languages: LanguageSwitcher | None = None, training: bool = False,
                  seat_id: str | None = None, confirm_close: bool = True, show_map: bool = False,
-                 map_settings: Any = None) -> None:
+                 map_settings: Any = None, layout_path: Path | None = None) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
         self.store = store
@@ -145,8 +153,8 @@ class MainWindow(QMainWindow):
         for key, target in (
             (Qt.Key.Key_1, self.call_panel.my_calls.setFocus),
             (Qt.Key.Key_2, self.form.focus_first_empty),
-            (Qt.Key.Key_3, self.queue.table.setFocus),
-            (Qt.Key.Key_4, self.board.table.setFocus),
+            (Qt.Key.Key_3, self._focus_queue),
+            (Qt.Key.Key_4, self._focus_units),
         ):
             action = QAction(self)
             action.setShortcut(QKeySequence(Qt.Modifier.CTRL | key))
@@ -157,38 +165,34 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
 
-        centre = QSplitter(Qt.Orientation.Vertical)
-        centre.addWidget(_card(self.form, "FormCard"))
-        centre.addWidget(_card(self.queue, "QueueCard"))
-        centre.setStretchFactor(0, 0)
-        centre.setStretchFactor(1, 1)
-        centre.setChildrenCollapsible(False)
-        columns = QSplitter(Qt.Orientation.Horizontal)
+        # Every panel is a dock (widgets.workspace arranges them over one to three screens);
+        # the banner and the message strip stay on top of the call screen, under the menu bar.
+        self.docks: dict[str, QDockWidget] = {}
+        self._form_card = _card(self.form, "FormCard")
         calls_card = _card(self.call_panel, "CallsCard")
+        calls_card.setMinimumWidth(280)  # "Answer F2" and "Hang up F4" side by side, unelided
         units_card = _card(self.board, "UnitsCard")
-        calls_card.setMinimumWidth(250)
-        units_card.setMinimumWidth(340)
-        columns.addWidget(calls_card)
-        columns.addWidget(centre)
-        columns.addWidget(units_card)
-        columns.setStretchFactor(0, 0)
-        columns.setStretchFactor(1, 1)
-        columns.setStretchFactor(2, 0)
-        columns.setChildrenCollapsible(False)
-        self._columns = columns
-        self._centre = centre
-        self._form_card = centre.widget(0)
+        units_card.setMinimumWidth(300)
+        for key, card in (("calls", calls_card), ("form", self._form_card),
+                          ("queue", _card(self.queue, "QueueCard")), ("units", units_card)):
+            self._add_dock(key, card)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setDockNestingEnabled(True)
         self._sized = False
 
-        root = QWidget()
-        layout = QVBoxLayout(root)
-        layout.setContentsMargins(8, 0, 8, 8)
-        layout.setSpacing(6)
-        self.banner.setParent(root)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.messages)
-        layout.addWidget(columns, 1)
-        self.setCentralWidget(root)
+        top = QWidget()
+        top.setObjectName("SeatTop")
+        layout = QVBoxLayout(top)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.setSpacing(4)
+        self._menu_bar = QMenuBar(top)
+        layout.addWidget(self._menu_bar)
+        self.banner.setParent(top)
+        for widget in (self.banner, self.messages):
+            widget.setContentsMargins(8, 0, 8, 0)
+            layout.addWidget(widget)
+        self.setMenuWidget(top)
         # Tab follows the call: calls -> form (its own order) -> incident queue -> units.
         QWidget.setTabOrder(self.call_panel.my_calls, self.form.address)
         QWidget.setTabOrder(self.form.priority, self.queue.table)
@@ -226,8 +230,10 @@ class MainWindow(QMainWindow):
         self._install_prenotify()
         self._install_hospitals()
 
-        self.resize(1600, 900)
-        self.setMinimumSize(1200, 680)
+        self._install_workspace(layout_path)
+        # No fixed size: the workspace shows the window maximised on its screen (a 1366x768
+        # laptop up to three 1920x1080 screens); this is only the smallest it may be made.
+        self.setMinimumSize(1000, 640)
         self.retranslate_ui()
         self.tick()
         self.call_panel.my_calls.setFocus()
@@ -237,16 +243,7 @@ class MainWindow(QMainWindow):
         from widgets.map_dock import MapDock
 
         self.map_dock = MapDock.from_settings(self.store, self.clock, settings, self)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.setChildrenCollapsible(False)
-        units_card = self._columns.widget(2)
-        self._columns.insertWidget(2, right)
-        right.addWidget(_card(self.map_dock, "MapCard"))
-        right.addWidget(units_card)  # moves the unit board under the map
-        self._columns.setStretchFactor(2, 0)
-        right.setSizes([440, 560])  # scaled to the column's height: the units get a bit more than the map
-        right.setStretchFactor(0, 4)
-        right.setStretchFactor(1, 5)
+        self._add_dock("map", _card(self.map_dock, "MapCard"))
         self.timer.timeout.connect(self.map_dock.tick)
         self.map_dock.set_selected_unit_provider(self.board.selected_unit)
         self.units_menu.addSeparator()
@@ -284,15 +281,10 @@ class MainWindow(QMainWindow):
 
     def _install_caller_link(self) -> None:
         """The caller link (``widgets.caller_link_panel``) in a right dock; Ctrl+Shift+K sends a link."""
-        from PySide6.QtWidgets import QDockWidget
-
         from widgets.caller_link_panel import CallerLinkPanel
 
         self.caller_link = CallerLinkPanel(self.store, self.runner, self)
-        self.caller_link_dock = QDockWidget(self.tr("Caller link"), self)
-        self.caller_link_dock.setObjectName("CallerLinkDock")
-        self.caller_link_dock.setWidget(self.caller_link)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.caller_link_dock)
+        self.caller_link_dock = self._add_dock("caller_link", self.caller_link)
         # Hidden until the dispatcher sends a link: an empty panel took a quarter of the
         # window's width from the unit board.
         self.caller_link_dock.hide()
@@ -305,8 +297,50 @@ class MainWindow(QMainWindow):
             self.caller_link.question_provider = self.triage.question.text
 
     def _show_caller_link(self) -> None:
-        self.caller_link_dock.show()
-        self.caller_link_dock.raise_()
+        self._show_dock(self.caller_link_dock)
+
+    def _add_dock(self, key: str, widget: QWidget) -> QDockWidget:
+        """Put ``widget`` in the dock of panel ``key`` (``widgets.workspace.DOCKS``), on this window."""
+        dock = make_dock(self, widget, key)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _focus_queue(self) -> None:
+        """Ctrl+3: the open incidents, brought in front of their tab group first (one screen)."""
+        if getattr(self, "workspace", None) is not None:
+            self.workspace.bring_forward("queue")
+        self.queue.table.setFocus()
+
+    def _focus_units(self) -> None:
+        """Ctrl+4: the unit board, brought in front of its tab group first (one screen)."""
+        if getattr(self, "workspace", None) is not None:
+            self.workspace.bring_forward("units")
+        self.board.table.setFocus()
+
+    def _show_dock(self, dock: QDockWidget) -> None:
+        """Show a dock in front of its tab group, wherever its window is."""
+        dock.show()
+        dock.raise_()
+
+    def _install_workspace(self, layout_path: Path | None) -> None:
+        """The arrangement of the docks over the screens (``widgets.workspace``); View → Layout."""
+        self.workspace = Workspace(self, self.docks, layout_path)
+        self.layout_menu = QMenu(self)
+        self.workspace.fill_menu(self.layout_menu)
+        self.desk_menu.addMenu(self.layout_menu)
+        self.desk_menu.addSeparator()
+        for key in ("calls", "form", "triage", "queue", "units", "suggestions", "map"):
+            if key in self.docks:
+                self.desk_menu.addAction(self.docks[key].toggleViewAction())
+        # The CPR coach takes the floor when an arrest is recognised, until the dispatcher leaves it (Esc).
+        if getattr(self, "triage", None) is not None:
+            # A call brings triage in front of the open incidents where they share a place (one screen).
+            self.call_panel.call_answered.connect(lambda _call: self.workspace.bring_forward("triage"))
+            self.triage.start_action.triggered.connect(lambda: self.workspace.bring_forward("triage"))
+            self.triage.arrest_recognised.connect(lambda _incident_id: self.workspace.coach_floor())
+            self.triage.coach.leave_requested.connect(self.workspace.forget_floor)
+            self.workspace.floor_changed.connect(lambda on_floor: on_floor and self.triage.show_coach())
 
     def _install_vitals(self) -> None:
         """The vitals monitors (``widgets.vitals_wall``) in a dock, shown when a unit is watched.
@@ -314,15 +348,10 @@ class MainWindow(QMainWindow):
         The composition root connects the telemetry subscription:
         ``window.vitals_wall.set_subscriber(lambda ids: sync.subscribe(ids, kinds))``.
         """
-        from PySide6.QtWidgets import QDockWidget
-
         from widgets.vitals_wall import VitalsWall
 
         self.vitals_wall = VitalsWall(self.store, parent=self)
-        self.vitals_dock = QDockWidget(self)
-        self.vitals_dock.setObjectName("VitalsDock")
-        self.vitals_dock.setWidget(self.vitals_wall)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.vitals_dock)
+        self.vitals_dock = self._add_dock("vitals", self.vitals_wall)
         self.vitals_dock.hide()
         toggle = self.vitals_dock.toggleViewAction()
         toggle.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_M))
@@ -332,7 +361,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(toggle)
         for action in (self.vitals_wall.ack_action, self.vitals_wall.silence_action, self.vitals_wall.freeze_action):
             self.view_menu.addAction(action)
-        self.vitals_wall.watched_changed.connect(lambda ids: ids and self.vitals_dock.show())
+        self.vitals_wall.watched_changed.connect(lambda ids: ids and self._show_dock(self.vitals_dock))
         self.vitals_wall.retranslate_ui()  # names the dock
 
         def watch_entry(unit: dict[str, Any], menu: QMenu) -> None:
@@ -362,8 +391,7 @@ class MainWindow(QMainWindow):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never sideways
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.triage)
-        self._centre.insertWidget(1, _card(scroll, "TriageCard"))
-        self._centre.setStretchFactor(1, 3)
+        self._add_dock("triage", _card(scroll, "TriageCard"))
         for action in (self.triage.start_action, self.triage.complaint_action):
             self.addAction(action)
             self.incident_menu.addAction(action)
@@ -426,15 +454,6 @@ class MainWindow(QMainWindow):
         self.recommendation = RecommendationPanel(
             self.store, self.runner, self.clock, router, self.form.incident_for_dispatch,
             coverage_target_s=60.0 * getattr(settings, "coverage_target_min", 12.0), problem=problem)
-        # Under the unit board, in the same card (a splitter lets the dispatcher share the height).
-        units_card = self.board.parentWidget()
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.setObjectName("UnitsSplit")
-        split.setChildrenCollapsible(False)
-        units_card.layout().replaceWidget(self.board, split)
-        split.addWidget(self.board)
-        split.addWidget(self.recommendation)
-        split.setSizes([300, 300])
         self.addAction(self.recommendation.send_first_action)
         self.units_menu.addSeparator()
         self.units_menu.addAction(self.recommendation.send_first_action)
@@ -447,7 +466,7 @@ class MainWindow(QMainWindow):
     def _install_hospitals(self) -> None:
         """Destination and first-responder tabs for the form's incident
         (``widgets.destination_panel``, ``widgets.responders_panel``), under the unit suggestions."""
-        from PySide6.QtWidgets import QSplitter, QTabWidget
+        from PySide6.QtWidgets import QTabWidget
 
         from widgets.destination_panel import DestinationPanel
         from widgets.responders_panel import RespondersPanel
@@ -466,14 +485,7 @@ class MainWindow(QMainWindow):
         self.hospital_tabs.addTab(self.destination, "")
         self.hospital_tabs.addTab(self.responders, "")
         self._retranslate_hospital_tabs()
-        split = self.findChild(QSplitter, "UnitsSplit")
-        if split is not None:
-            split.addWidget(self.hospital_tabs)
-            split.setStretchFactor(0, 3)
-            split.setStretchFactor(1, 2)
-            split.setSizes([330, 240])
-        else:
-            self.board.parentWidget().layout().addWidget(self.hospital_tabs)
+        self._add_dock("suggestions", _card(self.hospital_tabs, "HospitalCard"))
         for panel in (self.destination, self.responders):
             self.form.current_incident_changed.connect(panel.follow_incident)
 
@@ -502,6 +514,9 @@ class MainWindow(QMainWindow):
         self._on_incident_selected(incident_id)
 
     # ------------------------------------------------------------ menus
+    def menuBar(self) -> QMenuBar:  # noqa: N802 (Qt override: the bar sits above the banner)
+        return self._menu_bar
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.seat_menu = bar.addMenu("")
@@ -522,6 +537,7 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("")
         for action, _target in self.focus_actions:
             self.view_menu.addAction(action)
+        self.desk_menu = bar.addMenu("")  # View: layouts for 1-3 screens, the panels
         # The language menu is named in both languages, so anyone can find the way back.
         self.language_menu = bar.addMenu("语言 / Language")
         for action in self.language_actions.values():
@@ -702,6 +718,15 @@ class MainWindow(QMainWindow):
         self.units_menu.setTitle(self.tr("&Units"))
         self.view_menu.setTitle(self.tr("&Go to"))
         self.help_menu.setTitle(self.tr("&Help"))
+        self.desk_menu.setTitle(self.tr("&View"))
+        self.layout_menu.setTitle(self.tr("&Layout"))
+        self.workspace.retranslate_ui()
+        for key, title in (("calls", self.tr("Calls")), ("form", self.tr("Incident form")),
+                           ("triage", self.tr("Triage and CPR coach")), ("queue", self.tr("Open incidents")),
+                           ("units", self.tr("Unit board")), ("suggestions", self.tr("Suggestions")),
+                           ("map", self.tr("Map"))):
+            if key in self.docks:
+                self.docks[key].setWindowTitle(title)
         self.copy_diagnostics_action.setText(self.tr("Copy diagnostics"))
         self.status_submenu.setTitle(self.tr("Set status of selected unit"))
         self.quit_action.setText(self.tr("Quit"))
@@ -731,24 +756,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._sized:
             self._sized = True
-            self.apply_default_layout()
-
-    def apply_default_layout(self) -> None:
-        """Column widths for the window's current size: calls 20 %, form and queue 45 %, units 35 %."""
-        total = max(self._columns.width(), self.width() - 16)
-        self._columns.setSizes([int(total * 0.20), int(total * 0.45), int(total * 0.35)])
-        height = max(self._centre.height(), 400)
-        # The form keeps the height it needs (at 1366x768 a squeezed form drew its fields over
-        # each other: screenshot); the triage panel and the queue share what is left.
-        needed = self._form_card.minimumSizeHint().height()
-        self._form_card.setMinimumHeight(min(needed, int(height * 0.7)))
-        form = min(max(self._form_card.sizeHint().height(), needed), int(height * 0.62))
-        self._centre.setSizes([form, max(height - form, 120)])
-        if self._centre.count() == 3:  # triage between the form and the queue
-            form = min(form, int(height * 0.55))
-            rest = max(height - form, 0)
-            queue = max(min(int(rest * 0.28), 160), 90)
-            self._centre.setSizes([form, max(rest - queue, 0), queue])
+            # The saved arrangement, or the preset for the screens there are; every window maximised.
+            self.workspace.start()
 
     # ------------------------------------------------------------ closing
     def _busy_reasons(self) -> list[str]:
@@ -775,4 +784,5 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.timer.stop()
+        self.workspace.close_all()  # saves the arrangement, closes the windows on the other screens
         event.accept()
