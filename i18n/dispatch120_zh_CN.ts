@@ -83,6 +83,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>The caller says</source>
+        <translation>呼救者说</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>No call at this seat. Press F5 to be ready for the next call.</source>
         <translation>本席暂无来电。按 F5 置为就绪，接听下一个来电。</translation>
     </message>

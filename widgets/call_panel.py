@@ -115,6 +115,18 @@ class CallPanel(QWidget):
             view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             view.setTextElideMode(Qt.TextElideMode.ElideRight)
 
+        # What the caller said on the current call, newest last (in a training centre the
+        # simulated caller's replies, ``call["caller_said"]``); hidden while there is none.
+        self._caller_title = QLabel(self)
+        self._caller_title.setObjectName("PanelTitle")
+        self.caller_said = QListWidget(self)
+        self.caller_said.setObjectName("CallerSaid")
+        self.caller_said.setWordWrap(True)
+        self.caller_said.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # read while talking; Tab skips it
+        self.caller_said.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._caller_title.setVisible(False)
+        self.caller_said.setVisible(False)
+
         # Where the current call is from, and whether it repeats an open incident.
         self.location = CallLocationView(clock, self)
         self.repeat_banner = RepeatBanner(store, runner, clock, self)
@@ -128,6 +140,8 @@ class CallPanel(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self.my_calls, 3)
         layout.addWidget(self._empty)
+        layout.addWidget(self._caller_title)
+        layout.addWidget(self.caller_said, 2)
         layout.addWidget(self.repeat_banner)
         layout.addWidget(self.location)
         layout.addLayout(buttons)
@@ -263,6 +277,26 @@ class CallPanel(QWidget):
         call = self.current_call()
         self.location.set_call(call, now)
         self.repeat_banner.set_call(call)
+        self._show_caller_said(call)
+
+    def caller_lines(self) -> list[str]:
+        """The caller's lines shown for the current call, as displayed."""
+        return [self.caller_said.item(row).text() for row in range(self.caller_said.count())]
+
+    def _show_caller_said(self, call: dict[str, Any] | None) -> None:
+        said = (call or {}).get("caller_said") or []
+        if len(said) != self.caller_said.count() or (said and self.caller_said.property("call_id") != call["call_id"]):
+            self.caller_said.clear()
+            for line in said:
+                # Spoken words and typed ones (a deaf caller's text) are told apart at a glance.
+                mark = "✉" if line.get("via") == "chat" else "🗣"
+                item = QListWidgetItem(f"{mark} {line['zh']}\n{line['en']}")
+                item.setToolTip(item.text())
+                self.caller_said.addItem(item)
+            self.caller_said.setProperty("call_id", call["call_id"] if call else None)
+            self.caller_said.scrollToBottom()
+        self._caller_title.setVisible(bool(said))
+        self.caller_said.setVisible(bool(said))
 
     def _fill(self, view: QListWidget, calls: list[dict[str, Any]], now: datetime, *, mine: bool) -> None:
         selected = view.currentItem().data(CALL_ID_ROLE) if view.currentItem() else None
@@ -341,6 +375,7 @@ class CallPanel(QWidget):
     def retranslate_ui(self) -> None:
         self._title.setText(self.tr("Calls at this seat"))
         self._queue_title.setText(self.tr("Waiting calls (whole centre)"))
+        self._caller_title.setText(self.tr("The caller says"))
         self._empty.setText(self.tr("No call at this seat. Press F5 to be ready for the next call."))
         self.answer_action.setText(self.tr("Answer"))
         self.hangup_action.setText(self.tr("Hang up"))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.domain import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, triage
+from app.domain import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, training, triage
 
 FEATURES: tuple[ModuleType, ...] = (
     caller_link,
@@ -35,6 +35,7 @@ FEATURES: tuple[ModuleType, ...] = (
     prenotify,
     hospitals,
     responders,
+    training,
 )
 
 

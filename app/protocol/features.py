@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.protocol import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, triage
+from app.protocol import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, training, triage
 
 FEATURES: tuple[ModuleType, ...] = (
     caller_link,
@@ -23,4 +23,5 @@ FEATURES: tuple[ModuleType, ...] = (
     prenotify,
     hospitals,
     responders,
+    training,
 )

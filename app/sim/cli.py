@@ -1,4 +1,4 @@
-"""Command line of simulation mode: ``dispatch120 sim serve|check`` and ``python -m app.sim serve|check``.
+"""Command line of simulation mode: ``dispatch120 sim serve|check|run`` and ``python -m app.sim serve|check|run``.
 
 The seat's ``dispatch120`` parser adds the group with :func:`register`; every
 subcommand sets ``func`` (``args.func(args)`` returns the exit code).
@@ -32,7 +32,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Simulation mode: a training server on a fresh training database, a simulated "
         "phone switch playing a scenario's calls and simulated ambulances.",
     )
-    add_commands(sim.add_subparsers(dest="sim_command", metavar="{serve,check}", required=True))
+    add_commands(sim.add_subparsers(dest="sim_command", metavar="{serve,check,run}", required=True))
     return sim
 
 
@@ -94,10 +94,30 @@ def add_commands(subparsers: Any) -> None:
     serve.set_defaults(func=run_serve)
 
     check = subparsers.add_parser(
-        "check", help="check a scenario file and print a summary", description="Check a scenario file."
+        "check",
+        help="check a scenario file (or every scenario in a directory) and print a summary",
+        description="Check a scenario file, or every scenario of a directory (its *.yaml files with "
+        "calls:; the registries they name are checked with them). Problems are printed as "
+        "FILE:LINE: PLACE: REASON (the line where known); exit code 2 if any.",
     )
-    check.add_argument("scenario", type=Path, metavar="SCENARIO")
+    check.add_argument("scenario", type=Path, metavar="SCENARIO|DIR")
     check.set_defaults(func=run_check)
+
+    run = subparsers.add_parser(
+        "run",
+        help="play a scenario headless with a scripted dispatcher and print its score",
+        description="Play a scenario's first round through a real training centre (server, switch, "
+        "ambulances) with a scripted dispatcher on every seat, then score the run from the event log "
+        "(targets and weights: docs/training.md).",
+    )
+    run.add_argument("scenario", type=Path, metavar="SCENARIO")
+    run.add_argument("--dispatcher", choices=["good", "slow"], default="good",
+                     help="the scripted dispatcher's style (default: %(default)s)")
+    run.add_argument("--json", action="store_true", help='print {"scenario", "score", "items": [...]} as JSON')
+    run.add_argument("--time-scale", type=_time_scale, default=None, metavar="X",
+                     help="scenario time runs X times faster (default: 50)")
+    run.add_argument("--seed", type=int, default=1, help="the simulation's seed (default: %(default)s)")
+    run.set_defaults(func=run_run)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -111,15 +131,66 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    paths = scenario_files(args.scenario) if args.scenario.is_dir() else [args.scenario]
+    if not paths:
+        print(f"{args.scenario}: no scenario (*.yaml with calls:) in this directory", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in paths:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            failed += 1
+            print(f"{len(exc.problems)} problem(s):", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            continue
+        print(summary(scenario))
+    return 2 if failed else 0
+
+
+def run_run(args: argparse.Namespace) -> int:
+    import json
+
+    from app.sim.headless import DEFAULT_TIME_SCALE, STYLES, run_scenario
+    from app.sim.launcher import TrainingStartError
+
     try:
-        scenario = load_scenario(args.scenario)
+        score = run_scenario(args.scenario, STYLES[args.dispatcher],
+                             time_scale=args.time_scale or DEFAULT_TIME_SCALE, seed=args.seed)
     except ScenarioError as exc:
         print(f"{len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    print(summary(scenario))
+    except (TrainingStartError, TimeoutError) as exc:
+        print(f"the run did not complete: {exc or 'timed out'}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(score.as_dict(), ensure_ascii=False))
+    else:
+        print(f"{score.scenario}: {score.score:g} / 100")
+        for item in score.items:
+            print(f"  {'✓' if item.ok else '✗'} {item.id:<28} target {item.target!s:<6} actual {item.actual}")
     return 0
+
+
+def scenario_files(directory: Path) -> list[Path]:
+    """The scenarios of a directory: its ``*.yaml`` files with a top-level ``calls:`` (not registries)."""
+    import yaml
+
+    found = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            for event in yaml.parse(path.read_text(encoding="utf-8")):
+                # A scenario has "calls" as a top-level key (column 0); a registry has none.
+                mark = event.start_mark
+                if isinstance(event, yaml.ScalarEvent) and event.value == "calls" and mark is not None and mark.column == 0:
+                    found.append(path)
+                    break
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            found.append(path)  # unreadable: load_scenario says why
+    return found
 
 
 def summary(scenario: Any) -> str:
@@ -155,6 +226,6 @@ def summary(scenario: Any) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m app.sim serve|check ...``. Returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m app.sim", description="dispatch120 simulation mode")
-    add_commands(parser.add_subparsers(dest="command", metavar="{serve,check}", required=True))
+    add_commands(parser.add_subparsers(dest="command", metavar="{serve,check,run}", required=True))
     args = parser.parse_args(argv)
     return args.func(args)

@@ -120,7 +120,7 @@ class Simulation:
                 client_name=f"dispatch120-sim-switch/{CLIENT_VERSION}",
                 rng=jitter,
             )
-            self.switch = SimulatedSwitch(scenario, clock, callbook=self.callbook)
+            self.switch = SimulatedSwitch(scenario, clock, callbook=self.callbook, seed=seed or 0)
             self.bridge = SwitchBridge(self.switch, link, on_state=self.switch.centre_changed)
             self.links.append(link)
         self.ambulances: list[SimulatedAmbulance] = []

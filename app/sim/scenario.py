@@ -35,6 +35,7 @@ the mapping to the server unchanged.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,35 @@ class CallerSays:
     en: str
 
 
+class CallerBehaviour(StrEnum):
+    """How the simulated caller behaves on the phone (:mod:`app.sim.caller`)."""
+
+    CALM = "calm"  # answers what is asked, promptly
+    PANICKING = "panicking"  # sometimes blurts out the answer to another question first (seeded)
+    HANGS_UP_CALLS_BACK = "hangs_up_calls_back"  # answers like a calm caller; the hang-up is the script's
+    NO_ADDRESS = "no_address"  # cannot say where they are: location questions get "I don't know"
+    LANDMARK_ONLY = "landmark_only"  # knows only a landmark: answers location questions with it
+    DEAF_TEXTS_ONLY = "deaf_texts_only"  # cannot speak: every reply is typed (caller-link chat)
+
+
+@dataclass(frozen=True)
+class CallerAnswer:
+    """What the caller says to one protocol question, and the answer key it implies."""
+
+    zh: str
+    en: str
+    answer: str | None = None  # None: the words answer nothing (e.g. "I don't know")
+
+
+@dataclass(frozen=True)
+class CallerScript:
+    """The caller's answers by protocol question id, and how the caller behaves."""
+
+    behaviour: CallerBehaviour = CallerBehaviour.CALM
+    answers: Mapping[str, CallerAnswer] = field(default_factory=dict)
+    landmark: CallerSays | None = None
+
+
 @dataclass(frozen=True)
 class ScriptedCall:
     """One call of the script. ``index`` is its place in the file (0-based)."""
@@ -102,6 +132,10 @@ class ScriptedCall:
     # The patient's monitor once a crew is on scene: ``((seconds from arrival, source), ...)``;
     # empty: no monitor is streamed (:mod:`app.sim.live`).
     patient_monitor: tuple[tuple[float, str], ...] = ()
+    # What the caller answers when the trainee asks (absent: every question gets "I don't know").
+    caller: CallerScript = field(default_factory=CallerScript)
+    # The unit capability the call needs (scoring); None: ALS for priority 1, BLS otherwise.
+    expected_capability: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +194,11 @@ class Scenario:
     loop_period_s: float | None = None
 
     @property
+    def calls_by_index(self) -> dict[int, ScriptedCall]:
+        """The calls by their place in the file."""
+        return {c.index: c for c in self.calls}
+
+    @property
     def period_s(self) -> float:
         """Length of one round of the script (the loop restarts after this)."""
         if self.loop_period_s is not None:
@@ -178,7 +217,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     raw = _read_yaml(path)
-    check = _Checker(path)
+    check = _Checker(path, lines=_line_index(path))
     scenario = _scenario(check, raw)
     check.raise_if_any()
     assert scenario is not None
@@ -222,12 +261,51 @@ def _read_yaml(path: Path) -> Any:
     return data
 
 
+def _line_index(path: Path) -> dict[str, int]:
+    """Each place in the file (``calls[1].caller.answers.conscious``) → its 1-based line.
+
+    Built from the YAML node tree (the file has already parsed once, so it parses again).
+    """
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, where: str) -> None:
+        lines.setdefault(where, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                at = _join(where, str(key.value))
+                lines.setdefault(at, key.start_mark.line + 1)
+                walk(value, at)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{where}[{i}]")
+
+    if root is not None:
+        walk(root, "")
+    return lines
+
+
 class _Checker:
     """Collects problems for one file, so the author sees all of them at once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lines: dict[str, int] | None = None) -> None:
         self.path = path
         self.problems: list[str] = []
+        self.lines = lines or {}
+
+    def problem_at(self, where: str, what: str) -> None:
+        """A problem with its line: ``file:line: place: what`` (the line of the nearest known place)."""
+        place = where
+        while place and place not in self.lines:
+            place = place.rsplit(".", 1)[0] if "." in place else place.rsplit("[", 1)[0] if "[" in place else ""
+        line = self.lines.get(place)
+        prefix = f"{self.path}:{line}" if line else f"{self.path}"
+        text = f"{prefix}: {where}: {what}"
+        if text not in self.problems:
+            self.problems.append(text)
 
     def problem(self, where: str, what: str) -> None:
         line = f"{self.path}: {where}: {what}" if where else f"{self.path}: {what}"
@@ -352,7 +430,14 @@ _CALL_FIELDS = (
     "outcome",
     "locations",
     "patient_monitor",
+    "caller",
+    "expected_capability",
 )
+_CALLER_FIELDS = ("behaviour", "answers", "landmark")
+_CALLER_ANSWER_FIELDS = ("answer", "zh", "en")
+# How far outside the area its registry covers (stations and hospitals) a scenario
+# position may be: a centre's ambulances cover ~30 km around their stations.
+MAP_MARGIN_KM = 30.0
 _LOCATION_FIELDS = ("source", "lat", "lon", "accuracy_m", "age_s", "address")
 
 
@@ -385,6 +470,15 @@ def _scenario(check: _Checker, raw: Any) -> Scenario | None:
         check.problem("calls", f"{len(calls_raw)} calls; the limit is {MAX_CALLS}")
         calls_raw = []
     calls = [c for i, item in enumerate(calls_raw) if (c := _call(check, item, i)) is not None]
+    for before_call, call in zip(calls, calls[1:], strict=False):
+        if call.at_s < before_call.at_s:
+            check.problem_at(
+                f"calls[{call.index}].at",
+                f"time goes backwards: {call.at_s:g} s comes after calls[{before_call.index}] at "
+                f"{before_call.at_s:g} s (list the calls in time order)",
+            )
+    if registry is not None:
+        _check_positions(check, calls, registry)
     calls.sort(key=lambda c: (c.at_s, c.index))
     if calls and loop_period is not None and loop_period <= calls[-1].at_s:
         check.problem(
@@ -476,6 +570,10 @@ def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
         outcome = CloseReason(chosen) if chosen else None
     locations = _locations(check, raw.get("locations"), f"{where}.locations")
     monitor = _patient_monitor(check, raw.get("patient_monitor"), f"{where}.patient_monitor")
+    caller = _caller(check, raw.get("caller"), f"{where}.caller")
+    capability = None
+    if raw.get("expected_capability") is not None:
+        capability = check.choice(raw["expected_capability"], f"{where}.expected_capability", CAPABILITIES)
     if (len(check.problems) > before or at is None or number is None or says is None or priority is None
             or outcome is None):
         return None
@@ -493,7 +591,120 @@ def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
         outcome=outcome,
         locations=locations,
         patient_monitor=monitor,
+        caller=caller,
+        expected_capability=capability,
     )
+
+
+def _check_positions(check: _Checker, calls: list[ScriptedCall], registry: Registry) -> None:
+    """Refuse a caller position outside the area the registry covers (plus :data:`MAP_MARGIN_KM`)."""
+    places = [*registry.stations, *registry.hospitals]
+    if not places:
+        return
+    margin_lat = MAP_MARGIN_KM / 111.0
+    mid_lat = sum(p.lat for p in places) / len(places)
+    margin_lon = MAP_MARGIN_KM / (111.0 * max(0.1, math.cos(math.radians(mid_lat))))
+    south, north = min(p.lat for p in places) - margin_lat, max(p.lat for p in places) + margin_lat
+    west, east = min(p.lon for p in places) - margin_lon, max(p.lon for p in places) + margin_lon
+    for call in calls:
+        for i, candidate in enumerate(call.locations):
+            lat, lon = candidate.get("lat"), candidate.get("lon")
+            if lat is None or lon is None:
+                continue
+            if not (south <= lat <= north and west <= lon <= east):
+                check.problem_at(
+                    f"calls[{call.index}].locations[{i}]",
+                    f"position {lat:.5f}, {lon:.5f} is outside the map (the registry's stations and "
+                    f"hospitals cover {south:.3f}..{north:.3f} N, {west:.3f}..{east:.3f} E with a "
+                    f"{MAP_MARGIN_KM:g} km margin)",
+                )
+
+
+def question_answers() -> dict[str, frozenset[str]]:
+    """Every protocol question id of the shipped protocols → the answer keys it takes.
+
+    A question id reused by several protocols takes the keys of any of them.
+    """
+    return dict(_question_answers())
+
+
+def question_reuses() -> dict[str, str]:
+    """Question id → the id of the question it asks again (``reuses:`` in the protocol files)."""
+    return dict(_question_reuses())
+
+
+@functools.cache
+def _question_answers() -> tuple[tuple[str, frozenset[str]], ...]:
+    keys: dict[str, set[str]] = {}
+    for protocol in _shipped_protocols().all_protocols():
+        for qid, question in protocol.questions.items():
+            keys.setdefault(qid, set()).update(question.keys)
+    return tuple((qid, frozenset(k)) for qid, k in sorted(keys.items()))
+
+
+@functools.cache
+def _question_reuses() -> tuple[tuple[str, str], ...]:
+    found = {qid: q.reuses for p in _shipped_protocols().all_protocols() for qid, q in p.questions.items() if q.reuses}
+    return tuple(sorted(found.items()))
+
+
+@functools.cache
+def _shipped_protocols() -> Any:
+    from app.triage import DEFAULT_PROTOCOL_DIR, load_protocol_set
+
+    return load_protocol_set(DEFAULT_PROTOCOL_DIR)
+
+
+def _caller(check: _Checker, value: Any, where: str) -> CallerScript:
+    if value is None:
+        return CallerScript()
+    raw = check.mapping(value, where, _CALLER_FIELDS)
+    if raw is None:
+        return CallerScript()
+    behaviour = CallerBehaviour.CALM
+    if "behaviour" in raw:
+        chosen = check.choice(raw["behaviour"], f"{where}.behaviour", tuple(b.value for b in CallerBehaviour))
+        behaviour = CallerBehaviour(chosen) if chosen else behaviour
+    landmark = None
+    if raw.get("landmark") is not None:
+        lm = check.mapping(raw["landmark"], f"{where}.landmark", ("zh", "en"), required=("zh", "en"))
+        if lm is not None:
+            zh = check.text(lm.get("zh"), f"{where}.landmark.zh", max_len=200)
+            en = check.text(lm.get("en"), f"{where}.landmark.en", max_len=200)
+            landmark = CallerSays(zh=zh, en=en) if zh and en else None
+    answers: dict[str, CallerAnswer] = {}
+    answers_raw = raw.get("answers")
+    if answers_raw is not None and not isinstance(answers_raw, dict):
+        check.problem_at(f"{where}.answers", f"expected a mapping of question id to answer, got {_kind(answers_raw)}")
+        answers_raw = None
+    known = question_answers()
+    for qid, item in (answers_raw or {}).items():
+        at = f"{where}.answers.{qid}"
+        if str(qid) not in known:
+            hint = difflib.get_close_matches(str(qid), known, n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            check.problem_at(at, f"unknown question id {qid!r}: no protocol asks it{extra}")
+            continue
+        entry = check.mapping(item, at, _CALLER_ANSWER_FIELDS, required=("zh", "en"))
+        if entry is None:
+            continue
+        key = entry.get("answer")
+        if key is not None:
+            if isinstance(key, bool):
+                check.problem_at(f"{at}.answer", f'write the key in quotes ("yes"/"no"): YAML reads {key} as true/false')
+                continue
+            key = str(key)
+            if key not in known[str(qid)]:
+                check.problem_at(
+                    f"{at}.answer",
+                    f"{key!r} is not an answer of question {qid!r} (its answers: {', '.join(sorted(known[str(qid)]))})",
+                )
+                continue
+        zh = check.text(entry.get("zh"), f"{at}.zh", max_len=500)
+        en = check.text(entry.get("en"), f"{at}.en", max_len=500)
+        if zh and en:
+            answers[str(qid)] = CallerAnswer(zh=zh, en=en, answer=key)
+    return CallerScript(behaviour=behaviour, answers=answers, landmark=landmark)
 
 
 def _locations(check: _Checker, value: Any, where: str) -> tuple[dict[str, Any], ...]:

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from app.domain.model import CallState, CloseReason, SeatState
 from app.domain.state import Entity, State
 from app.protocol import Message, format_ts
+from app.sim.caller import CallerVoice, Utterance
 from app.sim.clock import Clock, wait_until
 from app.sim.link import Refusal, SimLink
 from app.sim.scenario import Scenario, ScriptedCall, StartTrigger
@@ -37,6 +38,7 @@ class CallSignalKind(StrEnum):
     OFFERED = "offered"  # a call arrived at the centre's number
     ABANDONED = "abandoned"  # the caller hung up before anyone answered
     ENDED = "ended"  # an answered call was hung up (by the caller or the switch)
+    CALLER_SAID = "caller_said"  # training: the simulated caller said something (app.sim.caller)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class CallSignal:
     line: str | None = None
     # Location candidates: the scenario's, with ``age_s`` instead of ``at``.
     locations: tuple[dict[str, Any], ...] = ()
+    # CALLER_SAID only: what the caller said.
+    utterance: Utterance | None = None
 
     def as_command(self, wall_now: datetime | None = None) -> tuple[str, dict[str, Any]]:
         """The protocol command that reports this signal.
@@ -67,6 +71,9 @@ class CallSignal:
                 wall_now = wall_now or datetime.now(UTC)
                 args["locations"] = [_stamped(c, wall_now) for c in self.locations]
             return "call.offered", args
+        if self.kind == CallSignalKind.CALLER_SAID:
+            assert self.utterance is not None
+            return "training.caller_say", self.utterance.as_args(self.call_id)
         return f"call.{self.kind.value}", {"call_id": self.call_id}
 
 
@@ -106,6 +113,9 @@ class _LiveCall:
     answered_at: float | None = None
     abandon_sent: bool = False
     end_sent: bool = False
+    voice: CallerVoice | None = None
+    # The caller's lines still to be heard: (due time, order, line).
+    pending_lines: list[tuple[float, int, Utterance]] = field(default_factory=list)
 
 
 class CallScript:
@@ -120,8 +130,10 @@ class CallScript:
             random per script so ids never collide with an earlier run's.
     """
 
-    def __init__(self, scenario: Scenario, *, id_prefix: str | None = None) -> None:
+    def __init__(self, scenario: Scenario, *, id_prefix: str | None = None, seed: int = 0) -> None:
         self.scenario = scenario
+        self.seed = seed
+        self._said_order = 0
         self.id_prefix = id_prefix or f"sim{uuid.uuid4().hex[:6]}"
         self.started_at: float | None = None
         self._round = 0
@@ -169,6 +181,7 @@ class CallScript:
                 times.append(live.offered_at + live.script.abandon_after_s)
             if live.answered_at is not None and not live.end_sent:
                 times.append(live.answered_at + live.script.talk_s)
+            times.extend(at for at, _, _ in live.pending_lines[:1])
         return min(times, default=None)
 
     def poll(self, now: float) -> list[CallSignal]:
@@ -197,6 +210,10 @@ class CallScript:
                 if at <= now:
                     live.end_sent = True
                     due.append((at, order := order + 1, CallSignal(CallSignalKind.ENDED, live.call_id)))
+            while live.pending_lines and live.pending_lines[0][0] <= now and not live.end_sent:
+                at, _, line = live.pending_lines.pop(0)
+                signal = CallSignal(CallSignalKind.CALLER_SAID, live.call_id, utterance=line)
+                due.append((at, order := order + 1, signal))
         due.sort(key=lambda item: (item[0], item[1]))
         return [signal for _, _, signal in due]
 
@@ -208,6 +225,31 @@ class CallScript:
 
     def call_finished(self, call_id: str) -> None:
         self._live.pop(call_id, None)
+
+    def question_asked(self, call_id: str, question_id: str, now: float, recorded: str | None = None) -> bool:
+        """The trainee asked the caller of ``call_id`` a protocol question: schedule the reply.
+
+        A line is heard after the lines already pending (the caller finishes a sentence
+        first). Returns False when the call is not this script's or not answered.
+        """
+        live = self._live.get(call_id)
+        if live is None or live.answered_at is None or live.end_sent:
+            return False
+        if live.voice is None:
+            live.voice = CallerVoice(live.script, seed=self.seed)
+        start = max(now, live.pending_lines[-1][0] if live.pending_lines else now)
+        for line in live.voice.asked(question_id, recorded):
+            self._said_order += 1
+            live.pending_lines.append((start + line.after_s, self._said_order, line))
+        return True
+
+
+def script_place(call_id: str) -> tuple[int, int] | None:
+    """``(round, index)`` of a call id a :class:`CallScript` made (``<prefix>-<round>-<index>``), else None."""
+    parts = call_id.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    return int(parts[1]), int(parts[2])
 
 
 def _offer(call_id: str, call: ScriptedCall) -> CallSignal:
@@ -278,11 +320,12 @@ class SimulatedSwitch:
         *,
         callbook: CallBook | None = None,
         id_prefix: str | None = None,
+        seed: int = 0,
     ) -> None:
         self.scenario = scenario
         self.clock = clock
         self.callbook = callbook if callbook is not None else CallBook()
-        self.script = CallScript(scenario, id_prefix=id_prefix)
+        self.script = CallScript(scenario, id_prefix=id_prefix, seed=seed)
         self._wake = asyncio.Event()
         if scenario.start == StartTrigger.IMMEDIATELY:
             self.script.start(clock.now())
@@ -308,6 +351,14 @@ class SimulatedSwitch:
     def call_finished(self, call_id: str) -> None:
         self.script.call_finished(call_id)
         self._wake.set()
+
+    def question_asked(self, call_id: str, question_id: str, recorded: str | None = None) -> None:
+        """The trainee asked the caller a protocol question (training): the caller will reply.
+
+        ``recorded``: the answer key the trainee recorded (see :meth:`CallerVoice.asked`).
+        """
+        if self.script.question_asked(call_id, question_id, self.clock.now(), recorded):
+            self._wake.set()
 
     def signal_refused(self, signal: CallSignal, code: str, message: str) -> None:
         # An abandon or hang-up that crossed a seat's action is normal: the events that
@@ -389,6 +440,12 @@ class SwitchBridge:
             call = state.calls.get(call_id)
             if call is not None:
                 self._follow(call)
+        elif event["name"] == "triage.answered":
+            # The trainee asked the caller this question: a switch that plays callers replies.
+            incident = state.incidents.get(event["data"]["incident_id"]) or {}
+            asked = getattr(self.phone, "question_asked", None)
+            if incident.get("call_id") in self._mine and asked is not None:
+                asked(incident["call_id"], event["data"]["question"], event["data"]["answer"])
         if self.on_state is not None:
             self.on_state(state)
 
@@ -400,6 +457,10 @@ class SwitchBridge:
             self.phone.call_finished(call["call_id"])
 
     def _on_refused(self, state: State, refusal: Refusal) -> None:
+        if refusal.name == "training.caller_say":
+            log.info("switch: the caller's line on %s was refused: %s %s",
+                     refusal.args.get("call_id"), refusal.code, refusal.message)
+            return
         kind = CallSignalKind(refusal.name.removeprefix("call."))
         signal = CallSignal(kind, refusal.args["call_id"])
         self.phone.signal_refused(signal, refusal.code, refusal.message)

@@ -375,6 +375,15 @@ def test_golden_story_told_to_the_real_server_gives_the_golden_replies_and_event
     assert {m["type"] for m in volunteer.received} == {"welcome", "synced", "error", "ack", "volunteer_alert",
                                                         "volunteer_aed"}  # never an event or a snapshot
 
+    # Training: a centre with a trainer console registered is a training centre; there the switch plays
+    # the caller, and the caller's scripted words on call 0003 are recorded (a real centre refuses them).
+    refused = pbx.command("training.caller_say", {"call_id": "20261127-0003", "zh": "喂？", "en": "Hello?",
+                                                  "via": "voice"})
+    assert (refused["type"], refused["code"]) == ("error", "forbidden")
+    added = server.admin("add-trainer", "trainer-1", "--name", "培训教员")
+    assert added.returncode == 0, added.stderr
+    story.send(pbx, "cmd.training.caller_say")
+
     # A month later (here: a restart with a retention of ~0.1 s): the centre keeps caller photos 30 days after
     # the incident closed (--caller-media-days). The scene photo's bytes are deleted and the deletion is logged.
     server.kill()

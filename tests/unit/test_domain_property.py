@@ -101,9 +101,17 @@ _CANDIDATES = (
 )
 
 
+_TRAINING_RNG = random.Random(f"{SEED}:training")
+
+
 def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, dict[str, Any]]:
     """A command ``who`` may send, with arguments that pass the codec."""
     allowed = [n for n in COMMANDS if who.role in COMMAND_ROLES[n] and n not in SERVER_ONLY]
+    if who.role == Role.SWITCH and _TRAINING_RNG.random() < 0.9:
+        # The simulated caller's words (training) are a rare switch command: the switch's
+        # offers, abandons and hang-ups keep the walk's calls coming. Its own generator, so
+        # the walk of the other commands stays the same as without it.
+        allowed = [n for n in allowed if not n.startswith("training.")]
     core = [n for n in allowed if n in CORE_COMMANDS]
     # The dispatch core gets most of the walk; the feature modules' commands (triage,
     # location, hospitals, caller link, ...) a share, so that adding a feature does not
@@ -201,6 +209,8 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
         args = {"call_id": rng.choice(CALLS), "text": rng.choice(["他有呼吸吗？", " "])}
     elif name == "call.guidance_push":
         args = {"call_id": rng.choice(CALLS), "card_id": rng.choice(["cpr_adult", "choking"])}
+    elif name == "training.caller_say":  # refused where no trainer is registered (app/domain/training.py)
+        args = {"call_id": rng.choice(CALLS), "zh": "没有呼吸", "en": "Not breathing", "via": rng.choice(["voice", "chat"])}
     elif name == "hospital.set_status":  # app/domain/hospitals.py
         args = {"hospital_id": _pick(rng, HOSPITALS, "H-NOPE"), "status": rng.choice(["open", "busy", "diverting"])}
         if rng.random() < 0.4:

@@ -104,9 +104,10 @@ def test_registry_can_be_written_inline_in_the_scenario(tmp_path):
 
 def test_calls_are_played_in_time_order_and_defaults_apply(tmp_path):
     write(tmp_path, "registry.yaml", REGISTRY)
-    calls = CALL.replace("at: 3", "at: 50") + CALL.replace("at: 3", "at: 10")
+    # Listed in time order (a call listed before an earlier one is refused: time going backwards).
+    calls = CALL.replace("at: 3", "at: 10") + CALL.replace("at: 3", "at: 50")
     scenario = load_scenario(write(tmp_path, "s.yaml", scenario_text(calls=calls)))
-    assert [(c.at_s, c.index) for c in scenario.calls] == [(10, 1), (50, 0)]
+    assert [(c.at_s, c.index) for c in scenario.calls] == [(10, 0), (50, 1)]
     assert scenario.calls[0].talk_s == 60 and scenario.calls[0].patients == 1
     assert scenario.period_s == 110  # last call + 60 s
 

@@ -1,0 +1,55 @@
+"""Training: the simulated caller's words on a call (``training.caller_say``).
+
+Accepted only by a training centre — one where a trainer console is registered
+(``dispatch120-server admin add-trainer`` is for training databases; the simulator's
+registry always has one) — so a switch on a real centre cannot put scripted words in
+the record. The words go on the call (``call["caller_said"]``); typed ones (a deaf
+caller) also go in the call's chat, where the caller-link panel shows texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.domain.common import EventDraft, Principal, need_call, refuse
+from app.domain.model import CallState
+from app.protocol.errors import ErrorCode
+
+# At most this many caller lines are kept per call (a runaway script must not grow a call forever).
+MAX_SAID_PER_CALL = 200
+
+
+def is_training_centre(principals: Mapping[str, Mapping[str, object]]) -> bool:
+    """Whether a trainer console is registered (and not revoked): the mark of a training centre."""
+    return any(p.get("role") == "trainer" and not p.get("revoked") for p in principals.values())
+
+
+def _caller_say(state: Any, who: Principal, a: dict) -> list[EventDraft]:
+    if not is_training_centre(state.principals):
+        raise refuse(ErrorCode.FORBIDDEN, "scripted caller words are accepted only by a training centre")
+    call = need_call(state, a["call_id"])
+    if call["state"] != CallState.ANSWERED:
+        raise refuse(ErrorCode.ILLEGAL_TRANSITION, f"call {a['call_id']} is not being answered")
+    if len(call.get("caller_said") or ()) >= MAX_SAID_PER_CALL:
+        raise refuse(ErrorCode.CONFLICT, "the caller has said too much on this call")
+    return [("training.caller_said", dict(a))]
+
+
+COMMAND_HANDLERS = {"training.caller_say": _caller_say}
+
+
+def _said(state: Any, d: dict, ts: str):
+    call = state.calls.get(d["call_id"])
+    if call is None:
+        return False
+    entry = {"zh": d["zh"], "en": d["en"], "via": d["via"], "at": ts}
+    for key in ("question", "answer"):
+        if d.get(key):
+            entry[key] = d[key]
+    call.setdefault("caller_said", []).append(entry)
+    if d["via"] == "chat":
+        call.setdefault("chat", []).append({"from": "caller", "text": d["zh"], "at": ts})
+
+
+EVENT_HANDLERS = {"training.caller_said": _said}

@@ -1,0 +1,180 @@
+"""Scoring a training run from its event log: per scripted call, each item against its target.
+
+Pure: no I/O. :func:`score_run` reads the events a seat received (with the server's
+timestamps) and the scenario, and returns a :class:`Score`. Times are **scenario seconds**:
+the server stamps wall time, so each interval is multiplied by the run's ``time_scale``.
+All times count from the moment the call reached the centre (``call.received``), as the
+AHA telephone-CPR performance measures do. The targets and weights are documented in
+``docs/training.md``; change both together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from app.protocol import Message, parse_ts
+from app.sim.scenario import Scenario, ScriptedCall
+
+# id → (target, weight). Time targets are "at most this many seconds after the call arrived".
+ANSWER_TARGET_S = 10.0  # this project's choice, stricter than NFPA 1225 (15 s for 90 % of calls)
+ARREST_RECOGNITION_TARGET_S = 60.0  # AHA telecommunicator CPR: OHCA recognised within 60 s of call receipt
+FIRST_COMPRESSION_TARGET_S = 90.0  # AHA telecommunicator CPR: first compression within 90 s of call receipt
+DISPATCH_TARGET_S = {1: 60.0, 2: 120.0, 3: 180.0, 4: 180.0}  # first unit assigned, by expected priority
+WEIGHTS = {
+    "answer": 15,
+    "arrest_recognition": 20,
+    "first_compression": 20,
+    "dispatch": 20,
+    "priority": 15,
+    "capability": 10,
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One scored item: ``target`` and ``actual`` are seconds for times, else the value.
+
+    ``ok`` None: not scored (no unit was free from the call's arrival to the end of the run;
+    ``actual`` says so); it counts neither for nor against.
+    """
+
+    id: str
+    target: float | int | str
+    actual: float | int | str | None
+    ok: bool | None
+    weight: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "target": self.target, "actual": self.actual, "ok": self.ok}
+
+
+@dataclass(frozen=True)
+class Score:
+    scenario: str
+    score: float  # 0..100: weighted share of the items met
+    items: tuple[Item, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"scenario": self.scenario, "score": self.score, "items": [i.as_dict() for i in self.items]}
+
+
+def expects_arrest(call: ScriptedCall) -> bool:
+    """The caller's answers describe a cardiac arrest: unresponsive and not breathing normally."""
+    answers = call.caller.answers
+    conscious = answers.get("conscious")
+    breathing = answers.get("breathing_normally")
+    return (conscious is not None and conscious.answer == "no"
+            and breathing is not None and breathing.answer in ("no", "unsure"))
+
+
+def expected_capability(call: ScriptedCall) -> str:
+    """The capability the call needs: the scenario's, else ALS for priority 1, BLS otherwise."""
+    return call.expected_capability or ("als" if call.expected_priority == 1 else "bls")
+
+
+def score_run(
+    scenario: Scenario,
+    events: Iterable[Message],
+    *,
+    time_scale: float,
+    call_index: Mapping[str, int],
+) -> Score:
+    """Score the scripted calls of one round.
+
+    Args:
+        scenario: what was played (expected priority, capability, caller answers).
+        events: the event log as a seat received it, in ``seq`` order.
+        time_scale: how much faster than real time the run went.
+        call_index: call id → index of the scripted call it played (calls not in it
+            are not scored: a later round of a looping scenario, a call the trainer made).
+    """
+    capability_of = {u.id: u.capability for u in scenario.registry.units}
+    received: dict[str, float] = {}
+    answered: dict[str, float] = {}
+    incident_of_call: dict[str, str] = {}
+    priority: dict[str, int] = {}
+    first_assigned: dict[str, tuple[float, str]] = {}
+    recognised: dict[str, float] = {}
+    compression: dict[str, float] = {}
+    # When a unit was free: the run starts with every unit available (a fresh training log).
+    free = set(capability_of)
+    free_from: dict[str, float] = {}  # call id → first moment at or after its arrival with a free unit
+    waiting_for_unit: set[str] = set()
+    for event in events:
+        name, data, at = event["name"], event["data"], parse_ts(event["ts"]).timestamp()
+        if name == "unit.assigned":
+            free.discard(data["unit_id"])
+        elif name == "unit.status_changed":
+            (free.add if data["status"] == "available" else free.discard)(data["unit_id"])
+        if free and waiting_for_unit:
+            for call_id in waiting_for_unit:
+                free_from[call_id] = at
+            waiting_for_unit.clear()
+        if name == "call.received":
+            received.setdefault(data["call_id"], at)
+            if free:
+                free_from.setdefault(data["call_id"], at)
+            else:
+                waiting_for_unit.add(data["call_id"])
+        elif name == "call.answered":
+            answered.setdefault(data["call_id"], at)
+        elif name == "incident.created":
+            if data.get("call_id"):
+                incident_of_call[data["call_id"]] = data["incident_id"]
+            if data.get("priority") is not None:
+                priority[data["incident_id"]] = data["priority"]
+        elif name == "incident.updated" and "priority" in data["changes"]:
+            priority[data["incident_id"]] = data["changes"]["priority"]
+        elif name == "triage.completed":
+            priority[data["incident_id"]] = data["priority"]
+        elif name == "unit.assigned":
+            first_assigned.setdefault(data["incident_id"], (at, data["unit_id"]))
+        elif name == "triage.arrest_recognised":
+            recognised.setdefault(data["incident_id"], at)
+        elif name == "cpr.started":
+            compression.setdefault(data["incident_id"], at)
+
+    def elapsed(call_id: str, at: float | None) -> float | None:
+        if at is None or call_id not in received:
+            return None
+        return round((at - received[call_id]) * time_scale, 1)
+
+    items: list[Item] = []
+    for call_id, index in sorted(call_index.items(), key=lambda kv: kv[1]):
+        call = scenario.calls_by_index[index]
+        incident = incident_of_call.get(call_id)
+        tag = f"call{index}"
+
+        def timed(item: str, target: float, at: float | None, call_id: str = call_id, tag: str = tag) -> None:
+            actual = elapsed(call_id, at)
+            items.append(Item(f"{tag}.{item}", target, actual, actual is not None and actual <= target, WEIGHTS[item]))
+
+        timed("answer", ANSWER_TARGET_S, answered.get(call_id))
+        if expects_arrest(call):
+            timed("arrest_recognition", ARREST_RECOGNITION_TARGET_S, recognised.get(incident or ""))
+            timed("first_compression", FIRST_COMPRESSION_TARGET_S, compression.get(incident or ""))
+        assigned = first_assigned.get(incident or "")
+        target = DISPATCH_TARGET_S[call.expected_priority]
+        if call_id not in free_from:
+            # No unit was free from the call's arrival to the end of the run: nothing to score.
+            items.append(Item(f"{tag}.dispatch", target, "no unit free", None, WEIGHTS["dispatch"]))
+        else:
+            # Counted from when a unit was free: a surge is not the dispatcher's delay.
+            waited = (free_from[call_id] - received[call_id]) if call_id in received else 0.0
+            timed("dispatch", target, assigned[0] - waited if assigned else None)
+        actual_priority = priority.get(incident or "")
+        items.append(Item(f"{tag}.priority", call.expected_priority, actual_priority,
+                          actual_priority == call.expected_priority, WEIGHTS["priority"]))
+        want = expected_capability(call)
+        got = capability_of.get(assigned[1]) if assigned else None
+        # A more capable unit than needed is acceptable (ALS for a BLS call); less is not.
+        ok = got == want or (want == "bls" and got == "als")
+        if assigned is None and call_id not in free_from:
+            items.append(Item(f"{tag}.capability", want, "no unit free", None, WEIGHTS["capability"]))
+        else:
+            items.append(Item(f"{tag}.capability", want, got, ok, WEIGHTS["capability"]))
+    scored = [i for i in items if i.ok is not None]
+    total = sum(i.weight for i in scored)
+    score = round(100.0 * sum(i.weight for i in scored if i.ok) / total, 1) if total else 0.0
+    return Score(scenario=scenario.name, score=score, items=tuple(items))
