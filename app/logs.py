@@ -95,6 +95,26 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted.
+
+    A plain ``StreamHandler(sys.stderr)`` keeps the stream it was given: when that is a
+    replaced stream (a test runner's capture, closed after the test), every later record
+    fails with "I/O operation on closed file" (like ``logging.lastResort`` does).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass  # always the current sys.stderr
+
+
 def setup_logging(
     log_dir: str | Path | None,
     level: str | int = "INFO",
@@ -136,7 +156,7 @@ def setup_logging(
             problem = f"cannot write logs to {path}: {exc}; logging to stderr only"
             path = None
     if stderr or path is None:
-        handlers.append(logging.StreamHandler(sys.stderr))
+        handlers.append(StderrHandler())
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(redactor)

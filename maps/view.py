@@ -12,6 +12,12 @@
 
 GUI thread only. Build it after the QApplication, and after :func:`maps.scheme.register_scheme`
 ran before the QApplication.
+
+Ownership (Qt requires a page to die before its profile, and a scheme handler to outlive the
+profile it is installed in): the view owns the page, the page owns the profile, the profile owns
+the scheme handler — deleting the view deletes them in that order. Delete the view explicitly
+(``deleteLater``, a parent, ``qtbot.addWidget``), never by dropping the last Python reference:
+Python's collector may run in another thread while Chromium's threads still use the page.
 """
 
 from __future__ import annotations
@@ -112,7 +118,7 @@ class MapView(QWebEngineView):
         self._tmp = Path(tempfile.mkdtemp(prefix="dispatch120-map-"))
         # Its own off-the-record profile: its own scheme handler, no disk cache, no cookies.
         self.profile = QWebEngineProfile(self)
-        self.handler = SchemeHandler(self)
+        self.handler = SchemeHandler(self.profile)
         self.handler.page_dir = self._tmp
         self.handler.basemap_dir = config.basemap.directory.parent if config.basemap else None
         self.handler.mbtiles = config.mbtiles
@@ -140,7 +146,8 @@ class MapView(QWebEngineView):
         self._layers = list(layers)
         self._legend_html = legend_html
         self.page_path = write_page(self._tmp, config, layers=self._layers, legend_html=legend_html)
-        self.destroyed.connect(lambda *_: shutil.rmtree(self._tmp, ignore_errors=True))
+        tmp = self._tmp  # not ``self``: the Python wrapper may be half gone when this runs
+        self.destroyed.connect(lambda *_: shutil.rmtree(tmp, ignore_errors=True))
 
     # ------------------------------------------------------------ loading
     def start(self) -> None:

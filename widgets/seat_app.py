@@ -8,7 +8,8 @@
   so the composition root's ``finally`` blocks (stop the sync thread, stop the
   training processes) run.
 * :func:`dispose` — delete Qt objects now, in the order given (the composition root's
-  objects have no parent: it deletes each once nothing can call it any more).
+  objects have no parent: it deletes each once nothing can call it any more);
+  :func:`silence` — cut off one that must stay alive (a bridge whose thread would not stop).
 
 GUI thread only.
 """
@@ -107,6 +108,16 @@ def dispose(*objects: QObject | None) -> None:
         if obj is not None:
             obj.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def silence(obj: QObject) -> None:
+    """``obj`` emits nothing more, and what it had queued for the GUI thread is dropped. GUI thread.
+
+    For a bridge whose thread would not stop: it stays alive (the thread may still call it),
+    but nothing it was told reaches the store and the widgets being deleted.
+    """
+    obj.blockSignals(True)
+    QCoreApplication.removePostedEvents(obj)
 
 
 def problem_text(problem: StartupProblem, *, seat_id: str | None = None, detail: str = "") -> str:

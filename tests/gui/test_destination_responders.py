@@ -1,4 +1,4 @@
-"""Destination and first responders in the seat (issue 5): the right hospital, one key; volunteers tracked."""
+"""Destination and first responders in the seat: the right hospital, one key; volunteers tracked."""
 
 from __future__ import annotations
 

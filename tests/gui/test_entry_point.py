@@ -133,3 +133,26 @@ def test_an_offline_start_shows_what_the_journal_saw_and_says_offline(isolated_s
         assert window._busy_reasons()  # a live seat would ask before quitting with a call on the line
         window.confirm_close = False
         window.close()
+
+
+def test_a_sync_thread_that_will_not_stop_is_logged_and_its_journal_is_not_closed_under_it(
+        isolated_settings, qtbot, monkeypatch, caplog):
+    from PySide6.QtCore import QCoreApplication
+
+    from app.seat.sync import SyncClient
+
+    secrets.set_token("seat-9", "a-token-for-seat-9")
+    args = build_parser().parse_args(["--seat-id", "seat-9", "--server-url", "ws://127.0.0.1:9/ws", "--language", "en"])
+    really_stop = SyncClient.stop
+    monkeypatch.setattr(SyncClient, "stop", lambda self, timeout=5.0: False)  # a thread stuck in a call
+
+    with seat_session(args) as runtime:
+        sync, journal = runtime.sync, runtime.journal
+        runtime.window.close()
+
+    assert any("sync thread did not end" in r.getMessage() for r in caplog.records)
+    assert journal.principal_id() is None  # still open (a closed journal raises): no server welcomed it
+    assert really_stop(sync)  # the test ends the thread it kept
+    QCoreApplication.processEvents()  # deliver whatever the thread reported before it ended
+    assert not [r for r in caplog.records if r.name == "app.seat.store" and r.levelname == "ERROR"]
+    journal.close()

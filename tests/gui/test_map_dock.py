@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import SEAT, RecordingSync, Server
+from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from app.protocol import format_ts
 from app.seat.commands import SeatCommands
@@ -59,7 +60,10 @@ def wait_state(qtbot, window, predicate) -> dict:
         box["s"] = map_state(qtbot, window)
         return predicate(box["s"])
 
-    qtbot.waitUntil(check, timeout=5000)
+    try:
+        qtbot.waitUntil(check, timeout=5000)
+    except QtBotTimeout as exc:
+        raise AssertionError(f"the page never reached the expected state; last seen: {box.get('s')}") from exc
     return box["s"]
 
 

@@ -31,8 +31,8 @@ PNG_1PX = bytes.fromhex(
 class Recorder(QWebEngineUrlRequestInterceptor):
     """Records every URL the page asks for (the edge of the machine: what would leave it)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
         self.urls: list[str] = []
 
     def interceptRequest(self, info) -> None:  # noqa: N802 (Qt override)
@@ -50,9 +50,8 @@ def no_network():
 def open_map(qtbot, config=None, **kwargs) -> tuple[MapView, Recorder]:
     view = MapView(config or make_config(centre=MONACO), layers=[("units", "Ambulances"), ("callers", "Caller")],
                    **kwargs)
-    recorder = Recorder()
+    recorder = Recorder(view.profile)  # dies with the profile that calls it
     view.profile.setUrlRequestInterceptor(recorder)
-    view._recorder = recorder  # keep it alive as long as the view
     qtbot.addWidget(view)
     view.resize(800, 600)
     view.show()
@@ -156,6 +155,22 @@ def test_a_gcj02_basemap_draws_shifted_and_clicks_come_back_in_wgs84(qtbot):
     with qtbot.waitSignal(view.map_clicked, timeout=5000) as clicked:
         js(qtbot, view, f"d120.map.fire('click', {{latlng: L.latLng({shown[0]}, {shown[1]})}}); 1")
     assert clicked.args == pytest.approx(list(wgs), abs=1e-6)
+
+
+def test_a_closed_map_deletes_its_page_then_its_profile_then_the_scheme_handler(qtbot):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    view, _ = open_map(qtbot)
+    deleted: list[str] = []
+    view.page().destroyed.connect(lambda *_: deleted.append("page"))
+    view.profile.destroyed.connect(lambda *_: deleted.append("profile"))
+    view.handler.destroyed.connect(lambda *_: deleted.append("scheme handler"))
+
+    view.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+    # Qt: a page must go before its profile; the profile calls its scheme handler until it goes.
+    assert deleted == ["page", "profile", "scheme handler"]
 
 
 @pytest.mark.parametrize("url", ["https://tiles.centre.example/tiles.png", "https://t.example/{z}/{x}.png",

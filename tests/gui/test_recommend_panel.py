@@ -1,4 +1,4 @@
-"""The recommendation list in the seat (issue 5): ranked by road time, one key to send, reasons recorded.
+"""The recommendation list in the seat: ranked by road time, one key to send, reasons recorded.
 
 The seat window loads the demo city's road graph (Monaco); the story happens there.
 """

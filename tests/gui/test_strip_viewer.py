@@ -1,4 +1,4 @@
-"""The dispatcher looks at the stored ECG strips of a watched ambulance's incident (issue 6)."""
+"""The dispatcher looks at the stored ECG strips of a watched ambulance's incident."""
 
 from __future__ import annotations
 

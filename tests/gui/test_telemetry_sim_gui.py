@@ -41,8 +41,12 @@ def test_every_simulated_ambulance_shows_up_at_its_station_and_watching_one_subs
             p = runtime.store.positions[unit_id]
             assert (p.lat, p.lon) == pytest.approx(where), unit_id  # nobody dispatched: parked at home
 
+        subscribed: list[tuple[list[str], list[str]]] = []
+        send_subscription = runtime.sync.subscribe
+        runtime.sync.subscribe = lambda ids, kinds: (subscribed.append((list(ids), list(kinds))),
+                                                     send_subscription(ids, kinds))
         runtime.window.vitals_wall.watch("A1")
-        qtbot.waitUntil(lambda: runtime.sync._subscription is not None, timeout=5_000)
-        assert runtime.sync._subscription == (["A1"], ["vitals", "waveform", "alarm", "status"])
+        qtbot.waitUntil(lambda: bool(subscribed), timeout=5_000)
+        assert subscribed[-1] == (["A1"], ["vitals", "waveform", "alarm", "status"])
         runtime.window.confirm_close = False
         runtime.window.close()

@@ -422,3 +422,15 @@ def test_a_noisy_ecg_window_shows_a_question_mark_and_a_technical_alarm_not_brad
 
     assert "ECG HR 42" in monitor.hr_compare.text()
     assert {e.code: e.priority for e in monitor.alarms.ordered()} == {"hr_low": Priority.MEDIUM}
+
+
+def test_a_monitor_deleted_right_after_a_resize_does_not_lay_itself_out_afterwards(qtbot, store, clock):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    monitor = VitalsMonitor(store, "u1", call_sign="120-01", clock=clock)
+    monitor.show()
+    monitor.resize(900, 500)  # queues a re-layout for the next pass of the event loop
+
+    monitor.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()  # the queued re-layout must not run on the deleted widget
