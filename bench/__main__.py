@@ -23,6 +23,7 @@ from bench import (
     caller_link,
     durable,
     ecg_hr,
+    kpi,
     load,
     machine,
     map_import,
@@ -41,7 +42,7 @@ from bench import (
 )
 
 BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
-              "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes", "protocol_decode")
+              "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes", "protocol_decode", "kpi")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode,kpi}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -65,9 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, metavar="R", help=f"seat start-ups to time (default {FULL['runs']})")
     parser.add_argument("--simulate-runs", type=int, metavar="R",
                         help=f"start-ups of dispatch120 --simulate to time, 0 to skip (default {FULL['simulate_runs']})")
-    parser.add_argument("--clients", type=int, default=4, help="pipelined durable run: clients (default 4)")
-    parser.add_argument("--in-flight", type=int, default=32,
-                        help="pipelined durable run: commands in flight per client (default 32)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file (default: %(default)s)")
     return parser
 
@@ -78,7 +76,6 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
-    opts["clients"], opts["in_flight"] = args.clients, args.in_flight
     return opts
 
 
@@ -87,8 +84,6 @@ def _check(parser: argparse.ArgumentParser, opts: dict[str, Any]) -> None:
         parser.error("-n and --runs must be at least 1, --simulate-runs at least 0")
     if not 0 < opts["seconds"] <= 600:
         parser.error("--seconds must be more than 0 and at most 600")
-    if opts["clients"] < 1 or opts["clients"] > 8 or opts["in_flight"] < 1:
-        parser.error("--clients must be 1..8 (the bench registry has 8 seats), --in-flight at least 1")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,8 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors: dict[str, str] = {}
     runners: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]], str]]] = {
         "roundtrip": (lambda: roundtrip.run(opts["n"]), report.roundtrip),
-        "durable": (lambda: durable.run(opts["seconds"], clients=opts["clients"], in_flight=opts["in_flight"]),
-                    report.durable),
+        "durable": (lambda: durable.run(opts["seconds"]), durable.render),
         "startup": (lambda: startup.run(opts["runs"], opts["simulate_runs"]), report.startup),
         "vitals_gui": (lambda: vitals_gui.run(4.0 if args.quick else 10.0), vitals_gui.render),
         "map_import": (lambda: map_import.run(rounds=5 if args.quick else 20), map_import.render),
@@ -126,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "prenotify": (lambda: prenotify.run(sends=20 if args.quick else 50), prenotify.render),
         "ecg_hr": (lambda: ecg_hr.run(rounds=1 if args.quick else 3), ecg_hr.render),
         "triage_vignettes": (triage_vignettes.run, triage_vignettes.render),
+        "kpi": (lambda: kpi.run(days=7 if args.quick else 30), kpi.render),
     }
     for name in which:
         run, render = runners[name]

@@ -1,16 +1,22 @@
-"""Benchmark 2: durable events per second.
+"""Benchmark 2: durable events per second and ack latency, 1 seat vs 20, SQLite vs PostgreSQL.
 
-(a) ``sequential``: one client sends a command, awaits its ack (sent by the
-    server only after the commit returned), sends the next — for a fixed time.
-(b) ``pipelined``: several clients (default 4) each keep a window of commands
-    in flight (default 32): every ack lets the next command go.
+Side by side in one run:
 
-Every command of the mix gives exactly one event, so acked commands = events.
-Counted: acks received inside the time window (client side), and from the
-database afterwards the events the server stored with their timestamps, which
-gives the server-side commit rate. ``baseline`` is the disk's own limit: one
-small row per transaction, SQLite WAL ``synchronous=FULL``, same file system,
-no server — the ceiling for a server that commits each command on its own.
+* **bare SQLite loops** (no server, same temp file system, WAL + ``synchronous=FULL``):
+  one small row per transaction (the fsync ceiling of a server that commits each
+  command on its own), and 100-row transactions (what batching buys the disk);
+* the **real server** (``python -m server_stub serve``, :class:`bench.server.BenchServer`)
+  on a temporary SQLite file, then on a temporary PostgreSQL database when PostgreSQL
+  is installed (a throw-away cluster, started as ``tests/services.py`` starts it for
+  the tests; otherwise the result says why it was skipped) — each with 1 seat and
+  with 20 seats connected at once. Every seat behaves like a dispatcher's: one
+  command in flight, the next sent when the ack comes back, for ``seconds``.
+
+Every command of the mix gives exactly one event (:class:`bench.client.CommandMix`),
+so acked commands = durable events. The server acks only after the commit returned,
+and every seat receives every event (as real seats do), so the figures include the
+fan-out. Latency is send → ack at the seat. The server's batches (group commit) are
+read from its log: ``committed N command(s) in one transaction``.
 
 Thread: the caller's. Raises ClientError, ServerError.
 """
@@ -19,129 +25,226 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.client import CommandMix, RawSeat
-from bench.server import BenchServer
+from bench.server import PROJECT_ROOT, BenchServer
+from bench.stats import summary_ms
+
+SEATS = (1, 20)
+# Targets on the reference 2-core machine (bench/README.md).
+TARGET_SCALING = 3.0  # 20 seats >= 3x the 1-seat rate
+TARGET_VS_BARE = 0.5  # 20 seats >= 0.5x one-commit-per-row bare SQLite
+TARGET_P99_MS = 50.0  # p99 ack latency at 20 seats
+PAYLOAD = '{"unit_id":"B1","status":"available","previous":"out_of_service","version":3}'
+BATCH_LINE = re.compile(r"committed (\d+) command\(s\) in one transaction")
 
 
 class _Window:
-    """Counts replies that arrive between ``start`` and ``end`` (monotonic perf_counter seconds)."""
+    """Replies that arrive between ``start`` and ``end`` (perf_counter seconds)."""
 
     def __init__(self, start: float, end: float) -> None:
         self.start, self.end = start, end
         self.acks = 0
         self.events = 0
+        self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
         self.late = 0
 
-    def record(self, reply: dict[str, Any]) -> None:
-        now = time.perf_counter()
+    def record(self, reply: dict[str, Any], seconds: float) -> None:
         if reply.get("type") != "ack":
             code = str(reply.get("code", "?"))
             self.errors[code] = self.errors.get(code, 0) + 1
-        elif now <= self.end:
+        elif time.perf_counter() <= self.end:
             self.acks += 1
             self.events += reply.get("events", 0)
+            self.latencies.append(seconds)
         else:
             self.late += 1
 
 
-async def _worker(seat: RawSeat, mix: CommandMix, window: _Window) -> None:
+async def _seat_loop(seat: RawSeat, mix: CommandMix, window: _Window) -> None:
     while time.perf_counter() < window.end:
-        reply, _ = await seat.command(*mix.next())
-        window.record(reply)
+        reply, seconds = await seat.command(*mix.next())
+        window.record(reply, seconds)
 
 
 async def _drive(
-    url: str,
-    tokens: dict[str, str],
-    clients: int,
-    in_flight: int,
-    seconds: float,
-    server_cpu: Callable[[], float | None] = lambda: None,
+    url: str, tokens: dict[str, str], seats: int, seconds: float, server_cpu: Callable[[], float | None]
 ) -> dict[str, Any]:
-    seats = [await RawSeat.open(url, tokens[f"bench-{i}"]) for i in range(1, clients + 1)]
+    connected = [await RawSeat.open(url, tokens[f"bench-{i}"]) for i in range(1, seats + 1)]
     try:
-        mixes = [CommandMix(f"B{i}") for i in range(1, clients + 1)]
-        warmup_seq = 0
-        for seat, mix in zip(seats, mixes, strict=True):
+        mixes = [CommandMix(f"B{i}") for i in range(1, seats + 1)]
+        for seat, mix in zip(connected, mixes, strict=True):
             await seat.must(*mix.setup())
-            for _ in range(5):
-                warmup_seq = max(warmup_seq, (await seat.must(*mix.next()))["seq"])
+        # Warm-up: every seat at once, as in the window.
+        await asyncio.gather(*(seat.must(*mix.next()) for seat, mix in zip(connected, mixes, strict=True)))
         cpu_start, client_cpu_start = server_cpu(), time.process_time()
         start = time.perf_counter()
         window = _Window(start, start + seconds)
-        await asyncio.gather(*(
-            _worker(seat, mix, window) for seat, mix in zip(seats, mixes, strict=True) for _ in range(in_flight)
-        ))
-        drained = time.perf_counter() - window.end
+        await asyncio.gather(*(_seat_loop(seat, mix, window) for seat, mix in zip(connected, mixes, strict=True)))
+        drain_s = time.perf_counter() - window.end
         cpu_end, client_cpu = server_cpu(), time.process_time() - client_cpu_start
     finally:
-        for seat in seats:
+        for seat in connected:
             await seat.close()
+    server_cpu_s = cpu_end - cpu_start if cpu_start is not None and cpu_end is not None else None
+    done = window.events + window.late  # the server's CPU also covers the commands that drained
     return {
-        "clients": clients,
-        "in_flight_per_client": in_flight,
+        "seats": seats,
         "seconds": seconds,
         "acked_commands": window.acks,
         "events": window.events,
         "events_per_s": window.events / seconds,
+        "ack_latency": summary_ms(window.latencies),
         "errors": window.errors,
         "acked_after_window": window.late,
-        "drain_s": drained,
-        "warmup_last_seq": warmup_seq,
-        "server_cpu_s": cpu_end - cpu_start if cpu_start is not None and cpu_end is not None else None,
+        "drain_s": drain_s,
+        "server_cpu_s": server_cpu_s,
+        "server_cpu_ms_per_event": server_cpu_s / done * 1000 if server_cpu_s is not None and done else None,
         "client_cpu_s": client_cpu,
     }
 
 
-def run_phase(clients: int, in_flight: int, seconds: float) -> dict[str, Any]:
-    """One load pattern against a fresh server; adds the server-side commit rate from its database."""
-    with BenchServer() as server:
-        result = asyncio.run(_drive(server.url, server.tokens, clients, in_flight, seconds, server.cpu_seconds))
-        # Events after the warm-up: the timed window and the drain of what was in flight at its end.
-        result["server"] = server.commit_stats(result["warmup_last_seq"])
-        stored, cpu = result["server"]["events"], result.pop("server_cpu_s")
-        if cpu is not None and stored:
-            result["server"]["cpu_s"] = cpu
-            result["server"]["cpu_ms_per_event"] = cpu / stored * 1000
+def _batches(log_path: Path) -> dict[str, Any]:
+    """How many commands the server committed per transaction, from its log."""
+    sizes = [int(m.group(1)) for m in BATCH_LINE.finditer(log_path.read_text(encoding="utf-8", errors="replace"))]
+    if not sizes:
+        return {"transactions": 0}
+    return {"transactions": len(sizes), "mean_commands": sum(sizes) / len(sizes), "max_commands": max(sizes)}
+
+
+def run_phase(seats: int, seconds: float, db_url: str | None = None) -> dict[str, Any]:
+    """``seats`` seats against a fresh server on SQLite (``db_url`` None) or on ``db_url``."""
+    with BenchServer(seats=max(seats, 1), db_url=db_url) as server:
+        result = asyncio.run(_drive(server.url, server.tokens, seats, seconds, server.cpu_seconds))
+        result["batches"] = _batches(server.log_path)
     return result
 
 
-def fsync_baseline(seconds: float) -> dict[str, Any]:
-    """Commits/s of one small row per transaction, SQLite WAL + synchronous=FULL, in the temp dir."""
+def bare_sqlite(seconds: float, rows_per_commit: int) -> dict[str, Any]:
+    """Rows/s of ``rows_per_commit`` small rows per transaction, SQLite WAL + synchronous=FULL, in the temp dir."""
     workdir = Path(tempfile.mkdtemp(prefix="dispatch120-bench-fsync-"))
     try:
         with contextlib.closing(sqlite3.connect(workdir / "t.sqlite", isolation_level=None)) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL)")
-            payload = '{"unit_id":"B1","status":"available","previous":"out_of_service","version":3}'
-            count = 0
+            rows = [(PAYLOAD,)] * rows_per_commit
+            commits = 0
             start = time.perf_counter()
             end = start + seconds
             while time.perf_counter() < end:
                 db.execute("BEGIN IMMEDIATE")
-                db.execute("INSERT INTO t(data) VALUES (?)", (payload,))
+                db.executemany("INSERT INTO t(data) VALUES (?)", rows)
                 db.execute("COMMIT")
-                count += 1
+                commits += 1
             elapsed = time.perf_counter() - start
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"seconds": elapsed, "commits": count, "commits_per_s": count / elapsed}
+    return {"rows_per_commit": rows_per_commit, "seconds": elapsed, "commits": commits,
+            "rows_per_s": commits * rows_per_commit / elapsed}
 
 
-def run(seconds: float, *, clients: int = 4, in_flight: int = 32) -> dict[str, Any]:
-    """All three: baseline, sequential, pipelined."""
-    return {
-        "baseline": fsync_baseline(min(seconds, 2.0)),
-        "sequential": run_phase(1, 1, seconds),
-        "pipelined": run_phase(clients, in_flight, seconds),
+@contextlib.contextmanager
+def _postgres() -> Iterator[Any]:
+    """A throw-away PostgreSQL cluster (tests/services.py); raises its ServiceUnavailable when there is none."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    from tests.services import PostgresCluster
+
+    cluster = PostgresCluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def targets(result: dict[str, Any]) -> dict[str, Any]:
+    """The targets, checked for each backend that ran: figures, and met or not."""
+    bare = result["bare"]["one_row_per_commit"]["rows_per_s"]
+    checks: dict[str, Any] = {}
+    for backend in ("sqlite", "postgresql"):
+        phases = result.get(backend, {})
+        one, many = phases.get("seats_1"), phases.get(f"seats_{SEATS[-1]}")
+        if not one or not many:
+            continue
+        scaling = many["events_per_s"] / one["events_per_s"] if one["events_per_s"] else 0.0
+        vs_bare = many["events_per_s"] / bare if bare else 0.0
+        p99 = many["ack_latency"].get("p99_ms")
+        checks[backend] = {
+            "scaling": scaling, "scaling_met": scaling >= TARGET_SCALING,
+            "vs_bare": vs_bare, "vs_bare_met": vs_bare >= TARGET_VS_BARE,
+            "p99_ms": p99, "p99_met": p99 is not None and p99 < TARGET_P99_MS,
+        }
+    return checks
+
+
+def run(seconds: float, *, postgres: bool = True) -> dict[str, Any]:
+    """Bare loops, then 1 and 20 seats on SQLite, then on PostgreSQL (if installed and ``postgres``)."""
+    bare_s = min(seconds, 2.0)
+    result: dict[str, Any] = {
+        "bare": {
+            "one_row_per_commit": bare_sqlite(bare_s, 1),
+            "rows_100_per_commit": bare_sqlite(bare_s, 100),
+        },
+        "sqlite": {f"seats_{n}": run_phase(n, seconds) for n in SEATS},
     }
+    if postgres:
+        try:
+            with _postgres() as cluster:
+                result["postgresql"] = {f"seats_{n}": run_phase(n, seconds, cluster.create_database()) for n in SEATS}
+        except Exception as exc:  # tests.services.ServiceUnavailable, or a failed start
+            result["postgresql_skipped"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    else:
+        result["postgresql_skipped"] = "not asked for"
+    result["targets"] = targets(result)
+    return result
+
+
+def _num(value: float | None, fmt: str = ".0f", width: int = 10) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}{fmt}}"
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = ["2. Durable events per second, 1 vs 20 seats (ack only after commit; every seat gets every event)"]
+    head = f"{'':34}{'ev/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'cmds/txn':>10}{'srv CPU ms/ev':>15}  errors"
+    lines.append(head)
+    for key, label in (("one_row_per_commit", "bare SQLite: 1 row per commit"),
+                       ("rows_100_per_commit", "bare SQLite: 100 rows per commit")):
+        bare = result["bare"][key]
+        lines.append(f"  {label:32}{_num(bare['rows_per_s'], width=8)}   ({bare['commits']} commits, FULL sync)")
+    for backend, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        for n in SEATS:
+            phase = result.get(backend, {}).get(f"seats_{n}")
+            if phase is None:
+                continue
+            lat = phase["ack_latency"]
+            errors = ", ".join(f"{k}={v}" for k, v in sorted(phase["errors"].items())) or "none"
+            lines.append(
+                f"  {f'server, {name}, {n} seat(s)':32}{_num(phase['events_per_s'], width=8)}"
+                f"{_num(lat.get('p50_ms'), '.1f', 9)}{_num(lat.get('p99_ms'), '.1f', 9)}"
+                f"{_num(phase['batches'].get('mean_commands'), '.1f', 10)}"
+                f"{_num(phase['server_cpu_ms_per_event'], '.2f', 15)}  {errors}"
+            )
+    if "postgresql_skipped" in result:
+        lines.append(f"  PostgreSQL skipped: {result['postgresql_skipped']}")
+    for backend, check in result.get("targets", {}).items():
+        def met(ok: bool) -> str:
+            return "met" if ok else "NOT met"
+
+        lines.append(
+            f"  targets {backend}: 20 seats = {check['scaling']:.2f}x 1 seat (>= {TARGET_SCALING:g}: "
+            f"{met(check['scaling_met'])}); = {check['vs_bare']:.2f}x bare 1-row commits (>= {TARGET_VS_BARE:g}: "
+            f"{met(check['vs_bare_met'])}); p99 {_num(check['p99_ms'], '.1f', 0)} ms (< {TARGET_P99_MS:g}: "
+            f"{met(check['p99_met'])})"
+        )
+    return "\n".join(lines)

@@ -56,39 +56,6 @@ def roundtrip(result: dict[str, Any]) -> str:
     ])
 
 
-def durable(result: dict[str, Any]) -> str:
-    head = f"{'':46}{'acked ev/s':>11}{'server ev/s':>12}{'srv CPU ms/ev':>14}  errors"
-    lines = [
-        "2. Durable events per second (SQLite WAL, synchronous=FULL, ack only after commit)",
-        head,
-    ]
-    base = result.get("baseline")
-    if base:
-        lines.append(f"  {'disk ceiling: 1 row per commit, no server':44}{_num(base['commits_per_s'], width=11)}"
-                     f"{'':>12}{'':>14}  ({base['commits']} commits in {base['seconds']:.1f} s)")
-    for key, label in (("sequential", "(a) sequential: 1 client, 1 in flight"), ("pipelined", None)):
-        phase = result.get(key)
-        if not phase:
-            continue
-        if label is None:
-            label = (f"(b) pipelined: {phase['clients']} clients x "
-                     f"{phase['in_flight_per_client']} in flight")
-        server = phase.get("server", {})
-        lines.append(
-            f"  {label:44}{_num(phase['events_per_s'], width=11)}{_num(server.get('events_per_s'), width=12)}"
-            f"{_num(server.get('cpu_ms_per_event'), '.2f', 14)}  {_errors(phase.get('errors'))}"
-        )
-    for key in ("sequential", "pipelined"):
-        phase = result.get(key)
-        if phase:
-            lines.append(f"  {key}: {phase['acked_commands']} commands acked in {phase['seconds']:g} s; "
-                         f"server stored {phase['server'].get('events')} events over "
-                         f"{phase['server'].get('span_s', 0):.2f} s (with the drain after the window); "
-                         f"CPU: server {phase['server'].get('cpu_s', 0):.2f} s, "
-                         f"bench client {phase.get('client_cpu_s', 0):.2f} s")
-    return "\n".join(lines)
-
-
 def startup(result: dict[str, Any]) -> str:
     cols = (("main", "python up"), ("imported", "imported"), ("shown", "shown"),
             ("first_paint", "1st paint"), ("online", "online"), ("online_painted", "online+paint"))

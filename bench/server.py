@@ -58,11 +58,13 @@ def child_env() -> dict[str, str]:
 class BenchServer:
     """Use as a context manager: ``with BenchServer() as server: server.url, server.tokens``."""
 
-    def __init__(self, *, seats: int = SEATS, log_level: str = "INFO") -> None:
+    def __init__(self, *, seats: int = SEATS, log_level: str = "INFO", db_url: str | None = None) -> None:
+        """``db_url``: a PostgreSQL database to use instead of a temporary SQLite file (``--db``)."""
         self.seats = seats
         self.log_level = log_level
         self.workdir = Path(tempfile.mkdtemp(prefix="dispatch120-bench-"))
         self.db_path = self.workdir / "events.sqlite"
+        self.db = db_url or str(self.db_path)
         self.log_path = self.workdir / "server.log"
         self.tokens: dict[str, str] = {}
         self.port = 0
@@ -94,7 +96,7 @@ class BenchServer:
         reg_file.write_text(yaml.safe_dump(self._registry(), allow_unicode=True), encoding="utf-8")
         tokens_file = self.workdir / "tokens.json"
         result = subprocess.run(
-            [sys.executable, "-m", "server_stub", "admin", "--db", str(self.db_path),
+            [sys.executable, "-m", "server_stub", "admin", "--db", self.db,
              "import", str(reg_file), "--tokens-out", str(tokens_file)],
             cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True, timeout=120,
         )
@@ -108,7 +110,7 @@ class BenchServer:
         started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server_stub", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--db", str(self.db_path), "--ready-file", str(ready), "--exit-with-stdin",
+             "--db", self.db, "--ready-file", str(ready), "--exit-with-stdin",
              "--log-file", str(self.log_path), "--log-level", self.log_level],
             cwd=PROJECT_ROOT, env=child_env(), stdin=subprocess.PIPE, stdout=out, stderr=out,
         )

@@ -36,7 +36,10 @@ TABLE events IN SHARE ROW EXCLUSIVE MODE`` at the start of the transaction
 (it excludes other appenders, never readers) — and :meth:`EventStore.commit`
 checks, under that lock, that the log still ends where the caller's state ends
 (``expected_seq``). If another writer got in first it raises
-:class:`StaleLogError` and the caller catches up and decides again. So the
+:class:`StaleLogError` and the caller catches up and decides again. Under the
+same lock it checks that none of the batch's command ids is stored yet
+(:class:`KnownCommandsError`: the caller answers those as repeats), so a batch of
+many commands (the bus's group commit) costs one transaction and one fsync. So the
 global sequence is the database's (``max(seq) + 1`` under the lock, in the
 transaction that appends), the log has no gaps, and every event was decided on
 the state that precedes it: a unit's version check (``unit_version`` of
@@ -157,6 +160,18 @@ class StaleLogError(Exception):
     """Another writer appended events since the caller's state was read: catch up, decide again."""
 
 
+class KnownCommandsError(Exception):
+    """Command ids of a batch are stored already (applied earlier, here or by another instance).
+
+    Nothing was written. ``records`` are the stored commands; the caller answers those
+    commands as repeats (or conflicts) and commits the rest of the batch again.
+    """
+
+    def __init__(self, records: list[CommandRecord]) -> None:
+        super().__init__(f"command id(s) already stored: {', '.join(r.command_id for r in records)}")
+        self.records = records
+
+
 @dataclass
 class CommandRecord:
     command_id: str
@@ -189,6 +204,14 @@ class Batch:
     changed: dict[str, dict[str, Any]] = field(default_factory=dict)
     command: CommandRecord | None = None
     principals: list[PrincipalRow] = field(default_factory=list)
+    # Several commands decided together (group commit); written with ``command``, if any.
+    commands: list[CommandRecord] = field(default_factory=list)
+    # Ids of commands of the batch that are not written (refused): checked like the others,
+    # so a repeat of a stored command is found even when deciding it again refuses it.
+    check_ids: list[str] = field(default_factory=list)
+
+    def all_commands(self) -> list[CommandRecord]:
+        return ([self.command] if self.command is not None else []) + self.commands
 
 
 def _dumps(value: Any) -> str:
@@ -278,6 +301,11 @@ class EventStore:
             return None
         return CommandRecord(row.command_id, row.principal_id, row.name, row.ack_json, row.fingerprint)
 
+    def find_commands(self, command_ids: list[str]) -> list[CommandRecord]:
+        """The stored commands among ``command_ids`` (one query)."""
+        with self.engine.connect() as conn:
+            return _find_commands(conn, command_ids)
+
     def principal_by_token_hash(self, digest: str) -> PrincipalRow | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(principals_table).where(principals_table.c.token_hash == digest)).first()
@@ -311,11 +339,15 @@ class EventStore:
         """Write a batch in one transaction that excludes other appenders; returns once it is on disk.
 
         Events are inserted with their seq (``expected_seq + 1 …``), query rows
-        upserted, the command row and principal rows written. All or nothing.
+        upserted, the command rows and principal rows written. All or nothing: one
+        transaction, so one fsync (SQLite WAL) or one WAL flush (PostgreSQL) however
+        many commands the batch holds. The log end and the command ids are checked
+        under the append lock, before anything is written.
 
         Raises:
             StaleLogError: the log does not end at ``batch.expected_seq``.
-            sqlalchemy.exc.IntegrityError: e.g. a command id already stored.
+            KnownCommandsError: some of the batch's command ids are stored already.
+            sqlalchemy.exc.IntegrityError: e.g. the same command id twice in the batch.
             sqlalchemy.exc.SQLAlchemyError: any other database failure.
         """
         with self._writer() as conn, conn.begin():
@@ -327,6 +359,12 @@ class EventStore:
             current = conn.execute(select(func.coalesce(func.max(events_table.c.seq), 0))).scalar_one()
             if current != batch.expected_seq:
                 raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
+            commands = batch.all_commands()
+            ids = [c.command_id for c in commands] + batch.check_ids
+            if ids:
+                known = _find_commands(conn, ids)
+                if known:
+                    raise KnownCommandsError(known)
             if batch.events:
                 conn.execute(
                     events_table.insert(),
@@ -353,17 +391,21 @@ class EventStore:
                 conn.execute(stmt, [{"id": key, "state_json": value, "seq": row_seq} for key, value in rows.items()])
             for p in batch.principals:
                 self._write_principal(conn, p)
-            if batch.command is not None:
-                c = batch.command
+            if commands:
+                created_at = now_iso()
                 conn.execute(
-                    commands_table.insert().values(
-                        command_id=c.command_id,
-                        principal_id=c.principal_id,
-                        name=c.name,
-                        ack_json=c.ack,
-                        created_at=now_iso(),
-                        fingerprint=c.fingerprint,
-                    )
+                    commands_table.insert(),
+                    [
+                        {
+                            "command_id": c.command_id,
+                            "principal_id": c.principal_id,
+                            "name": c.name,
+                            "ack_json": c.ack,
+                            "created_at": created_at,
+                            "fingerprint": c.fingerprint,
+                        }
+                        for c in commands
+                    ],
                 )
             if batch.events and self.dialect == "postgresql":
                 # Delivered to the listeners when (and only if) this transaction commits.
@@ -562,6 +604,11 @@ class AppendListener:
         if conn is not None:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+
+def _find_commands(conn: Connection, command_ids: list[str]) -> list[CommandRecord]:
+    rows = conn.execute(select(commands_table).where(commands_table.c.command_id.in_(command_ids)))
+    return [CommandRecord(row.command_id, row.principal_id, row.name, row.ack_json, row.fingerprint) for row in rows]
 
 
 def _event_from_row(row: Any) -> Message:

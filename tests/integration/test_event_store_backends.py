@@ -121,30 +121,26 @@ class RecordingClients:
 def test_two_instances_deciding_on_the_same_state_cannot_both_assign_one_unit(backend_db, tmp_path):
     """Seat 1 on instance A and seat 2 on instance B assign unit A1 at the same moment.
 
-    The interleaving is forced: B reads the log and decides first, A commits while B's
-    decision is in flight, then B commits. B's commit finds the log moved, B catches up,
-    decides again and is refused with the reason; the log holds one assignment.
+    The interleaving is forced: B decides first, A commits while B's decision is in
+    flight (B's commit has started), then B commits. B's commit finds the log moved, B
+    catches up, decides again and is refused with the reason; the log holds one assignment.
     """
     if "://" in backend_db:
         make_registry_db(tmp_path / "registry", DEFAULT_REGISTRY, db_url=backend_db)
     else:
         backend_db = str(make_registry_db(tmp_path / "registry", DEFAULT_REGISTRY).db_path)
     store_a, store_b = EventStore(backend_db), EventStore(backend_db)
-    b_has_read, a_committed = threading.Event(), threading.Event()
+    b_has_decided, a_committed = threading.Event(), threading.Event()
     stale_commits: list[int] = []
-    real_read_b, real_commit_a, real_commit_b = store_b.read_events, store_a.commit, store_b.commit
-
-    def read_b(*args: Any, **kwargs: Any) -> list:
-        events = real_read_b(*args, **kwargs)
-        b_has_read.set()
-        return events
+    real_commit_a, real_commit_b = store_a.commit, store_b.commit
 
     def commit_a(batch: Batch) -> None:
-        assert b_has_read.wait(10), "instance B never read the log"
+        assert b_has_decided.wait(10), "instance B never decided"
         real_commit_a(batch)
         a_committed.set()
 
     def commit_b(batch: Batch) -> None:
+        b_has_decided.set()
         assert a_committed.wait(10), "instance A never committed"
         try:
             real_commit_b(batch)
@@ -163,7 +159,7 @@ def test_two_instances_deciding_on_the_same_state_cannot_both_assign_one_unit(ba
                                 command=(str(uuid.uuid4()), "incident.create"), client=None)
         await asyncio.to_thread(bus_b.rebuild_state)
         assert bus_b.state.units["A1"]["version"] == 0
-        store_b.read_events, store_a.commit, store_b.commit = read_b, commit_a, commit_b
+        store_a.commit, store_b.commit = commit_a, commit_b
         seat_a, seat_b = SimpleNamespace(command_fingerprint=None), SimpleNamespace(command_fingerprint=None)
         assign = [{"incident_id": incidents[0], "unit_id": "A1", "unit_version": 0},
                   {"incident_id": incidents[1], "unit_id": "A1", "unit_version": 0}]
