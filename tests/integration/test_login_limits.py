@@ -63,8 +63,11 @@ def test_refusals_are_logged_with_address_principal_and_reason_but_never_the_tok
     server = start_server(extra_args=LIMITS)
     unknown = new_token()
     revoked = server.tokens["dev-A2"]
+    # Connected (and synced) before the revoke, so the revoke reaches it as an event, never
+    # folded into its snapshot.
+    watcher = server.client("seat-1")
     assert server.admin("revoke", "dev-A2").returncode == 0
-    server.client("seat-1").wait_event("principal.revoked", principal_id="dev-A2")
+    watcher.wait_event("principal.revoked", principal_id="dev-A2")
     hello_from(server, unknown)
     hello_from(server, revoked, source="127.0.0.2")
     hello_from(server, unknown, source="127.0.0.4")  # second failure of this token
