@@ -11,6 +11,9 @@
 #   make services      start PostgreSQL (and Redis if installed) in .services/ on 127.0.0.1; prints the URLs
 #   make services-stop stop them (the data stays in .services/)
 #   make screenshot    tools/screenshot.py under Xvfb
+#   make dist          seat + server bundles (PyInstaller) and their .deb packages in dist/; prints sizes, times
+#   make dist-msi      the seat's Windows MSI from a STAND-IN folder (checks the WiX source; not a Windows build)
+#   make lock          regenerate requirements.lock (pip constraints) from the resolved .venv
 #   make clean         remove build outputs and caches (make distclean also removes .venv)
 #
 # Variables: PYTHON=/path/to/python3.11 to choose the interpreter for .venv;
@@ -25,11 +28,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Touched after a successful install; pyproject.toml being newer means: install again.
 STAMP := $(VENV)/.installed
+# Every install takes its versions from the lock (pip constraints; `make lock` writes it).
+LOCK := requirements.lock
+PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check --progress-bar off -q -c $(LOCK)
 
 # QtWebEngine refuses to start as root without this (DESIGN.md §3); harmless otherwise.
 WEBENGINE_ENV := QTWEBENGINE_CHROMIUM_FLAGS="$${QTWEBENGINE_CHROMIUM_FLAGS:---no-sandbox}"
 
-.PHONY: help venv system deps run test lint i18n i18n-update bench screenshot services services-stop clean distclean
+.PHONY: help venv system deps run test lint i18n i18n-update bench screenshot services services-stop clean distclean dist dist-msi lock
 
 help:
 	@grep -E '^#   make ' Makefile | sed 's/^# //'
@@ -51,9 +57,9 @@ deps: system
 	    fi; \
 	    "$$py" -m venv --clear $(VENV); \
 	fi
-	@if [[ ! -e $(STAMP) || pyproject.toml -nt $(STAMP) ]]; then \
-	    echo "installing the project and its dev tools into $(VENV) (pip install -e '.[dev]')"; \
-	    $(PY) -m pip install --disable-pip-version-check --progress-bar off -q -e '.[dev]'; \
+	@if [[ ! -e $(STAMP) || pyproject.toml -nt $(STAMP) || $(LOCK) -nt $(STAMP) ]]; then \
+	    echo "installing the project, its dev tools and the bundler into $(VENV) (pip install -c $(LOCK) -e '.[dev,dist]')"; \
+	    $(PIP_INSTALL) -e '.[dev,dist]'; \
 	    touch $(STAMP); \
 	fi
 
@@ -94,9 +100,9 @@ i18n-update: deps
 BENCH_STAMP := $(VENV)/.installed-bench
 
 bench: venv
-	@if [[ ! -e $(BENCH_STAMP) || pyproject.toml -nt $(BENCH_STAMP) ]]; then \
-	    echo "installing the benchmark extras into $(VENV) (pip install -e '.[dev,bench]')"; \
-	    $(PY) -m pip install --disable-pip-version-check --progress-bar off -q -e '.[dev,bench]'; \
+	@if [[ ! -e $(BENCH_STAMP) || pyproject.toml -nt $(BENCH_STAMP) || $(LOCK) -nt $(BENCH_STAMP) ]]; then \
+	    echo "installing the benchmark extras into $(VENV) (pip install -c $(LOCK) -e '.[dev,bench]')"; \
+	    $(PIP_INSTALL) -e '.[dev,bench]'; \
 	    touch $(BENCH_STAMP); \
 	fi
 	QT_QPA_PLATFORM="$${QT_QPA_PLATFORM:-offscreen}" $(WEBENGINE_ENV) $(PY) -m bench $(ARGS)
@@ -111,6 +117,22 @@ services-stop:
 
 screenshot: venv
 	$(WEBENGINE_ENV) xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) tools/screenshot.py $(ARGS)
+
+# ---- packaging ------------------------------------------------------------------------
+# The bundles are cached in build/dist-cache/ by a hash of the sources and the lock (the CI test
+# tests/installer/test_dist.py shares the cache); --rebuild in ARGS forces a build.
+
+dist: venv
+	@$(PY) -c 'import PyInstaller' 2>/dev/null || $(PIP_INSTALL) -e '.[dist]'
+	$(PY) installer/build.py --out dist $(ARGS)
+
+# wixl, wixl-heat, msibuild, msiinfo: Debian's wixl and msitools packages.
+dist-msi: deps
+	@tools/setup_system.sh wixl msitools
+	$(PY) installer/windows/build_msi.py --out dist $(ARGS)
+
+lock: deps
+	$(PY) installer/lock.py
 
 # ---- cleaning -------------------------------------------------------------------------
 

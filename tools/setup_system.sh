@@ -27,6 +27,8 @@ packages=(
     # PostgreSQL for the shared event store, Redis for the fan-out across instances. Installed
     # only: nothing here starts them (there is no systemd in CI or most containers).
     postgresql-15 redis-server
+    # the Windows installer is built and checked here with wixl (make dist-msi, tests/installer)
+    wixl msitools
     "$@"
 )
 

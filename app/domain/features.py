@@ -24,7 +24,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.domain import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, training, triage
+from app.domain import (
+    caller_link,
+    dispatch,
+    hospitals,
+    location,
+    prenotify,
+    responders,
+    telemetry,
+    training,
+    triage,
+)
 
 FEATURES: tuple[ModuleType, ...] = (
     caller_link,

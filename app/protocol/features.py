@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.protocol import caller_link, dispatch, hospitals, location, prenotify, responders, telemetry, training, triage
+from app.protocol import (
+    caller_link,
+    dispatch,
+    hospitals,
+    location,
+    prenotify,
+    responders,
+    telemetry,
+    training,
+    triage,
+)
 
 FEATURES: tuple[ModuleType, ...] = (
     caller_link,
