@@ -50,11 +50,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from app import secrets
 from app.tls import TlsConfigError, client_context, describe_connect_error
+
+if TYPE_CHECKING:
+    from app.settings import ConfigProblem, Settings
+
+# What a bounded call returns.
+T = TypeVar("T")
 
 SEAT_CHECKS = ("settings", "fonts", "webengine", "map", "keyring", "server", "credential", "journal", "clock",
                "audio")
@@ -288,7 +294,7 @@ def exit_code(results: Iterable[CheckResult], *, allow_warn: bool = False) -> in
     return 0
 
 
-def skipped(name: str, key: str = "skipped.asked", **params: Any) -> CheckResult:
+def skipped(name: str, key: str = "skipped.asked", **params: object) -> CheckResult:
     return CheckResult(name, Status.SKIP, "skipped", {"why": CheckResultText(key, params)})
 
 
@@ -303,7 +309,7 @@ def guarded(name: str, fn: Callable[[], CheckResult]) -> CheckResult:
 # ---------------------------------------------------------------- settings
 
 
-def url_problem(settings: Any) -> Any | None:
+def url_problem(settings: Settings) -> ConfigProblem | None:
     """The settings problem about ``server_url``, if any (a ConfigProblem), else None."""
     for problem in getattr(settings, "problems", ()):
         if str(problem.message).startswith("server_url:"):
@@ -311,12 +317,12 @@ def url_problem(settings: Any) -> Any | None:
     return None
 
 
-def url_unusable(settings: Any) -> bool:
+def url_unusable(settings: Settings) -> bool:
     """True when ``server_url`` was malformed and no other layer gave a usable one (the default is left)."""
     return url_problem(settings) is not None and settings.sources.get("server_url") == "default"
 
 
-def check_settings(settings: Any) -> CheckResult:
+def check_settings(settings: Settings) -> CheckResult:
     bad = url_problem(settings)
     if bad is not None:
         where = f"{bad.source}:{bad.line}" if bad.line else bad.source
@@ -573,7 +579,7 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
         return ServerProbe(reached, credential, clock_result(_parse_server_time(msg.get("server_time")), middle))
 
 
-def run_bounded(fn: Callable[[], Any], timeout_s: float) -> tuple[bool, Any]:
+def run_bounded(fn: Callable[[], T], timeout_s: float) -> tuple[bool, T | None]:
     """Run ``fn`` in a daemon thread; (True, result) or (False, None) after ``timeout_s``.
 
     For calls that cannot be given a timeout themselves (name resolution). A call still
@@ -607,7 +613,7 @@ def token_for(seat_id: str | None, keyring_result: CheckResult) -> tuple[str | N
     return token, None
 
 
-def run_seat_checks(settings: Any, *, skip: Sequence[str] = (), ca_file: str | Path | None = None,
+def run_seat_checks(settings: Settings, *, skip: Sequence[str] = (), ca_file: str | Path | None = None,
                     qt_checks: Callable[[set[str]], dict[str, CheckResult]] | None = None,
                     server_deadline_s: float = SERVER_DEADLINE_S) -> list[CheckResult]:
     """Every seat check, in :data:`SEAT_CHECKS` order.
@@ -661,7 +667,7 @@ def run_seat_checks(settings: Any, *, skip: Sequence[str] = (), ca_file: str | P
                 done, found = True, ServerProbe(
                     CheckResult("server", Status.FAIL, "check.crashed", {"error": f"{type(exc).__name__}: {exc}"}),
                     skipped("credential", "credential.needs_server"), skipped("clock", "credential.needs_server"))
-            if done:
+            if done and found is not None:  # probe_server returns a probe or raises
                 probe = found
             else:
                 timeout = CheckResult("server", Status.FAIL, "check.timeout", {"seconds": f"{server_deadline_s:g}"})

@@ -119,20 +119,20 @@ def versions(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     except Exception as exc:
         found["protocol"] = f"unknown ({exc})"
     try:
-        from app.triage import load_protocol_set
+        from app.triage import DEFAULT_PROTOCOL_DIR, load_protocol_set
 
-        found["triage_protocol_set"] = load_protocol_set().version
+        found["triage_protocol_set"] = load_protocol_set(DEFAULT_PROTOCOL_DIR).version
     except Exception as exc:
         found["triage_protocol_set"] = f"unknown ({type(exc).__name__}: {exc})"
     found.update(extra or {})
     return found
 
 
-def settings_dict(settings: Any) -> dict[str, Any]:
+def settings_dict(settings: object) -> dict[str, object]:
     """The settings as JSON-able values, with their sources and problems."""
     if not is_dataclass(settings):
         return {}
-    data: dict[str, Any] = {}
+    data: dict[str, object] = {}
     for f in fields(settings):
         value = getattr(settings, f.name)
         if f.name == "problems":
@@ -151,7 +151,7 @@ def log_files(log_dir: Path | None) -> list[Path]:
     return sorted(p for p in Path(log_dir).iterdir() if p.is_file() and re.search(r"\.log(\.\d+)?$", p.name))
 
 
-def write_bundle(out: Path, *, settings: Any, check_text: str, check_json: list[dict[str, Any]],
+def write_bundle(out: Path, *, settings: object, check_text: str, check_json: list[dict[str, object]],
                  extra_versions: Mapping[str, str] | None = None, token: str | None = None) -> Path:
     """Write the diagnostics zip to ``out`` (parent directories created). Returns ``out``.
 
@@ -165,7 +165,8 @@ def write_bundle(out: Path, *, settings: Any, check_text: str, check_json: list[
     """
     if token:
         logs.register_secret(token)
-    personal = personal_values(settings.journal_path) if getattr(settings, "journal_path", None) else set()
+    journal = getattr(settings, "journal_path", None)
+    personal = personal_values(journal) if journal else set()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     made = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -33,7 +33,7 @@ def add_check_options(parser: argparse.ArgumentParser, *, suppress: bool = False
     seat's own setting (``server_ca_file``, ``--server-ca``): the check verifies what the seat will."""
     default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     parser.add_argument("--allow-warn", action="store_true", help="exit 0 when checks only warned",
-                        **({"default": argparse.SUPPRESS} if suppress else {}))
+                        **default)
     parser.add_argument("--skip", metavar="NAMES", type=_check_names, **default,
                         help="comma-separated checks not to run: " + ",".join(check.SEAT_CHECKS))
 
@@ -46,7 +46,7 @@ def _check_names(text: str) -> list[str]:
     return names
 
 
-def register(commands: Any) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``check``, ``credentials`` and ``diagnostics`` to the ``dispatch120`` subcommands."""
     checker = commands.add_parser(
         "check", help="check this seat: fonts, web engine, map, keyring, server, credential, journal, clock, audio",
@@ -204,7 +204,7 @@ def run_check(args: argparse.Namespace, qt_checks: QtChecks | None, *, out: Text
     return check.exit_code(results, allow_warn=getattr(args, "allow_warn", False))
 
 
-def as_json(results: list[check.CheckResult]) -> list[dict[str, Any]]:
+def as_json(results: list[check.CheckResult]) -> list[dict[str, object]]:
     return [{"name": r.name, "status": r.status.value, "key": r.key,
              "en": check.message(r, "en")} for r in results]
 

@@ -32,7 +32,7 @@
 <context>
     <name>CallPanel</name>
     <message>
-        <location filename="../widgets/call_panel.py" line="+164"/>
+        <location filename="../widgets/call_panel.py" line="+178"/>
         <source>No call is ringing.</source>
         <translation>当前没有振铃的来电。</translation>
     </message>
@@ -52,7 +52,7 @@
         <translation>挂断 %1 的来电</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+118"/>
         <source>Answering…</source>
         <translation>正在接听…</translation>
     </message>
@@ -115,13 +115,13 @@
 <context>
     <name>CallerLinkPanel</name>
     <message>
-        <location filename="../widgets/caller_link_panel.py" line="+183"/>
-        <location line="+162"/>
+        <location filename="../widgets/caller_link_panel.py" line="+184"/>
+        <location line="+167"/>
         <source>Send caller link</source>
         <translation>发送呼救链接</translation>
     </message>
     <message>
-        <location line="-155"/>
+        <location line="-160"/>
         <location line="+7"/>
         <source>Send message</source>
         <translation>发送消息</translation>
@@ -132,7 +132,7 @@
         <translation>推送急救指导卡</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+55"/>
         <source>No link sent</source>
         <translation>未发送链接</translation>
     </message>
@@ -253,7 +253,7 @@
 <context>
     <name>CommandRunner</name>
     <message>
-        <location filename="../widgets/command_runner.py" line="+88"/>
+        <location filename="../widgets/command_runner.py" line="+85"/>
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
@@ -266,7 +266,7 @@
 <context>
     <name>ComplaintPicker</name>
     <message>
-        <location filename="../widgets/questionnaire.py" line="+94"/>
+        <location filename="../widgets/questionnaire.py" line="+101"/>
         <source>Change chief complaint</source>
         <translation>更改主诉</translation>
     </message>
@@ -279,7 +279,7 @@
 <context>
     <name>CprCoach</name>
     <message>
-        <location filename="../widgets/cpr_coach.py" line="+354"/>
+        <location filename="../widgets/cpr_coach.py" line="+356"/>
         <source>Put the phone on speaker and keep it next to the patient.</source>
         <translation>把电话开成免提，放在患者身边。</translation>
     </message>
@@ -407,7 +407,7 @@
         <translation>一直按到救护人员接手，或患者醒来并恢复正常呼吸。</translation>
     </message>
     <message>
-        <location line="+189"/>
+        <location line="+199"/>
         <source>Recording the start of compressions</source>
         <translation>记录开始按压</translation>
     </message>
@@ -427,7 +427,7 @@
         <translation>按压：第%1次 / 共%2次，然后吹气2次。</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+54"/>
         <source>Telephone CPR — %1</source>
         <translation>电话指导心肺复苏 — %1</translation>
     </message>
@@ -642,7 +642,7 @@
 <context>
     <name>DestinationPanel</name>
     <message>
-        <location filename="../widgets/destination_panel.py" line="+155"/>
+        <location filename="../widgets/destination_panel.py" line="+158"/>
         <source>missing: %1</source>
         <translation>缺少：%1</translation>
     </message>
@@ -715,7 +715,7 @@
 <context>
     <name>DestinationReasonDialog</name>
     <message>
-        <location line="-162"/>
+        <location line="-165"/>
         <source>Another hospital</source>
         <translation>改送其他医院</translation>
     </message>
@@ -857,12 +857,12 @@
     </message>
     <message>
         <location line="+59"/>
-        <location line="+145"/>
+        <location line="+147"/>
         <source>New incident</source>
         <translation>新建事件</translation>
     </message>
     <message>
-        <location line="-144"/>
+        <location line="-146"/>
         <source>Not saved</source>
         <translation>未保存</translation>
     </message>
@@ -933,12 +933,12 @@
         <translation>已保存，等待服务器确认…</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Incident %1 is closed.</source>
         <translation>事件 %1 已结案。</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+37"/>
         <source>The incident is kept unsaved and no longer linked to the call; press Ctrl+S.</source>
         <translation>事件内容已保留（未保存），并已解除与该来电的关联；请按 Ctrl+S 保存。</translation>
     </message>
@@ -1054,7 +1054,7 @@
 <context>
     <name>IncidentQueue</name>
     <message>
-        <location filename="../widgets/incident_queue.py" line="+152"/>
+        <location filename="../widgets/incident_queue.py" line="+153"/>
         <source>%1 open</source>
         <translation>%1 个未结</translation>
     </message>
@@ -1873,15 +1873,17 @@
         <translation>缺少优先的专科能力</translation>
     </message>
     <message>
+        <location line="+53"/>
         <source>trauma centre level I</source>
         <translation>一级创伤中心</translation>
     </message>
     <message>
+        <location line="+1"/>
         <source>trauma centre level %1 or higher</source>
         <translation>%1级及以上创伤中心</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-53"/>
         <source>emergency department busy</source>
         <translation>急诊繁忙</translation>
     </message>
@@ -1996,7 +1998,7 @@
         <translation>已到达</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+42"/>
         <source>too large</source>
         <translation>太大</translation>
     </message>
@@ -2019,28 +2021,27 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../widgets/main_window.py" line="+258"/>
+        <location filename="../widgets/main_window.py" line="+273"/>
         <source>Save or select an incident first</source>
         <translation>请先保存或选择一个事件</translation>
     </message>
     <message>
-        <location line="+16"/>
-        <location line="+367"/>
+        <location line="+472"/>
         <source>Caller link</source>
         <translation>呼救链接</translation>
     </message>
     <message>
-        <location line="-319"/>
+        <location line="-376"/>
         <source>Watch vitals</source>
         <translation>监护</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+35"/>
         <source>Triage protocols could not be loaded: %1</source>
         <translation>分诊规程无法加载：%1</translation>
     </message>
     <message>
-        <location line="+109"/>
+        <location line="+93"/>
         <source>Suggested units</source>
         <translation>推荐车辆</translation>
     </message>
@@ -2055,7 +2056,7 @@
         <translation>志愿急救员</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+55"/>
         <source>Select a unit first</source>
         <translation>请先选择车辆</translation>
     </message>
@@ -2070,7 +2071,22 @@
         <translation>置为未就绪</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+50"/>
+        <source>Writing diagnostics to %1 …</source>
+        <translation>正在将诊断信息写入 %1 …</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Diagnostics could not be written: %1</source>
+        <translation>诊断信息无法写入：%1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Diagnostics written to %1 (path copied: paste it into the message to support)</source>
+        <translation>诊断信息已写入 %1（路径已复制，请粘贴到发给技术支持的消息中）</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>%1: %2 — the seat keeps retrying</source>
         <translation>%1：%2 — 正在自动重试</translation>
     </message>
@@ -2121,6 +2137,41 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Layout</source>
+        <translation>布局(&amp;L)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Triage and CPR coach</source>
+        <translation>分诊与心肺复苏指导</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Suggestions</source>
+        <translation>推荐</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Copy diagnostics</source>
+        <translation>复制诊断信息</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Set status of selected unit</source>
         <translation>设置所选车辆状态</translation>
     </message>
@@ -2130,22 +2181,26 @@
         <translation>退出</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-8"/>
+        <location line="+11"/>
         <source>Calls</source>
         <translation>来电</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-11"/>
+        <location line="+11"/>
         <source>Incident form</source>
         <translation>事件表单</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-10"/>
+        <location line="+10"/>
         <source>Open incidents</source>
         <translation>未结事件</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-9"/>
+        <location line="+9"/>
         <source>Unit board</source>
         <translation>车辆看板</translation>
     </message>
@@ -2155,7 +2210,7 @@
         <translation>预通知医院…</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+25"/>
         <source>a call is on the line</source>
         <translation>有通话正在进行</translation>
     </message>
@@ -2190,7 +2245,7 @@
 <context>
     <name>MapDock</name>
     <message>
-        <location filename="../widgets/map_dock.py" line="+126"/>
+        <location filename="../widgets/map_dock.py" line="+127"/>
         <location line="+19"/>
         <source>Caller location</source>
         <translation>来电位置</translation>
@@ -2331,7 +2386,7 @@
 <context>
     <name>PrenotifyAnswers</name>
     <message>
-        <location filename="../widgets/prenotify_dialog.py" line="+417"/>
+        <location filename="../widgets/prenotify_dialog.py" line="+430"/>
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
@@ -2339,7 +2394,7 @@
 <context>
     <name>PrenotifyDialog</name>
     <message>
-        <location line="-158"/>
+        <location line="-161"/>
         <source>from the ambulance&apos;s position (road graph)</source>
         <translation>按救护车位置计算（道路网）</translation>
     </message>
@@ -2543,7 +2598,7 @@
 <context>
     <name>RecommendationPanel</name>
     <message>
-        <location filename="../widgets/recommendation.py" line="+176"/>
+        <location filename="../widgets/recommendation.py" line="+179"/>
         <source>Suggested units appear here for the incident in the form.</source>
         <translation>此处显示表单中事件的推荐车辆。</translation>
     </message>
@@ -2676,7 +2731,7 @@
 <context>
     <name>RepeatBanner</name>
     <message>
-        <location filename="../widgets/repeat_banner.py" line="+132"/>
+        <location filename="../widgets/repeat_banner.py" line="+135"/>
         <location line="+22"/>
         <source>Answer the call first (F2)</source>
         <translation>请先接听来电（F2）</translation>
@@ -2715,7 +2770,7 @@
         <translation>呼叫志愿急救员</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+27"/>
         <source>no answer yet</source>
         <translation>尚未回应</translation>
     </message>
@@ -2743,7 +2798,7 @@
 <context>
     <name>SeatStartup</name>
     <message>
-        <location filename="../widgets/seat_app.py" line="+95"/>
+        <location filename="../widgets/seat_app.py" line="+126"/>
         <source>No seat id is configured for this workstation. Start with --seat-id, or ask IT to set seat_id in dispatch120.toml.</source>
         <translation>本工作站未配置座席编号。请使用 --seat-id 启动，或请 IT 在 dispatch120.toml 中设置 seat_id。</translation>
     </message>
@@ -2789,7 +2844,7 @@
 <context>
     <name>StatusBanner</name>
     <message>
-        <location filename="../widgets/status_banner.py" line="+102"/>
+        <location filename="../widgets/status_banner.py" line="+101"/>
         <source>Seat %1</source>
         <translation>座席 %1</translation>
     </message>
@@ -2908,18 +2963,19 @@
 <context>
     <name>TriagePanel</name>
     <message>
-        <location filename="../widgets/questionnaire.py" line="+232"/>
+        <location filename="../widgets/questionnaire.py" line="+254"/>
         <source>No valid triage protocols are loaded; triage is unavailable.</source>
         <translation>没有加载有效的分诊规程，无法分诊。</translation>
     </message>
     <message>
-        <location line="+130"/>
+        <location line="+148"/>
+        <location line="+12"/>
         <source>Recording a triage answer</source>
         <translation>记录分诊回答</translation>
     </message>
     <message>
         <location line="+13"/>
-        <location line="+31"/>
+        <location line="+32"/>
         <source>Recording the recognition of cardiac arrest</source>
         <translation>记录识别心脏骤停</translation>
     </message>
@@ -2929,7 +2985,7 @@
         <translation>记录分诊结果</translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+93"/>
         <source>Case entry</source>
         <translation>初始问询</translation>
     </message>
@@ -2966,15 +3022,17 @@
     </message>
     <message>
         <location line="+2"/>
+        <location line="+41"/>
         <source>For the crew: %1</source>
         <translation>告知急救人员：%1</translation>
     </message>
     <message>
+        <location line="-11"/>
         <source>For the hospital, after dispatch (%1 left) — 1–9 answer · Esc skip all</source>
         <translation>派车后补问，供医院参考（还剩 %1 个）— 1–9 回答 · Esc 全部跳过</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-18"/>
         <source>Before the ambulance arrives:</source>
         <translation>救护车到达前：</translation>
     </message>
@@ -2994,7 +3052,7 @@
         <translation>请预先通知接收中心：Ctrl+Shift+H</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+33"/>
         <source>Triage</source>
         <translation>分诊</translation>
     </message>
@@ -3053,7 +3111,7 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
 <context>
     <name>UnitBoard</name>
     <message>
-        <location filename="../widgets/unit_board.py" line="+153"/>
+        <location filename="../widgets/unit_board.py" line="+151"/>
         <source>Select a unit on the unit board first (arrow keys).</source>
         <translation>请先在车辆看板上选择车辆（方向键）。</translation>
     </message>
@@ -3078,7 +3136,7 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <translation>无法手动更改状态</translation>
     </message>
     <message>
-        <location line="+118"/>
+        <location line="+105"/>
         <source>Command sent; waiting for the server</source>
         <translation>命令已发送，等待服务器确认</translation>
     </message>
@@ -3088,7 +3146,7 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <translation>待命 %1 / 共 %2</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+14"/>
         <source>Units</source>
         <translation>车辆</translation>
     </message>
@@ -3131,7 +3189,7 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
 <context>
     <name>VitalsMonitor</name>
     <message>
-        <location filename="../widgets/vitals_monitor.py" line="+512"/>
+        <location filename="../widgets/vitals_monitor.py" line="+515"/>
         <source>LEAD OFF</source>
         <translation>导联脱落</translation>
     </message>
@@ -3276,7 +3334,7 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
 <context>
     <name>VitalsWall</name>
     <message>
-        <location filename="../widgets/vitals_wall.py" line="+160"/>
+        <location filename="../widgets/vitals_wall.py" line="+161"/>
         <source>At most %1 monitors; stop watching one first</source>
         <translation>最多 %1 个监护窗口；请先停止监护一辆车</translation>
     </message>
@@ -3344,6 +3402,39 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <location line="+1"/>
         <source>The stored ECG strips of the current monitor&apos;s incident</source>
         <translation>当前监护仪所属事件已保存的心电图条</translation>
+    </message>
+</context>
+<context>
+    <name>Workspace</name>
+    <message>
+        <location filename="../widgets/workspace.py" line="+508"/>
+        <source>One screen</source>
+        <translation>单屏</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Two screens</source>
+        <translation>双屏</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Three screens</source>
+        <translation>三屏</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>CPR coach ↔ whole desk</source>
+        <translation>心肺复苏指导 ↔ 全部面板</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>dispatch120 — map and units</source>
+        <translation>dispatch120 — 地图与车辆</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>dispatch120 — vitals and units</source>
+        <translation>dispatch120 — 生命体征与车辆</translation>
     </message>
 </context>
 </TS>

@@ -32,10 +32,10 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import orjson
 from websockets.asyncio.server import ServerConnection
@@ -46,7 +46,8 @@ from websockets.http11 import Response
 from app.domain.caller_link import LinkRefusal, decide_page_event
 from app.domain.common import Principal
 from app.domain.model import Role
-from app.protocol import now_iso
+from app.domain.state import Entity
+from app.protocol import Message, now_iso
 from app.protocol.caller_link import CHAT_MAX
 from app.protocol.codec import parse_ts
 from app.resources import resource_path
@@ -88,7 +89,7 @@ PageFrameHandler = Callable[[ServerConnection, str, dict[str, Any]], Awaitable[N
 class PhotoUploads(Protocol):
     """Where a page's photo goes (:class:`server_stub.caller_media.CallerMedia`). Loop."""
 
-    async def begin(self, ws: ServerConnection, link_id: str, msg: dict[str, Any]) -> None:
+    async def begin(self, ws: ServerConnection, link_id: str, msg: Message) -> None:
         """``photo`` {bytes, content_type}: refuse it or tell the page to send the bytes."""
         ...
 
@@ -122,7 +123,7 @@ class RateLimiter:
         return True
 
 
-def load_cards() -> dict[str, Any]:
+def load_cards() -> dict[str, dict[str, object]]:
     """``resources/guidance/cards.json``: card id → {zh: {title, steps}, en: {...}, svg, safety?} (``safety``: the
     page keeps the card above the others). The ids are ``app.protocol.caller_link.GUIDANCE_CARDS``."""
     return json.loads(resource_path("guidance", "cards.json").read_text(encoding="utf-8"))
@@ -140,7 +141,7 @@ class CallerPage:
     """
 
     def __init__(self, port: DeskPort, *, refusal: Refusal, photos: PhotoUploads, rtc: PageFrameHandler,
-                 ice_servers: list[dict[str, Any]]) -> None:
+                 ice_servers: list[dict[str, object]]) -> None:
         self.port = port
         self.refusal = refusal
         self.photos = photos
@@ -255,13 +256,13 @@ class CallerPage:
         """The page sockets open on a link now (a copy)."""
         return set(self._pages.get(link_id, ()))
 
-    def to_pages(self, pages: set[ServerConnection], message: dict[str, Any]) -> None:
+    def to_pages(self, pages: set[ServerConnection], message: Mapping[str, object]) -> None:
         """Send ``message`` to each page socket (background sends; a closed page is skipped)."""
         frame = orjson.dumps(message).decode()
         for ws in list(pages):
             self.port.spawn(send_quietly(ws, frame), "caller page send")
 
-    def on_event(self, msg: dict[str, Any]) -> None:
+    def on_event(self, msg: Message) -> None:
         """After an event is applied: tell the pages of its call (chat, card, CPR), or close a revoked link's."""
         name, d = msg["name"], msg["data"]
         if name == "call.chat_sent":
@@ -292,7 +293,7 @@ class CallerPage:
 
 
 # ---------------------------------------------------------------- the page's wire, shared by the caller desks
-async def page_event(port: DeskPort, name: str, link_id: str, **extra: Any) -> None:
+async def page_event(port: DeskPort, name: str, link_id: str, **extra: object) -> None:
     """Append an event the page caused (``call.link_opened``, ``call.photo_received``…) as :data:`CALLER`."""
     await port.system(
         CALLER,
@@ -322,13 +323,23 @@ async def send_quietly(ws: ServerConnection, frame: str) -> None:
         pass
 
 
-def calls_of(incident: dict[str, Any]) -> list[str]:
+def calls_of(incident: Entity) -> list[str]:
     """The incident's calls: its first call, then the others attached to it."""
     ids = [incident["call_id"]] if incident.get("call_id") else []
     return ids + [c for c in incident.get("calls") or () if c not in ids]
 
 
-def location(msg: dict[str, Any]) -> dict[str, Any] | None:
+
+class LocationFix(TypedDict):
+    """The fix of ``call.link_located`` made from a page's ``location`` message."""
+
+    source: str  # always "caller_link"
+    lat: float
+    lon: float
+    accuracy_m: float
+    at: str  # protocol timestamp (UTC, ms, Z)
+
+def location(msg: Mapping[str, object]) -> LocationFix | None:
     """A page's ``location`` message as the fix of ``call.link_located``; None if out of range or not numbers."""
 
     def number(key: str) -> float | None:
@@ -348,7 +359,7 @@ def location(msg: dict[str, Any]) -> dict[str, Any] | None:
     return {"source": "caller_link", "lat": lat, "lon": lon, "accuracy_m": round(acc, 1), "at": at}
 
 
-def utc_ts(text: Any) -> str | None:
+def utc_ts(text: object) -> str | None:
     """A page's timestamp as a protocol timestamp (UTC, ms, ``Z``); None if it is not one with a zone."""
     if not isinstance(text, str) or len(text) > 40:
         return None

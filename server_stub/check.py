@@ -30,8 +30,8 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import unquote, urlsplit
+from typing import Protocol, TextIO
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from app.check import CheckResult, Status, exit_code, guarded, render
 
@@ -41,7 +41,14 @@ CLOCK_TIMEOUT_S = 3.0
 GB = 1024**3
 
 
-def register(sub: Any, add_db_argument: Callable[[argparse.ArgumentParser], None]) -> None:
+class Subcommands(Protocol):
+    """Where ``register`` adds its command: the server's ``add_subparsers()`` object."""
+
+    def add_parser(self, name: str, *, help: str | None = ..., description: str | None = ...) -> argparse.ArgumentParser:
+        ...
+
+
+def register(sub: Subcommands, add_db_argument: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``check`` to the server's subcommands."""
     p = sub.add_parser("check", help="check this server: database, bus, certificate, disk space, clock",
                        description="One line per check (PASS/WARN/FAIL/SKIP) with what to do. Exit code 0: all "
@@ -90,7 +97,7 @@ def check_database(db: Path | str) -> CheckResult:
         with engine.connect() as conn:
             state = migrations.inspect_revision(conn)
     except SQLAlchemyError as exc:
-        return CheckResult("database", Status.FAIL, "database.failed", {"db": label, "error": str(exc.orig or exc)})
+        return CheckResult("database", Status.FAIL, "database.failed", {"db": label, "error": str(getattr(exc, "orig", None) or exc)})
     finally:
         engine.dispose()
     if state.unknown:
@@ -152,8 +159,9 @@ def redis_ping(url: str, timeout_s: float = BUS_TIMEOUT_S) -> str:
 def check_bus(url: str | None) -> CheckResult:
     if not url:
         return CheckResult("bus", Status.PASS, "bus.none")
-    shown = urlsplit(url)._replace(netloc=(urlsplit(url).hostname or "") + (
-        f":{urlsplit(url).port}" if urlsplit(url).port else "")).geturl()  # never print a password
+    parts = urlsplit(url)
+    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    shown = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))  # never print a password
     if urlsplit(url).scheme not in ("redis", "rediss"):
         return CheckResult("bus", Status.FAIL, "bus.failed", {"url": shown, "error": "not a redis:// URL"})
     try:
@@ -176,13 +184,12 @@ def check_certificate(cert: Path | None, key: Path | None, *, warn_days: float =
     for path in (cert, key):
         if not path.is_file():
             return CheckResult("certificate", Status.FAIL, "certificate.missing", {"path": str(path)})
+    from cryptography import x509
+
     try:
-        # The standard library's PEM reader (what ssl.get_server_certificate's callers use to read
-        # notAfter); the server installs no X.509 library (cryptography is a test-only dependency).
-        info = ssl._ssl._test_decode_cert(str(cert))  # type: ignore[attr-defined]
-    except (ssl.SSLError, OSError, ValueError, AttributeError) as exc:
+        until = x509.load_pem_x509_certificate(cert.read_bytes()).not_valid_after_utc
+    except (OSError, ValueError) as exc:
         return CheckResult("certificate", Status.FAIL, "certificate.bad", {"cert": str(cert), "error": str(exc)})
-    until = datetime.fromtimestamp(ssl.cert_time_to_seconds(info["notAfter"]), UTC)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
         context.load_cert_chain(str(cert), str(key))  # raises when the key does not match

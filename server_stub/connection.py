@@ -34,7 +34,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -58,7 +58,7 @@ from app.protocol import (
 )
 from server_stub.auth import LoginLimiter, credential_label, token_hash
 from server_stub.bus import CommandBus
-from server_stub.clients import Client, Clients, close_reason
+from server_stub.clients import Client, Clients, Spawn, close_reason
 from server_stub.config import ServerConfig
 from server_stub.policy import ErrorBudget, choose_resume
 from server_stub.presence import Presence
@@ -94,7 +94,7 @@ class Connections:
         hospital_frames: Callable[[Client], Awaitable[list[str]]],
         on_live: Callable[[Client], None],
         caller_page: Callable[[ServerConnection], Awaitable[None]],
-        spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+        spawn: Spawn,
     ) -> None:
         self.config = config
         self.spawn = spawn

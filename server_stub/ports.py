@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from app.domain.common import EventDraft, Principal
 from app.domain.state import State
 from app.protocol import Message
 from server_stub.clients import Client
+
+# What a spawned coroutine returns; its task returns the same.
+T = TypeVar("T")
 
 Decide = Callable[[State], list[EventDraft]]
 
@@ -58,6 +61,6 @@ class DeskPort(Protocol):
         """Apply (and broadcast) events another process appended to the log since the last look."""
         ...
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[object, None, T], what: str) -> asyncio.Task[T]:
         """Run ``coro`` as a background task that the server cancels when it stops; failures are logged."""
         ...

@@ -29,7 +29,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, serve
 
@@ -53,6 +53,8 @@ from server_stub.strips import StripStore, serve_strip
 from server_stub.telemetry import TelemetryRouter
 from server_stub.tls import server_context
 from server_stub.visibility import DeviceView
+
+T = TypeVar("T")
 
 __all__ = ["CLOSE_TIMEOUT_S", "Client", "DispatchServer", "ServerConfig"]
 
@@ -154,7 +156,7 @@ class DispatchServer:
     async def catch_up(self) -> None:
         await self.bus.catch_up()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[object, None, T], what: str) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro, name=what)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)

@@ -39,7 +39,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QScreen
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QWidget
 
 from widgets.keys import shortcut_hint
 
@@ -453,8 +453,13 @@ class Workspace(QObject):
             return
         state, self._floor_state, self._on_floor = self._floor_state, None, False
         if state is not None:
+            # restoreState shows the hidden docks and Qt hands the focus to the first of them (the
+            # form's address box): keep it where it was (the question the coach went back to).
+            focused = QApplication.focusWidget()
             self.window_of("triage").restoreState(state)
             self._give_back(self._floor_owners, self._floor_desk_states)
+            if focused is not None and focused.isVisible():
+                focused.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_actions()
         self.floor_changed.emit(False)
 

@@ -314,6 +314,12 @@ def test_diagnostics_hold_logs_versions_settings_and_checks_but_no_token_or_pati
     assert "journal" in contents["check.txt"] and "08:00 INFO app: hello with" in contents["logs/dispatch120.log"]
 
 
+def test_diagnostics_name_the_triage_protocol_set_the_seat_loads():
+    from app.triage import DEFAULT_PROTOCOL_DIR, load_protocol_set
+
+    assert diagnostics.versions()["triage_protocol_set"] == load_protocol_set(DEFAULT_PROTOCOL_DIR).version
+
+
 def test_personal_values_are_read_from_the_journal_without_changing_it(tmp_path):
     journal = Journal(tmp_path / "j.sqlite")
     journal.add_command("incident.create", {"incident_id": new_id(), "description": PATIENT, "priority": 2})
