@@ -252,6 +252,7 @@ class CommandBus:
         pending = batch
         committed: Batch | None = None
         stale = 0
+        rechecked = False
         read_log = self.store.shared
         try:
             try:
@@ -268,6 +269,17 @@ class CommandBus:
                             release()  # the previous batch's frames go out while this one is written
                             await committing
                         elif plan.check_ids:  # nothing to write, but refusals that may be repeats
+                            if not rechecked:
+                                # A refusal is only as good as the state it was decided on. Nothing is
+                                # committed here, so no commit can find the log moved: read it once (the
+                                # admin CLI or another instance may have appended) and decide again if so.
+                                rechecked = True
+                                reading = loop.run_in_executor(None, self.store.read_events, self.state.seq)
+                                release()
+                                newer = await reading
+                                if newer:
+                                    self._apply_newer(newer)
+                                    continue
                             finding = loop.run_in_executor(None, self.store.find_commands, plan.check_ids)
                             release()
                             known_records = await finding

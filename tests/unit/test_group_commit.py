@@ -324,3 +324,19 @@ def test_a_trial_applies_events_to_the_live_state_and_puts_every_entity_back(sto
     assert "calls" not in changed
     assert state.to_dict() == before
     assert changed["incidents"][incident_id] is not state.incidents[incident_id], "the rows handed out are not the state's"
+
+
+def test_a_refusal_decided_on_a_stale_state_is_decided_again_after_reading_what_another_writer_appended(store):
+    # Another writer (the admin CLI, another instance) appends an incident this bus has not read yet.
+    bus, wire = new_bus(store)
+    other, _ = new_bus(store)
+    incident_id = str(uuid.uuid4())
+    together(other, create(incident_id))
+    assert incident_id not in bus.state.incidents
+
+    update = Cmd(SEAT_1, "incident.update", {"incident_id": incident_id, "patients": 2})
+    together(bus, update)
+
+    assert wire.reply(update)["type"] == "ack", "not refused as not_found on a state that was behind the log"
+    assert bus.state.incidents[incident_id]["patients"] == 2
+    assert bus.state.to_dict() == rebuilt(store)
