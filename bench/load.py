@@ -67,7 +67,7 @@ from app.protocol.session import (
 )
 from app.protocol.telemetry import CHANNELS
 from app.sim.monitor import ECG_FACTOR, iso
-from bench.server import PROJECT_ROOT, READY_TIMEOUT_S, ServerError, child_env
+from bench.server import PROJECT_ROOT, READY_TIMEOUT_S, ServerError, child_env, stop_server_process
 from bench.stats import summary_ms
 
 FS = 500.0
@@ -148,19 +148,8 @@ class Instance:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        try:
-            if proc.stdin is not None:
-                proc.stdin.close()
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        if proc is not None:
+            stop_server_process(proc, grace_s=15)
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU of the child so far (Linux ``/proc``), None if unknown."""

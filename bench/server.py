@@ -134,20 +134,10 @@ class BenchServer:
         return self.proc is not None and self.proc.poll() is None
 
     def close(self) -> None:
-        """Stop the server (stdin EOF, then SIGTERM, then SIGKILL) and remove the temporary directory."""
+        """Stop the server (see :func:`stop_server_process`) and remove the temporary directory."""
         proc, self.proc = self.proc, None
         if proc is not None:
-            try:
-                if proc.stdin is not None:
-                    proc.stdin.close()
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            stop_server_process(proc, grace_s=10)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def cpu_seconds(self) -> float | None:
@@ -196,3 +186,19 @@ class BenchServer:
 
     def _ro(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
+
+
+def stop_server_process(proc: subprocess.Popen, *, grace_s: float) -> None:
+    """Stop a server started with ``--exit-with-stdin``: close its stdin and wait ``grace_s``,
+    then SIGTERM and wait 5 s, then SIGKILL."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
