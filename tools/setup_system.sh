@@ -29,6 +29,10 @@ packages=(
     postgresql-15 redis-server
     # the Windows installer is built and checked here with wixl (make dist-msi, tests/installer)
     wixl msitools
+    # the simulated caller's voice in training (Mandarin voice cmn; app/sim/voice.py)
+    espeak-ng
+    # PDF pages rendered to PNG (report screenshots, the PDF report tests)
+    poppler-utils
     "$@"
 )
 
