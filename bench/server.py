@@ -109,7 +109,7 @@ class BenchServer:
         out = open(self.workdir / "stderr.txt", "wb")  # noqa: SIM115 - the child writes to it
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server_stub", "serve", "--host", "127.0.0.1", "--port", "0",
+            [sys.executable, *_profile_args(), "-m", "server_stub", "serve", "--host", "127.0.0.1", "--port", "0",
              "--db", self.db, "--ready-file", str(ready), "--exit-with-stdin",
              "--log-file", str(self.log_path), "--log-level", self.log_level],
             cwd=PROJECT_ROOT, env=child_env(), stdin=subprocess.PIPE, stdout=out, stderr=out,
@@ -202,3 +202,9 @@ def stop_server_process(proc: subprocess.Popen, *, grace_s: float) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+def _profile_args() -> list[str]:
+    """``BENCH_PROFILE_SERVER=FILE``: run the server under cProfile, its profile written to FILE at exit."""
+    target = os.environ.get("BENCH_PROFILE_SERVER")
+    return ["-m", "cProfile", "-o", target] if target else []

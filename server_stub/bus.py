@@ -73,6 +73,8 @@ from server_stub.undo import Trial
 from server_stub.visibility import DeviceView
 
 log = logging.getLogger("server_stub.bus")
+# Roles that receive a filtered view of the events (server_stub/visibility.py), not every event.
+FILTERED_ROLES = frozenset({Role.DEVICE})
 
 # The in-memory state must never run ahead of or behind the log: a batch that
 # kept meeting a moving log end is retried this many times.
@@ -337,7 +339,62 @@ class CommandBus:
         return lambda: self._flush(batch, sent)
 
     def _flush(self, batch: list[_Queued], committed: bool) -> None:
-        """In arrival order: a command's events (if its batch committed), then its reply; then its caller resumes."""
+        """In arrival order: a command's events (if its batch committed), then its reply; then its caller resumes.
+
+        Each connection gets the whole batch in one write (:meth:`Clients.write_frames`); the
+        order on every connection is the same as sending command by command.
+        """
+        try:
+            out = self._batch_frames(batch, committed)
+        except Exception:  # encoding or a visibility rule failed: command by command, each on its own
+            log.exception("preparing the frames of a batch of %d command(s) failed", len(batch))
+            out = None
+        if out is None:
+            self._flush_each(batch, committed)
+        else:
+            self.clients.write_frames(out)
+            if committed:
+                for queued in batch:
+                    self._follow(queued)
+        for queued in batch:
+            if not queued.done.done():
+                queued.done.set_result(None)
+
+    def _batch_frames(self, batch: list[_Queued], committed: bool) -> dict[Client, list[str]]:
+        """Every connection's frames for ``batch``: the events of each command, its sender's reply after them."""
+        out: dict[Client, list[str]] = {}
+        others: list[Client] = []
+        devices: list[Client] = []
+        if committed and any(queued.events for queued in batch):
+            receivers = self.clients.where(lambda c: c.receives_events)
+            # Devices get their least-privilege view (server_stub/visibility.py), everyone else the event.
+            devices = [c for c in receivers if c.principal.role in FILTERED_ROLES]
+            others = [c for c in receivers if c.principal.role not in FILTERED_ROLES] if devices else receivers
+            out = {client: [] for client in receivers}
+        for queued in batch:
+            if committed and queued.events:
+                frames = [encode(msg) for msg in queued.events]
+                for client in others:
+                    out[client].extend(frames)
+                if devices:
+                    filtered = self._filtered_frames(queued.events, {c.principal.role for c in devices})
+                    for client in devices:
+                        out[client].extend(filtered[client.principal.role])
+            if queued.client is not None and queued.reply is not None:
+                reply = queued.reply
+                out.setdefault(queued.client, []).append(encode(reply) if isinstance(reply, dict) else reply)
+        return out
+
+    def _follow(self, queued: _Queued) -> None:
+        if not queued.events:
+            return
+        for follower in self._followers:
+            try:
+                follower(queued.events)
+            except Exception:  # a desk's bug must not cost the others their acks
+                log.exception("following the events of %s %s failed", queued.name, queued.command_id or "-")
+
+    def _flush_each(self, batch: list[_Queued], committed: bool) -> None:
         for queued in batch:
             if committed and queued.events:
                 try:
@@ -346,9 +403,6 @@ class CommandBus:
                     log.exception("sending the events of %s %s failed", queued.name, queued.command_id or "-")
             if queued.client is not None and queued.reply is not None:
                 self.clients.push(queued.client, queued.reply)
-        for queued in batch:
-            if not queued.done.done():
-                queued.done.set_result(None)
 
     def _decide(self, pending: list[_Queued]) -> Batch:
         """Decide every pending command in order, each on the state the previous ones left.
@@ -467,19 +521,27 @@ class CommandBus:
         for applier in self._appliers:
             applier(events)
 
+    def _filtered_frames(self, events: list[Message], roles: set[Role]) -> dict[Role, list[str]]:
+        """The frames of ``events`` as each role in ``roles`` (devices) may see them."""
+        views = {Role.DEVICE: self.device_view}
+        out: dict[Role, list[str]] = {}
+        for role in roles:
+            seen = [views[role].event(msg) for msg in events]
+            out[role] = [encode(msg) for msg in seen if msg is not None]
+        return out
+
     def _send(self, events: list[Message]) -> None:
         """Events to every connection that receives events, then to the desks."""
         if not events:
             return
         receivers = self.clients.where(lambda c: c.receives_events)
         # Devices get their least-privilege view (server_stub/visibility.py), everyone else the event.
-        devices = [c for c in receivers if c.principal.role == Role.DEVICE]
-        others = [c for c in receivers if c.principal.role != Role.DEVICE] if devices else receivers
-        for msg in events:
-            self.clients.send(others, encode(msg))
-            if devices:
-                seen = self.device_view.event(msg)
-                if seen is not None:
-                    self.clients.send(devices, encode(seen))
+        devices = [c for c in receivers if c.principal.role in FILTERED_ROLES]
+        others = [c for c in receivers if c.principal.role not in FILTERED_ROLES] if devices else receivers
+        self.clients.send_many(others, [encode(msg) for msg in events])
+        if devices:
+            filtered = self._filtered_frames(events, {c.principal.role for c in devices})
+            for role, frames in filtered.items():
+                self.clients.send_many([c for c in devices if c.principal.role == role], frames)
         for follower in self._followers:
             follower(events)

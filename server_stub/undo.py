@@ -16,11 +16,11 @@ Pure, no I/O.
 
 from __future__ import annotations
 
+import functools
 import pickle
-from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-from app.domain.state import Entity, State
+from app.domain.state import Entity, RecordingTable, State
 from app.protocol import Message
 
 # The tables that have a query table in the database (server_stub.schema).
@@ -28,40 +28,6 @@ QUERY_TABLES = ("calls", "incidents", "units")
 
 _MISSING = object()
 _PICKLE = pickle.HIGHEST_PROTOCOL
-
-
-class _RecordingTable(MutableMapping[str, Any]):
-    """A live state table as an event handler sees it on trial: each entity is saved before it is reached."""
-
-    def __init__(self, name: str, table: dict[str, Any], trial: Trial) -> None:
-        self.name = name
-        self.table = table
-        self.trial = trial
-
-    def _save(self, key: str) -> None:
-        self.trial.remember(self.name, self.table, key)
-
-    def __getitem__(self, key: str) -> Any:
-        entity = self.table[key]
-        self._save(key)
-        return entity
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._save(key)
-        self.table[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        self._save(key)
-        del self.table[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.table
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self.table))
-
-    def __len__(self) -> int:
-        return len(self.table)
 
 
 class Trial:
@@ -81,7 +47,8 @@ class Trial:
         self._seen: set[tuple[str, str]] = set()  # reached in the current step
         self._view = State.__new__(State)
         for name in State.TABLES:
-            setattr(self._view, name, _RecordingTable(name, getattr(state, name), self))
+            table = getattr(state, name)
+            setattr(self._view, name, RecordingTable(table, functools.partial(self.remember, name, table)))
 
     def remember(self, name: str, table: dict[str, Entity], key: str) -> None:
         """Keep a copy of ``table[key]`` (or that it is absent) unless this step has one already."""
@@ -105,7 +72,7 @@ class Trial:
         view.seq, view.skipped = self.state.seq, self.state.skipped
         view.apply(msg)
         for name in State.TABLES:
-            if not isinstance(getattr(view, name), _RecordingTable):
+            if not isinstance(getattr(view, name), RecordingTable):
                 raise RuntimeError(f"an event handler replaced the whole {name} table; it cannot be tried")
         skipped = view.skipped != self.state.skipped
         self.state.seq, self.state.skipped = view.seq, view.skipped

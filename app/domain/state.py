@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 import pickle
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, NamedTuple
 
 from app.domain import features
@@ -67,6 +67,7 @@ class State:
     prenotifications: dict[str, Entity]
     aeds: dict[str, Entity]
     responder_alerts: dict[str, Entity]
+    training_runs: dict[str, Entity]
 
     def __init__(self) -> None:
         self.seq = 0
@@ -159,34 +160,31 @@ class State:
 _MISSING = object()
 
 
-class _WatchedTable(MutableMapping[str, Entity]):
-    """One entity table as a handler sees it: every entity it reaches is copied first.
+class RecordingTable(MutableMapping[str, Entity]):
+    """One entity table as an event handler sees it: ``reached(key)`` runs before the handler reaches an entity.
 
     All reads go through ``__getitem__`` (``get``, ``setdefault``, ``values``,
     ``items`` and ``in`` are built on it or on ``__contains__``), so whatever the
-    handler does to an entity, the copy taken before says whether it changed.
+    handler does to an entity, ``reached`` had the chance to copy it first. The seat's
+    change signals (:class:`_WatchedTable`) and the server's trial decisions
+    (``server_stub.undo.Trial``) are both this table with their own ``reached``.
     """
 
-    def __init__(self, table: dict[str, Entity]) -> None:
+    def __init__(self, table: dict[str, Entity], reached: Callable[[str], None]) -> None:
         self.table = table
-        self.before: dict[str, bytes | object] = {}  # id -> pickled entity, or _MISSING if absent
-
-    def _remember(self, key: str) -> None:
-        if key not in self.before:
-            entity = self.table.get(key, _MISSING)
-            self.before[key] = _MISSING if entity is _MISSING else pickle.dumps(entity, pickle.HIGHEST_PROTOCOL)
+        self.reached = reached
 
     def __getitem__(self, key: str) -> Entity:
         entity = self.table[key]
-        self._remember(key)
+        self.reached(key)
         return entity
 
     def __setitem__(self, key: str, value: Entity) -> None:
-        self._remember(key)
+        self.reached(key)
         self.table[key] = value
 
     def __delitem__(self, key: str) -> None:
-        self._remember(key)
+        self.reached(key)
         del self.table[key]
 
     def __contains__(self, key: object) -> bool:
@@ -197,6 +195,19 @@ class _WatchedTable(MutableMapping[str, Entity]):
 
     def __len__(self) -> int:
         return len(self.table)
+
+
+class _WatchedTable(RecordingTable):
+    """A table that keeps a pickled copy of every entity a handler reaches, to tell which changed."""
+
+    def __init__(self, table: dict[str, Entity]) -> None:
+        super().__init__(table, self._remember)
+        self.before: dict[str, bytes | object] = {}  # id -> pickled entity, or _MISSING if absent
+
+    def _remember(self, key: str) -> None:
+        if key not in self.before:
+            entity = self.table.get(key, _MISSING)
+            self.before[key] = _MISSING if entity is _MISSING else pickle.dumps(entity, pickle.HIGHEST_PROTOCOL)
 
     def changed(self) -> Iterator[str]:
         for key, before in self.before.items():

@@ -69,3 +69,11 @@ def test_every_ack_given_to_many_seats_at_once_survives_kill_9(start_server):
             at_ack = next(i for i, m in enumerate(received) if m.get("type") == "ack" and m.get("ref") == reply["ref"])
             assert any(m.get("type") == "event" and m.get("seq") == reply["seq"] for m in received[:at_ack])
     assert len({r["seq"] for replies in acks.values() for r in replies}) == SEATS * COMMANDS_PER_SEAT
+    # A batch goes to each seat in one write: every seat still gets the events once, in the log's order,
+    # and by its own last ack it has every event committed up to then.
+    for index, client in enumerate(clients):
+        seen = [m["seq"] for m in client.received if m.get("type") == "event"]
+        assert seen == sorted(set(seen)), f"seat-{index + 1} got events twice or out of order"
+        last_ack = max(r["seq"] for r in acks[index])
+        others_before = {r["seq"] for replies in acks.values() for r in replies if r["seq"] <= last_ack}
+        assert others_before <= set(seen), f"seat-{index + 1} missed {sorted(others_before - set(seen))[:5]}"

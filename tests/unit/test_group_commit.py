@@ -58,6 +58,20 @@ class Wire:
     def send(self, _clients: Any, frame: str) -> None:
         self.log.append(("event", None, orjson.loads(frame)))
 
+    def send_many(self, clients: Any, frames: list[str]) -> None:
+        for frame in frames:
+            self.send(clients, frame)
+
+    def write_frames(self, frames_by_client: dict[Any, list[str]]) -> None:
+        """Each connection's frames of a batch, in order: the seat's events, each sender's reply."""
+        for client, frames in frames_by_client.items():
+            for frame in frames:
+                msg = orjson.loads(frame)
+                if client is self.seat and msg["type"] == "event":
+                    self.log.append(("event", None, msg))
+                else:
+                    self.log.append((msg["type"], client, msg))
+
     def reply(self, sender: Any) -> dict:
         (msg,) = [msg for kind, c, msg in self.log if kind != "event" and c is sender]
         return msg
