@@ -87,7 +87,7 @@ test: venv lint
 	    tmp_runtime=$$(mktemp -d); export XDG_RUNTIME_DIR=$$tmp_runtime; \
 	    trap 'rm -rf "$$tmp_runtime"' EXIT; \
 	fi; \
-	QT_QPA_PLATFORM=offscreen $(WEBENGINE_ENV) $(PY) -m pytest -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(WEBENGINE_ENV) $(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
 
 i18n: deps
 	$(PY) i18n/build.py --force

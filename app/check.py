@@ -457,7 +457,7 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
     from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
     from websockets.sync.client import connect
 
-    from app.protocol import ErrorCode
+    from app.protocol import CloseCode, ErrorCode
     from app.protocol.session import (
         BadFrame,
         ClientSession,
@@ -526,25 +526,28 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
             if isinstance(action, SendFrame):
                 ws.send(action.frame)
 
-        def closed_result(code: int | None, reason: str) -> CheckResult:
+        def no_answer(error: str) -> ServerProbe:
+            """The login got no welcome: closed, timed out, or answered with something else."""
+            return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
+                                                    {"seconds": f"{hello_timeout_s:g}", "error": error}),
+                               clock_result(date, sent_at, resolution_s=1.0))
+
+        def closed(code: int | None, reason: str) -> ServerProbe:
             advice = close_advice(code)
             if advice is CloseAdvice.AUTH_FAILED:
-                return CheckResult("credential", Status.FAIL, "credential.refused")
-            if advice is CloseAdvice.UPGRADE:
-                return CheckResult("credential", Status.FAIL, "credential.upgrade")
-            return CheckResult("credential", Status.FAIL, "credential.no_answer",
-                               {"seconds": f"{hello_timeout_s:g}", "error": f"closed {code} {reason}".strip()})
+                result = CheckResult("credential", Status.FAIL, "credential.refused")
+            elif advice is CloseAdvice.UPGRADE:
+                result = CheckResult("credential", Status.FAIL, "credential.upgrade")
+            else:
+                return no_answer(f"closed {code} {reason}".strip())
+            return ServerProbe(reached, result, clock_result(date, sent_at, resolution_s=1.0))
 
         try:
             frame = ws.recv(timeout=hello_timeout_s)
         except ConnectionClosed as exc:
-            code = exc.rcvd.code if exc.rcvd is not None else None
-            return ServerProbe(reached, closed_result(code, exc.rcvd.reason if exc.rcvd else ""),
-                               clock_result(date, sent_at, resolution_s=1.0))
+            return closed(exc.rcvd.code if exc.rcvd is not None else None, exc.rcvd.reason if exc.rcvd else "")
         except TimeoutError:
-            return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
-                                                    {"seconds": f"{hello_timeout_s:g}", "error": "timeout"}),
-                               clock_result(date, sent_at, resolution_s=1.0))
+            return no_answer("timeout")
         received_at = now()
         actions = session.receive_frame(frame)
         welcomed = next((a for a in actions if isinstance(a, Welcomed)), None)
@@ -552,25 +555,18 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
         bad = next((a for a in actions if isinstance(a, BadFrame)), None)
         if refused is not None:
             # The server explains a refused hello in an error frame, then closes (4001 for a bad token).
+            close_code: int | None = None
             try:
                 ws.recv(timeout=hello_timeout_s)
             except ConnectionClosed as exc:
-                closed = exc.rcvd.code if exc.rcvd is not None else None
+                close_code = exc.rcvd.code if exc.rcvd is not None else None
             except TimeoutError:
-                closed = None
-            else:
-                closed = None
-            if (close_advice(closed) is CloseAdvice.AUTH_FAILED if closed is not None else False) \
-                    or refused.message.get("code") == ErrorCode.UNAUTHENTICATED:
-                return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.refused"),
-                                   clock_result(date, sent_at, resolution_s=1.0))
-            return ServerProbe(reached, closed_result(closed, str(refused.message.get("message") or "")),
-                               clock_result(date, sent_at, resolution_s=1.0))
+                pass
+            if refused.message.get("code") == ErrorCode.UNAUTHENTICATED:
+                close_code = CloseCode.AUTH_FAILED
+            return closed(close_code, str(refused.message.get("message") or ""))
         if welcomed is None:
-            error = str(bad.error) if bad is not None else f"got {frame[:40]!r}"
-            return ServerProbe(reached, CheckResult("credential", Status.FAIL, "credential.no_answer",
-                                                    {"seconds": f"{hello_timeout_s:g}", "error": error}),
-                               clock_result(date, sent_at, resolution_s=1.0))
+            return no_answer(str(bad.error) if bad is not None else f"got {frame[:40]!r}")
         msg = welcomed.message
         principal = msg.get("principal") or {}
         credential = CheckResult("credential", Status.PASS, "credential.ok",
