@@ -457,7 +457,7 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
     from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
     from websockets.sync.client import connect
 
-    from app.protocol import CloseCode, ErrorCode
+    from app.protocol import ErrorCode
     from app.protocol.session import (
         BadFrame,
         ClientSession,
@@ -532,9 +532,9 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
                                                     {"seconds": f"{hello_timeout_s:g}", "error": error}),
                                clock_result(date, sent_at, resolution_s=1.0))
 
-        def closed(code: int | None, reason: str) -> ServerProbe:
+        def closed(code: int | None, reason: str, *, unauthenticated: bool = False) -> ServerProbe:
             advice = close_advice(code)
-            if advice is CloseAdvice.AUTH_FAILED:
+            if unauthenticated or advice is CloseAdvice.AUTH_FAILED:
                 result = CheckResult("credential", Status.FAIL, "credential.refused")
             elif advice is CloseAdvice.UPGRADE:
                 result = CheckResult("credential", Status.FAIL, "credential.upgrade")
@@ -562,9 +562,8 @@ def probe_server(url: str, token: str | None, *, token_problem: CheckResult | No
                 close_code = exc.rcvd.code if exc.rcvd is not None else None
             except TimeoutError:
                 pass
-            if refused.message.get("code") == ErrorCode.UNAUTHENTICATED:
-                close_code = CloseCode.AUTH_FAILED
-            return closed(close_code, str(refused.message.get("message") or ""))
+            return closed(close_code, str(refused.message.get("message") or ""),
+                          unauthenticated=refused.message.get("code") == ErrorCode.UNAUTHENTICATED)
         if welcomed is None:
             return no_answer(str(bad.error) if bad is not None else f"got {frame[:40]!r}")
         msg = welcomed.message
