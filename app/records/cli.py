@@ -1,7 +1,8 @@
-"""``dispatch120 report kpi``: the KPI report of a period, from the event log (read-only).
+"""``dispatch120 report kpi`` and ``dispatch120 records search|show``, from the event log (read-only).
 
-Exit codes: 0 written (also an empty report, which says so), 2 bad arguments (dates, zone,
-format), 1 the database cannot be read, 3 the database was written by a newer server.
+Exit codes: 0 written (also an empty report or an empty search, which say so), 2 bad arguments
+(dates, zone, format, priority, an id prefix naming several incidents), 1 the database cannot be
+read (or no Chinese font for a PDF), 3 the database was written by a newer server, 4 no such incident.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import sys
 from datetime import time
 from pathlib import Path
 
-from app.records import kpi
+import orjson
+
+from app.records import incident, kpi, texts
+from app.records.record_render import FORMATS as RECORD_FORMATS
+from app.records.record_render import render_record
 from app.records.report import FORMATS, render
 
 
@@ -46,34 +51,127 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     k.add_argument("--shifts", type=_shifts, default=kpi.DEFAULT_SHIFTS, metavar="HH:MM,HH:MM",
                    help="local start times of the shifts (default: 08:00,20:00)")
     k.add_argument("--format", dest="fmt", default="json", choices=(*FORMATS, "pdf"),
-                   help="json (default), csv or html (pdf: not in this build yet)")
+                   help="json (default), csv, html or pdf (A4, Chinese font embedded)")
     k.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
     k.set_defaults(func=run_kpi)
     return report
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"dispatch120 report: {message}", file=sys.stderr)
+def _fail(message: str, code: int, command: str = "report") -> int:
+    print(f"dispatch120 {command}: {message}", file=sys.stderr)
     return code
 
 
-def run_kpi(args: argparse.Namespace) -> int:
-    if args.fmt == "pdf":
-        return _fail("PDF output is not available in this build; use --format html and print it", 2)
-    try:
-        report = kpi.kpi_report(args.db, args.first, args.last, tz=args.tz, shifts=args.shifts)
-    except kpi.KpiError as exc:
-        return _fail(str(exc), exc.exit_code)
-    data = render(report, args.fmt)
-    if args.out is not None:
+def _write(data: bytes, out: Path | None, command: str) -> int:
+    if out is None and data.startswith(b"%PDF") and sys.stdout.isatty():
+        return _fail("a PDF is not for the terminal: give --out FILE (or redirect the output)", 2, command)
+    if out is not None:
         try:
-            args.out.write_bytes(data)
+            out.write_bytes(data)
         except OSError as exc:
-            return _fail(f"cannot write {args.out}: {exc.strerror or exc}", 1)
+            return _fail(f"cannot write {out}: {exc.strerror or exc}", 1, command)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    return 0
+
+
+def run_kpi(args: argparse.Namespace) -> int:
+    try:
+        report = kpi.kpi_report(args.db, args.first, args.last, tz=args.tz, shifts=args.shifts)
+        if args.fmt == "pdf":
+            from app.records.pdf import kpi_pdf
+
+            data = kpi_pdf(report)
+        else:
+            data = render(report, args.fmt)
+    except kpi.KpiError as exc:
+        return _fail(str(exc), exc.exit_code)
+    if code := _write(data, args.out, "report"):
+        return code
     if report["empty"]:
         print(f"dispatch120 report: empty report: no call was offered and no incident was created from "
               f"{report['from']} to {report['to']} ({report['tz']})", file=sys.stderr)
     return 0
+
+
+# ---------------------------------------------------------------- dispatch120 records
+
+
+def register_records(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add the ``records`` command group (search, show) to a parser's subparsers."""
+    records = subparsers.add_parser(
+        "records",
+        help="find and print incident records from the event log (supervisors)",
+        description="Incident records read from the server's event log, which is only read. See docs/records.md.",
+    )
+    commands = records.add_subparsers(dest="records_command", metavar="{search,show}", required=True)
+    db_help = "the server's database: a SQLite file or postgresql://USER@HOST/DB"
+    s = commands.add_parser(
+        "search", help="list the incidents that match",
+        description="Incidents matching every criterion given, oldest first: id, local time, address, priority, "
+        "determinant, units. Without --from/--to the whole log is read.",
+    )
+    s.add_argument("--db", required=True, metavar="URL_OR_PATH", help=db_help)
+    s.add_argument("--phone", metavar="DIGITS", help="the caller's or callback number contains these digits")
+    s.add_argument("--address", metavar="TEXT", help="an address of the incident contains this text")
+    s.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="created on or after this local day")
+    s.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="created on or before this local day")
+    s.add_argument("--unit", metavar="UNIT", help="a unit id or call sign sent to it")
+    s.add_argument("--priority", metavar="I|II|III|IV", help="the incident's priority")
+    s.add_argument("--determinant", metavar="CODE", help="a determinant code or its start (10-D)")
+    s.add_argument("--tz", default=kpi.DEFAULT_TZ, metavar="ZONE", help="local days and times (default: %(default)s)")
+    s.add_argument("--language", choices=texts.LANGUAGES, default="zh", help="zh (default) or en")
+    s.add_argument("--json", action="store_true", help="a JSON list instead of a table")
+    s.set_defaults(func=run_search)
+    show = commands.add_parser(
+        "show", help="print or write one incident's record",
+        description="The full record of one incident: timeline, triage path, units, locations, caller link, "
+        "pre-notifications, vitals, ECG strips and notes.",
+    )
+    show.add_argument("--db", required=True, metavar="URL_OR_PATH", help=db_help)
+    show.add_argument("--incident", required=True, metavar="ID",
+                      help=f"the incident's id (or its first {incident.MIN_ID_PREFIX}+ characters)")
+    show.add_argument("--format", dest="fmt", default="text", choices=RECORD_FORMATS,
+                      help="text (default), json, html or pdf")
+    show.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
+    show.add_argument("--language", choices=texts.LANGUAGES, default="zh", help="zh (default) or en")
+    show.add_argument("--tz", default=kpi.DEFAULT_TZ, metavar="ZONE", help="local times (default: %(default)s)")
+    show.set_defaults(func=run_show)
+    return records
+
+
+def run_search(args: argparse.Namespace) -> int:
+    try:
+        criteria = incident.Criteria(
+            phone=args.phone, address=args.address,
+            first=incident.parse_day(args.first, "--from") if args.first else None,
+            last=incident.parse_day(args.last, "--to") if args.last else None,
+            unit=args.unit, priority=incident.parse_priority(args.priority) if args.priority else None,
+            determinant=args.determinant, tz=args.tz,
+        )
+        hits = incident.search(args.db, criteria)
+    except kpi.KpiError as exc:
+        return _fail(str(exc), exc.exit_code, "records")
+    lang = args.language
+    if args.json:
+        out = orjson.dumps(hits, option=orjson.OPT_INDENT_2) + b"\n"
+    else:
+        lines = [f"{h['incident_id']}  {h['local']}  {texts.label('priority', h['priority'], lang):6}  "
+                 f"{h['determinant'] or '–':8}  {','.join(h['units']) or '–':12}  {h['address']}" for h in hits]
+        lines.append(texts.word("search_found", lang, n=len(hits)) if hits else texts.word("search_empty", lang))
+        out = ("\n".join(lines) + "\n").encode("utf-8")
+    sys.stdout.buffer.write(out)
+    sys.stdout.flush()
+    if not hits:
+        print(f"dispatch120 records: {texts.word('search_empty', lang)}", file=sys.stderr)
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    try:
+        record = incident.read_incident(args.db, args.incident, lang=args.language, tz=args.tz)
+        data = render_record(record, args.fmt)
+    except kpi.KpiError as exc:
+        return _fail(str(exc), exc.exit_code, "records")
+    return _write(data, args.out, "records")
