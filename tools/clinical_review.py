@@ -482,6 +482,9 @@ def _render_protocol(protocol: Protocol, protocol_set: ProtocolSet, rules: Desti
     for det in protocol.determinants.values():
         lines += [f"#### {det.code} — level {_level(det.priority)}", "",
                   f"- *Crew facts:* {_bilingual(det.facts)}"]
+        if det.takes_floor:
+            lines.append("- *Coached on the call screen:* the seat gives these instructions the call screen, "
+                         "as it does the CPR coach (`takes_floor`)")
         note = pnotes.determinants.get(det.code)
         lines += _render_note(note, "")
         where = f"{link} **{det.code}**"

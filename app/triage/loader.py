@@ -493,7 +493,7 @@ def _answer_range(check: _File, node: Node, where: str) -> AnswerRange | None:
 def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
     check = draft.check
     fields = check.mapping(node, f"determinants[{index}]", ("code", "priority", "plan", "facts", "instructions"),
-                           ("cpr", "cpr_method", "safety", "exit", "prenotify", "follow_up"))
+                           ("cpr", "cpr_method", "safety", "exit", "prenotify", "follow_up", "takes_floor"))
     if fields is None:
         draft.ok = False
         return
@@ -520,6 +520,11 @@ def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
         cpr_method = CprMethod(method) if method else None
     elif cpr:
         cpr_method = CprMethod.HANDS_ONLY
+    takes_floor = check.boolean(fields.get("takes_floor"), f"{where}.takes_floor")
+    if cpr and takes_floor:
+        check.problem(fields["takes_floor"], f"{where}: takes_floor is for instruction flows without CPR; "
+                      "the CPR coach already takes the call screen")
+        draft.ok = False
     follow_up: list[str] = []
     for i, item in enumerate(check.sequence(fields.get("follow_up"), f"{where}.follow_up")):
         qid = check.string(item, f"{where}.follow_up[{i}]", _ID, "question id")
@@ -542,6 +547,7 @@ def _read_determinant(draft: _Draft, node: Node, index: int) -> None:
     draft.determinants[code] = {"code": code, "priority": priority, "plan": plan_id, "plan_node": fields["plan"],
                                 "cpr": cpr, "cpr_method": cpr_method, "safety": safety,
                                 "prenotify": check.boolean(fields.get("prenotify"), f"{where}.prenotify"),
+                                "takes_floor": takes_floor,
                                 "facts": facts, "instructions": instructions, "exit": exits,
                                 "follow_up": tuple(follow_up), "follow_up_node": fields.get("follow_up"),
                                 "priority_node": fields["priority"], "cpr_node": fields.get("cpr")}
@@ -676,7 +682,8 @@ def _build(draft: _Draft, plans: dict[str, Plan], overrides: dict[str, tuple[str
         determinants[code] = Determinant(code, d["priority"], plan, d["cpr"], d["facts"],
                                          d["instructions"], d["exit"], draft.file_id,
                                          cpr_method=d["cpr_method"], safety=d["safety"],
-                                         prenotify=d["prenotify"], follow_up=d["follow_up"])
+                                         prenotify=d["prenotify"], follow_up=d["follow_up"],
+                                         takes_floor=d["takes_floor"])
     if not draft.ok or draft.id is None or draft.code is None or draft.title is None or draft.start is None:
         return None
     return Protocol(

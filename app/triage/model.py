@@ -247,7 +247,10 @@ class Determinant:
     false), scene-safety instructions to give before the caller goes to the patient
     (``safety``; electricity, gas, fire, traffic, violence), key facts for the crew,
     pre-arrival instructions in order and case-exit advice; ``prenotify`` = the seat proposes
-    pre-notifying the receiving specialist centre (stroke centre, chest-pain centre).
+    pre-notifying the receiving specialist centre (stroke centre, chest-pain centre);
+    ``takes_floor`` = the instructions are a time-critical flow the dispatcher coaches step by
+    step while the caller acts (choking, a birth under way, life-threatening bleeding): the seat
+    gives them the call screen as it does the CPR coach.
 
     ``follow_up`` lists question ids of the same protocol asked *after* the determinant is
     reached (facts the receiving hospital needs: blood thinners, seizure at onset). They are
@@ -267,6 +270,7 @@ class Determinant:
     safety: tuple[Text, ...] = ()
     prenotify: bool = False  # the seat proposes pre-notifying the receiving centre (stroke, STEMI)
     follow_up: tuple[str, ...] = ()  # question ids asked after the determinant (never change it)
+    takes_floor: bool = False  # the seat gives these instructions the call screen (like the CPR coach)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -282,6 +286,7 @@ class Determinant:
             "instructions": [text.as_dict() for text in self.instructions],
             "exit": [text.as_dict() for text in self.exit],
             "follow_up": list(self.follow_up),
+            "takes_floor": self.takes_floor,
         }
 
 
