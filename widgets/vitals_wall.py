@@ -12,6 +12,12 @@ The wall owns:
   is called (the composition root connects it to ``SyncClient.subscribe``) so the
   server routes those units' telemetry to this seat only while they are watched;
 * the 12-lead windows opened on demand;
+* **automatic watching** (:attr:`VitalsWall.auto_watch`, the setting ``vitals_auto_watch``, on by
+  default; the composition root sets it): a unit with an ECG — a monitor or terminal registered
+  for it (a ``device`` principal bound to the unit) — starts being watched when it is on scene at
+  an incident this seat created, and stops when it clears (available or out of service). The
+  dispatcher's choice wins: a monitor they close is not reopened for that incident, and a unit
+  they watch themselves is never stopped automatically;
 * the ECG strips of a watched unit's incident (:mod:`widgets.strip_viewer`): "Strips" opens
   them, **Ctrl+Shift+E** records one (``seat_commands.request_strip``). The composition root
   sets ``seat_commands`` (``app.seat.commands.SeatCommands``) and ``strip_fetcher``
@@ -79,6 +85,9 @@ class VitalsWall(QWidget):
         self.strip_fetcher: StripFetcher | None = None
         self.render_clock = RenderClock(self)
         self._current: str | None = None
+        self.auto_watch = False  # the seat's setting vitals_auto_watch (the composition root sets it)
+        self._auto: dict[str, str] = {}  # unit id -> the incident it is watched for automatically
+        self._declined: set[tuple[str, str]] = set()  # (unit, incident) the dispatcher stopped watching
 
         self.unit_box = QComboBox(self)
         self.unit_box.setMinimumWidth(140)
@@ -134,6 +143,13 @@ class VitalsWall(QWidget):
             signal = getattr(events, name, None)
             if signal is not None:
                 signal.connect(self._fill_units)  # takes no argument: psygnal drops the unit id
+        unit_changed = getattr(events, "unit_changed", None)
+        if unit_changed is not None:
+            unit_changed.connect(self._on_unit_changed)
+        for name in ("state_reset", "registry_changed"):  # a snapshot; a monitor registered later
+            signal = getattr(events, name, None)
+            if signal is not None:
+                signal.connect(self._check_all_units)
         self._fill_units()
         self.retranslate_ui()
 
@@ -152,7 +168,14 @@ class VitalsWall(QWidget):
         return str(unit.get("call_sign") or unit_id) if unit else unit_id
 
     def watch(self, unit_id: str) -> VitalsMonitor | None:
-        """Add a monitor for ``unit_id`` (or bring its monitor forward). None when the wall is full."""
+        """Add a monitor for ``unit_id`` (or bring its monitor forward). None when the wall is full.
+
+        The dispatcher's own watch: a unit watched automatically becomes theirs (not stopped when
+        it clears)."""
+        self._auto.pop(unit_id, None)
+        return self._add_monitor(unit_id)
+
+    def _add_monitor(self, unit_id: str) -> VitalsMonitor | None:
         if unit_id in self.monitors:
             self._current = unit_id
             self.monitors[unit_id].setFocus()
@@ -176,6 +199,55 @@ class VitalsWall(QWidget):
         return monitor
 
     def unwatch(self, unit_id: str) -> None:
+        """The dispatcher stops watching ``unit_id``; if it was watched automatically, it is not
+        watched again automatically for the same incident."""
+        incident_id = self._auto.pop(unit_id, None)
+        if incident_id is not None:
+            self._declined.add((unit_id, incident_id))
+        self._remove_monitor(unit_id)
+
+    # ------------------------------------------------------------ automatic watching
+    def has_ecg(self, unit_id: str) -> bool:
+        """Whether a monitor or terminal (a ``device`` credential, not revoked) is registered for the unit."""
+        state = getattr(self.store, "state", None)
+        principals = getattr(state, "principals", None) or {}
+        return any(p.get("role") == "device" and p.get("unit_id") == unit_id and not p.get("revoked")
+                   for p in principals.values())
+
+    def _on_unit_changed(self, unit_id: str) -> None:
+        if not self.auto_watch:
+            return
+        state = getattr(self.store, "state", None)
+        unit = state.units.get(unit_id) if state is not None else None
+        incident_id = (unit or {}).get("incident_id")
+        if unit_id in self._auto and (unit is None or not incident_id or incident_id != self._auto[unit_id]):
+            self._auto.pop(unit_id)  # cleared (or sent elsewhere): the automatic watch ends
+            self._remove_monitor(unit_id)
+        if unit is None or unit.get("status") != "on_scene" or not incident_id:
+            return
+        incident = state.incidents.get(incident_id) if state is not None else None
+        seat_id = getattr(self.store, "seat_id", None)
+        if incident is None or seat_id is None or incident.get("seat_id") != seat_id:
+            return
+        if unit_id in self.monitors or (unit_id, incident_id) in self._declined or not self.has_ecg(unit_id):
+            return
+        if self._add_monitor(unit_id) is not None:
+            self._auto[unit_id] = incident_id
+            log.info("watching %s automatically: on scene at incident %s", unit_id, incident_id)
+
+    def _check_all_units(self) -> None:
+        state = getattr(self.store, "state", None)
+        for unit_id in list(state.units if state is not None else ()):
+            self._on_unit_changed(unit_id)
+        for unit_id in [u for u in self._auto if state is None or u not in state.units]:
+            self._auto.pop(unit_id)
+            self._remove_monitor(unit_id)
+
+    def automatic(self) -> list[str]:
+        """The units watched automatically (not chosen by the dispatcher)."""
+        return list(self._auto)
+
+    def _remove_monitor(self, unit_id: str) -> None:
         monitor = self.monitors.pop(unit_id, None)
         if monitor is None:
             return
