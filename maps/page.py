@@ -5,7 +5,7 @@ The page is written to a file and loaded through the ``d120://app/page/…`` sch
 folium's CDN defaults are replaced by the vendored Leaflet (``default_js``/``default_css``),
 the map is created with ``tiles=None`` unless a tile source is configured, and no folium
 plugin or ``folium.Icon`` is used (they add CDN links back). Markers are drawn by
-``maps/js/d120.js`` with inline SVG.
+``maps/js/d120.js`` (DOM built once per marker, then patched).
 
 Qt-free apart from the URL constants; any thread.
 """

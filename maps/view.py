@@ -114,6 +114,9 @@ class MapView(QWebEngineView):
         self.refused = 0  # positions refused as invalid (for tests and the log)
         self.batches_sent = 0
         self._queue: dict[Any, dict[str, Any]] = {}
+        # The last upsert queued per item, so that an unchanged one (the seat redraws every unit
+        # once a second) costs neither JSON nor page work.
+        self._last: dict[Any, dict[str, Any]] = {}
         self._serial = 0
         self._tmp = Path(tempfile.mkdtemp(prefix="dispatch120-map-"))
         # Its own off-the-record profile: its own scheme handler, no disk cache, no cookies.
@@ -153,6 +156,7 @@ class MapView(QWebEngineView):
     def start(self) -> None:
         """Load the page (asynchronous: :attr:`ready` follows)."""
         self.is_ready = False
+        self._last.clear()
         self.load(QUrl(f"{BASE_URL}/page/{PAGE_NAME}"))
 
     def _on_load_finished(self, ok: bool) -> None:
@@ -162,6 +166,7 @@ class MapView(QWebEngineView):
 
     def _on_page_ready(self) -> None:
         self.is_ready = True
+        self._last.clear()  # a (re)loaded page has nothing: everything is drawn anew
         self.ready.emit()
         self._schedule()
 
@@ -188,6 +193,12 @@ class MapView(QWebEngineView):
         if key is None:
             self._serial += 1
             key = ("op", self._serial)
+        if op["op"] == "upsert":
+            if self._last.get(key) == op:
+                return
+            self._last[key] = op
+        elif key[0] == "item":
+            self._last.pop(key, None)
         self._queue.pop(key, None)  # re-insert at the end: order of changes is kept
         self._queue[key] = op
         self._schedule()
@@ -198,7 +209,9 @@ class MapView(QWebEngineView):
 
     def upsert_marker(self, layer: str, item_id: str, lat: Any, lon: Any, **style: Any) -> bool:
         """Draw or move a marker. ``style``: icon, color, text_color, heading_deg, stale, label,
-        sublabel, title, draggable, z. Returns False (and draws nothing) for an invalid position."""
+        sublabel, title, draggable, z, priority (labels of priority >= 2 are never decluttered away).
+        Returns False (and draws nothing) for an invalid position; an upsert equal to the last one
+        of the same item is dropped."""
         pos = self._display(lat, lon, f"{layer}/{item_id}")
         if pos is None:
             self.remove(layer, item_id)
@@ -248,6 +261,8 @@ class MapView(QWebEngineView):
     def clear(self, layer: str) -> None:
         for key in [k for k in self._queue if k[0] == "item" and k[1] == layer]:
             del self._queue[key]
+        for key in [k for k in self._last if k[1] == layer]:
+            del self._last[key]
         self._enqueue({"op": "clear", "layer": layer})
 
     def fit_bounds(self, points: Iterable[tuple[Any, Any]], max_zoom: int = 17) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -60,7 +61,7 @@ class Feed:
                                         name=event_name, actor={"id": "server", "role": "admin"}, ref=None, data=data))
 
 
-def populate(store: SeatStore, now: datetime) -> None:
+def populate(store: SeatStore, now: datetime, extra_units: int = 0) -> None:
     ev = Feed(store, now)
     for sid, name, lat, lon in (("st-fv", "枫维耶急救站", 43.7281, 7.4155), ("st-cd", "孔达明急救站", 43.7395, 7.4275)):
         ev("station.registered", station_id=sid, name=name, lat=lat, lon=lon)
@@ -69,6 +70,9 @@ def populate(store: SeatStore, now: datetime) -> None:
              ("u5", "急救5", "st-cd"), ("u6", "急救6", "st-fv"))
     for unit_id, call_sign, station in units:
         ev("unit.registered", unit_id=unit_id, call_sign=call_sign, station_id=station, capability="als")
+    for n in range(extra_units):  # --units: a busy city's fleet, many of them close together
+        ev("unit.registered", unit_id=f"x{n}", call_sign=f"急救{n + 7}", station_id="st-fv" if n % 2 else "st-cd",
+           capability="bls" if n % 3 else "als")
     ev("principal.registered", principal_id=SEAT, role="seat", name="调度席1", unit_id=None)
     store.handle_message(welcome(principal={"id": SEAT, "role": "seat", "name": "调度席1", "unit_id": None},
                                  server_seq=ev.seq, resume="replay"))
@@ -87,9 +91,12 @@ def populate(store: SeatStore, now: datetime) -> None:
            version=1, manual=True)
 
 
-def positions(store: SeatStore, now: datetime) -> None:
+def positions(store: SeatStore, now: datetime, extra_units: int = 0) -> None:
     t = now.timestamp()
-    items = [("u1", 43.7290, 7.4170, 45.0, 2), ("u2", 43.7335, 7.4200, 70.0, 1), ("u3", 43.7400, 7.4270, None, 3),
+    rng = random.Random(120)
+    extra = [(f"x{n}", rng.uniform(43.7280, 43.7450), rng.uniform(7.4100, 7.4340), float(rng.randrange(360)),
+              45 if n % 17 == 0 else 1) for n in range(extra_units)]
+    items = extra + [("u1", 43.7290, 7.4170, 45.0, 2), ("u2", 43.7335, 7.4200, 70.0, 1), ("u3", 43.7400, 7.4270, None, 3),
              ("u4", 43.7445, 7.4330, 200.0, 4), ("u5", 43.7312, 7.4125, 10.0, 95), ("u6", 43.7372, 7.4185, 300.0, 2)]
     changed = store.telemetry.apply({"type": "positions", "items": [
         {"unit_id": u, "t": format_ts(datetime.fromtimestamp(t - age, UTC)), "lat": lat, "lon": lon,
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1600x900")
     parser.add_argument("--language", default="zh_CN", choices=["zh_CN", "en"])
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--units", type=int, default=0, help="extra ambulances spread over the city (labels declutter)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     qapp, languages = create_application(sys.argv[:1], args.language)
@@ -112,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     store = SeatStore()
     if not hasattr(store, "telemetry"):
         store.telemetry = TelemetryStore(heart_rate=None)
-    populate(store, now)
+    populate(store, now, args.units)
     window = MainWindow(store, SeatCommands(NoNetwork()), clock=SeatClock(), languages=languages,
                         confirm_close=False, seat_id=SEAT, show_map=True)
     window.resize(width, height)
@@ -123,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     window.form.begin_call(call)
 
     def ready() -> None:
-        positions(store, now)
+        positions(store, datetime.now(UTC), args.units)  # fixes fresh when the map is ready
         window.map_dock.tick()
         QTimer.singleShot(800, fit)
 

@@ -48,6 +48,7 @@ from app.domain.location import (
     rank_candidates,
 )
 from app.seat.store import SeatStore
+from widgets.address_worker import AddressWorker
 from widgets.clock import SeatClock
 from widgets.command_runner import CommandRunner
 from widgets.keys import set_style_property, shortcut_hint
@@ -239,6 +240,15 @@ class IncidentLocationBox(QWidget):
         self._current_call = current_call
         self.lookup = lookup
         self.results: list[Any] = []
+        # Searches and reverse lookups run on a worker thread (a big city's index must not stall
+        # the GUI mid-call); answers come back as signals. Reverse lookups are cached by position.
+        self.worker: AddressWorker | None = None
+        self._streets: dict[tuple[float, float], tuple[str, float] | None] = {}
+        self._choose_row: int | None = None
+        if lookup is not None:
+            self.worker = AddressWorker(lookup, self)
+            self.worker.search_done.connect(self._on_search_done)
+            self.worker.nearest_done.connect(self._on_nearest_done)
 
         self.confirm_action = QAction(self)
         self.confirm_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_L))
@@ -334,20 +344,27 @@ class IncidentLocationBox(QWidget):
         return True
 
     def run_search(self) -> list[Any]:
-        """Search the offline index for the typed (partial) text and show the popup."""
+        """Search the offline index for the typed (partial) text; the popup shows the answer when the
+        worker thread sends it (:meth:`_on_search_done`). Returns the results shown until then."""
         text = self.search.text().strip()
-        if self.lookup is None or not text:
-            self.results = []
+        if self.worker is None or not text:
+            self._on_search_done(None, [])
         else:
-            try:
-                self.results = list(self.lookup.search(text, near=self._near()))
-            except Exception:  # a broken index must not take the form down
-                log.exception("address search failed for %r", text)
-                self.results = []
+            self.worker.search(text, near=self._near())
+        return self.results
+
+    def _on_search_done(self, _request_id: int | None, results: list) -> None:
+        self.results = list(results)
         self._model.setStringList([place_text(p) for p in self.results])
         if self.results and self.search.hasFocus():
             self.completer.complete()
-        return self.results
+        row, self._choose_row = self._choose_row, None
+        if row is not None:
+            self.choose(row)
+
+    def search_pending(self) -> bool:
+        """True while a search typed is not answered yet (debounce or worker)."""
+        return self._debounce.isActive() or self._choose_row is not None
 
     def choose(self, row: int) -> bool:
         """Pick search result ``row``: the incident is located there (source address_search)."""
@@ -373,11 +390,14 @@ class IncidentLocationBox(QWidget):
             self.choose(labels.index(text))
 
     def _on_return(self) -> None:
-        if self._debounce.isActive():
-            self._debounce.stop()
-            self.run_search()
         popup = self.completer.popup()
         row = popup.currentIndex().row() if popup.isVisible() and popup.currentIndex().isValid() else 0
+        if self._debounce.isActive() and self.worker is not None:
+            # Enter before the answer: pick the first result when the worker sends it.
+            self._debounce.stop()
+            self._choose_row = 0
+            self.run_search()
+            return
         self.choose(row)
 
     # ------------------------------------------------------------ rendering
@@ -412,28 +432,47 @@ class IncidentLocationBox(QWidget):
         self.street.setVisible(bool(self.street.text()))
 
     def _nearest_street(self, lat: float, lon: float) -> str | None:
-        """The reverse lookup's street name at a position (within 1 km), or None."""
+        """The reverse lookup's street name at a position (within 1 km), or None.
+
+        The one reverse lookup on the GUI thread: the name goes into the locate command being
+        sent now. It is two k-d tree queries (``app.mapdata.search.snap_to_street``), and a
+        position already looked up by the worker comes from the cache."""
         if self.lookup is None:
             return None
-        try:
-            found = self.lookup.nearest(lat, lon)
-        except Exception:  # a broken index must not stop the locate command
-            log.exception("reverse lookup failed at %s", (lat, lon))
-            return None
+        key = (float(lat), float(lon))
+        if key in self._streets:
+            found = self._streets[key]
+        else:
+            try:
+                found = self.lookup.nearest(lat, lon)
+            except Exception:  # a broken index must not stop the locate command
+                log.exception("reverse lookup failed at %s", (lat, lon))
+                return None
+            self._streets[key] = found
         return str(found[0]) if found is not None else None
 
     def _street_text(self, here: tuple[float, float]) -> str:
+        """The nearest street's line; asked of the worker when not cached ("" until it answers)."""
         if self.lookup is None:
             return ""
-        try:
-            found = self.lookup.nearest(*here)
-        except (ValueError, Exception):  # a broken index must not take the form down
-            log.exception("reverse lookup failed at %s", here)
+        key = (float(here[0]), float(here[1]))
+        if key not in self._streets:
+            if self.worker is not None:
+                self.worker.nearest(*key)
             return ""
+        found = self._streets[key]
         if found is None:
             return self.tr("No named street within 1 km")
         name, distance = found
         return f"{name}, {format_distance(distance)}"
+
+    def _on_nearest_done(self, _request_id: int, lat: float, lon: float, found: Any) -> None:
+        if len(self._streets) > 256:
+            self._streets.clear()
+        self._streets[(lat, lon)] = found
+        incident = self._store.state.incidents.get(self._current_incident() or "")
+        if position((incident or {}).get("location")) == (lat, lon):
+            self.refresh()
 
     def retranslate_ui(self) -> None:
         self.title.setText(self.tr("Location:"))

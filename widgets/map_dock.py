@@ -7,8 +7,9 @@ Renders the store (it keeps no copy of the truth) onto :class:`maps.view.MapView
   accuracy is drawn without a circle and says "accuracy unknown";
 * incidents with a position (``incident["location"]``), the current one highlighted;
 * ambulances with a position (``store.telemetry.positions``; ``store.positions`` also read),
-  coloured by status (``widgets.labels``), with call sign, heading arrow and time since the
-  last fix — older than :data:`STALE_AFTER_S` they are drawn greyed and dashed;
+  coloured by status (``widgets.labels``), with call sign and heading pointer; older than
+  :data:`STALE_AFTER_S` a fix is drawn greyed and dashed with its age ("40 s", "2 min");
+  the selected, followed and current-incident units' labels are never decluttered away;
 * stations and hospitals from the registry; a legend and layer toggles in the page.
 
 "Follow this unit" from the marker's context menu or the Units menu. Clicks on the map and
@@ -225,7 +226,9 @@ class MapDock(QDockWidget):
                                                icon="caller", color=colour, text_color="#FFFFFF",
                                                label=self.source_text(source), sublabel=sub,
                                                title=str(candidate.get("address") or ""),
-                                               z=500 if is_best else 400):
+                                               # Above the ambulances (600): the caller's
+                                               # position is what a call is about.
+                                               z=700 if is_best else 650):
                     continue
                 drawn.add(item_id)
                 if has_accuracy and self.view.upsert_circle(
@@ -275,21 +278,32 @@ class MapDock(QDockWidget):
     def _render_units(self) -> None:
         units = self._store.state.units
         drawn: set[str] = set()
+        selected = self._selected_unit_id()
+        current = self.current_incident
         for unit_id, fix in self.positions().items():
             unit = units.get(unit_id)
             if unit is None:
                 continue
-            age = self.fix_age_s(fix)
-            stale = age is None or age > STALE_AFTER_S
-            colours = unit_status_colours(unit.get("status"))
+            if unit_id in (selected, self.followed) or (current and unit.get("incident_id") == current):
+                priority = 2  # the dispatcher's units: their labels always show
+            elif unit.get("incident_id"):
+                priority = 1
+            else:
+                priority = 0
             if self.view.upsert_marker(
-                    "units", unit_id, _field(fix, "lat"), _field(fix, "lon"), icon="unit",
-                    color=colours.background, text_color=colours.foreground,
-                    label=str(unit.get("call_sign") or unit_id), sublabel=_age_text(age),
-                    heading_deg=_field(fix, "heading_deg"), stale=stale,
-                    title=unit_status_text(unit.get("status")), z=600):
+                    "units", unit_id, _field(fix, "lat"), _field(fix, "lon"),
+                    **unit_marker_style(unit_status_colours(unit.get("status")), str(unit.get("call_sign") or unit_id),
+                                        unit_status_text(unit.get("status")), age_s=self.fix_age_s(fix),
+                                        heading_deg=_field(fix, "heading_deg"), priority=priority)):
                 drawn.add(unit_id)
         self._sync("units", drawn)
+
+    def _selected_unit_id(self) -> str | None:
+        try:
+            unit = self._selected_unit()
+        except Exception:  # the board may be rebuilding; the label priority can wait a second
+            return None
+        return unit.get("unit_id") if isinstance(unit, dict) else None
 
     # ------------------------------------------------------------ routes: a unit's road route as a polyline
     def show_route(self, unit_id: str, points: Iterable[tuple[float, float]]) -> bool:
@@ -304,6 +318,7 @@ class MapDock(QDockWidget):
     def set_current_incident(self, incident_id: str | None) -> None:
         self.current_incident = incident_id
         self._render_incidents()
+        self._render_units()  # its units' labels become "always shown"
         incident = self._store.state.incidents.get(incident_id or "")
         location = (incident or {}).get("location") or {}
         if valid_position(location.get("lat"), location.get("lon")):
@@ -319,6 +334,7 @@ class MapDock(QDockWidget):
         self.followed = unit_id
         self.view.follow("units", unit_id)
         self.view.highlight("units", unit_id) if unit_id else None
+        self._render_units()
 
     def set_selected_unit_provider(self, provider) -> None:
         """Where the Units-menu action finds "the selected unit" (the unit board)."""
@@ -350,11 +366,26 @@ class MapDock(QDockWidget):
         self.context_menu = menu
 
 
-def _age_text(age: float | None) -> str:
+def unit_marker_style(colours: Any, call_sign: str, status_text: str, *, age_s: float | None,
+                      heading_deg: Any = None, priority: int = 0) -> dict[str, Any]:
+    """The marker fields of one ambulance (what :meth:`MapView.upsert_marker` gets after the position).
+
+    The fix age is shown only once the fix is stale (older than :data:`STALE_AFTER_S`), in steps
+    that change at most every 10 s (:func:`stale_age_text`): a label whose text changed every
+    second on every unit made the page rebuild 500 labels a second.
+    """
+    stale = age_s is None or age_s > STALE_AFTER_S
+    return {"icon": "unit", "color": colours.background, "text_color": colours.foreground, "label": call_sign,
+            "sublabel": stale_age_text(age_s) if stale else None, "heading_deg": heading_deg, "stale": stale,
+            "title": status_text, "z": 600, "priority": priority}
+
+
+def stale_age_text(age: float | None) -> str:
+    """"?", "30 s", "40 s", …, "2 min", "3 h": the age of a stale fix, coarse enough to change rarely."""
     if age is None:
         return "?"
     if age < 60:
-        return f"{age:.0f} s"
+        return f"{int(age // 10) * 10} s"
     if age < 3600:
         return f"{age // 60:.0f} min"
     return f"{age // 3600:.0f} h"

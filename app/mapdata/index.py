@@ -24,21 +24,26 @@ two streets).
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from app.geo import LocalProjection
+from app.geo import EARTH_RADIUS_M, LocalProjection
 from app.mapdata.basemap import road_class
 from app.mapdata.errors import MapDataError
 from app.mapdata.osm import Extract, Place, RoadWay
 from app.mapdata.text import normalize
 
 SCHEMA_VERSION = 1
+# Road segments are indexed in pieces no longer than this (a k-d tree over piece midpoints), so a
+# 2 km motorway segment does not make every reverse lookup near it measure it.
+PIECE_M = 50.0
 STREET_GAP_M = 300.0
 # Road classes named by the reverse lookup: where an ambulance can go, or walk from.
 # Footways, paths, steps and tracks are searchable but never "the nearest street".
@@ -269,6 +274,49 @@ class Gazetteer:
         self.segment_street = np.concatenate(streets) if streets else np.zeros(0, dtype=np.int64)
         self.segment_penalty_m = np.concatenate(penalties) if penalties else np.zeros(0)
         self._names: dict[int, tuple[str, str | None, str | None, str]] = {}
+        self._pieces: tuple[Any, np.ndarray, float, float] | None = None
+        self._pieces_lock = threading.Lock()
+
+    def _segment_pieces(self) -> tuple[Any, np.ndarray, float, float]:
+        """A k-d tree over the midpoints of the road segments cut into pieces of at most
+        :data:`PIECE_M` metres, and each piece's segment; built on first use (any thread)."""
+        with self._pieces_lock:
+            if self._pieces is None:
+                from scipy.spatial import cKDTree
+
+                coords = self.segment_coords
+                lat0 = float(coords[:, [0, 2]].mean()) if len(coords) else 0.0
+                ky = math.radians(1.0) * EARTH_RADIUS_M
+                kx = ky * math.cos(math.radians(lat0))
+                ax, ay, bx, by = coords[:, 1] * kx, coords[:, 0] * ky, coords[:, 3] * kx, coords[:, 2] * ky
+                cuts = np.maximum(1, np.ceil(np.hypot(bx - ax, by - ay) / PIECE_M)).astype(np.int64)
+                segment = np.repeat(np.arange(len(coords)), cuts)
+                first = np.repeat(np.cumsum(cuts) - cuts, cuts)
+                t = (np.arange(len(segment)) - first + 0.5) / cuts[segment]
+                mid = np.column_stack([ax[segment] + t * (bx - ax)[segment], ay[segment] + t * (by - ay)[segment]])
+                self._pieces = (cKDTree(mid) if len(mid) else None, segment, kx, ky)
+            return self._pieces
+
+    def segments_near(self, lat: float, lon: float, radius_m: float) -> np.ndarray:
+        """Indices (into :attr:`segment_coords`) of every segment that may come within ``radius_m`` of
+        the position, and maybe a few more: a superset for the caller to measure exactly.
+
+        A segment within ``radius_m`` has a piece midpoint within ``radius_m + PIECE_M / 2``; 1 %
+        more covers the projection's error across a city. Any thread.
+        """
+        tree, segment, kx, ky = self._segment_pieces()
+        if tree is None:
+            return np.zeros(0, dtype=np.int64)
+        found = tree.query_ball_point((lon * kx, lat * ky), radius_m * 1.01 + PIECE_M / 2 + 1.0)
+        return np.unique(segment[np.asarray(found, dtype=np.int64)])
+
+    def segments_nearest(self, lat: float, lon: float, k: int = 8) -> np.ndarray:
+        """Segments of the ``k`` piece midpoints nearest the position (a first guess). Any thread."""
+        tree, segment, kx, ky = self._segment_pieces()
+        if tree is None:
+            return np.zeros(0, dtype=np.int64)
+        _, found = tree.query((lon * kx, lat * ky), k=min(k, tree.n))
+        return np.unique(segment[np.atleast_1d(found)])
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self.lock:

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from app.geo import EARTH_RADIUS_M, check_position, distance_m
-from app.mapdata.index import Gazetteer
+from app.mapdata.index import CLASS_PENALTY_M, Gazetteer
 from app.mapdata.text import cjk_bigrams, is_cjk, normalize, query_tokens
 
 MAX_CANDIDATES = 400
@@ -239,26 +239,18 @@ def snap_to_street(index: Gazetteer, lat: float, lon: float, max_distance_m: flo
         return None
     kx = math.radians(1.0) * EARTH_RADIUS_M * math.cos(math.radians(lat))
     ky = math.radians(1.0) * EARTH_RADIUS_M
-    margin_lat = max_distance_m / ky
-    margin_lon = max_distance_m / max(kx, 1e-9)
-    lat_lo = np.minimum(coords[:, 0], coords[:, 2])
-    lat_hi = np.maximum(coords[:, 0], coords[:, 2])
-    lon_lo = np.minimum(coords[:, 1], coords[:, 3])
-    lon_hi = np.maximum(coords[:, 1], coords[:, 3])
-    near = np.nonzero((lat_lo <= lat + margin_lat) & (lat_hi >= lat - margin_lat)
-                      & (lon_lo <= lon + margin_lon) & (lon_hi >= lon - margin_lon))[0]
+    # Two k-d tree lookups instead of measuring every segment of the city: the segments of the
+    # nearest piece midpoints give an upper bound d0 on the best distance; every segment that
+    # can beat it (d0 plus the largest class handicap) is then within that radius.
+    guess = index.segments_nearest(lat, lon)
+    if len(guess) == 0:
+        return None
+    d0 = float(_segment_distances(coords[guess], lat, lon, kx, ky)[0].min())
+    radius = min(max_distance_m, d0 + max(CLASS_PENALTY_M.values(), default=0.0))
+    near = index.segments_near(lat, lon, radius)
     if len(near) == 0:
         return None
-    seg = coords[near]
-    ax, ay = (seg[:, 1] - lon) * kx, (seg[:, 0] - lat) * ky
-    bx, by = (seg[:, 3] - lon) * kx, (seg[:, 2] - lat) * ky
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0)
-    t = np.clip(t, 0.0, 1.0)
-    cx, cy = ax + t * dx, ay + t * dy
-    d = np.hypot(cx, cy)
+    d, cx, cy = _segment_distances(coords[near], lat, lon, kx, ky)
     # A named service road (a car park exit) only wins when clearly nearer than a street.
     best = int(np.argmin(d + index.segment_penalty_m[near]))
     if d[best] > max_distance_m:
@@ -267,6 +259,21 @@ def snap_to_street(index: Gazetteer, lat: float, lon: float, max_distance_m: flo
     name, name_zh, name_en, cls = index.street_names(street_id)
     return StreetSnap(street_id, name, name_zh, name_en, cls or "", float(d[best]),
                       lat + float(cy[best]) / ky, lon + float(cx[best]) / kx)
+
+
+def _segment_distances(seg: np.ndarray, lat: float, lon: float, kx: float,
+                       ky: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distance (m) from the position to each segment (rows lat1, lon1, lat2, lon2), and the closest
+    points as metre offsets east/north of the position (projected onto each segment)."""
+    ax, ay = (seg[:, 1] - lon) * kx, (seg[:, 0] - lat) * ky
+    bx, by = (seg[:, 3] - lon) * kx, (seg[:, 2] - lat) * ky
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    cx, cy = ax + t * dx, ay + t * dy
+    return np.hypot(cx, cy), cx, cy
 
 
 def nearest_street(index: Gazetteer, lat: float, lon: float, max_distance_m: float = 1000.0,

@@ -73,60 +73,135 @@
     };
   }
 
-  function svgArrow(color, heading, stale) {
-    // A heading arrow (north-up when heading is 0); no image URL, inline SVG only.
-    var rot = (typeof heading === "number" && isFinite(heading)) ? heading : null;
-    var shape = rot === null
-      ? '<circle cx="12" cy="12" r="7" fill="' + color + '" stroke="#222" stroke-width="1.6"/>'
-      : '<g transform="rotate(' + rot + ' 12 12)"><path d="M12 2 L19.5 20 L12 15.5 L4.5 20 Z" fill="' + color +
-        '" stroke="#222" stroke-width="1.6" stroke-linejoin="round"/></g>';
-    return '<svg width="24" height="24" viewBox="0 0 24 24"' + (stale ? ' class="d120-stale-svg"' : "") + ">" +
-      shape + "</svg>";
-  }
-
-  function iconHtml(s) {
-    var color = s.color || "#0072B2";
-    var label = s.label ? '<span class="d120-label" style="background:' + esc(color) + ";color:" +
-      esc(s.text_color || "#000") + '">' + esc(s.label) + (s.sublabel ? '<small>' + esc(s.sublabel) +
-      "</small>" : "") + "</span>" : "";
-    var body;
-    switch (s.icon) {
-      case "unit":
-        body = svgArrow(esc(color), s.heading_deg, s.stale);
-        break;
-      case "caller":
-        body = '<svg width="22" height="22" viewBox="0 0 22 22"><circle cx="11" cy="11" r="8" fill="' + esc(color) +
-          '" stroke="#fff" stroke-width="3"/><circle cx="11" cy="11" r="3" fill="#fff"/></svg>';
-        break;
-      case "incident":
-        body = '<svg width="28" height="28" viewBox="0 0 28 28"><path d="M14 2 L26 24 L2 24 Z" fill="' + esc(color) +
-          '" stroke="#222" stroke-width="1.8" stroke-linejoin="round"/><text x="14" y="21" text-anchor="middle" ' +
-          'font-size="13" font-weight="bold" fill="#fff">!</text></svg>';
-        break;
-      case "station":
-        body = '<svg width="20" height="20" viewBox="0 0 20 20"><rect x="2" y="2" width="16" height="16" rx="2" fill="' +
-          esc(color) + '" stroke="#222" stroke-width="1.4"/><path d="M10 5v10M5 10h10" stroke="#fff" ' +
-          'stroke-width="3"/></svg>';
-        break;
-      case "hospital":
-        body = '<svg width="20" height="20" viewBox="0 0 20 20"><rect x="2" y="2" width="16" height="16" rx="8" fill="' +
-          esc(color) + '" stroke="#222" stroke-width="1.4"/><text x="10" y="14.5" text-anchor="middle" ' +
-          'font-size="11" font-weight="bold" fill="#fff">H</text></svg>';
-        break;
-      default:
-        body = '<svg width="14" height="14" viewBox="0 0 14 14"><circle cx="7" cy="7" r="5" fill="' + esc(color) +
-          '" stroke="#222" stroke-width="1.2"/></svg>';
+  // Marker DOM is built once per marker and then patched: a move is Leaflet's transform, a status
+  // change a class swap, a label change one text node. Rebuilding every icon (setIcon with fresh
+  // inline SVG + label) once a second, as the fix-age text changed, cost the renderer 1.65x a bare
+  // Leaflet DOM-marker page with 500 moving units (bench/map_page.py); no per-unit SVG, filter or
+  // box-shadow either (software rendering pays for each).
+  var SHAPES = {
+    caller: function (c) {
+      return '<svg width="22" height="22" viewBox="0 0 22 22"><circle cx="11" cy="11" r="8" fill="' + c +
+        '" stroke="#fff" stroke-width="3"/><circle cx="11" cy="11" r="3" fill="#fff"/></svg>';
+    },
+    incident: function (c) {
+      return '<svg width="28" height="28" viewBox="0 0 28 28"><path d="M14 2 L26 24 L2 24 Z" fill="' + c +
+        '" stroke="#222" stroke-width="1.8" stroke-linejoin="round"/><text x="14" y="21" text-anchor="middle" ' +
+        'font-size="13" font-weight="bold" fill="#fff">!</text></svg>';
+    },
+    station: function (c) {
+      return '<svg width="20" height="20" viewBox="0 0 20 20"><rect x="2" y="2" width="16" height="16" rx="2" fill="' +
+        c + '" stroke="#222" stroke-width="1.4"/><path d="M10 5v10M5 10h10" stroke="#fff" stroke-width="3"/></svg>';
+    },
+    hospital: function (c) {
+      return '<svg width="20" height="20" viewBox="0 0 20 20"><rect x="2" y="2" width="16" height="16" rx="8" fill="' +
+        c + '" stroke="#222" stroke-width="1.4"/><text x="10" y="14.5" text-anchor="middle" ' +
+        'font-size="11" font-weight="bold" fill="#fff">H</text></svg>';
+    },
+    dot: function (c) {
+      return '<svg width="14" height="14" viewBox="0 0 14 14"><circle cx="7" cy="7" r="5" fill="' + c +
+        '" stroke="#222" stroke-width="1.2"/></svg>';
     }
-    return '<div class="d120-icon d120-' + esc(s.icon || "dot") + (s.stale ? " d120-stale" : "") + '">' +
-      body + label + "</div>";
+  };
+  var ICON_SIZE = {unit: 20, caller: 22, incident: 28, station: 20, hospital: 20};
+  var COLOUR_RE = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgba?\([0-9., %]+\))$/;
+
+  function safeColour(c, fallback) { return (typeof c === "string" && COLOUR_RE.test(c)) ? c : fallback; }
+
+  // One CSS class per (background, text) colour pair, made on first use: a status change is a
+  // class swap, and 500 markers share a handful of rules instead of 500 inline styles.
+  var colourClasses = {}, colourSheet = null, colourCount = 0;
+  function colourClass(bg, fg) {
+    var k = bg + "|" + fg, c = colourClasses[k];
+    if (!c) {
+      if (!colourSheet) {
+        var style = document.createElement("style");
+        document.head.appendChild(style);
+        colourSheet = style.sheet;
+      }
+      c = "d120-c" + (colourCount++);
+      colourSheet.insertRule("." + c + " .d120-label{background:" + bg + ";color:" + fg + "}", 0);
+      colourSheet.insertRule("." + c + " .d120-dot{background:" + bg + "}", 0);
+      colourClasses[k] = c;
+    }
+    return c;
   }
 
-  var ICON_SIZE = {unit: 24, caller: 22, incident: 28, station: 20, hospital: 20};
+  function validHeading(h) { return typeof h === "number" && isFinite(h) ? h : null; }
+
+  // The marker's elements: root > shape (+ dir for units) + label > text node (+ small > text node).
+  function buildIcon(op) {
+    var root = document.createElement("div");
+    var el = {root: root, icon: op.icon || "dot", shape: document.createElement("div"), dir: null, label: null,
+              text: null, small: null, colour: null, shapeKey: null, heading: null, cls: ""};
+    el.shape.className = "d120-shape";
+    root.appendChild(el.shape);
+    if (el.icon === "unit") {
+      var dot = document.createElement("span");
+      dot.className = "d120-dot";
+      el.shape.appendChild(dot);
+      el.dir = document.createElement("span");
+      el.dir.className = "d120-dir";
+      el.shape.appendChild(el.dir);
+    }
+    patchIcon(el, op);
+    return el;
+  }
+
+  function patchIcon(el, op) {
+    var bg = safeColour(op.color, "#0072B2"), fg = safeColour(op.text_color, "#000");
+    var cc = colourClass(bg, fg);
+    var cls = "d120-icon d120-" + el.icon + " " + cc + (op.stale ? " d120-stale" : "") +
+      (el.hidden ? " d120-nolabel" : "");
+    if (cls !== el.cls) { el.root.className = cls; el.cls = cls; }
+    if (el.icon === "unit") {
+      var h = validHeading(op.heading_deg);
+      if (h !== el.heading) {
+        el.heading = h;
+        if (h === null) el.dir.style.display = "none";
+        else { el.dir.style.display = ""; el.dir.style.transform = "rotate(" + h + "deg)"; }
+      }
+    } else if (bg !== el.shapeKey) {
+      el.shapeKey = bg;
+      el.shape.innerHTML = (SHAPES[el.icon] || SHAPES.dot)(bg);
+    }
+    var label = op.label ? String(op.label) : "";
+    var sub = op.sublabel ? String(op.sublabel) : "";
+    if (label && !el.label) {
+      el.label = document.createElement("span");
+      el.label.className = "d120-label";
+      el.text = document.createTextNode("");
+      el.label.appendChild(el.text);
+      el.root.appendChild(el.label);
+    }
+    if (el.label) {
+      el.label.style.display = label ? "" : "none";
+      if (el.text.data !== label) el.text.data = label;
+      if (sub && !el.small) {
+        el.small = document.createElement("small");
+        el.small.appendChild(document.createTextNode(""));
+        el.label.appendChild(el.small);
+      }
+      if (el.small) {
+        if (el.small.firstChild.data !== sub) el.small.firstChild.data = sub;
+        el.small.style.display = sub ? "" : "none";
+      }
+    }
+    el.labelWidth = label ? textWidth(label) + (sub ? 4 + textWidth(sub) * 0.9 : 0) + 12 : 0;
+  }
+
+  // The label's width without asking the layout engine (offsetWidth would force a layout per
+  // marker per frame): 12 px per CJK character, 7 px per other one, at the label's 12 px font.
+  function textWidth(text) {
+    var w = 0;
+    for (var i = 0; i < text.length; i++) w += text.charCodeAt(i) >= 0x2e80 ? 12.5 : 7.2;
+    return w;
+  }
 
   var d120 = {
     map: null, bridge: null, ready: false, layers: {}, items: {}, followed: null, highlighted: null,
-    basemapFeatures: 0, errors: [], control: null, legend: null, tileUrl: null
+    basemapFeatures: 0, errors: [], control: null, legend: null, tileUrl: null, labelsHidden: 0
   };
+  d120.declutter = function () { return declutter(); };
   window.d120 = d120;
 
   function send(method) {
@@ -153,16 +228,38 @@
     return st;
   }
 
+  // A Leaflet marker whose stacking order is its z band (op.z) only. Leaflet's own re-stacks by
+  // screen y on every move (a style change per marker per move); here a moving unit changes only
+  // its transform. Hover does not raise it (riseOnHover would set the band to 250).
+  // (Made at init: Leaflet may load after this file.)
+  var D120Marker = null;
+  function markerClass() {
+    if (!D120Marker) {
+      D120Marker = L.Marker.extend({
+        _updateZIndex: function (offset) {
+          if (this._icon && this._d120z !== offset) {
+            this._icon.style.zIndex = offset;
+            this._d120z = offset;
+          }
+        },
+        _resetZIndex: function () { this._updateZIndex(this.options.zIndexOffset); }
+      });
+    }
+    return D120Marker;
+  }
+
   function create(op) {
     var obj;
     if (op.kind === "marker") {
       var size = ICON_SIZE[op.icon] || 14;
-      obj = L.marker([op.lat, op.lon], {
-        icon: L.divIcon({className: "d120-divicon", html: iconHtml(op), iconSize: [size, size],
+      var el = buildIcon(op);
+      obj = new (markerClass())([op.lat, op.lon], {
+        icon: L.divIcon({className: "d120-divicon", html: el.root, iconSize: [size, size],
                          iconAnchor: [size / 2, size / 2]}),
         draggable: !!op.draggable, title: op.title || "", keyboard: false,
-        zIndexOffset: op.z || 0, riseOnHover: true
+        zIndexOffset: op.z || 0
       });
+      obj._d120el = el;
       obj.on("click", function () { send("markerClicked", op.layer, String(op.id)); });
       obj.on("contextmenu", function (e) {
         L.DomEvent.stop(e);
@@ -179,23 +276,22 @@
     } else {
       throw new Error("unknown kind " + op.kind);
     }
-    obj._d120html = op.kind === "marker" ? iconHtml(op) : null;
     return obj;
   }
 
+  // True when the item can be patched in place (same kind, icon and dragging).
+  function patchable(item, op) {
+    return item.op.kind === op.kind && (op.kind !== "marker" ||
+      ((item.op.icon || "dot") === (op.icon || "dot") && !!item.op.draggable === !!op.draggable));
+  }
+
   function update(item, op) {
-    var obj = item.obj;
+    var obj = item.obj, old = item.op;
     if (op.kind === "marker") {
-      obj.setLatLng([op.lat, op.lon]);
-      var html = iconHtml(op);
-      if (html !== obj._d120html) {
-        var size = ICON_SIZE[op.icon] || 14;
-        obj.setIcon(L.divIcon({className: "d120-divicon", html: html, iconSize: [size, size],
-                               iconAnchor: [size / 2, size / 2]}));
-        obj._d120html = html;
-        if (d120.highlighted === key(op)) mark(obj, true);
-      }
-      obj.setZIndexOffset(op.z || 0);
+      if (old.lat !== op.lat || old.lon !== op.lon) obj.setLatLng([op.lat, op.lon]);
+      patchIcon(obj._d120el, op);
+      if ((old.z || 0) !== (op.z || 0)) obj.setZIndexOffset(op.z || 0);
+      if ((old.title || "") !== (op.title || "") && obj.getElement()) obj.getElement().title = op.title || "";
     } else if (op.kind === "circle") {
       obj.setLatLng([op.lat, op.lon]);
       obj.setRadius(op.radius_m);
@@ -204,6 +300,94 @@
       obj.setLatLngs(op.latlngs);
       obj.setStyle(pathStyle(op));
     }
+  }
+
+  // ---------------------------------------------------------------- label declutter
+  // After a batch (at most once per animation frame, and at most every DECLUTTER_MS), and after
+  // every zoom or pan: labels are placed in priority order — highlighted and priority >= 2
+  // (selected, assigned to the current incident) always, then higher priority, then labels already
+  // shown (no flicker), then by id — and a label that would overlap one already placed is hidden.
+  // Overlaps are found in a grid of CELL px buckets, so 500 labels cost ~500 small lookups.
+  var CELL = 64, DECLUTTER_MS = 250, LABEL_H = 18;
+  var declutterQueued = false, lastDeclutter = 0;
+
+  function scheduleDeclutter() {
+    if (declutterQueued) return;
+    declutterQueued = true;
+    requestAnimationFrame(function () {
+      var wait = DECLUTTER_MS - (Date.now() - lastDeclutter);
+      if (wait > 0) {
+        setTimeout(function () { declutterQueued = false; declutter(); }, wait);
+      } else {
+        declutterQueued = false;
+        declutter();
+      }
+    });
+  }
+
+  function declutter() {
+    lastDeclutter = Date.now();
+    var map = d120.map;
+    if (!map) return 0;
+    var size = map.getSize(), list = [], grid = {}, hidden = 0;
+    function add(r) {
+      for (var cx = Math.floor(r.x0 / CELL); cx <= Math.floor(r.x1 / CELL); cx++) {
+        for (var cy = Math.floor(r.y0 / CELL); cy <= Math.floor(r.y1 / CELL); cy++) {
+          (grid[cx + ":" + cy] = grid[cx + ":" + cy] || []).push(r);
+        }
+      }
+    }
+    Object.keys(d120.items).forEach(function (k) {
+      var item = d120.items[k], el = item.obj._d120el;
+      if (!el || !map.hasLayer(item.obj)) return;
+      var p = map.latLngToContainerPoint(item.obj.getLatLng());
+      var half = (ICON_SIZE[el.icon] || 14) / 2;
+      // Every marker's symbol is an obstacle: a label never covers another unit.
+      add({k: k, x0: p.x - half, x1: p.x + half, y0: p.y - half, y1: p.y + half});
+      if (!el.labelWidth) return;
+      if (p.x < -200 || p.y < -50 || p.x > size.x + 50 || p.y > size.y + 50) {
+        if (el.hidden) {  // off screen: shown again, placed with the others once it comes into view
+          el.hidden = false;
+          el.root.classList.remove("d120-nolabel");
+          el.cls = el.root.className;
+        }
+        return;
+      }
+      // Always: the highlighted marker, priority >= 2 (the seat's own units), and the few non-unit
+      // markers (caller locations, incidents) whose labels the dispatcher is working with.
+      var always = k === d120.highlighted || (item.op.priority || 0) >= 2 || el.icon !== "unit";
+      list.push({k: k, el: el, always: always, priority: item.op.priority || 0, x0: p.x + half + 3,
+                 x1: p.x + half + 3 + el.labelWidth, y0: p.y - LABEL_H / 2, y1: p.y + LABEL_H / 2});
+    });
+    list.sort(function (a, b) {
+      return (b.always - a.always) || (b.priority - a.priority) || ((a.el.hidden ? 1 : 0) - (b.el.hidden ? 1 : 0)) ||
+        (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
+    });
+    list.forEach(function (r) {
+      var cx0 = Math.floor(r.x0 / CELL), cx1 = Math.floor(r.x1 / CELL);
+      var cy0 = Math.floor(r.y0 / CELL), cy1 = Math.floor(r.y1 / CELL);
+      var clash = false, cx, cy, cell, i;
+      for (cx = cx0; cx <= cx1 && !clash; cx++) {
+        for (cy = cy0; cy <= cy1 && !clash; cy++) {
+          cell = grid[cx + ":" + cy];
+          if (!cell) continue;
+          for (i = 0; i < cell.length; i++) {
+            var o = cell[i];
+            if (o.k !== r.k && r.x0 < o.x1 && o.x0 < r.x1 && r.y0 < o.y1 && o.y0 < r.y1) { clash = true; break; }
+          }
+        }
+      }
+      var hide = clash && !r.always;
+      if (!hide) add(r);
+      else hidden++;
+      if (hide !== !!r.el.hidden) {
+        r.el.hidden = hide;
+        r.el.root.classList.toggle("d120-nolabel", hide);
+        r.el.cls = r.el.root.className;
+      }
+    });
+    d120.labelsHidden = hidden;
+    return hidden;
   }
 
   function mark(obj, on) {
@@ -217,7 +401,7 @@
   function upsert(op) {
     var k = key(op);
     var item = d120.items[k];
-    if (item && item.op.kind === op.kind) {
+    if (item && patchable(item, op)) {
       update(item, op);
       item.op = op;
     } else {
@@ -239,6 +423,13 @@
     if (d120.highlighted === k) d120.highlighted = null;
   }
 
+  // Leaflet ignores setView/fitBounds while a zoom animation runs (_tryAnimatedZoom returns true):
+  // the page's own animated fitBounds at load swallowed the seat's first "zoom to the incident".
+  // Finish a running animation first (Leaflet's own end-of-transition handler).
+  function settle() {
+    if (d120.map._animatingZoom && d120.map._onZoomTransitionEnd) d120.map._onZoomTransitionEnd();
+  }
+
   var OPS = {
     upsert: upsert,
     remove: function (op) { remove(key(op)); },
@@ -246,10 +437,11 @@
       Object.keys(d120.items).forEach(function (k) { if (d120.items[k].op.layer === op.layer) remove(k); });
     },
     fitBounds: function (op) {
+      settle();
       d120.map.invalidateSize(false);  // the dock may have been resized since the last frame
       d120.map.fitBounds(op.bounds, {maxZoom: op.max_zoom || 17, padding: [30, 30], animate: false});
     },
-    view: function (op) { d120.map.setView([op.lat, op.lon], op.zoom || d120.map.getZoom(), {animate: false}); },
+    view: function (op) { settle(); d120.map.setView([op.lat, op.lon], op.zoom || d120.map.getZoom(), {animate: false}); },
     highlight: function (op) {
       if (d120.highlighted && d120.items[d120.highlighted]) mark(d120.items[d120.highlighted].obj, false);
       d120.highlighted = op.id == null ? null : key(op);
@@ -278,14 +470,23 @@
         if (d120.errors.length > 50) d120.errors.shift();
       }
     }
+    if (ops.length) scheduleDeclutter();
     return done;
   };
 
   d120.state = function () {
     var items = Object.keys(d120.items).sort().map(function (k) {
       var op = d120.items[k].op;
+      var el = d120.items[k].obj._d120el;
       var out = {layer: op.layer, id: String(op.id), kind: op.kind, label: op.label || null,
                  color: op.color || null, stale: !!op.stale, icon: op.icon || null};
+      if (el) {
+        out.sublabel = op.sublabel || null;
+        out.priority = op.priority || 0;
+        // What the dispatcher sees: the label's text on screen and whether declutter hid it.
+        out.label_text = el.label && el.label.style.display !== "none" ? el.label.textContent : null;
+        out.label_shown = !!out.label_text && !el.hidden;
+      }
       if (op.kind === "polyline") out.latlngs = op.latlngs;
       else { out.lat = op.lat; out.lon = op.lon; }
       if (op.kind === "circle") out.radius_m = op.radius_m;
@@ -368,6 +569,9 @@
 
   d120.init = function (map, opts) {
     d120.map = map;
+    // folium 0.20 does not pass the map's max_zoom to Leaflet (only to tile layers): without tiles
+    // the offline basemap could be zoomed in without end.
+    if (map.options.maxZoom === undefined) map.options.maxZoom = 19;
     d120.tileUrl = opts.tile_url || null;
     map.attributionControl.setPrefix(false);
     (opts.attributions || []).forEach(function (a) { map.attributionControl.addAttribution(esc(a)); });
@@ -385,6 +589,7 @@
     d120.legend = new Legend({position: "bottomleft"}).addTo(map);
     loadBasemap(opts);
     map.on("click", function (e) { send("mapClicked", e.latlng.lat, e.latlng.lng); });
+    map.on("zoomend moveend resize", scheduleDeclutter);
     map.on("dragstart", function () {
       if (d120.followed) { d120.followed = null; send("followStopped"); }
     });
