@@ -63,6 +63,10 @@ class LoginLimiter:
         self._limits = {"address": per_address, "credential": per_credential}
         self._failures: dict[str, dict[str, deque[float]]] = {"address": {}, "credential": {}}
 
+    def limit(self, kind: str) -> int:
+        """Failures allowed in the window per ``"address"`` or per ``"credential"``."""
+        return self._limits[kind]
+
     def retry_after(self, now: float, *, address: str, credential: str) -> tuple[str, float] | None:
         """None if a hello may be checked now; else (``"address"`` or ``"credential"``, seconds to wait)."""
         for kind, key in (("address", address), ("credential", credential)):

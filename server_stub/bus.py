@@ -46,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,11 +70,11 @@ from app.protocol import (
 from server_stub.clients import Client, Clients
 from server_stub.store import Batch, CommandRecord, EventStore, KnownCommandsError, StaleLogError
 from server_stub.undo import Trial
-from server_stub.visibility import DeviceView
+from server_stub.visibility import DeviceView, WallView
 
 log = logging.getLogger("server_stub.bus")
 # Roles that receive a filtered view of the events (server_stub/visibility.py), not every event.
-FILTERED_ROLES = frozenset({Role.DEVICE})
+FILTERED_ROLES = frozenset({Role.DEVICE, Role.WALL})
 
 # The in-memory state must never run ahead of or behind the log: a batch that
 # kept meeting a moving log end is retried this many times.
@@ -132,6 +132,7 @@ class CommandBus:
         self.store = store
         self.clients = clients
         self.device_view = device_view or DeviceView()
+        self.wall_view = WallView()
         self.state = State()
         self.lock = asyncio.Lock()
         self._appliers: list[Follower] = []
@@ -364,22 +365,22 @@ class CommandBus:
         """Every connection's frames for ``batch``: the events of each command, its sender's reply after them."""
         out: dict[Client, list[str]] = {}
         others: list[Client] = []
-        devices: list[Client] = []
+        views: dict[View, list[Client]] = {}
         if committed and any(queued.events for queued in batch):
             receivers = self.clients.where(lambda c: c.receives_events)
             # Devices get their least-privilege view (server_stub/visibility.py), everyone else the event.
-            devices = [c for c in receivers if c.principal.role in FILTERED_ROLES]
-            others = [c for c in receivers if c.principal.role not in FILTERED_ROLES] if devices else receivers
+            views = _by_view(receivers)
+            others = [c for c in receivers if c.principal.role not in FILTERED_ROLES] if views else receivers
             out = {client: [] for client in receivers}
         for queued in batch:
             if committed and queued.events:
                 frames = [encode(msg) for msg in queued.events]
                 for client in others:
                     out[client].extend(frames)
-                if devices:
-                    filtered = self._filtered_frames(queued.events, {c.principal.role for c in devices})
-                    for client in devices:
-                        out[client].extend(filtered[client.principal.role])
+                if views:
+                    for view, filtered in self._filtered_frames(queued.events, views.keys()).items():
+                        for client in views[view]:
+                            out[client].extend(filtered)
             if queued.client is not None and queued.reply is not None:
                 reply = queued.reply
                 out.setdefault(queued.client, []).append(encode(reply) if isinstance(reply, dict) else reply)
@@ -517,17 +518,24 @@ class CommandBus:
 
     def _apply_committed(self, events: list[Message]) -> None:
         for msg in events:
+            # Which devices receive it depends on the state just before it (server_stub/visibility.py).
+            self.device_view.observe(self.state, msg)
             self.state.apply(msg)
         for applier in self._appliers:
             applier(events)
 
-    def _filtered_frames(self, events: list[Message], roles: set[Role]) -> dict[Role, list[str]]:
-        """The frames of ``events`` as each role in ``roles`` (devices) may see them."""
-        views = {Role.DEVICE: self.device_view}
-        out: dict[Role, list[str]] = {}
-        for role in roles:
-            seen = [views[role].event(msg) for msg in events]
-            out[role] = [encode(msg) for msg in seen if msg is not None]
+    def _filtered_frames(self, events: list[Message], views: Iterable[View]) -> dict[View, list[str]]:
+        """The frames of ``events`` as each view in ``views`` (a wall; a device, per unit) may see them;
+        a device view that receives none of them is left out."""
+        out: dict[View, list[str]] = {}
+        units = {unit for role, unit in views if role == Role.DEVICE}
+        if units:
+            for unit, frames in self.device_view.frames(events, units).items():
+                out[(Role.DEVICE, unit)] = frames
+        for view in views:
+            if view[0] == Role.WALL:
+                seen = [self.wall_view.event(msg) for msg in events]
+                out[view] = [encode(msg) for msg in seen if msg is not None]
         return out
 
     def _send(self, events: list[Message]) -> None:
@@ -536,12 +544,26 @@ class CommandBus:
             return
         receivers = self.clients.where(lambda c: c.receives_events)
         # Devices get their least-privilege view (server_stub/visibility.py), everyone else the event.
-        devices = [c for c in receivers if c.principal.role in FILTERED_ROLES]
-        others = [c for c in receivers if c.principal.role not in FILTERED_ROLES] if devices else receivers
+        views = _by_view(receivers)
+        others = [c for c in receivers if c.principal.role not in FILTERED_ROLES] if views else receivers
         self.clients.send_many(others, [encode(msg) for msg in events])
-        if devices:
-            filtered = self._filtered_frames(events, {c.principal.role for c in devices})
-            for role, frames in filtered.items():
-                self.clients.send_many([c for c in devices if c.principal.role == role], frames)
+        if views:
+            filtered = self._filtered_frames(events, views.keys())
+            self.clients.write_frames({c: frames for view, frames in filtered.items() for c in views[view]})
         for follower in self._followers:
             follower(events)
+
+
+# What a filtered connection may see: a wall sees one view, a device that of its own unit.
+View = tuple[Role, str | None]
+
+
+def _by_view(receivers: list[Client]) -> dict[View, list[Client]]:
+    """The filtered connections among ``receivers``, by the view they receive."""
+    views: dict[View, list[Client]] = {}
+    for client in receivers:
+        principal = client.principal
+        if principal.role in FILTERED_ROLES:
+            view = (principal.role, principal.unit_id if principal.role == Role.DEVICE else None)
+            views.setdefault(view, []).append(client)
+    return views

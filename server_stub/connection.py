@@ -7,7 +7,8 @@ Runs on the server's loop, one :meth:`Connections.handle` task per connection
    closes 4001; a wrong protocol version 4003 (``app.protocol.CloseCode``), before or after the hello;
    too many refused tokens from one address, or one token refused too often, and further
    hellos are refused unchecked with ``rate_limited`` and close 1013 until the window
-   allows again (:class:`server_stub.auth.LoginLimiter`). Every refusal is logged with
+   allows again (:class:`server_stub.auth.LoginLimiter`; with a Redis bus the counts are
+   shared by every instance, :class:`server_stub.fanout.SharedLoginLimits`). Every refusal is logged with
    the peer, the principal when known and the reason — never the token;
 2. **register and choose the resume point in one loop step** (no await between): it is
    counted, registered for event frames, and gets ``replay`` (the events after its
@@ -17,7 +18,8 @@ Runs on the server's loop, one :meth:`Connections.handle` task per connection
 4. **welcome → snapshot | replay → synced**, then the frames queued meanwhile; from
    then on frames go straight to its socket (:mod:`server_stub.clients`). Hospital
    consoles get their pre-notifications instead of events, volunteers nothing, devices
-   only what their crew needs (:mod:`server_stub.visibility`), in the snapshot and replay too;
+   only what their crew needs (:mod:`server_stub.visibility`): always a snapshot of their own
+   unit's view, never a replay;
 5. **frames** until it closes (:class:`server_stub.router.FrameRouter`);
 6. on close: unregistered, and a seat's last connection takes it offline.
 
@@ -60,11 +62,12 @@ from server_stub.auth import LoginLimiter, credential_label, token_hash
 from server_stub.bus import CommandBus
 from server_stub.clients import Client, Clients, Spawn, close_reason
 from server_stub.config import ServerConfig
+from server_stub.fanout import Bus, LocalBus, login_limits
 from server_stub.policy import ErrorBudget, choose_resume
 from server_stub.presence import Presence
 from server_stub.router import FrameRouter
 from server_stub.telemetry import TelemetryRouter
-from server_stub.visibility import DeviceView
+from server_stub.visibility import WallView
 
 log = logging.getLogger("server_stub.connection")
 
@@ -80,6 +83,8 @@ class Connections:
             pre-notifications, :meth:`server_stub.prenotify.PrenotifyDesk.frames_on_connect`).
         on_live: called with a client once its catch-up is done (volunteers get their alerts).
         caller_page: serves a caller page's socket (``/ws/caller/<token>``) until it closes.
+        fanout: the bus between instances; with Redis the failed-login counts are shared there
+            (:class:`server_stub.fanout.SharedLoginLimits`).
     """
 
     def __init__(
@@ -95,14 +100,16 @@ class Connections:
         on_live: Callable[[Client], None],
         caller_page: Callable[[ServerConnection], Awaitable[None]],
         spawn: Spawn,
+        fanout: Bus | None = None,
     ) -> None:
         self.config = config
         self.spawn = spawn
-        self.logins = LoginLimiter(
+        # Failed logins: counted across the instances when the bus is Redis, else here alone.
+        self.logins = login_limits(fanout or LocalBus(), LoginLimiter(
             per_address=config.login_failures_per_address,
             per_credential=config.login_failures_per_credential,
             window_s=config.login_window_s,
-        )
+        ))
         # principal id -> seq of the last principal.revoked event applied here (rotation or revocation)
         self._credential_changed: dict[str, int] = {}
         self.bus = bus
@@ -145,7 +152,15 @@ class Connections:
             state = self.bus.state
             server_seq = state.seq
             resume = choose_resume(last_seq, server_seq)
-            state_dict = state.to_dict() if resume == "snapshot" else None
+            state_dict: dict[str, Any] | None
+            if principal.role == Role.DEVICE:
+                # Least privilege (server_stub/visibility.py): which events of a replay a device
+                # may see depends on assignments it may not remember, so it always gets a
+                # snapshot of its own view — its unit, its incident, the places (small).
+                resume = "snapshot"
+                state_dict = self.bus.device_view.snapshot(state, principal.unit_id)
+            else:
+                state_dict = state.to_dict() if resume == "snapshot" else None
             self.clients.add(client)
             if self._credential_changed.get(principal.id, 0) > checked_at_seq:
                 # Revoked or rotated after its token was looked up: check it again (it is registered now).
@@ -210,7 +225,7 @@ class Connections:
             return None
         digest = token_hash(msg["token"])
         address, credential = _host(ws), credential_label(digest)
-        limited = self.logins.retry_after(time.monotonic(), address=address, credential=digest)
+        limited = await self.logins.retry_after(time.monotonic(), address=address, credential=digest)
         if limited is not None:
             by, wait_s = limited
             log.warning("refused peer=%s credential=%s client=%r: rate limited by %s, retry after %.0f s",
@@ -222,7 +237,7 @@ class Connections:
         checked_at_seq = self.bus.state.seq
         row = await asyncio.to_thread(self.bus.store.principal_by_token_hash, digest)
         if row is None or row.revoked:
-            self.logins.failed(time.monotonic(), address=address, credential=digest)
+            await self.logins.failed(time.monotonic(), address=address, credential=digest)
             log.warning("refused peer=%s principal=%s credential=%s client=%r: %s token", peer,
                         row.id if row else "?", credential, msg["client"], "revoked" if row else "unknown")
             await _refuse(ws, error(ErrorCode.UNAUTHENTICATED, "unknown or revoked token"), CloseCode.AUTH_FAILED)
@@ -276,8 +291,8 @@ class Connections:
         elif role == Role.VOLUNTEER:
             pass  # a volunteer never sees the log: only its own alerts (server_stub/responders.py)
         elif state_dict is not None:
-            if role == Role.DEVICE:  # least privilege: what the crew needs (server_stub/visibility.py)
-                state_dict = self.bus.device_view.snapshot(state_dict)
+            if role == Role.WALL:  # the wall display: no caller (server_stub/visibility.py)
+                state_dict = self.bus.wall_view.snapshot(state_dict)
             frame = encode(snapshot(seq=server_seq, state=state_dict))
             log.info("snapshot to %s seq=%d bytes=%d", client.label, server_seq, len(frame))
             await ws.send(frame)
@@ -285,7 +300,8 @@ class Connections:
             assert last_seq is not None
             missed = await asyncio.to_thread(self.bus.store.read_events, last_seq, server_seq)
             log.info("replay to %s after=%d events=%d", client.label, last_seq, len(missed))
-            view: DeviceView | None = self.bus.device_view if role == Role.DEVICE else None
+            # Devices never replay (their snapshot is made in handle()).
+            view: WallView | None = self.bus.wall_view if role == Role.WALL else None
             for msg in missed:
                 seen = msg if view is None else view.event(msg)
                 if seen is not None:

@@ -21,7 +21,9 @@ A :class:`Bus` adds what the log cannot carry, and makes the rest faster:
   into its own once-a-second flush, so a seat still gets ≤ 1 item per unit per second.
 
 Credential revocations are events (``principal.revoked``): they reach every instance
-with the log, and the ``events`` wake-up makes that immediate.
+with the log, and the ``events`` wake-up makes that immediate. Failed logins are counted
+in Redis keys with expiry, so the login limit holds for the centre, not per instance
+(:class:`SharedLoginLimits`; each instance alone while Redis is away).
 
 Implementations: :class:`LocalBus` (one process; the default: nothing crosses, nothing
 to run) and :class:`RedisBus` (``--bus redis://HOST:PORT/DB``, Redis pub/sub and keys
@@ -42,12 +44,18 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+
+from server_stub.auth import LoginLimiter
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger("server_stub.fanout")
 
@@ -211,6 +219,10 @@ class RedisBus:
     @property
     def healthy(self) -> bool:
         return self._healthy
+
+    def client(self) -> Redis | None:
+        """The Redis client for keys other parts keep here (the login counts); None while away."""
+        return self._redis if self._healthy else None
 
     async def start(self) -> None:
         """Connect, subscribe and announce. Raises BusUnavailableError if Redis cannot be reached."""
@@ -460,6 +472,128 @@ class RedisBus:
             "remote_watched": sorted(self._remote_watched),
             "at": time.time(),
         }
+
+
+# ------------------------------------------------------------------ failed logins
+# How long a hello waits for Redis's login counts before it counts on this instance alone.
+LOGIN_COUNTS_TIMEOUT_S = 0.5
+LOGIN_KINDS = ("address", "credential")
+
+
+class LoginLimits(Protocol):
+    """The limit on failed logins (:class:`server_stub.auth.LoginLimiter`'s rules), as the
+    connection handler asks it. Loop only; never raises."""
+
+    async def retry_after(self, now: float, *, address: str, credential: str) -> tuple[str, float] | None:
+        """None if a hello may be checked now; else (``"address"`` or ``"credential"``, seconds to wait)."""
+
+    async def failed(self, now: float, *, address: str, credential: str) -> None:
+        """Count one refused hello."""
+
+
+class LocalLoginLimits:
+    """One instance's counts (the in-process bus): a :class:`LoginLimiter` as it is."""
+
+    def __init__(self, local: LoginLimiter) -> None:
+        self.local = local
+
+    async def retry_after(self, now: float, *, address: str, credential: str) -> tuple[str, float] | None:
+        return self.local.retry_after(now, address=address, credential=credential)
+
+    async def failed(self, now: float, *, address: str, credential: str) -> None:
+        self.local.failed(now, address=address, credential=credential)
+
+
+class SharedLoginLimits:
+    """Failed logins counted across every instance on one Redis (``--bus redis://``).
+
+    Per address and per credential (the SHA-256 of the presented token, never the token) one
+    Redis counter ``NS:login:KIND:KEY``, created with the window as its expiry by the first
+    failure and incremented by each next one on any instance (``SET NX EX`` + ``INCR`` in one
+    transaction): a fixed window starting at the first failure, so a client may have to wait
+    up to the whole window once the limit is reached (the counter's TTL, sent as "retry after").
+
+    Every failure is also counted in this instance's :class:`LoginLimiter`, and a hello it
+    limits is refused without asking Redis. When Redis is away (or slower than
+    :data:`LOGIN_COUNTS_TIMEOUT_S`) the local counts are all there is: logins go on, limited
+    per instance, and the log says so once until Redis answers again.
+    """
+
+    def __init__(self, bus: RedisBus, local: LoginLimiter) -> None:
+        self.bus = bus
+        self.local = local
+        self.degraded = False  # Redis did not answer the last time it was asked
+
+    def _key(self, kind: str, key: str) -> str:
+        return ":".join((self.bus.namespace, "login", kind, key))
+
+    async def retry_after(self, now: float, *, address: str, credential: str) -> tuple[str, float] | None:
+        limited = self.local.retry_after(now, address=address, credential=credential)
+        if limited is not None:
+            return limited
+        redis = self._redis()
+        if redis is None:
+            return None
+        pairs = tuple(zip(LOGIN_KINDS, (address, credential), strict=True))
+        try:
+            pipe = redis.pipeline(transaction=False)
+            for kind, key in pairs:
+                pipe.get(self._key(kind, key))
+                pipe.pttl(self._key(kind, key))
+            answers = await asyncio.wait_for(pipe.execute(), LOGIN_COUNTS_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - whatever Redis did, logins go on counted here
+            self._lost(exc)
+            return None
+        self._answered()
+        for index, (kind, _key) in enumerate(pairs):
+            count, ttl_ms = answers[2 * index], answers[2 * index + 1]
+            if count is not None and int(count) >= self.local.limit(kind):
+                wait_s = ttl_ms / 1000.0 if ttl_ms is not None and ttl_ms > 0 else self.local.window_s
+                return kind, wait_s
+        return None
+
+    async def failed(self, now: float, *, address: str, credential: str) -> None:
+        self.local.failed(now, address=address, credential=credential)
+        redis = self._redis()
+        if redis is None:
+            return
+        window_s = max(1, math.ceil(self.local.window_s))
+        try:
+            pipe = redis.pipeline(transaction=True)
+            for kind, key in zip(LOGIN_KINDS, (address, credential), strict=True):
+                pipe.set(self._key(kind, key), 0, ex=window_s, nx=True)
+                pipe.incr(self._key(kind, key))
+            await asyncio.wait_for(pipe.execute(), LOGIN_COUNTS_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - counted here at least
+            self._lost(exc)
+            return
+        self._answered()
+
+    def _redis(self) -> Redis | None:
+        client = self.bus.client()
+        if client is None:
+            self._lost(None)
+        return client
+
+    def _lost(self, exc: BaseException | None) -> None:
+        if not self.degraded:
+            self.degraded = True
+            why = _describe(exc) if exc is not None else "the bus is away"
+            log.warning("login limits: Redis %s does not answer (%s); failed logins are counted on this "
+                        "instance only until it is back", self.bus.label, why)
+
+    def _answered(self) -> None:
+        if self.degraded:
+            self.degraded = False
+            log.warning("login limits: Redis %s answers again; failed logins are counted across instances",
+                        self.bus.label)
+
+
+def login_limits(bus: Bus, local: LoginLimiter) -> LoginLimits:
+    """Counts shared through ``bus`` when it is Redis; else (one process) ``local``'s alone."""
+    if isinstance(bus, RedisBus):
+        return SharedLoginLimits(bus, local)
+    return LocalLoginLimits(local)
 
 
 def open_bus(url: str | None, database_label: str) -> Bus:

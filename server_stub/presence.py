@@ -14,26 +14,39 @@ as a system decision (``app.domain.decide``: ``ring_timeout``, ``seat_connected`
   call is offered to it). A ``not_ready`` seat that disconnects and reconnects appends
   nothing: reconnecting cannot grow the log, and the ACD never offers it a call anyway;
 * after a restart, seats that were ready or busy get ``seat_grace_s`` to reconnect
-  before they are taken offline (and their calls ring elsewhere).
+  before they are taken offline (and their calls ring elsewhere);
+* ``seat.set_ready`` appends an event only when the seat's state really changes, and a
+  seat may change it at most :data:`READY_CHANGES_PER_WINDOW` times in
+  :data:`READY_WINDOW_S` seconds: past that, a request that would change it is refused with
+  ``rate_limited`` ("… retry after N s") and nothing changes — toggling cannot grow the log
+  without bound. A request for the state the seat is in costs nothing and is never limited.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 
 from app.domain.common import SYSTEM, EventDraft, Principal
-from app.domain.decide import ring_timeout, seat_connected, seat_disconnected
+from app.domain.decide import decide, ring_timeout, seat_connected, seat_disconnected
 from app.domain.model import CallState, SeatState
 from app.domain.state import State
-from app.protocol import Message
+from app.protocol import ErrorCode, Message, error
 from server_stub.bus import CommandBus
-from server_stub.clients import Clients, Spawn
+from server_stub.clients import Client, Clients, Spawn
 
 log = logging.getLogger("server_stub.presence")
 
 # Seat states the ACD acts on: a seat in one of them that has no connection left must go offline.
 ACD_STATES = frozenset({SeatState.READY, SeatState.BUSY})
+
+# Changes of its own ready state a seat may make in READY_WINDOW_S (sliding); each is a durable
+# seat.state_changed. A dispatcher changes it about once per call (ready after the wrap-up) plus
+# breaks: 20 a minute is far above real work, and bounds what a seat credential can append.
+READY_CHANGES_PER_WINDOW = 20
+READY_WINDOW_S = 60.0
 
 # Events that end a call's ringing at its seat.
 RING_ENDS = frozenset({"call.answered", "call.abandoned", "call.queued", "call.ended", "call.ring_timeout"})
@@ -50,8 +63,12 @@ class Presence:
     """
 
     def __init__(self, bus: CommandBus, clients: Clients, spawn: Spawn, *, ring_timeout_s: float,
-                 seat_grace_s: float) -> None:
+                 seat_grace_s: float, ready_changes: int = READY_CHANGES_PER_WINDOW,
+                 ready_window_s: float = READY_WINDOW_S) -> None:
         self.bus = bus
+        self.ready_changes = ready_changes
+        self.ready_window_s = ready_window_s
+        self._ready_changed_at: dict[str, deque[float]] = {}  # seat id -> times of its last changes
         self.clients = clients
         self.spawn = spawn
         self.ring_timeout_s = ring_timeout_s
@@ -106,6 +123,29 @@ class Presence:
         )
 
     # ------------------------------------------------------------ seats
+    async def set_ready(self, client: Client, who: Principal, command_id: str, args: dict[str, object]) -> None:
+        """``seat.set_ready`` (the router's desk): decided like any command, unless it would change
+        the seat's state once too often in the window — then ``rate_limited``, nothing changes."""
+        if would_change_ready(self.bus.state, who.id, args["ready"] is True):
+            now = time.monotonic()
+            times = self._ready_changed_at.setdefault(who.id, deque(maxlen=self.ready_changes))
+            while times and times[0] <= now - self.ready_window_s:
+                times.popleft()
+            if len(times) >= self.ready_changes:
+                wait_s = max(1.0, times[0] + self.ready_window_s - now)
+                log.warning("refused seat.set_ready %s from %s: %d changes within %.0f s", command_id, who.id,
+                            len(times), self.ready_window_s)
+                self.clients.push(client, error(
+                    ErrorCode.RATE_LIMITED,
+                    f"ready/not ready changed {len(times)} times within {self.ready_window_s:.0f} s; "
+                    f"retry after {wait_s:.0f} s",
+                    ref=command_id,
+                ))
+                return
+            times.append(now)
+        await self.bus.execute(who, lambda state: decide(state, who, "seat.set_ready", args),
+                               command=(command_id, "seat.set_ready"), client=client)
+
     async def seat_changed(self, principal: Principal) -> None:
         """Tell the ACD a seat came or went, deciding on the connection count at that moment."""
 
@@ -136,3 +176,13 @@ def acd_needs_offline(state: State, seat_id: str) -> bool:
     if seat["state"] in ACD_STATES:
         return True
     return any(c["state"] == CallState.RINGING and c.get("seat_id") == seat_id for c in state.calls.values())
+
+
+def would_change_ready(state: State, seat_id: str, ready: bool) -> bool:
+    """Whether ``seat.set_ready`` would append a state change now (as ``app.domain.decide`` decides it):
+    a busy seat changes only by going not ready; any other only to another state."""
+    seat = state.seats.get(seat_id)
+    current = seat["state"] if seat else SeatState.OFFLINE
+    if current == SeatState.BUSY:
+        return not ready
+    return current != (SeatState.READY if ready else SeatState.NOT_READY)

@@ -40,6 +40,7 @@ PRINCIPAL_SECTIONS: dict[str, Role] = {
     "switches": Role.SWITCH,
     "trainers": Role.TRAINER,
     "volunteers": Role.VOLUNTEER,
+    "walls": Role.WALL,  # the centre's wall display (read-only)
 }
 SECTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # section: (required keys, optional keys)
@@ -51,6 +52,7 @@ SECTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "switches": (frozenset({"id"}), frozenset({"name"})),
     "trainers": (frozenset({"id"}), frozenset({"name"})),
     "volunteers": (frozenset({"id", "name"}), frozenset()),
+    "walls": (frozenset({"id"}), frozenset({"name"})),
     "aeds": (frozenset({"id", "name", "lat", "lon", "access"}), frozenset()),
 }
 

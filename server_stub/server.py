@@ -110,6 +110,7 @@ class DispatchServer:
         self.router = FrameRouter(
             self.bus, self.clients, self.telemetry,
             commands={
+                "seat.set_ready": self.presence.set_ready,  # rate-limited changes of a seat's state
                 "telemetry.strip_request": self.strip_desk.strip_request,
                 "prenotify.send": self.prenotify.send,
                 "responders.alert": self.responders.alert_command,
@@ -124,7 +125,7 @@ class DispatchServer:
         self.connections = Connections(
             config, self.bus, self.clients, self.presence, self.telemetry, self.router,
             hospital_frames=self.prenotify.frames_on_connect, on_live=self.responders.client_live,
-            caller_page=self.caller_links.serve_page, spawn=self.spawn,
+            caller_page=self.caller_links.serve_page, spawn=self.spawn, fanout=self.fanout,
         )
         # A revoked or rotated credential's connections close on every instance (from the log).
         self.bus.on_applied(self.connections.on_events)

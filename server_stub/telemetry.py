@@ -75,6 +75,8 @@ from app.protocol.telemetry import (
 from server_stub.fanout import Bus, LocalBus
 
 log = logging.getLogger("server_stub.telemetry")
+# Who gets every unit's position (coalesced): the seats and the wall display (read-only).
+POSITION_ROLES = frozenset({Role.SEAT, Role.WALL})
 
 QUEUE_FRAMES = 256  # per receiving connection; ~2–5 s of 4 monitors
 POSITIONS_EVERY_S = 1.0
@@ -188,8 +190,8 @@ class TelemetryRouter:
         self.sinks.clear()
 
     def client_live(self, client: Any, label: str, ws: Any, role: Role) -> None:
-        """A connection finished its replay: seats get a sink and every known position."""
-        if role != Role.SEAT:
+        """A connection finished its replay: seats (and wall displays) get a sink and every known position."""
+        if role not in POSITION_ROLES:
             return
         sink = self._sink(client, label, ws, role)
         if self.last_position:
@@ -396,7 +398,7 @@ class TelemetryRouter:
         items, self._pending_positions = list(self._pending_positions.values()), {}
         frame = encode(positions(items))
         for sink in self.sinks.values():
-            if sink.role == Role.SEAT:
+            if sink.role in POSITION_ROLES:
                 sink.put(frame)
 
     def stats(self) -> dict[str, Any]:

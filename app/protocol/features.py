@@ -14,6 +14,7 @@ from types import ModuleType
 
 from app.protocol import (
     caller_link,
+    crew,
     dispatch,
     hospitals,
     location,
@@ -34,4 +35,5 @@ FEATURES: tuple[ModuleType, ...] = (
     hospitals,
     responders,
     training,
+    crew,
 )

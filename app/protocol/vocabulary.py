@@ -21,6 +21,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # IT; admin work goes through ``dispatch120-server admin``
     HOSPITAL = "hospital"  # a receiving hospital's console (pre-notification); bound to one hospital
     VOLUNTEER = "volunteer"  # a first responder's phone; sees only its own alerts
+    WALL = "wall"  # the centre's wall display: read-only, sends no command, sees no caller
 
 
 class SeatState(StrEnum):

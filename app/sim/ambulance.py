@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.domain.crew import apply_incident_brief
 from app.domain.model import UNIT_COMMITTED, CloseReason, UnitStatus
 from app.domain.state import Entity, State
 from app.protocol import ErrorCode
@@ -263,6 +264,7 @@ class SimulatedAmbulance:
         link.on_synced = self._on_synced
         link.on_event = self._on_event
         link.on_refused = self._on_refused
+        link.on_message = self._on_message
 
     async def run(self) -> None:
         """Returns never; cancel to stop.
@@ -314,6 +316,12 @@ class SimulatedAmbulance:
 
     def _on_event(self, state: State, event: dict[str, Any]) -> None:
         self._wake.set()
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        # A device sees an incident only from its unit's assignment on: the server sends the
+        # incident (and the units on it) as an incident_brief just before the unit.assigned.
+        if msg["type"] == "incident_brief" and apply_incident_brief(self.link.state, msg):
+            self._wake.set()
 
     def _on_refused(self, state: State, refusal: Refusal) -> None:
         self.crew.refused(state, self.clock.now(), refusal.code)

@@ -251,20 +251,20 @@ def test_a_device_receives_its_crews_view_without_the_callers_name_or_number(dis
     incident_id, seen_by_seat = _a_dispatched_call(dispatch_server)
     assert seen_by_seat["data"]["callback_number"] == CALLER  # the seat sees everything
 
-    device.wait_event("unit.assigned", incident_id=incident_id, unit_id="A1")
-    created = next(e for e in device.events if e["name"] == "incident.created")
-    assert created["data"]["address"] == "民族路166号" and created["data"]["priority"] == 1
-    assert "callback_number" not in created["data"]
+    # The incident reaches the crew at the assignment, as a brief just before unit.assigned.
+    brief = device.wait_for(lambda m: m["type"] == "incident_brief")
+    assigned = device.wait_event("unit.assigned", incident_id=incident_id, unit_id="A1")
+    assert brief["seq"] == assigned["seq"]
+    assert brief["incident"]["address"] == "民族路166号" and brief["incident"]["priority"] == 1
+    assert brief["incident"]["callback_number"] is None
     names = {e["name"] for e in device.events}
-    assert not {n for n in names if n.startswith(("call.", "seat.", "principal."))}, names
+    assert not {n for n in names if n.startswith(("call.", "seat.", "principal.", "incident.created"))}, names
     assert _caller_data_in(device.received) == []
 
-    # The same on a reconnect: by replay, and in a snapshot.
-    replayed = dispatch_server.client("dev-A1", last_seq=0)
-    assert any(e["name"] == "unit.assigned" for e in replayed.sync_messages)
-    assert not [e for e in replayed.sync_messages if e["name"].startswith(("call.", "seat."))]
-    assert _caller_data_in(replayed.sync_messages) == []
-    (snapshot,) = dispatch_server.client("dev-A1").sync_messages
+    # The same on a reconnect, even one asking for a replay: a snapshot of its own view.
+    again = dispatch_server.client("dev-A1", last_seq=0)
+    assert again.welcome["resume"] == "snapshot"
+    (snapshot,) = again.sync_messages
     state = snapshot["state"]
     assert state["calls"] == {} and state["seats"] == {} and state["principals"] == {}
     assert state["incidents"][incident_id]["address"] == "民族路166号"
@@ -275,8 +275,8 @@ def test_a_device_receives_its_crews_view_without_the_callers_name_or_number(dis
 def test_a_centre_may_let_its_crews_see_the_callback_number(start_server):
     server = start_server(extra_args=["--devices-see-callback-number"])
     device = server.client("dev-A1")
-    incident_id, _ = _a_dispatched_call(server)
-    created = device.wait_event("incident.created", incident_id=incident_id)
-    assert created["data"]["callback_number"] == CALLER
+    _a_dispatched_call(server)
+    brief = device.wait_for(lambda m: m["type"] == "incident_brief")
+    assert brief["incident"]["callback_number"] == "13900001111"  # as updated before the assignment
     assert not [e for e in device.events if e["name"].startswith("call.")]
 

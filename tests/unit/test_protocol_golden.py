@@ -25,6 +25,7 @@ from app.protocol import (
     ProtocolError,
     ack,
     command,
+    crew,
     decode,
     encode,
     error,
@@ -152,6 +153,7 @@ def test_builders_produce_exactly_the_golden(g: Golden):
         "subscribe": lambda: tm.subscribe(unit_ids=m["unit_ids"], kinds=m["kinds"]),
         "positions": lambda: tm.positions(m["items"]),
         "prenotify_package": lambda: pn.prenotify_package(m["package"], m["acknowledged"]),  # app/protocol/prenotify.py
+        "incident_brief": lambda: crew.incident_brief(seq=m["seq"], incident=m["incident"], units=m["units"]),
         "caller_link": lambda: cl.caller_link_message(**{k: m[k] for k in m if k not in ("v", "type")}),
         "rtc_from_caller": lambda: cl.rtc_message(m["type"], **{k: m[k] for k in m if k not in ("v", "type")}),
         "rtc_to_caller": lambda: cl.rtc_message(m["type"], **{k: m[k] for k in m if k not in ("v", "type")}),
