@@ -35,8 +35,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SECONDS_PER_ANSWER = 6.0
+SECONDS_PER_ANSWER = 6.0  # the flat model of earlier runs (kept in the output for comparison)
 SECONDS_PER_KEY = 1.0
+# The speaking-pace model: the dispatcher reads the question shown aloud at a calm Mandarin
+# pace (~4.5 characters/s; conversational Mandarin runs 4-5 syllables/s, one per character),
+# the simulated caller (app.sim.caller: reaction 1 s, ~0.35 s per character as espeak-ng cmn
+# says it, capped at 8 s) answers with the answer's words, then the dispatcher presses the key.
+DISPATCHER_S_PER_CHARACTER = 0.22
+KEY_S = 0.5
+# Targets for the arrest (AHA telecommunicator CPR, tightened for this seat): seconds from answer.
+TARGETS = {"recognised_s": 30.0, "first_compression_s": 60.0, "dispatched_s": 45.0, "keys": 10}
 SEAT = "seat-1"
 
 
@@ -62,13 +70,24 @@ class Loopback:
         self.now += timedelta(seconds=seconds)
 
     def emit(self, name: str, data: dict[str, Any], ref: str | None = None,
-             actor: dict[str, str] | None = None) -> None:
+             actor: dict[str, str] | None = None, *, deliver: bool = True) -> dict[str, Any]:
         from app.protocol import event, format_ts
 
         msg = event(seq=self.state.seq + 1, ts=format_ts(self.now), name=name,
                     actor=actor or {"id": "server", "role": "admin"}, ref=ref, data=data)
         self.state.apply(msg)
-        self.store.handle_message(msg)
+        if deliver:
+            self.store.handle_message(msg)
+        return msg
+
+    def _reply(self, messages: list[dict[str, Any]]) -> None:
+        """Hand a command's events and ack to the seat on the next turn of the event loop, as a
+        server's reply arrives: after ``send_command`` has returned, never inside it. (Delivered
+        inside it, the ack came before the unit board marked the unit pending, and the unit
+        stayed pending for good: every later F8 on it did nothing.)"""
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: [self.store.handle_message(m) for m in messages])
 
     def send_command(self, name: str, args: dict[str, Any], command_id: str | None = None) -> str:
         from app.domain.common import Principal
@@ -81,11 +100,11 @@ class Loopback:
         try:
             drafts = decide(self.state, Principal(SEAT, Role.SEAT, "Seat one"), name, frame["args"])
         except ProtocolError as exc:
-            self.store.handle_message(error(exc.code, exc.message, ref=frame["id"]))
+            self._reply([error(exc.code, exc.message, ref=frame["id"])])
             return frame["id"]
-        for event_name, data in drafts:
-            self.emit(event_name, data, ref=frame["id"], actor={"id": SEAT, "role": "seat"})
-        self.store.handle_message(ack(ref=frame["id"], seq=self.state.seq, events=len(drafts)))
+        replies = [self.emit(event_name, data, ref=frame["id"], actor={"id": SEAT, "role": "seat"}, deliver=False)
+                   for event_name, data in drafts]
+        self._reply([*replies, ack(ref=frame["id"], seq=self.state.seq, events=len(drafts))])
         return frame["id"]
 
     def registry(self) -> None:
@@ -149,6 +168,7 @@ class Vignette:
     compressions: bool = False  # then open the coach (P) if needed and start it (Space) before F8
     after_dispatch: list[tuple[str, bool]] = field(default_factory=list)  # keys after F8 (follow-ups)
     expect: str | None = None  # the determinant the keys must reach (the bench fails otherwise)
+    dispatch_first: bool = False  # F8 at recognition, before the coach's compressions
 
 
 def _key(name: str):
@@ -161,17 +181,21 @@ def _key(name: str):
 
 VIGNETTES = (
     # Unconscious, not breathing: dispatch at recognition, CPR coach running.
-    Vignette("cardiac_arrest", [("Ctrl+T", False), ("1", True), ("1", True), ("2", True), ("2", True),
-                                ("2", True)]),
+    Vignette("cardiac_arrest", [("1", True), ("1", True), ("2", True), ("2", True), ("2", True)],
+             dispatch_first=True, compressions=True),
+    # Case entry (location, callback, something else, adult, male, awake, not struggling) →
+    # complaint 2 (chest pain), then "1" until the determinant.
+    Vignette("chest_pain", [("1", True), ("1", True), ("1", True), ("3", True), ("1", True),
+                            ("1", True), ("1", True), ("2", True)], answer_first_until_result=True),
     # Case entry (location, callback, "something else", older, male, awake, not struggling) →
     # complaint 4 (stroke): face droops 1, arm weak 1, speech abnormal 1, diabetes no 2, last
     # seen well within 4.5 h 1 → 04-A-3 (priority I). After F8 the follow-ups for the hospital:
     # blood thinner yes 1, seizure at onset no 2.
-    Vignette("stroke", [("Ctrl+T", False), ("1", True), ("1", True), ("1", True), ("4", True), ("1", True),
+    Vignette("stroke", [("1", True), ("1", True), ("1", True), ("4", True), ("1", True),
                         ("1", True), ("1", True), ("4", True),
                         ("1", True), ("1", True), ("1", True), ("2", True), ("1", True)],
              after_dispatch=[("1", True), ("2", True)], expect="04-A-3"),
-    Vignette("traffic_collision", [("Ctrl+T", False), ("1", True), ("1", True), ("1", True), ("3", True),
+    Vignette("traffic_collision", [("1", True), ("1", True), ("1", True), ("3", True),
                                    ("1", True), ("1", True), ("1", True), ("7", True)],
              answer_first_until_result=True),
 )
@@ -179,7 +203,7 @@ VIGNETTES = (
 # Arrests by cause. what_happened: 1 other, 2 sudden collapse, 3 unknown, 4 fitting, 5 choking,
 # 6 drowning, 7 hanging, 8 traffic, 9 electric shock, 0 fire/gas. The coach takes over at
 # recognition; Escape returns to the last question (the age, which picks the CPR method).
-_OPEN = [("Ctrl+T", False), ("1", True), ("1", True)]
+_OPEN = [("1", True), ("1", True)]
 _ARREST = [("2", True), ("2", True), ("Escape", False)]  # conscious: no, breathing: no, back to the age
 _SAFE = [("1", True)]  # scene_safe: safe to go near
 CAUSE_VIGNETTES = (
@@ -208,16 +232,42 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
     to_priority = 0
     panel = window.triage
 
+    flat_s = 0.0  # the same keys under the flat model (SECONDS_PER_ANSWER per answer)
+    sent_before = len(loop.sent)  # this call's commands only
+    milestones: dict[str, float] = {}
+
+    def spoken_s(name: str) -> float:
+        """Seconds of talk before this key under the speaking-pace model."""
+        from app.sim.caller import REACTION_S, speaking_s
+
+        session = panel.session
+        if panel.pages.currentWidget() is panel.coach and name == "Space":
+            # The dispatcher reads the coach's current instruction; the caller does it.
+            item = panel.coach.steps.currentItem()
+            return DISPATCHER_S_PER_CHARACTER * len(item.text() if item else "") + REACTION_S
+        if session is None or session.current is None or not name.isdigit():
+            return 0.0
+        question = session.current
+        number = int(name) or 10
+        said = question.answers[number - 1].label.zh if number <= len(question.answers) else ""
+        return DISPATCHER_S_PER_CHARACTER * len(question.text.zh) + REACTION_S + speaking_s(said)
+
     def press(name: str, answer: bool) -> None:
-        nonlocal keys, to_priority
+        nonlocal keys, to_priority, flat_s
         if answer and panel.session is not None and panel.session.result is None:
             to_priority += 1
+        loop.advance(spoken_s(name) + KEY_S)
+        flat_s += SECONDS_PER_ANSWER if answer else SECONDS_PER_KEY
         key, modifier = _key(name)
         target = QApplication.focusWidget() or window
         QTest.keyClick(target, key, modifier)
         app.processEvents()
         keys += 1
-        loop.advance(SECONDS_PER_ANSWER if answer else SECONDS_PER_KEY)
+        sent = {n for n, _ in loop.sent[sent_before:]}
+        for milestone, command_name in (("recognised_s", "triage.arrest_recognised"),
+                                        ("first_compression_s", "cpr.started"), ("dispatched_s", "unit.assign")):
+            if command_name in sent and milestone not in milestones:
+                milestones[milestone] = (loop.now - start).total_seconds()
 
     for name, answer in vignette.keys:
         press(name, answer)
@@ -231,8 +281,11 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
     if vignette.expect is not None and (result is None or result.code != vignette.expect):
         raise RuntimeError(f"{vignette.name}: reached {result.code if result else None}, expected {vignette.expect}")
     to_compressions = None
+    if vignette.dispatch_first:
+        press("F8", False)
     if vignette.compressions:
-        if result is None or not result.cpr:
+        on_coach = panel.pages.currentWidget() is panel.coach  # recognised at case entry: hands-only for now
+        if (result is None or not result.cpr) and not on_coach:
             raise RuntimeError(f"{vignette.name}: no CPR determinant ({result.code if result else None})")
         if panel.pages.currentWidget() is not panel.coach:
             press("P", False)
@@ -246,8 +299,9 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
         else:
             raise RuntimeError(f"{vignette.name}: Space did not start the coach's compressions")
         to_compressions = (loop.now - start).total_seconds()
-    press("F8", False)
-    assigned = [args for name, args in loop.sent if name == "unit.assign"]
+    if not vignette.dispatch_first:
+        press("F8", False)
+    assigned = [args for name, args in loop.sent[sent_before:] if name == "unit.assign"]
     if not assigned:
         raise RuntimeError(f"{vignette.name}: F8 sent no unit.assign (sent: {[n for n, _ in loop.sent][-5:]})")
     seconds = (loop.now - start).total_seconds()
@@ -261,11 +315,13 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
            "follow_up_answers_sent": sum(1 for name, _ in loop.sent if name == "triage.answer") - answers_at_dispatch, "coach": panel.pages.currentWidget() is panel.coach,
            "determinant": result.code if result else None, "priority": result.priority if result else None,
            "answers_sent": answers_at_dispatch,
-           "to_compressions_s": to_compressions,
+           "to_compressions_s": to_compressions, "milestones": dict(milestones), "flat_model_s": flat_s,
            "cpr_method": result.cpr_method.value if result and result.cpr_method else None,
            "extra": list(result.plan.extra) if result else [], "safety_steps": len(result.safety) if result else 0}
     # Leave the seat clean for the next vignette.
     panel.coach.stop_compressions(None)
+    if window.workspace.on_floor:  # the dispatcher leaves the coach (F11) before the next call
+        window.workspace.leave_floor()
     loop.send_command("call.ended", {"call_id": call_id})
     loop.emit("seat.state_changed", {"seat_id": SEAT, "state": "ready", "reason": None})
     for unit_id in ("A1", "A2"):
@@ -295,13 +351,24 @@ def run(protocol_dir: Path | None = None) -> dict[str, Any]:
     finally:
         window.close()
     return {"protocol_load_s": load_s, "vignettes": results,
-            "model": {"seconds_per_answer": SECONDS_PER_ANSWER, "seconds_per_other_key": SECONDS_PER_KEY}}
+            "targets": dict(TARGETS),
+            "model": {"seconds_per_answer": SECONDS_PER_ANSWER, "seconds_per_other_key": SECONDS_PER_KEY,
+                      "dispatcher_s_per_character": DISPATCHER_S_PER_CHARACTER, "key_s": KEY_S}}
 
 
 def render(r: dict[str, Any]) -> str:
     lines = [f"triage at the seat (protocol load {r['protocol_load_s'] * 1000:.0f} ms; model: "
              f"{r['model']['seconds_per_answer']:g} s per answer, {r['model']['seconds_per_other_key']:g} s per key)"]
+    arrest = r["vignettes"].get("cardiac_arrest")
+    if arrest is not None:
+        got = {**arrest["milestones"], "keys": arrest["keystrokes"]}
+        lines.append("  arrest targets (speaking pace): " + "; ".join(
+            f"{k} {got.get(k, float('nan')):.0f} ≤ {t:g} {'met' if got.get(k, 1e9) <= t else 'NOT met'}"
+            for k, t in r["targets"].items()))
     for name, v in r["vignettes"].items():
+        m = v.get("milestones") or {}
+        lines.append(f"  {name:<18} answer → " + ", ".join(f"{k[:-2]} {m[k]:.0f} s" for k in m)
+                     + f" (flat model {v.get('flat_model_s', 0):.0f} s)")
         after = f" after {v['questions_to_priority']} answers" if v["determinant"] else ""
         lines.append(f"  {name:<18} {v['keystrokes']:>3} keys  {v['simulated_s']:>5.0f} s simulated  "
                      f"determinant {v['determinant'] or '—'} priority {v['priority'] or '—'}"

@@ -369,14 +369,21 @@ class TriagePanel(QWidget):
         self._follow_up_sent = {}
         self.render()
 
-    def focus_answers(self) -> None:
+    def focus_answers(self) -> bool:
+        """Put the keyboard where the next keystroke of the call goes: the current question's
+        answers, the result's instructions, or the CPR coach. Returns False when no triage
+        runs (the idle page takes no keys), so the caller can leave the focus where it is."""
         page = self.pages.currentIndex()
-        if page == 1:
-            self.answers.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        elif page == 2:
-            self.instructions.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        elif page == 3:
-            self.coach.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        target: QWidget | None = {1: self.answers, 2: self.instructions, 3: self.coach}.get(page)
+        if target is None:
+            return False
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return True
+
+    def waiting_for_answer(self) -> bool:
+        """A question (or a follow-up for the hospital) waits for the caller's answer."""
+        session = self.session
+        return session is not None and (session.current is not None or session.follow_up is not None)
 
     def follow_incident(self, incident_id: str | None) -> None:
         """The form shows another incident: keep this triage only if it belongs to it."""
@@ -710,7 +717,8 @@ class TriagePanel(QWidget):
             self.instructions.setCurrentRow(max(0, min(keep, self.instructions.count() - 1)))
         exits = "\n".join(f"• {text.get(lang)}" for text in result.exit)
         self.exit_advice.setText(self.tr("Before the ambulance arrives:") + "\n" + exits if exits else "")
-        hint = self.tr("↓/N next instruction · Backspace change the last answer · Ctrl+K change complaint")
+        hint = self.tr("F8 dispatch the selected unit · ↓/N next instruction · Backspace change the last answer"
+                       " · Ctrl+K change complaint · F1 all keys")
         if result.cpr or self._arrest_sent:
             hint += " · " + self.tr("P CPR coach")
         if result.prenotify:  # the protocol proposes alerting the stroke / chest-pain centre now
@@ -750,7 +758,8 @@ class TriagePanel(QWidget):
         self._title.setText(self.tr("Triage"))
         self.idle.setText(self.tr("No triage running.\nAnswer a call (F2) — triage starts by itself — "
                                   "or press Ctrl+T for the incident in the form."))
-        self.hint.setText(self.tr("1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint"))
+        self.hint.setText(self.tr("1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint"
+                                  " · Ctrl+2 type in the form, Enter there comes back here · F1 all keys"))
         self.start_action.setText(self.tr("Triage questions"))
         self.complaint_action.setText(self.tr("Change chief complaint…"))
         for action in (self.start_action, self.complaint_action):

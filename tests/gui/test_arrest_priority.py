@@ -37,8 +37,7 @@ def test_the_recommendation_shows_the_als_emergency_plan_right_after_the_arrest_
     s.ring("c1", "13800138000", location_text="Quai Antoine 1er")
     qtbot.keyClick(seat.window, Qt.Key.Key_F2)
     s.event("call.answered", call_id="c1", seat_id=SEAT)
-    qtbot.waitUntil(seat.window.form.address.hasFocus)
-    press(qtbot, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(seat.window.triage.answers.hasFocus)  # F2 leaves the keyboard on the first question
     for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):  # collapsed, not breathing
         press(qtbot, key)
     # The arrest is recorded with priority I and the arrest protocol's plan, before any determinant.

@@ -24,8 +24,9 @@ def test_ringing_call_answered_with_f2_opens_the_incident_form_with_the_number_f
     assert form.callback.text() == "13800138000"
     assert form.call_id == "c1"
     assert form.incident_id is None  # a new incident, not saved yet
-    # The cursor waits in the first empty field of the call: the address.
-    qtbot.waitUntil(form.address.hasFocus)
+    # The keyboard waits on the questionnaire's first question (the address, confirmed with 1);
+    # the caller's location is offered in the address box.
+    qtbot.waitUntil(seat.window.triage.answers.hasFocus)
     assert "渝中区解放碑" in form.address.placeholderText()
 
 
