@@ -167,10 +167,16 @@ class TriagePanel(QWidget):
     Signals:
         priority_reached(str, int): incident id and the triage priority (fill the form).
         arrest_recognised(str): incident id, the moment the arrest was recognised.
+        instructions_floor(str): incident id; a time-critical instruction flow (choking, a
+            birth under way, life-threatening bleeding: ``takes_floor`` in the protocol) was
+            reached and should get the call screen, as the CPR coach does.
+        leave_floor_requested(): Esc on the instructions (no follow-up question open).
     """
 
     priority_reached = Signal(str, int)
     arrest_recognised = Signal(str)
+    instructions_floor = Signal(str)
+    leave_floor_requested = Signal()
 
     def __init__(self, store: SeatStore, runner: CommandRunner, clock: SeatClock, *,
                  protocols: Callable[[], ProtocolSet | None],
@@ -494,6 +500,14 @@ class TriagePanel(QWidget):
             self.pages.setCurrentIndex(3)
             self.coach.setFocus()
 
+    def show_floor(self) -> None:
+        """What has the call screen: the CPR coach once an arrest is recognised, else the instructions."""
+        if self._arrest_sent:
+            self.show_coach()
+        elif self.session is not None and self.session.result is not None:
+            self.render()
+            self.instructions.setFocus()
+
     # ------------------------------------------------------------ after every action
     def _after_change(self) -> None:
         session = self.session
@@ -527,6 +541,7 @@ class TriagePanel(QWidget):
                 question=question_id, answer=key,
             )
         coach = False
+        floor = False
         if session.arrest_recognised and not self._arrest_sent and incident_id is not None:
             self._arrest_sent = True
             at = now_ts(self._clock)
@@ -577,10 +592,14 @@ class TriagePanel(QWidget):
                 # The arrest was recognised earlier (case entry): the coach now teaches the
                 # determinant's method (age, cause) and its scene-safety steps.
                 self.coach.follow_determinant(result, scene_confirmed=session.scene_confirmed_safe)
+            elif result.takes_floor and not self._arrest_sent:
+                floor = True
         if result is None:
             self._completed = None
         self.render(prefer_coach=coach)
         self.focus_answers()
+        if floor and incident_id is not None:
+            self.instructions_floor.emit(incident_id)
 
     # ------------------------------------------------------------ keys
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
@@ -603,6 +622,9 @@ class TriagePanel(QWidget):
                 return True
             if key == Qt.Key.Key_Escape and self.session is not None and self.session.follow_up is not None:
                 self.skip_follow_ups()
+                return True
+            if key == Qt.Key.Key_Escape:  # the whole desk back, if the instructions had the call screen
+                self.leave_floor_requested.emit()
                 return True
             if key in (Qt.Key.Key_Down, Qt.Key.Key_N):
                 row = min(self.instructions.currentRow() + 1, self.instructions.count() - 1)
@@ -721,6 +743,8 @@ class TriagePanel(QWidget):
                        " · Ctrl+K change complaint · F1 all keys")
         if result.cpr or self._arrest_sent:
             hint += " · " + self.tr("P CPR coach")
+        if result.takes_floor and not (result.cpr or self._arrest_sent):
+            hint += " · " + self.tr("F11 whole desk · Esc back")
         if result.prenotify:  # the protocol proposes alerting the stroke / chest-pain centre now
             hint = self.tr("Pre-notify the receiving centre: Ctrl+Shift+H") + "\n" + hint
         self.result_hint.setText(hint)

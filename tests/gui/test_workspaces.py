@@ -183,6 +183,19 @@ def test_the_cpr_coach_takes_the_floor_on_arrest_until_esc_and_f11_reaches_the_d
         assert desk.outputs[3]["windows"]["desk2"]["docks"] == desk.outputs[0]["windows"]["desk2"]["docks"]
 
 
+def test_the_instructions_for_a_choking_adult_take_the_floor_like_the_coach_and_esc_gives_the_desk_back(run_seat):
+    desk = run_seat(LAPTOP, "--choking", "--describe", "--key", "F11", "--describe", "--key", "F11", "--describe",
+                    "--key", "Escape")
+    floor, whole_desk, back, after_esc = (desk.window_on("laptop", at) for at in range(4))
+
+    first = desk.outputs[0]
+    assert first["on_floor"] and not first["coach_shown"] and first["instructions_shown"]
+    assert largest(floor) == "TriageDock" and set(floor["docks"]) == {"CallsDock", "TriageDock"}
+    assert not desk.outputs[1]["on_floor"] and "IncidentFormDock" in whole_desk["docks"]
+    assert desk.outputs[2]["on_floor"] and largest(back) == "TriageDock" and desk.outputs[2]["instructions_shown"]
+    assert not desk.outputs[3]["on_floor"] and "IncidentFormDock" in after_esc["docks"]
+
+
 def test_each_seat_keeps_its_own_layout_file_next_to_its_journal(tmp_path, monkeypatch):
     from app.settings import layout_path, load_settings
 

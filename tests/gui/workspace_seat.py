@@ -11,7 +11,8 @@ the steps named on its command line, then prints one JSON line describing the de
 
 Steps (in the order given): ``--preset N`` (View → Layout), ``--hide DOCK``, ``--watch UNIT``
 (vitals), ``--ecg UNIT`` (watch a unit streaming VF for 8 s of real time: screenshots only),
-``--arrest`` (answer a call, Ctrl+T, collapsed and not breathing), ``--key NAME`` (Escape or F11,
+``--arrest`` (answer a call, Ctrl+T, collapsed and not breathing), ``--choking`` (answer a call,
+an adult choking and unable to cough), ``--key NAME`` (Escape or F11,
 where the focus is), ``--describe`` (print the JSON now too), ``--screenshot PREFIX`` (each
 visible top-level window to PREFIX-<window>.png). At the end the seat is closed, which saves
 its layout.
@@ -73,6 +74,7 @@ def describe(window: MainWindow) -> dict:
         "preset": workspace.preset,
         "on_floor": workspace.on_floor,
         "coach_shown": window.triage.pages.currentWidget() is window.triage.coach,
+        "instructions_shown": window.triage.pages.currentIndex() == 2 and window.triage.instructions.hasFocus(),
     }
 
 
@@ -101,6 +103,19 @@ def arrest(window: MainWindow, server: Server, app: QApplication) -> None:
     QTest.keyClick(app.focusWidget() or window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):  # collapsed, not breathing
         QTest.keyClick(app.focusWidget() or window, key)
+    settle(app)
+
+
+def choking(window: MainWindow, server: Server, app: QApplication) -> None:
+    """An adult choking and unable to cough: severe obstruction (22-A-2), whose instructions take the floor."""
+    server.ring("c2", "13900139000", location_text="较场口 3 号")
+    QTest.keyClick(window, Qt.Key.Key_F2)
+    server.event("call.answered", call_id="c2", seat_id=SEAT)
+    settle(app)
+    for key in ("confirmed", "confirmed", "choking", "yes", "yes", "choking", "no"):  # conscious: carried
+        assert window.triage.answer(key), key
+        settle(app)
+    QTest.keyClick(app.focusWidget() or window, Qt.Key.Key_1)  # age: adult
     settle(app)
 
 
@@ -167,6 +182,8 @@ def main(argv: list[str]) -> int:
             i += 1
         elif step == "--arrest":
             arrest(window, server, app)
+        elif step == "--choking":
+            choking(window, server, app)
         elif step == "--key":
             QTest.keyClick(app.focusWidget() or window, KEYS[steps[i + 1]])
             i += 1
