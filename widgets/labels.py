@@ -664,3 +664,15 @@ _PHOTO_REFUSAL_TEXT = {
 
 def photo_refusal_label(reason: object) -> str:
     return _lookup(_PHOTO_REFUSAL_TEXT, reason)
+
+
+# ---- training: what a trainer may inject (app.protocol.training.INJECT_KINDS)
+_INJECT_KIND_TEXT = {
+    "unit_breakdown": QT_TRANSLATE_NOOP("Labels", "A unit breaks down"),
+    "hospital_diversion": QT_TRANSLATE_NOOP("Labels", "A hospital starts diverting"),
+    "server_drop": QT_TRANSLATE_NOOP("Labels", "The server drops for 30 s"),
+}
+
+
+def inject_kind_text(kind: object) -> str:
+    return _lookup(_INJECT_KIND_TEXT, kind)

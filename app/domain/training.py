@@ -1,4 +1,4 @@
-"""Training: the simulated caller's words on a call (``training.caller_say``).
+"""Training: the simulated caller's words on a call (``training.caller_say``), the trainer's clock and injections.
 
 Accepted only by a training centre — one where a trainer console is registered
 (``dispatch120-server admin add-trainer`` is for training databases; the simulator's
@@ -18,6 +18,11 @@ from app.protocol.errors import ErrorCode
 
 # At most this many caller lines are kept per call (a runaway script must not grow a call forever).
 MAX_SAID_PER_CALL = 200
+# At most this many injections are kept per run (the log has them all).
+MAX_INJECTED_PER_RUN = 200
+
+# The training run (one per training database): its clock and what the trainer injected.
+TABLES = ("training_runs",)
 
 
 def is_training_centre(principals: Mapping[str, Mapping[str, object]]) -> bool:
@@ -36,7 +41,26 @@ def _caller_say(state: Any, who: Principal, a: dict) -> list[EventDraft]:
     return [("training.caller_said", dict(a))]
 
 
-COMMAND_HANDLERS = {"training.caller_say": _caller_say}
+def _need_training_centre(state: Any) -> None:
+    if not is_training_centre(state.principals):
+        raise refuse(ErrorCode.FORBIDDEN, "training controls are accepted only by a training centre")
+
+
+def _set_clock(state: Any, who: Principal, a: dict) -> list[EventDraft]:
+    _need_training_centre(state)
+    return [("training.clock_set", dict(a))]
+
+
+def _inject(state: Any, who: Principal, a: dict) -> list[EventDraft]:
+    _need_training_centre(state)
+    return [("training.injected", dict(a))]
+
+
+COMMAND_HANDLERS = {
+    "training.caller_say": _caller_say,
+    "training.set_clock": _set_clock,
+    "training.inject": _inject,
+}
 
 
 def _said(state: Any, d: dict, ts: str):
@@ -52,4 +76,23 @@ def _said(state: Any, d: dict, ts: str):
         call.setdefault("chat", []).append({"from": "caller", "text": d["zh"], "at": ts})
 
 
-EVENT_HANDLERS = {"training.caller_said": _said}
+def _run(state: Any, run_id: str) -> dict:
+    return state.training_runs.setdefault(run_id, {"run_id": run_id, "paused": False, "time_scale": 1.0,
+                                                   "clock_at": None, "injected": []})
+
+
+def _clock_set(state: Any, d: dict, ts: str) -> None:
+    run = _run(state, d["run_id"])
+    run.update(paused=d["paused"], time_scale=d["time_scale"], clock_at=ts)
+
+
+def _injected(state: Any, d: dict, ts: str) -> None:
+    injected = _run(state, d["run_id"])["injected"]
+    entry = {"kind": d["kind"], "at": ts}
+    if d.get("target"):
+        entry["target"] = d["target"]
+    injected.append(entry)
+    del injected[:-MAX_INJECTED_PER_RUN]
+
+
+EVENT_HANDLERS = {"training.caller_said": _said, "training.clock_set": _clock_set, "training.injected": _injected}

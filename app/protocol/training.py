@@ -1,22 +1,40 @@
-"""Wire tables of training: what a simulated caller says to the trainee.
+"""Wire tables of training: what a simulated caller says, and the trainer's controls.
 
 In a training centre the simulated phone switch plays the caller. When the trainee
 answers a questionnaire step (``triage.answered``) the switch replies with the caller's
 scripted words for that question, after a speaking delay, as ``training.caller_say``;
 the server records it as ``training.caller_said`` and every seat sees it on the call.
-Only a training centre accepts it (the domain refuses it where no trainer is
-registered), so scripted words never enter a real centre's record.
+The trainer's console may also speak as the caller (the trainer types the line).
+
+The trainer's console runs the scenario through the same server: ``training.set_clock``
+pauses, resumes or rescales the scenario clock and ``training.inject`` asks for an
+injected event (a unit breaks down, a second call, a hospital diverts, the server
+drops for 30 s). The runner of the training centre follows the events they make
+(``training.clock_set``, ``training.injected``); the event log so keeps every pause and
+speed change, which the after-action report needs to turn server time into scenario time.
+The runner announces its starting clock with ``training.set_clock`` too (as the switch).
+The run is an entity (``state.training_runs[run_id]``: clock and injections so far), so a
+console that connects late, or after a reconnect, sees the clock as it is.
+
+Only a training centre accepts these commands (the domain refuses them where no trainer
+is registered), so scripted words never enter a real centre's record.
 
 Imports only ``app.protocol.schema`` and ``app.protocol.vocabulary`` (see ``app.protocol.features``).
 """
 
-from app.protocol.schema import UNSET, NameId, Opt, Str, Wire, choice
+from app.protocol.schema import UNSET, NameId, Num, Opt, Str, Wire, choice
 from app.protocol.vocabulary import Role
 
 CALLER_SAY_MAX = 500
 # How the words reach the seat: spoken on the phone line, or typed (a deaf caller's
 # text, shown as caller-link chat).
 CALLER_SAY_VIA = frozenset({"voice", "chat"})
+# The scenario clock's speed, times real time: the console offers 1-10, headless runs go
+# up to the runner's own limit (``dispatch120 sim serve --time-scale``).
+TIME_SCALE_MIN = 0.1
+TIME_SCALE_MAX = 10000
+# What a trainer may inject; the runner knows how to play each (app.sim.control).
+INJECT_KINDS = frozenset({"unit_breakdown", "hospital_diversion", "server_drop"})
 
 
 class CallerSay(Wire):
@@ -34,6 +52,38 @@ class CallerSay(Wire):
     answer: Opt(NameId) = UNSET
 
 
-COMMANDS: dict[str, type[Wire]] = {"training.caller_say": CallerSay}
-EVENTS: dict[str, type[Wire]] = {"training.caller_said": CallerSay}
-COMMAND_ROLES: dict[str, frozenset[Role]] = {"training.caller_say": frozenset({Role.SWITCH})}
+class SetClock(Wire):
+    """The scenario clock of training run ``run_id`` from now on: ``paused`` or running
+    ``time_scale`` times faster than real time (a training database holds one run)."""
+
+    run_id: NameId
+    paused: bool
+    time_scale: Num(TIME_SCALE_MIN, TIME_SCALE_MAX)
+
+
+class Inject(Wire):
+    """An injected event. ``target``: the unit that breaks down, the hospital that starts
+    diverting (unused for ``server_drop``, which lasts 30 scenario seconds)."""
+
+    run_id: NameId
+    kind: choice(INJECT_KINDS)
+    target: Opt(NameId) = UNSET
+
+
+COMMANDS: dict[str, type[Wire]] = {
+    "training.caller_say": CallerSay,
+    "training.set_clock": SetClock,
+    "training.inject": Inject,
+}
+EVENTS: dict[str, type[Wire]] = {
+    "training.caller_said": CallerSay,
+    "training.clock_set": SetClock,
+    "training.injected": Inject,
+}
+COMMAND_ROLES: dict[str, frozenset[Role]] = {
+    # The simulated switch plays the caller; the trainer may take over the caller's voice.
+    "training.caller_say": frozenset({Role.SWITCH, Role.TRAINER}),
+    # The trainer runs the clock; the runner (as the switch) announces the clock it starts with.
+    "training.set_clock": frozenset({Role.TRAINER, Role.SWITCH}),
+    "training.inject": frozenset({Role.TRAINER}),
+}

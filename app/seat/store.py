@@ -94,6 +94,8 @@ class StoreEvents(SignalGroup):
     aed_changed = _signal(str)
     responder_alert_changed = _signal(str)
     prenotification_changed = _signal(str)
+    # A training run's clock or injections changed (training centres only).
+    training_run_changed = _signal(str)
     # Stations, hospitals, AEDs or principals changed: lists of them redraw.
     registry_changed = _signal()
     # Whole state replaced (snapshot): widgets redraw everything.

@@ -20,8 +20,9 @@ def _story_state() -> tuple[State, str]:
     """The golden story up to (not including) the purge; and when the photo's incident closed."""
     state = State()
     for e in story_events():
-        if e["name"] != "call.media_purged":
-            state.apply(e)
+        if e["name"] == "call.media_purged":
+            break  # later events of the story (training) come after it
+        state.apply(e)
     incident = state.incidents[state.calls["20261127-0003"]["incident_id"]]
     return state, incident["milestones"]["closed"]
 

@@ -211,6 +211,10 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
         args = {"call_id": rng.choice(CALLS), "card_id": rng.choice(["cpr_adult", "choking"])}
     elif name == "training.caller_say":  # refused where no trainer is registered (app/domain/training.py)
         args = {"call_id": rng.choice(CALLS), "zh": "没有呼吸", "en": "Not breathing", "via": rng.choice(["voice", "chat"])}
+    elif name == "training.set_clock":  # training centre only, like the caller's words
+        args = {"run_id": "run-1", "paused": rng.random() < 0.5, "time_scale": rng.choice([1, 2.5, 10])}
+    elif name == "training.inject":
+        args = {"run_id": "run-1", "kind": rng.choice(["unit_breakdown", "hospital_diversion"]), "target": _pick(rng, UNITS, "A99")}
     elif name == "hospital.set_status":  # app/domain/hospitals.py
         args = {"hospital_id": _pick(rng, HOSPITALS, "H-NOPE"), "status": rng.choice(["open", "busy", "diverting"])}
         if rng.random() < 0.4:
