@@ -70,11 +70,11 @@ from app.protocol import (
 from server_stub.clients import Client, Clients
 from server_stub.store import Batch, CommandRecord, EventStore, KnownCommandsError, StaleLogError
 from server_stub.undo import Trial
-from server_stub.visibility import DeviceView, WallView
+from server_stub.visibility import WALL_VIEW_ROLES, DeviceView, WallView
 
 log = logging.getLogger("server_stub.bus")
 # Roles that receive a filtered view of the events (server_stub/visibility.py), not every event.
-FILTERED_ROLES = frozenset({Role.DEVICE, Role.WALL})
+FILTERED_ROLES = frozenset({Role.DEVICE}) | WALL_VIEW_ROLES
 
 # The in-memory state must never run ahead of or behind the log: a batch that
 # kept meeting a moving log end is retried this many times.
@@ -346,20 +346,26 @@ class CommandBus:
         order on every connection is the same as sending command by command.
         """
         try:
-            out = self._batch_frames(batch, committed)
-        except Exception:  # encoding or a visibility rule failed: command by command, each on its own
-            log.exception("preparing the frames of a batch of %d command(s) failed", len(batch))
-            out = None
-        if out is None:
-            self._flush_each(batch, committed)
-        else:
-            self.clients.write_frames(out)
-            if committed:
-                for queued in batch:
-                    self._follow(queued)
-        for queued in batch:
-            if not queued.done.done():
-                queued.done.set_result(None)
+            try:
+                out = self._batch_frames(batch, committed)
+            except Exception:  # encoding or a visibility rule failed: command by command, each on its own
+                log.exception("preparing the frames of a batch of %d command(s) failed", len(batch))
+                out = None
+            if out is None:
+                self._flush_each(batch, committed)
+            else:
+                try:
+                    self.clients.write_frames(out)
+                except Exception:  # what was written is written; the senders must still resume
+                    log.exception("writing the frames of a batch of %d command(s) failed", len(batch))
+                if committed:
+                    for queued in batch:
+                        self._follow(queued)
+        finally:
+            # Whatever failed above, every sender resumes: a sender left waiting is a seat frozen.
+            for queued in batch:
+                if not queued.done.done():
+                    queued.done.set_result(None)
 
     def _batch_frames(self, batch: list[_Queued], committed: bool) -> dict[Client, list[str]]:
         """Every connection's frames for ``batch``: the events of each command, its sender's reply after them."""
@@ -533,7 +539,7 @@ class CommandBus:
             for unit, frames in self.device_view.frames(events, units).items():
                 out[(Role.DEVICE, unit)] = frames
         for view in views:
-            if view[0] == Role.WALL:
+            if view[0] == Role.WALL:  # wall displays and supervisors (_by_view)
                 seen = [self.wall_view.event(msg) for msg in events]
                 out[view] = [encode(msg) for msg in seen if msg is not None]
         return out
@@ -564,6 +570,9 @@ def _by_view(receivers: list[Client]) -> dict[View, list[Client]]:
     for client in receivers:
         principal = client.principal
         if principal.role in FILTERED_ROLES:
-            view = (principal.role, principal.unit_id if principal.role == Role.DEVICE else None)
+            if principal.role in WALL_VIEW_ROLES:
+                view: View = (Role.WALL, None)  # one view for the wall displays and the supervisors
+            else:
+                view = (principal.role, principal.unit_id if principal.role == Role.DEVICE else None)
             views.setdefault(view, []).append(client)
     return views

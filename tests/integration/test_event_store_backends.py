@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -116,6 +117,17 @@ class RecordingClients:
 
     def send(self, _clients: Any, _frame: str) -> None:
         pass
+
+    def send_many(self, _clients: Any, _frames: list[str]) -> None:
+        pass
+
+    def write_frames(self, frames_by_client: dict[Any, list[str]]) -> None:
+        """A batch's frames per connection: the replies (acks, errors) are what the test reads."""
+        for client, frames in frames_by_client.items():
+            for frame in frames:
+                msg = orjson.loads(frame)
+                if msg["type"] in ("ack", "error"):
+                    self.pushed.append((client, msg))
 
 
 def test_two_instances_deciding_on_the_same_state_cannot_both_assign_one_unit(backend_db, tmp_path):

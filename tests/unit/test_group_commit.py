@@ -354,3 +354,32 @@ def test_a_refusal_decided_on_a_stale_state_is_decided_again_after_reading_what_
     assert wire.reply(update)["type"] == "ack", "not refused as not_found on a state that was behind the log"
     assert bus.state.incidents[incident_id]["patients"] == 2
     assert bus.state.to_dict() == rebuilt(store)
+
+
+class _Seat:
+    """A receiving seat the bus can use as a dict key (the real path of a batch's frames)."""
+
+    principal = SEAT_2
+    receives_events = True
+
+
+def test_a_connection_write_that_fails_still_lets_every_sender_of_the_batch_go_on(store):
+    bus, wire = new_bus(store)
+    seat = _Seat()
+    wire.where = lambda predicate: [c for c in (seat,) if predicate(c)]  # type: ignore[method-assign]
+    written: list[dict] = []
+
+    def broken_write(frames_by_client: dict) -> None:
+        written.append(frames_by_client)
+        raise OSError("connection reset")
+
+    wire.write_frames = broken_write  # type: ignore[method-assign]
+    cmds = [create() for _ in range(3)]
+
+    async def go() -> None:
+        await asyncio.wait_for(asyncio.gather(*(cmd.run(bus) for cmd in cmds)), timeout=30)
+
+    asyncio.run(go())  # a hang here (a sender never resumed) fails with TimeoutError
+
+    assert written and all(len(frames) == 3 for frames in (written[0][seat],)), written
+    assert len(store.read_events(0)) >= 3  # committed before the write, durable whatever the socket did
