@@ -44,6 +44,10 @@ events_table = Table(
     Column("actor_role", Text, nullable=False),
     Column("ref", Text, nullable=True),
     Column("data", JSON, nullable=False),
+    # SHA-256 hex of the canonical encoding of the event, chained to the previous event's
+    # (server_stub.chain). Nullable only because SQLite cannot add a NOT NULL column to a
+    # table in place; every row has one from revision 0003 on (back-filled there).
+    Column("chain_hash", String(64), nullable=True),
     # SQLite: AUTOINCREMENT, so a seq is never reused even after the last row is deleted.
     sqlite_autoincrement=True,
 )

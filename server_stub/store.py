@@ -10,7 +10,10 @@ Tables:
 * ``events`` — the append-only log: ``seq`` (INTEGER PRIMARY KEY
   AUTOINCREMENT: never reused), ``ts`` (UTC, ISO 8601 ms), ``name``,
   ``actor_id``, ``actor_role``, ``ref`` (the command id, or NULL for events
-  the server or the admin CLI made on its own), ``data`` (JSON).
+  the server or the admin CLI made on its own), ``data`` (JSON), ``chain_hash``
+  (SHA-256 hex of the event's canonical encoding, which begins with the previous
+  event's ``chain_hash``: :mod:`server_stub.chain`). Append-only: database triggers
+  refuse UPDATE and DELETE of its rows (revision 0003); a correction is a new event.
 * ``principals`` — credentials: ``id``, ``role``, ``name``, ``unit_id``,
   ``token_hash`` (SHA-256 hex, see :mod:`server_stub.auth`), ``revoked``,
   ``created_at``. The registry facts (who exists, with which role) are also
@@ -35,7 +38,9 @@ time) append one at a time — SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: ``LOCK
 TABLE events IN SHARE ROW EXCLUSIVE MODE`` at the start of the transaction
 (it excludes other appenders, never readers) — and :meth:`EventStore.commit`
 checks, under that lock, that the log still ends where the caller's state ends
-(``expected_seq``). If another writer got in first it raises
+(``expected_seq``) and reads the last event's ``chain_hash``, which the batch's
+first event chains to (so one chain runs through every instance's appends and
+every group commit). If another writer got in first it raises
 :class:`StaleLogError` and the caller catches up and decides again. Under the
 same lock it checks that none of the batch's command ids is stored yet
 (:class:`KnownCommandsError`: the caller answers those as repeats), so a batch of
@@ -89,6 +94,7 @@ from sqlalchemy.exc import ArgumentError
 
 from app.protocol import Message, now_iso
 from app.protocol import event as event_message
+from server_stub.chain import GENESIS, chain_messages
 
 # The schema errors are raised by EventStore(); callers catch them from here.
 from server_stub.migrations import DatabaseNewerError as DatabaseNewerError
@@ -354,9 +360,13 @@ class EventStore:
             if self.dialect == "postgresql":
                 # SHARE ROW EXCLUSIVE conflicts with itself and with INSERT, not with SELECT: one
                 # appender at a time across every instance, readers never wait. Under READ
-                # COMMITTED the max(seq) below is read after the lock, so it sees the last append.
+                # COMMITTED the last row below is read after the lock, so it sees the last append.
                 conn.exec_driver_sql("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
-            current = conn.execute(select(func.coalesce(func.max(events_table.c.seq), 0))).scalar_one()
+            # The log end and the hash the next event chains to, in one indexed read under the lock.
+            last = conn.execute(
+                select(events_table.c.seq, events_table.c.chain_hash).order_by(events_table.c.seq.desc()).limit(1)
+            ).first()
+            current, prev_hash = (0, GENESIS) if last is None else (last.seq, last.chain_hash)
             if current != batch.expected_seq:
                 raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
             commands = batch.all_commands()
@@ -366,6 +376,13 @@ class EventStore:
                 if known:
                     raise KnownCommandsError(known)
             if batch.events:
+                if prev_hash is None:
+                    # Only a row written around the server has none; `admin verify` names it. The centre
+                    # keeps working: new events chain on from the start value.
+                    log.error("event %d of %s has no chain_hash (written around the server); run admin verify",
+                              current, self.label)
+                    prev_hash = GENESIS
+                hashes = chain_messages(prev_hash, batch.events)
                 conn.execute(
                     events_table.insert(),
                     [
@@ -377,8 +394,9 @@ class EventStore:
                             "actor_role": msg["actor"]["role"],
                             "ref": msg["ref"],
                             "data": msg["data"],
+                            "chain_hash": chain_hash,
                         }
-                        for msg in batch.events
+                        for msg, chain_hash in zip(batch.events, hashes, strict=True)
                     ],
                 )
             row_seq = batch.events[-1]["seq"] if batch.events else batch.expected_seq
@@ -494,8 +512,11 @@ def restore_sqlite(backup_path: Path, db_path: Path, *, replace: bool = False) -
     has a ``-wal`` file. The caller makes sure no server uses ``db_path``
     (:class:`server_stub.runtime.ServerLock`): a running server would not see the change.
 
+    The copy's hash chain is verified (:mod:`server_stub.verify`) before ``db_path`` is touched.
+
     Raises:
-        BackupError: no backup file, or ``db_path`` holds events and ``replace`` is False.
+        BackupError: no backup file, its chain does not verify, or ``db_path`` holds events
+            and ``replace`` is False.
         DatabaseNewerError: the backup was made by a newer server.
         SchemaVersionError: the backup is not a dispatch120 event log.
         sqlite3.Error, sqlalchemy.exc.SQLAlchemyError, OSError: the copy failed.
@@ -512,6 +533,7 @@ def restore_sqlite(backup_path: Path, db_path: Path, *, replace: bool = False) -
         finally:
             check.close()
         EventStore(scratch).close()  # schema checked and brought to this server's revision
+        _check_chain(scratch, backup_path)
         if db_path.exists() and not replace:
             existing = sqlite3.connect(db_path)
             try:
@@ -532,6 +554,23 @@ def restore_sqlite(backup_path: Path, db_path: Path, *, replace: bool = False) -
         return store.max_seq()
     finally:
         store.close()
+
+
+def _check_chain(copy: Path, label: Path) -> None:
+    """Refuse a backup whose event log does not verify (a restore must not bring back a tampered log)."""
+    from server_stub import chain, verify
+
+    try:
+        source = verify.open_log(copy)
+    except verify.CannotVerify as exc:
+        raise BackupError(f"{label}: cannot verify its event log: {exc}") from None
+    try:
+        verdict = chain.verify(source.rows, sequence_end=source.sequence_end)
+    finally:
+        source.close()
+    if verdict.broken is not None:
+        raise BackupError(f"{label}: the event log's hash chain breaks at seq {verdict.broken.seq} "
+                          f"({verdict.broken.kind}: {verdict.broken.detail}); not restored")
 
 
 def _sqlite_copy(source: Path, dest: Path) -> None:

@@ -82,7 +82,7 @@ KPI_EVENTS = (
 
 # The server's schema revisions this reader understands (server_stub/migrations/versions). A
 # database at another revision was written by a newer server: refused with a clear message.
-KNOWN_SCHEMA_REVISIONS = frozenset({"0001_baseline", "0002_command_fingerprint"})
+KNOWN_SCHEMA_REVISIONS = frozenset({"0001_baseline", "0002_command_fingerprint", "0003_event_hash_chain"})
 
 
 # One event as the KPIs read it: name, server ts, data (a JSON object the server validated
