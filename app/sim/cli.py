@@ -1,4 +1,4 @@
-"""Command line of simulation mode: ``dispatch120 sim serve|check|run`` and ``python -m app.sim serve|check|run``.
+"""Command line of simulation mode: ``dispatch120 sim serve|check|run|report`` (also ``python -m app.sim``).
 
 The seat's ``dispatch120`` parser adds the group with :func:`register`; every
 subcommand sets ``func`` (``args.func(args)`` returns the exit code).
@@ -32,7 +32,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Simulation mode: a training server on a fresh training database, a simulated "
         "phone switch playing a scenario's calls and simulated ambulances.",
     )
-    add_commands(sim.add_subparsers(dest="sim_command", metavar="{serve,check,run}", required=True))
+    add_commands(sim.add_subparsers(dest="sim_command", metavar="{serve,check,run,report}", required=True))
     return sim
 
 
@@ -63,7 +63,7 @@ def add_commands(subparsers: Any) -> None:
         "--ready-file",
         type=Path,
         metavar="FILE",
-        help='when ready, write {"url","seat_id","seat_token","seats","workdir","pid","server_pid"} '
+        help='when ready, write {"url","seat_id","seat_token","seats","trainers","workdir","pid","server_pid"} '
         "as JSON to FILE (mode 0600: it holds tokens; removed at exit)",
     )
     serve.add_argument(
@@ -118,6 +118,21 @@ def add_commands(subparsers: Any) -> None:
                      help="scenario time runs X times faster (default: 50)")
     run.add_argument("--seed", type=int, default=1, help="the simulation's seed (default: %(default)s)")
     run.set_defaults(func=run_run)
+
+    report = subparsers.add_parser(
+        "report",
+        help="the after-action report of a training run: per trainee and call, the timeline against the targets",
+        description="Score a training run from its event log (the run's --workdir) per trainee and call, and "
+        "write the timeline against the targets (docs/training.md) as HTML or PDF (Chinese font embedded). "
+        "Each trainee's scores are added to the history file of the training data directory.",
+    )
+    report.add_argument("--workdir", required=True, type=Path, metavar="DIR", help="the training run's directory")
+    report.add_argument("--format", choices=["html", "pdf"], default="html", help="(default: %(default)s)")
+    report.add_argument("--out", type=Path, metavar="FILE", help="default: DIR/after-action.<format>")
+    report.add_argument("--language", choices=["zh", "en"], default="zh", help="(default: %(default)s)")
+    report.add_argument("--history", type=Path, metavar="FILE",
+                        help="the trainees' history file (default: training-history.json beside DIR)")
+    report.set_defaults(func=run_report)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -175,6 +190,21 @@ def run_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_report(args: argparse.Namespace) -> int:
+    from app.sim.after_action import ReportError, write_report
+
+    try:
+        out = write_report(args.workdir, args.out, fmt=args.format, language=args.language, history=args.history)
+    except ReportError as exc:
+        print(f"dispatch120 sim report: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"dispatch120 sim report: cannot write the report: {exc}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
 def scenario_files(directory: Path) -> list[Path]:
     """The scenarios of a directory: its ``*.yaml`` files with a top-level ``calls:`` (not registries)."""
     import yaml
@@ -226,6 +256,6 @@ def summary(scenario: Any) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m app.sim serve|check ...``. Returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m app.sim", description="dispatch120 simulation mode")
-    add_commands(parser.add_subparsers(dest="command", metavar="{serve,check,run}", required=True))
+    add_commands(parser.add_subparsers(dest="command", metavar="{serve,check,run,report}", required=True))
     args = parser.parse_args(argv)
     return args.func(args)

@@ -53,6 +53,7 @@ class TrainingSession:
     workdir: Path
     process: subprocess.Popen[bytes]
     server_pid: int | None = None
+    trainers: dict[str, str] = field(default_factory=dict, repr=False)  # trainer id -> token (the console's)
     _private_dir: Path | None = field(default=None, repr=False)
     _stderr: IO[bytes] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -197,6 +198,7 @@ def start_training(
             workdir=Path(info["workdir"]),
             process=process,
             server_pid=info.get("server_pid"),
+            trainers=dict(info.get("trainers") or {}),
             _private_dir=private_dir,
             _stderr=stderr,
         )

@@ -273,7 +273,7 @@ class UnitMover:
         return True
 
 
-MonitorFor = Callable[[State, Entity], "Sequence[tuple[float, str]] | None"]
+MonitorFor = Callable[[State, Entity], "Sequence[tuple[Any, ...]] | None"]  # (at, source[, vitals])
 
 
 class UnitLive:

@@ -7,7 +7,9 @@ capnogram (25 Hz) chunks, vitals at 1 Hz and alarm changes. The ECG comes from
 a source: ``"mitdb208"`` (MIT-BIH record 208 resampled 360 → 500 Hz),
 ``"ecg12"`` (the 12-lead DICOM, 1000 → 500 Hz) or a generated
 :class:`~app.ecg.rhythms.Rhythm`. A scenario is a list of ``(seconds from
-start, source)`` steps, e.g. :data:`SCENARIOS` ``"vf_cpr_rosc"``.
+start, source)`` steps, e.g. :data:`SCENARIOS` ``"vf_cpr_rosc"``; a step may carry a third
+item, the vitals the patient has from then (``{"hr", "spo2", "rr", "etco2"}``, each
+optional), which :mod:`app.sim.physiology` works out from what the trainee did.
 
 :func:`stream` runs one monitor over a device connection (role ``device``,
 bound to the unit) on the caller's asyncio loop until ``stop`` is set.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,13 +79,16 @@ class SimulatedMonitor:
 
     Args:
         unit_id: the ambulance.
-        steps: scenario steps ``[(seconds from start, source name)]``.
+        steps: scenario steps ``[(seconds from start, source name[, vitals])]``.
         start_epoch_s: device time of the first sample.
     """
 
-    def __init__(self, unit_id: str, steps: list[tuple[float, str]] | str, start_epoch_s: float) -> None:
+    def __init__(self, unit_id: str, steps: Sequence[tuple[Any, ...]] | str, start_epoch_s: float) -> None:
         self.unit_id = unit_id
-        self.steps = SCENARIOS[steps] if isinstance(steps, str) else sorted(steps)
+        raw = SCENARIOS[steps] if isinstance(steps, str) else steps
+        self.steps: list[tuple[float, str, dict[str, Any]]] = sorted(
+            ((float(step[0]), str(step[1]), dict(step[2]) if len(step) > 2 else {}) for step in raw),
+            key=lambda step: step[0])
         self.start = start_epoch_s
         self._sources: dict[str, dict[str, np.ndarray]] = {}
         self._ecg_k = 0  # samples of ECG emitted
@@ -94,12 +100,19 @@ class SimulatedMonitor:
         self.lead_off = False
 
     def source_at(self, epoch_s: float) -> str:
+        return self._step_at(epoch_s)[1]
+
+    def vitals_at(self, epoch_s: float) -> dict[str, Any]:
+        """The scripted vitals in force at ``epoch_s`` (empty: the rhythm's defaults)."""
+        return self._step_at(epoch_s)[2]
+
+    def _step_at(self, epoch_s: float) -> tuple[float, str, dict[str, Any]]:
         elapsed = epoch_s - self.start
-        current = self.steps[0][1]
-        for at, source in self.steps:
-            if elapsed >= at:
-                current = source
-        return str(current)
+        current = self.steps[0]
+        for step in self.steps:
+            if elapsed >= step[0]:
+                current = step
+        return current
 
     def _loop(self, source: str) -> dict[str, np.ndarray]:
         if source not in self._sources:
@@ -175,6 +188,11 @@ class SimulatedMonitor:
             "etco2": round(38 + wobble) if perfusing else 12,
             "temp_c": 36.6,
         }
+        for key, value in self.vitals_at(t).items():  # the physiology's figures, with the same wobble
+            if key in data and value is not None and data[key] is not None:
+                data[key] = round(value + (wobble if key in ("hr", "spo2") else 0))
+                if key == "spo2":
+                    data[key] = min(100, data[key])
         frames = [self._frame("vitals", t, data)]
         wanted: dict[str, str] = {}
         if source in (Rhythm.VF, Rhythm.VT, Rhythm.ASYSTOLE):

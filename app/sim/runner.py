@@ -10,9 +10,12 @@
    delete the token file.
 4. Start the server as a child (``python -m server_stub serve --port 0 --exit-with-stdin
    --ready-file …``), restarting it on the same port if it dies.
-5. Run the simulated switch, ambulances and volunteers here (asyncio), over websockets.
-6. Write the ready file (``url``, ``seat_id``, ``seat_token``, ``seats``, ``workdir``,
-   ``pid``, ``server_pid``; mode 0600) once every simulator has synced.
+5. Run the simulated switch, ambulances and volunteers here (asyncio), over websockets,
+   and the scenario's injected events (:class:`Injector`: a unit breaks down, a hospital
+   starts diverting, the server drops for a while) at their scenario times; the trainer's
+   pause, speed and injections arrive as events on the switch's link (:mod:`app.sim.control`).
+6. Write the ready file (``url``, ``seat_id``, ``seat_token``, ``seats``, ``trainers``,
+   ``workdir``, ``pid``, ``server_pid``; mode 0600) once every simulator has synced.
 7. On SIGTERM/SIGINT, or stdin EOF with ``--exit-with-stdin``: stop the simulators,
    stop the server (close its stdin, SIGTERM, 5 s, SIGKILL), remove the ready file.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -39,12 +43,16 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 import yaml
 
+from app.domain.model import UNIT_COMMITTED, UnitStatus, unit_may_move
 from app.mapdata.city import DEFAULT_CITY_DIR
+from app.protocol import Message
 from app.routing.graph import WALK_GRAPH_FILE
 from app.sim.ambulance import AmbulanceCrew, CrewTimings, SimulatedAmbulance, TravelTimeModel
 from app.sim.clock import Clock, ScaledClock
+from app.sim.control import TrainerControl
 from app.sim.link import AuthRefused, SimLink
 from app.sim.live import PathPlanner, UnitLive, UnitMover
+from app.sim.physiology import Events, course
 from app.sim.procs import (
     child_env,
     set_parent_death_signal,
@@ -53,7 +61,7 @@ from app.sim.procs import (
     watch_stdin_eof,
     write_private_json,
 )
-from app.sim.scenario import Scenario, ScenarioError, load_scenario
+from app.sim.scenario import InjectedEvent, InjectedEventKind, Scenario, ScenarioError, load_scenario
 from app.sim.switch import CallBook, SimulatedSwitch, SwitchBridge
 from app.sim.volunteers import SimulatedVolunteer, VolunteerBehaviour, home_spots
 
@@ -120,8 +128,17 @@ class Simulation:
                 client_name=f"dispatch120-sim-switch/{CLIENT_VERSION}",
                 rng=jitter,
             )
-            self.switch = SimulatedSwitch(scenario, clock, callbook=self.callbook, seed=seed or 0)
+            self.switch = SimulatedSwitch(scenario, clock, callbook=self.callbook, seed=seed or 0,
+                                          id_prefix=seeded_prefix(scenario, seed))
             self.bridge = SwitchBridge(self.switch, link, on_state=self.switch.centre_changed)
+            follow = link.on_event
+
+            def observe(state: Any, event: Message) -> None:
+                self._observe(event)
+                if follow is not None:
+                    follow(state, event)
+
+            link.on_event = observe
             self.links.append(link)
         self.ambulances: list[SimulatedAmbulance] = []
         for device in registry.devices:
@@ -150,12 +167,55 @@ class Simulation:
             self.links.append(link)
         self.volunteers = _volunteers(registry, url, tokens, clock, seed, jitter)
         self.links.extend(v.link for v in self.volunteers)
+        self.seed = seed
+        self.clock = clock
+        # What the patient physiology needs, in scenario time as the switch heard of it (a few
+        # ms after the server's stamp; right whatever the clock's speed or pauses): call, CPR, AED.
+        self._received_at: dict[str, float] = {}
+        self._cpr_at: dict[str, float] = {}
+        self._aed_at: dict[str, float] = {}
+        self._fetcher: dict[str, tuple[str, str]] = {}  # alert id -> (incident id, AED fetcher)
 
-    def _monitor_for(self, state: Any, incident: dict[str, Any]) -> tuple[tuple[float, str], ...] | None:
-        """The scripted patient monitor of the call(s) behind ``incident`` (None: no monitor)."""
+    def _observe(self, event: Message) -> None:
+        """The switch's view of the log: remember when what the patient's course depends on happened."""
+        name, data = event["name"], event["data"]
+        at = self.clock.now()
+        if name == "call.received":
+            self._received_at.setdefault(data["call_id"], at)
+        elif name == "cpr.started":
+            self._cpr_at.setdefault(data["incident_id"], at)
+        elif name == "responders.aed_assigned":
+            self._fetcher[data["alert_id"]] = (data["incident_id"], data["volunteer_id"])
+        elif name == "responders.responded" and data.get("response") == "arrived":
+            fetch = self._fetcher.get(data["alert_id"])
+            if fetch is not None and fetch[1] == data["volunteer_id"]:
+                self._aed_at.setdefault(fetch[0], at)
+
+    def _monitor_for(self, state: Any, incident: dict[str, Any]) -> tuple[tuple[Any, ...], ...] | None:
+        """The patient monitor of the call(s) behind ``incident`` as the crew arrives (None: no monitor).
+
+        A call with ``physiology`` gets the course worked out now from what was done since
+        the call came (compressions, an AED); one with ``patient_monitor`` its fixed steps.
+        """
         for call_id in [incident.get("call_id"), *(incident.get("calls") or ())]:
             script = self.callbook.script_for(call_id or "")
-            if script is not None and script.patient_monitor:
+            if script is None:
+                continue
+            if script.physiology is not None and call_id in self._received_at:
+                received = self._received_at[call_id]
+                incident_id = incident.get("incident_id") or ""
+
+                def since_call(at: float | None, received: float = received) -> float | None:
+                    return None if at is None else max(0.0, at - received)
+
+                events = Events(crew_arrived_s=since_call(self.clock.now()) or 0.0,
+                                cpr_started_s=since_call(self._cpr_at.get(incident_id)),
+                                aed_arrived_s=since_call(self._aed_at.get(incident_id)))
+                rng = random.Random(f"{self.seed}:{script.index}:physiology")
+                steps = course(script.physiology, events, rng)
+                log.info("call %s: patient course %s from %s", call_id, [(s.at_s, s.rhythm) for s in steps], events)
+                return tuple(step.as_tuple() for step in steps)
+            if script.patient_monitor:
                 return script.patient_monitor
         return None
 
@@ -173,6 +233,139 @@ class Simulation:
         """Return once every link has synced with the server at least once."""
         for link in self.links:
             await link.ever_synced.wait()
+
+
+def seeded_prefix(scenario: Scenario, seed: int | None) -> str | None:
+    """The call ids' prefix of a seeded run (the same every time), None for a random one."""
+    if seed is None:
+        return None
+    return "sim" + hashlib.sha256(f"{seed}:{scenario.name}".encode()).hexdigest()[:6]
+
+
+# ---------------------------------------------------------------- injected events
+
+
+class Injector:
+    """Carries out injected events through the real server and protocol. Runner's loop.
+
+    One method per kind, so a trainer console can call them at any time too:
+    :meth:`break_down_unit`, :meth:`set_hospital_status`, :meth:`drop_server`.
+    :meth:`run` plays the scenario's ``events:`` at their times (scenario time 0 is the
+    switch's start).
+
+    Args:
+        sim: the simulators (the unit's crew reports the breakdown over its device link).
+        server: the server child (dropped and restarted).
+        clock: scenario time.
+        hospital_links: a hospital console link per hospital whose status may change.
+    """
+
+    BREAKDOWN_RETRY_S = 5.0  # a unit transporting a patient breaks down once it is free
+
+    def __init__(self, sim: Simulation, server: ServerChild | None, clock: Clock,
+                 hospital_links: dict[str, SimLink] | None = None) -> None:
+        self.sim = sim
+        self.server = server
+        self.clock = clock
+        self.hospital_links = hospital_links or {}
+        self.done: list[InjectedEvent] = []
+
+    async def run(self, events: tuple[InjectedEvent, ...]) -> None:
+        """Carry out ``events`` at their scenario times. Returns when all are done; cancel to stop."""
+        if not events:
+            return
+        script = self.sim.switch.script if self.sim.switch is not None else None
+        while script is not None and script.started_at is None:
+            await self.clock.sleep(0.5)
+        start = script.started_at if script is not None and script.started_at is not None else self.clock.now()
+        for event in events:
+            await self.clock.sleep(start + event.at_s - self.clock.now())
+            log.info("injecting %s at %g s", event.kind.value, event.at_s)
+            if event.kind == InjectedEventKind.UNIT_BREAKDOWN:
+                assert event.unit is not None
+                await self.break_down_unit(event.unit)
+            elif event.kind == InjectedEventKind.HOSPITAL_STATUS:
+                assert event.hospital is not None and event.status is not None
+                self.set_hospital_status(event.hospital, event.status, event.note)
+            else:
+                await self.drop_server(event.duration_s)
+            self.done.append(event)
+
+    async def break_down_unit(self, unit_id: str) -> None:
+        """The unit's crew reports it out of service; a unit working an incident is released first
+        (the seats see it go available, then out of service, and must send another)."""
+        ambulance = next((a for a in self.sim.ambulances if a.crew.unit_id == unit_id), None)
+        if ambulance is None:
+            log.warning("breakdown: unit %s has no simulated crew", unit_id)
+            return
+        link = ambulance.link
+        while True:
+            unit = link.state.units.get(unit_id) if link.synced else None
+            if unit is not None:
+                status = UnitStatus(unit["status"])
+                if status == UnitStatus.OUT_OF_SERVICE:
+                    return
+                version = unit["version"]
+                if status in UNIT_COMMITTED and unit_may_move(status, UnitStatus.AVAILABLE):
+                    link.send("unit.status", {"unit_id": unit_id, "status": "available", "unit_version": version})
+                    version += 1
+                    status = UnitStatus.AVAILABLE
+                if status == UnitStatus.AVAILABLE:
+                    link.send("unit.status", {"unit_id": unit_id, "status": "out_of_service", "unit_version": version})
+                    return
+            await self.clock.sleep(self.BREAKDOWN_RETRY_S)
+
+    def set_hospital_status(self, hospital_id: str, status: str, note: str | None = None) -> None:
+        """The hospital's console sets its emergency department's status (``hospital.set_status``)."""
+        link = self.hospital_links.get(hospital_id)
+        if link is None:
+            log.warning("hospital status: no console for hospital %s", hospital_id)
+            return
+        args = {"hospital_id": hospital_id, "status": status}
+        if note:
+            args["note"] = note
+        link.send("hospital.set_status", args)
+
+    async def drop_server(self, duration_s: float) -> None:
+        """Kill the server, keep it down ``duration_s`` scenario seconds, start it again on its port."""
+        server = self.server
+        if server is None or server.proc is None:
+            return
+        server.held_down = True
+        try:
+            server.proc.kill()
+            await asyncio.to_thread(server.proc.wait)
+            log.warning("server dropped for %g s", duration_s)
+            await self.clock.sleep(duration_s)
+            server.start()  # this (the main) thread: see _restart_server
+        finally:
+            server.held_down = False
+
+
+def add_hospital_consoles(db: Path, workdir: Path, hospital_ids: list[str]) -> dict[str, str]:
+    """Register one console per hospital with the server's admin CLI; returns ``{hospital id: token}``.
+
+    The token is read from the command's output (it prints it once) and kept in memory only.
+
+    Raises:
+        RunnerError: if the admin command fails or prints no token.
+    """
+    tokens: dict[str, str] = {}
+    for hospital_id in hospital_ids:
+        console = f"sim-console-{hospital_id}"
+        cmd = [sys.executable, "-m", "server_stub", "admin", "--db", str(db), "add-hospital-console",
+               console, "--hospital", hospital_id, "--name", f"{hospital_id} (simulated)"]
+        done = subprocess.run(cmd, capture_output=True, env=child_env(), timeout=60, stdin=subprocess.DEVNULL)
+        out = done.stdout.decode("utf-8", errors="replace")
+        lines = [line.strip() for line in out.splitlines()]
+        token = next((lines[i + 2] for i, line in enumerate(lines)
+                      if line.startswith(f"One-time token for {console}") and i + 2 < len(lines)), "")
+        if done.returncode != 0 or not token:
+            err = (done.stderr or b"").decode("utf-8", errors="replace").strip()
+            raise RunnerError(f"could not add a console for hospital {hospital_id} (exit code {done.returncode}): "
+                              f"{err[-2000:] or out[-2000:]}")
+        tokens[hospital_id] = token
+    return tokens
 
 
 def _volunteers(
@@ -215,6 +408,7 @@ class ServerChild:
     url: str = ""
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    held_down: bool = False  # dropped on purpose (an injected event): not restarted on death
     _log_file: Any = field(default=None, repr=False)
 
     @property
@@ -435,10 +629,12 @@ def serve(options: ServeOptions) -> int:
         _record_scenario(scenario, workdir / "scenario.yaml")
         db = workdir / DB_NAME
         tokens = import_registry(scenario, workdir, db)
+        consoles = add_hospital_consoles(db, workdir, sorted({
+            e.hospital for e in scenario.events if e.kind == InjectedEventKind.HOSPITAL_STATUS and e.hospital}))
         # The training scenarios play in the demo city (Monaco).
         server = ServerChild(db=db, workdir=workdir, ring_timeout_s=options.ring_timeout_s, city=DEFAULT_CITY_DIR)
         server.start()
-        return asyncio.run(_run(options, scenario, tokens, server, workdir, seat_id))
+        return asyncio.run(_run(options, scenario, tokens, server, workdir, seat_id, consoles))
     except RunnerError as exc:
         log.error("%s", exc)
         print(f"dispatch120 sim: {exc}", file=sys.stderr)
@@ -462,6 +658,7 @@ async def _run(
     server: ServerChild,
     workdir: Path,
     seat_id: str,
+    consoles: dict[str, str] | None = None,
 ) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -472,7 +669,17 @@ async def _run(
             signal.signal(sig, lambda _n, _f: loop.call_soon_threadsafe(stop.set))
     clock = ScaledClock(options.time_scale)
     sim = Simulation(scenario, server.url, tokens, clock=clock, seed=options.seed, planner=default_planner())
+    hospital_links = {
+        hospital_id: SimLink(server.url, token, client_name=f"dispatch120-sim-hospital/{CLIENT_VERSION} {hospital_id}",
+                             rng=random.Random(f"{options.seed}:{hospital_id}:console"))
+        for hospital_id, token in (consoles or {}).items()}
+    injector = Injector(sim, server, clock, hospital_links)
+    # The trainer's pause, speed and injections arrive as events on the switch's link.
+    control = TrainerControl(clock, sim.bridge.link, injector) if sim.bridge is not None else None
+    sim.links.extend(hospital_links.values())
     sim_task = asyncio.create_task(sim.run(), name="simulation")
+    link_tasks = [asyncio.create_task(link.run(), name=f"console {h}") for h, link in hospital_links.items()]
+    injector_task = asyncio.create_task(injector.run(scenario.events), name="injected events")
     stop_task = asyncio.create_task(stop.wait(), name="stop")
     try:
         synced = asyncio.create_task(sim.wait_synced())
@@ -499,6 +706,7 @@ async def _run(
                     "workdir": str(workdir),
                     "pid": os.getpid(),
                     "server_pid": server.proc.pid if server.proc else None,
+                    "trainers": {t.id: tokens[t.id] for t in scenario.registry.trainers if t.id in tokens},
                 },
             )
         log.info("training centre ready at %s (%d simulators)", server.url, len(sim.links))
@@ -509,7 +717,10 @@ async def _run(
             if sim_task in done:
                 sim_task.result()
                 return 1
-            if server.proc is not None and server.proc.poll() is not None and not stop.is_set():
+            if injector_task.done() and not injector_task.cancelled() and injector_task.exception():
+                raise injector_task.exception()  # type: ignore[misc]
+            if (server.proc is not None and server.proc.poll() is not None and not stop.is_set()
+                    and not server.held_down):
                 await _restart_server(server)
         log.info("stopping")
         return 0
@@ -521,10 +732,12 @@ async def _run(
         print(f"dispatch120 sim: the simulation failed: {cause}", file=sys.stderr)
         return 1
     finally:
-        for task in (sim_task, stop_task):
+        if control is not None:
+            control.close()
+        for task in (sim_task, stop_task, injector_task, *link_tasks):
             task.cancel()
         with contextlib.suppress(BaseException):
-            await asyncio.gather(sim_task, stop_task, return_exceptions=True)
+            await asyncio.gather(sim_task, stop_task, injector_task, *link_tasks, return_exceptions=True)
 
 
 async def _restart_server(server: ServerChild) -> None:

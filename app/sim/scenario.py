@@ -47,6 +47,7 @@ import yaml
 
 from app.domain.model import CloseReason
 from app.protocol.schema import NAME_ID_RE, PHONE_RE
+from app.sim.physiology import RHYTHMS, Physiology
 
 SCENARIO_VERSION = 1
 MAX_FILE_BYTES = 1024 * 1024
@@ -136,6 +137,35 @@ class ScriptedCall:
     caller: CallerScript = field(default_factory=CallerScript)
     # The unit capability the call needs (scoring); None: ALS for priority 1, BLS otherwise.
     expected_capability: str | None = None
+    # The patient's physiology (app.sim.physiology): feeds the crew's monitor from arrival.
+    physiology: Physiology | None = None
+    # The right receiving hospital (scoring) and the capabilities the patient needs there.
+    expected_hospital: str | None = None
+    hospital_needs: tuple[str, ...] = ()
+    # A repeat call about the incident of an earlier call (its index): attached, not a new incident.
+    repeat_of: int | None = None
+
+
+class InjectedEventKind(StrEnum):
+    """What the runner makes happen at a scenario time (:class:`app.sim.runner.Injector`)."""
+
+    UNIT_BREAKDOWN = "unit_breakdown"  # the unit's crew reports it out of service (released first if busy)
+    HOSPITAL_STATUS = "hospital_status"  # a hospital's ED opens, gets busy or starts diverting
+    SERVER_DROP = "server_drop"  # the server process dies; the runner restarts it after duration_s
+
+
+@dataclass(frozen=True)
+class InjectedEvent:
+    """One injected event of the scenario's ``events:`` list. ``index``: its place in the file."""
+
+    index: int
+    at_s: float
+    kind: InjectedEventKind
+    unit: str | None = None  # unit_breakdown
+    hospital: str | None = None  # hospital_status
+    status: str | None = None  # hospital_status: open | busy | diverting
+    note: str | None = None  # hospital_status
+    duration_s: float = 30.0  # server_drop
 
 
 @dataclass(frozen=True)
@@ -192,6 +222,7 @@ class Scenario:
     start: StartTrigger = StartTrigger.FIRST_SEAT_READY
     loop: bool = False
     loop_period_s: float | None = None
+    events: tuple[InjectedEvent, ...] = ()
 
     @property
     def calls_by_index(self) -> dict[int, ScriptedCall]:
@@ -312,6 +343,20 @@ class _Checker:
         if line not in self.problems:  # a field can be found missing by two checks
             self.problems.append(line)
 
+    def add_lines(self, since: int) -> None:
+        """Give the problems recorded since index ``since`` the line of their place (``file:line:``)."""
+        plain = f"{self.path}: "
+        for i in range(since, len(self.problems)):
+            text = self.problems[i]
+            if text.startswith(plain):
+                where, _, what = text[len(plain):].partition(": ")
+                self.problems[i] = ""
+                count = len(self.problems)
+                self.problem_at(where, what)
+                if len(self.problems) > count:  # else: already listed with its line
+                    self.problems[i] = self.problems.pop()
+        self.problems[:] = [p for p in self.problems if p]
+
     def raise_if_any(self) -> None:
         if self.problems:
             raise ScenarioError(self.problems)
@@ -416,7 +461,7 @@ def _kind(value: Any) -> str:
 
 # ---------------------------------------------------------------- scenario
 
-_SCENARIO_FIELDS = ("version", "name", "registry", "start", "loop", "loop_period_s", "calls")
+_SCENARIO_FIELDS = ("version", "name", "registry", "start", "loop", "loop_period_s", "calls", "events")
 _CALL_FIELDS = (
     "at",
     "caller_number",
@@ -432,7 +477,21 @@ _CALL_FIELDS = (
     "patient_monitor",
     "caller",
     "expected_capability",
+    "physiology",
+    "expected_hospital",
+    "hospital_needs",
+    "repeat_of",
 )
+_PHYSIOLOGY_FIELDS = ("rhythm", "hr", "spo2", "rr", "hr_per_min", "spo2_per_min", "arrest_after_s", "arrest_rhythm",
+                      "asystole_after_s", "cpr_slows", "rosc_chance", "rosc_rhythm")
+_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    InjectedEventKind.UNIT_BREAKDOWN: ("at", "kind", "unit"),
+    InjectedEventKind.HOSPITAL_STATUS: ("at", "kind", "hospital", "status", "note"),
+    InjectedEventKind.SERVER_DROP: ("at", "kind", "duration_s"),
+}
+ED_STATUSES = ("open", "busy", "diverting")
+HOSPITAL_CAPABILITIES = ("chest_pain_centre", "pci", "stroke_centre", "thrombolysis", "thrombectomy",
+                         "trauma_centre", "paediatric", "maternity", "burns")
 _CALLER_FIELDS = ("behaviour", "answers", "landmark")
 _CALLER_ANSWER_FIELDS = ("answer", "zh", "en")
 # How far outside the area its registry covers (stations and hospitals) a scenario
@@ -479,6 +538,8 @@ def _scenario(check: _Checker, raw: Any) -> Scenario | None:
             )
     if registry is not None:
         _check_positions(check, calls, registry)
+        _check_references(check, calls, registry)
+    events = _events(check, top.get("events"), registry)
     calls.sort(key=lambda c: (c.at_s, c.index))
     if calls and loop_period is not None and loop_period <= calls[-1].at_s:
         check.problem(
@@ -497,7 +558,96 @@ def _scenario(check: _Checker, raw: Any) -> Scenario | None:
         start=start,
         loop=loop,
         loop_period_s=loop_period,
+        events=events,
     )
+
+
+def _check_references(check: _Checker, calls: list[ScriptedCall], registry: Registry) -> None:
+    """A call's expected hospital must exist; a repeat call must follow the call it repeats."""
+    hospitals = {h.id for h in registry.hospitals}
+    indexes = {c.index for c in calls}
+    for call in calls:
+        if call.expected_hospital is not None and call.expected_hospital not in hospitals:
+            check.problem_at(f"calls[{call.index}].expected_hospital",
+                             f"no hospital {call.expected_hospital!r} in the registry (its hospitals: "
+                             f"{', '.join(sorted(hospitals)) or 'none'})")
+        if call.repeat_of is not None and (call.repeat_of >= call.index or call.repeat_of not in indexes):
+            earlier = f"0 to {call.index - 1}" if call.index else "the first call repeats none"
+            check.problem_at(f"calls[{call.index}].repeat_of",
+                             f"must name an earlier call of this file ({earlier}), got {call.repeat_of}")
+
+
+def _events(check: _Checker, value: Any, registry: Registry | None) -> tuple[InjectedEvent, ...]:
+    """The ``events:`` list: each kind's fields, ids that exist, in time order."""
+    found: list[InjectedEvent] = []
+    units = {u.id for u in registry.units} if registry else None
+    hospitals = {h.id for h in registry.hospitals} if registry else None
+    for i, item in enumerate(check.items(value, "events")):
+        where = f"events[{i}]"
+        before_all = len(check.problems)
+        if not isinstance(item, dict):
+            check.problem_at(where, f"expected a mapping of fields, got {_kind(item)}")
+            continue
+        kind = check.choice(item.get("kind"), f"{where}.kind", tuple(k.value for k in InjectedEventKind))
+        if kind is None:
+            check.add_lines(before_all)
+            continue
+        before = len(check.problems)
+        for key in item:
+            if key not in _EVENT_FIELDS[kind]:
+                hint = difflib.get_close_matches(str(key), _EVENT_FIELDS[kind], n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else f" (a {kind} takes: {', '.join(_EVENT_FIELDS[kind])})"
+                check.problem_at(f"{where}.{key}", f"unknown field{extra}")
+        at = check.number(item.get("at"), f"{where}.at", low=0)
+        event = InjectedEvent(index=i, at_s=at or 0.0, kind=InjectedEventKind(kind))
+        if kind == InjectedEventKind.UNIT_BREAKDOWN:
+            unit = item.get("unit")
+            if units is not None and unit not in units:
+                check.problem_at(f"{where}.unit", f"no unit {unit!r} in the registry")
+            event = InjectedEvent(index=i, at_s=at or 0.0, kind=event.kind, unit=str(unit))
+        elif kind == InjectedEventKind.HOSPITAL_STATUS:
+            hospital = item.get("hospital")
+            if hospitals is not None and hospital not in hospitals:
+                check.problem_at(f"{where}.hospital", f"no hospital {hospital!r} in the registry")
+            status = check.choice(item.get("status"), f"{where}.status", ED_STATUSES)
+            note = check.text(item.get("note"), f"{where}.note", max_len=200, required=False)
+            event = InjectedEvent(index=i, at_s=at or 0.0, kind=event.kind, hospital=str(hospital),
+                                  status=status, note=note)
+        else:
+            duration = 30.0
+            if item.get("duration_s") is not None:
+                duration = check.number(item["duration_s"], f"{where}.duration_s", low=1, high=600) or 30.0
+            event = InjectedEvent(index=i, at_s=at or 0.0, kind=event.kind, duration_s=duration)
+        if found and at is not None and at < found[-1].at_s:
+            check.problem_at(f"{where}.at", f"time goes backwards: {at:g} s comes after events[{found[-1].index}] "
+                             f"at {found[-1].at_s:g} s (list the events in time order)")
+        check.add_lines(before_all)
+        if len(check.problems) == before and at is not None:
+            found.append(event)
+    return tuple(found)
+
+
+def _physiology(check: _Checker, value: Any, where: str) -> Physiology | None:
+    """A call's ``physiology:`` (app.sim.physiology.Physiology)."""
+    if value is None:
+        return None
+    raw = check.mapping(value, where, _PHYSIOLOGY_FIELDS, required=("rhythm",))
+    if raw is None:
+        return None
+    before = len(check.problems)
+    args: dict[str, Any] = {}
+    for key in ("rhythm", "arrest_rhythm", "rosc_rhythm"):
+        if raw.get(key) is not None:
+            args[key] = check.choice(raw[key], f"{where}.{key}", RHYTHMS)
+    limits = {"hr": (0, 250), "spo2": (40, 100), "rr": (0, 60), "hr_per_min": (-30, 30), "spo2_per_min": (-10, 10),
+              "arrest_after_s": (0, 7200), "asystole_after_s": (30, 3600), "cpr_slows": (1, 10), "rosc_chance": (0, 1)}
+    for key, (low, high) in limits.items():
+        if raw.get(key) is not None:
+            args[key] = check.number(raw[key], f"{where}.{key}", low=low, high=high)
+    check.add_lines(before)
+    if len(check.problems) > before or args.get("rhythm") is None:
+        return None
+    return Physiology(**args)
 
 
 def _scenario_registry(check: _Checker, value: Any) -> Registry | None:
@@ -574,6 +724,20 @@ def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
     capability = None
     if raw.get("expected_capability") is not None:
         capability = check.choice(raw["expected_capability"], f"{where}.expected_capability", CAPABILITIES)
+    physiology = _physiology(check, raw.get("physiology"), f"{where}.physiology")
+    if physiology is not None and monitor:
+        check.problem_at(f"{where}.physiology", "give either physiology: or patient_monitor:, not both")
+    hospital = None
+    if raw.get("expected_hospital") is not None:
+        hospital = check.ident(raw["expected_hospital"], f"{where}.expected_hospital")
+    needs: list[str] = []
+    for i, flag in enumerate(check.items(raw.get("hospital_needs"), f"{where}.hospital_needs")):
+        chosen_flag = check.choice(flag, f"{where}.hospital_needs[{i}]", HOSPITAL_CAPABILITIES)
+        if chosen_flag:
+            needs.append(chosen_flag)
+    repeat_of = None
+    if raw.get("repeat_of") is not None:
+        repeat_of = check.integer(raw["repeat_of"], f"{where}.repeat_of", low=0, high=MAX_CALLS)
     if (len(check.problems) > before or at is None or number is None or says is None or priority is None
             or outcome is None):
         return None
@@ -593,6 +757,10 @@ def _call(check: _Checker, item: Any, index: int) -> ScriptedCall | None:
         patient_monitor=monitor,
         caller=caller,
         expected_capability=capability,
+        physiology=physiology,
+        expected_hospital=hospital,
+        hospital_needs=tuple(needs),
+        repeat_of=repeat_of,
     )
 
 

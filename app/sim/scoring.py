@@ -28,7 +28,17 @@ WEIGHTS = {
     "dispatch": 20,
     "priority": 15,
     "capability": 10,
+    "hospital": 10,
+    "attach": 15,
 }
+
+
+# The events scoring reads (what :func:`score_run` looks at), e.g. to read them from a log.
+SCORED_EVENTS = (
+    "call.received", "call.answered", "call.abandoned", "call.attached", "incident.created", "incident.updated",
+    "triage.completed", "unit.assigned", "unit.status_changed", "triage.arrest_recognised", "cpr.started",
+    "incident.destination_set",
+)
 
 
 @dataclass(frozen=True)
@@ -97,16 +107,30 @@ def score_run(
     first_assigned: dict[str, tuple[float, str]] = {}
     recognised: dict[str, float] = {}
     compression: dict[str, float] = {}
+    destination: dict[str, str] = {}  # incident id → the last hospital chosen
+    attached: dict[str, str] = {}  # call id → the incident it was attached to
+    abandoned: set[str] = set()
     # When a unit was free: the run starts with every unit available (a fresh training log).
     free = set(capability_of)
-    free_from: dict[str, float] = {}  # call id → first moment at or after its arrival with a free unit
-    waiting_for_unit: set[str] = set()
+    # call id → when its dispatch clock starts: its arrival, or, if every unit was busy at some
+    # moment before it got one, the moment a unit came free again after that.
+    free_from: dict[str, float] = {}
+    waiting_for_unit: set[str] = set()  # calls without a unit while none is free
     for event in events:
         name, data, at = event["name"], event["data"], parse_ts(event["ts"]).timestamp()
+        was_free = bool(free)
         if name == "unit.assigned":
             free.discard(data["unit_id"])
         elif name == "unit.status_changed":
             (free.add if data["status"] == "available" else free.discard)(data["unit_id"])
+        if was_free and not free:
+            # Every unit is busy now: the calls still without a unit wait for one through no fault of theirs.
+            served = set(first_assigned)
+            if name == "unit.assigned":
+                served.add(data["incident_id"])  # the call that took the last unit
+            waiting_for_unit.update(c for c in received if incident_of_call.get(c, "") not in served)
+            for call_id in waiting_for_unit:
+                free_from.pop(call_id, None)
         if free and waiting_for_unit:
             for call_id in waiting_for_unit:
                 free_from[call_id] = at
@@ -134,6 +158,12 @@ def score_run(
             recognised.setdefault(data["incident_id"], at)
         elif name == "cpr.started":
             compression.setdefault(data["incident_id"], at)
+        elif name == "incident.destination_set":
+            destination[data["incident_id"]] = data["hospital_id"]
+        elif name == "call.attached":
+            attached[data["call_id"]] = data["incident_id"]
+        elif name == "call.abandoned":
+            abandoned.add(data["call_id"])
 
     def elapsed(call_id: str, at: float | None) -> float | None:
         if at is None or call_id not in received:
@@ -141,6 +171,7 @@ def score_run(
         return round((at - received[call_id]) * time_scale, 1)
 
     items: list[Item] = []
+    call_of_index = {index: call_id for call_id, index in call_index.items()}
     for call_id, index in sorted(call_index.items(), key=lambda kv: kv[1]):
         call = scenario.calls_by_index[index]
         incident = incident_of_call.get(call_id)
@@ -150,7 +181,23 @@ def score_run(
             actual = elapsed(call_id, at)
             items.append(Item(f"{tag}.{item}", target, actual, actual is not None and actual <= target, WEIGHTS[item]))
 
+        if call_id in abandoned and call_id not in answered:
+            # The caller hung up before anyone could answer: scored only if they waited past the target.
+            gave_up = call.abandon_after_s
+            if gave_up is not None and gave_up < ANSWER_TARGET_S:
+                items.append(Item(f"{tag}.answer", ANSWER_TARGET_S, "hung up unanswered", None, WEIGHTS["answer"]))
+            else:
+                timed("answer", ANSWER_TARGET_S, None)
+            continue
         timed("answer", ANSWER_TARGET_S, answered.get(call_id))
+        if call.repeat_of is not None:
+            # A repeat call: it belongs to the first call's incident, not to a new one.
+            first = incident_of_call.get(call_of_index.get(call.repeat_of, ""))
+            got_incident = attached.get(call_id)
+            ok = got_incident is not None and got_incident == first
+            items.append(Item(f"{tag}.attach", f"call{call.repeat_of}", f"call{call.repeat_of}" if ok else
+                              ("new incident" if incident else None), ok, WEIGHTS["attach"]))
+            continue
         if expects_arrest(call):
             timed("arrest_recognition", ARREST_RECOGNITION_TARGET_S, recognised.get(incident or ""))
             timed("first_compression", FIRST_COMPRESSION_TARGET_S, compression.get(incident or ""))
@@ -174,6 +221,10 @@ def score_run(
             items.append(Item(f"{tag}.capability", want, "no unit free", None, WEIGHTS["capability"]))
         else:
             items.append(Item(f"{tag}.capability", want, got, ok, WEIGHTS["capability"]))
+        if call.expected_hospital is not None:
+            chosen = destination.get(incident or "")
+            items.append(Item(f"{tag}.hospital", call.expected_hospital, chosen, chosen == call.expected_hospital,
+                              WEIGHTS["hospital"]))
     scored = [i for i in items if i.ok is not None]
     total = sum(i.weight for i in scored)
     score = round(100.0 * sum(i.weight for i in scored if i.ok) / total, 1) if total else 0.0

@@ -54,7 +54,9 @@ def test_late_recognition_and_under_triage_lose_their_weights(demo):
     failed = {i.id for i in score.items if not i.ok}
     assert failed == {"call1.answer", "call1.arrest_recognition", "call1.first_compression",
                       "call1.priority", "call1.capability"}  # A2 is a BLS unit
-    assert score.score == pytest.approx(100 * WEIGHTS["dispatch"] / sum(WEIGHTS.values()), abs=0.1)
+    scored = sum(i.weight for i in score.items)  # an arrest call: no hospital or attach item
+    assert scored == sum(WEIGHTS.values()) - WEIGHTS["hospital"] - WEIGHTS["attach"]
+    assert score.score == pytest.approx(100 * WEIGHTS["dispatch"] / scored, abs=0.1)
 
 
 def test_with_every_unit_busy_the_dispatch_is_not_scored_until_one_is_free(demo):
@@ -74,3 +76,24 @@ def test_with_every_unit_busy_the_dispatch_is_not_scored_until_one_is_free(demo)
                    ev(230, "unit.assigned", incident_id="i7", unit_id="A4")]
     items = {i.id: i for i in score_run(demo, freed, time_scale=SCALE, call_index={"c7": 7}).items}
     assert items["call7.dispatch"].actual == pytest.approx(30.0) and items["call7.dispatch"].ok
+
+
+def test_a_call_that_arrives_while_a_unit_is_free_but_loses_it_to_another_is_timed_from_the_next_free_unit(demo):
+    # Five units busy; call c6 arrives with A6 still free, but c5 (earlier, more urgent) takes A6.
+    busy = [ev(-5, "unit.assigned", incident_id=f"old{u}", unit_id=u) for u in ("A1", "A2", "A3", "A4", "A5")]
+    log = busy + [
+        ev(0, "call.received", call_id="c5"),
+        ev(2, "call.received", call_id="c6"),
+        ev(4, "call.answered", call_id="c5", seat_id="seat-1"),
+        ev(5, "incident.created", incident_id="i5", call_id="c5", priority=3),
+        ev(6, "call.answered", call_id="c6", seat_id="seat-2"),
+        ev(7, "incident.created", incident_id="i6", call_id="c6", priority=3),
+        ev(20, "unit.assigned", incident_id="i5", unit_id="A6"),
+        # Nobody is free for ten minutes; A2 clears at 620 s and is sent to c6 at 625 s.
+        ev(620, "unit.status_changed", unit_id="A2", status="available"),
+        ev(625, "unit.assigned", incident_id="i6", unit_id="A2"),
+    ]
+    items = {i.id: i for i in score_run(demo, log, time_scale=SCALE, call_index={"c5": 5, "c6": 6}).items}
+
+    assert items["call5.dispatch"].actual == pytest.approx(20.0)
+    assert items["call6.dispatch"].actual == pytest.approx(5.0) and items["call6.dispatch"].ok
