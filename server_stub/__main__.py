@@ -134,6 +134,15 @@ def _longitude(text: str) -> float:
     return _degrees(text, 180)
 
 
+def _anchor(text: str) -> tuple[int, str]:
+    from server_stub.verify import parse_anchor
+
+    try:
+        return parse_anchor(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _degrees(text: str, limit: int) -> float:
     try:
         value = float(text)
@@ -287,6 +296,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--name", help="default: the id")
 
+    p = asub.add_parser("add-wall", help="the centre's wall display (read-only: no commands, no callers); prints its token")
+    p.add_argument("id", help="wall id, e.g. wall-1")
+    p.add_argument("--name", help="default: the id")
+
+    p = asub.add_parser("add-supervisor",
+                        help="a shift supervisor (the wall's view, every KPI through GET /kpi); prints its token")
+    p.add_argument("id", help="supervisor id, e.g. sup-1")
+    p.add_argument("--name", required=True, help="the supervisor's name")
+
     p = asub.add_parser("add-hospital-console", help="a receiving hospital's console (pre-notifications); prints its token")
     p.add_argument("id", help="console id, e.g. H-CQMU1-ed")
     p.add_argument("--hospital", required=True, help="the hospital it speaks for (must exist)")
@@ -330,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("principal_id")
 
     asub.add_parser("list", help="list credentials (never their tokens), units, stations and hospitals")
+
+    p = asub.add_parser("verify", help="check the event log's hash chain (reads only); exit 1 names the first "
+                        "event altered, deleted or moved, exit 2 when the log cannot be verified")
+    p.add_argument("--anchor", type=_anchor, metavar="SEQ:HASH",
+                   help="a head printed by an earlier verify: the log must still hold it (catches a rewritten chain)")
 
     p = asub.add_parser("import", help="register a whole registry from a YAML file and write fresh tokens")
     p.add_argument("registry", metavar="REGISTRY.yaml")

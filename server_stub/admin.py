@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import unicodedata
+from argparse import Namespace
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -127,6 +128,18 @@ def cmd_add_switch(store: EventStore, args: Any, out: TextIO) -> int:
 
 def cmd_add_trainer(store: EventStore, args: Any, out: TextIO) -> int:
     spec = principal_spec(args.id, Role.TRAINER, args.name, None, "trainer")
+    return run_registry_change(store, Registry(principals=[spec]), out)
+
+
+def cmd_add_wall(store: EventStore, args: Namespace, out: TextIO) -> int:
+    """The centre's wall display: a read-only credential (no command is accepted from it)."""
+    spec = principal_spec(args.id, Role.WALL, args.name, None, "wall display")
+    return run_registry_change(store, Registry(principals=[spec]), out)
+
+
+def cmd_add_supervisor(store: EventStore, args: Namespace, out: TextIO) -> int:
+    """A shift supervisor's dashboard: read-only like the wall, and the whole KPI report (``GET /kpi``)."""
+    spec = principal_spec(args.id, Role.SUPERVISOR, args.name, None, "supervisor")
     return run_registry_change(store, Registry(principals=[spec]), out)
 
 
@@ -304,6 +317,8 @@ COMMANDS: dict[str, Callable[[EventStore, Any, TextIO], int]] = {
     "add-switch": cmd_add_switch,
     "add-trainer": cmd_add_trainer,
     "add-hospital-console": cmd_add_hospital_console,
+    "add-wall": cmd_add_wall,
+    "add-supervisor": cmd_add_supervisor,
     "add-station": cmd_add_station,
     "add-hospital": cmd_add_hospital,
     "add-unit": cmd_add_unit,
@@ -325,6 +340,10 @@ def run(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """
     out = out or sys.stdout
     err = err or sys.stderr
+    if args.admin_command == "verify":  # reads only: never opens (creates, upgrades) the store
+        from server_stub import verify
+
+        return verify.run(args.db, out, err, anchor=getattr(args, "anchor", None))
     from sqlalchemy.exc import SQLAlchemyError
 
     from server_stub.store import SchemaVersionError

@@ -67,7 +67,7 @@ from server_stub.policy import ErrorBudget, choose_resume
 from server_stub.presence import Presence
 from server_stub.router import FrameRouter
 from server_stub.telemetry import TelemetryRouter
-from server_stub.visibility import WallView
+from server_stub.visibility import WALL_VIEW_ROLES, WallView
 
 log = logging.getLogger("server_stub.connection")
 
@@ -291,7 +291,7 @@ class Connections:
         elif role == Role.VOLUNTEER:
             pass  # a volunteer never sees the log: only its own alerts (server_stub/responders.py)
         elif state_dict is not None:
-            if role == Role.WALL:  # the wall display: no caller (server_stub/visibility.py)
+            if role in WALL_VIEW_ROLES:  # wall display, supervisor: no caller (server_stub/visibility.py)
                 state_dict = self.bus.wall_view.snapshot(state_dict)
             frame = encode(snapshot(seq=server_seq, state=state_dict))
             log.info("snapshot to %s seq=%d bytes=%d", client.label, server_seq, len(frame))
@@ -301,7 +301,7 @@ class Connections:
             missed = await asyncio.to_thread(self.bus.store.read_events, last_seq, server_seq)
             log.info("replay to %s after=%d events=%d", client.label, last_seq, len(missed))
             # Devices never replay (their snapshot is made in handle()).
-            view: WallView | None = self.bus.wall_view if role == Role.WALL else None
+            view: WallView | None = self.bus.wall_view if role in WALL_VIEW_ROLES else None
             for msg in missed:
                 seen = msg if view is None else view.event(msg)
                 if seen is not None:

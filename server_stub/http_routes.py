@@ -4,8 +4,9 @@ websockets' ``process_request`` hook answers a GET before the upgrade (websocket
 docs, "process_request": return a ``Response`` to send it instead of upgrading). The
 server answers three kinds of plain GET on its one port: the caller's page
 (``/c/<token>``, :mod:`server_stub.caller_page`) and photos (``/media/<id>``,
-:mod:`server_stub.caller_media`), both through :mod:`server_stub.caller_link`, and
-ECG strips (``/strips/<id>``, :mod:`server_stub.strips`). Anything else but ``/ws``
+:mod:`server_stub.caller_media`), both through :mod:`server_stub.caller_link`, ,
+ECG strips (``/strips/<id>``, :mod:`server_stub.strips`) and the KPI report (``/kpi``,
+:mod:`server_stub.kpi_route`). Anything else but ``/ws``
 and the caller page socket is 404.
 
 **Closing after an HTTP answer.** After a non-101 response websockets half-closes
@@ -33,6 +34,8 @@ from websockets.protocol import CONNECTING
 WS_PATH = "/ws"
 CALLER_PATHS = ("/c/", "/ws/caller/", "/media/")
 STRIPS_PATH = "/strips/"
+KPI_PATH = "/kpi"
+RECORD_PATH = "/records/incident/"
 
 Answer = Response | None | Awaitable[Response | None]
 Route = Callable[[ServerConnection, Request], Answer]
@@ -55,11 +58,17 @@ class HttpRoutes:
     Args:
         caller: the caller link's hook (page, page socket gate, photos).
         strips: the ECG strip fetch (a coroutine function of the request).
+        kpi: the KPI report (a coroutine function of the request); None: ``/kpi`` is 404.
+        record: an incident's record for a supervisor; None: ``/records/incident/`` is 404.
     """
 
-    def __init__(self, caller: Route, strips: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(self, caller: Route, strips: Callable[[Request], Awaitable[Response]],
+                 kpi: Callable[[Request], Awaitable[Response]] | None = None,
+                 record: Callable[[Request], Awaitable[Response]] | None = None) -> None:
         self.caller = caller
         self.strips = strips
+        self.kpi = kpi
+        self.record = record
 
     def process_request(self, connection: ServerConnection, request: Request) -> Answer:
         path = urlsplit(request.path).path
@@ -67,6 +76,10 @@ class HttpRoutes:
             return _closing(self.caller(connection, request))
         if path.startswith(STRIPS_PATH):  # a seat fetches an ECG strip's samples
             return _closing(self.strips(request))
+        if path == KPI_PATH and self.kpi is not None:  # a supervisor's dashboard, a seat's own figures
+            return _closing(self.kpi(request))
+        if path.startswith(RECORD_PATH) and self.record is not None:  # a supervisor opens an incident's record
+            return _closing(self.record(request))
         if path != WS_PATH:
             return _closing(connection.respond(HTTPStatus.NOT_FOUND, f"not found: the websocket endpoint is {WS_PATH}\n"))
         return None

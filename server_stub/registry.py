@@ -41,6 +41,7 @@ PRINCIPAL_SECTIONS: dict[str, Role] = {
     "trainers": Role.TRAINER,
     "volunteers": Role.VOLUNTEER,
     "walls": Role.WALL,  # the centre's wall display (read-only)
+    "supervisors": Role.SUPERVISOR,  # shift supervisors (read-only; every KPI)
 }
 SECTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # section: (required keys, optional keys)
@@ -53,6 +54,7 @@ SECTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "trainers": (frozenset({"id"}), frozenset({"name"})),
     "volunteers": (frozenset({"id", "name"}), frozenset()),
     "walls": (frozenset({"id"}), frozenset({"name"})),
+    "supervisors": (frozenset({"id", "name"}), frozenset()),
     "aeds": (frozenset({"id", "name", "lat", "lon", "access"}), frozenset()),
 }
 

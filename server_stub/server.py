@@ -6,7 +6,7 @@ thread is the one ``asyncio.to_thread`` lends for each database call.
 The parts, each in its module:
 
 * :mod:`server_stub.http_routes` — plain HTTP on the websocket port (caller page, photos,
-  ECG strips) and closing after each HTTP answer;
+  ECG strips, the KPI report of :mod:`server_stub.kpi_route`) and closing after each HTTP answer;
 * :mod:`server_stub.connection` — one websocket from hello to close: authentication,
   snapshot or replay, then :mod:`server_stub.router` routes its frames;
 * :mod:`server_stub.bus` — the command bus: single writer, durable append, events out
@@ -43,6 +43,7 @@ from server_stub.config import ServerConfig
 from server_stub.connection import Connections
 from server_stub.fanout import Bus, LocalBus
 from server_stub.http_routes import WS_PATH, AnsweringConnection, HttpRoutes
+from server_stub.kpi_route import KpiRoute, RecordRoute
 from server_stub.prenotify import PrenotifyDesk
 from server_stub.presence import Presence
 from server_stub.responders import ResponderDesk
@@ -129,9 +130,12 @@ class DispatchServer:
         )
         # A revoked or rotated credential's connections close on every instance (from the log).
         self.bus.on_applied(self.connections.on_events)
+        self.kpi = KpiRoute(store, seq=lambda: self.bus.state.seq)  # GET /kpi: supervisors' dashboards, seats' own figures
         self.http = HttpRoutes(
             self.caller_links.process_request,
             lambda request: serve_strip(self.store, self.strips, self.bus.state.incidents, request),
+            self.kpi.serve,
+            RecordRoute(store).serve,  # GET /records/incident/<id>: supervisors
         )
 
     # ------------------------------------------------------------ the desks' port

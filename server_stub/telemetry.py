@@ -76,7 +76,7 @@ from server_stub.fanout import Bus, LocalBus
 
 log = logging.getLogger("server_stub.telemetry")
 # Who gets every unit's position (coalesced): the seats and the wall display (read-only).
-POSITION_ROLES = frozenset({Role.SEAT, Role.WALL})
+POSITION_ROLES = frozenset({Role.SEAT, Role.WALL, Role.SUPERVISOR})
 
 QUEUE_FRAMES = 256  # per receiving connection; ~2–5 s of 4 monitors
 POSITIONS_EVERY_S = 1.0

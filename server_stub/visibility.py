@@ -36,6 +36,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import cast
 
+from app.domain.model import Role
 from app.domain.state import Entity, State
 from app.protocol import Message, encode
 from app.protocol.crew import incident_brief
@@ -246,6 +247,9 @@ WALL_EVENTS = frozenset({
     "call.ended",
 })
 WALL_TABLES = frozenset({"calls", "incidents", "units", "stations", "hospitals"})
+# The roles that receive the wall's view: the wall display and a supervisor's dashboard (which
+# gets its figures through ``GET /kpi``, server_stub/kpi_route.py, not from the events).
+WALL_VIEW_ROLES = frozenset({Role.WALL, Role.SUPERVISOR})
 # ``call.received`` requires a caller number (the protocol's Phone pattern): the wall gets this
 # placeholder instead, and none of the call's other caller fields.
 WITHHELD_NUMBER = "*"

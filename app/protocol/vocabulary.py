@@ -22,6 +22,7 @@ class Role(StrEnum):
     HOSPITAL = "hospital"  # a receiving hospital's console (pre-notification); bound to one hospital
     VOLUNTEER = "volunteer"  # a first responder's phone; sees only its own alerts
     WALL = "wall"  # the centre's wall display: read-only, sends no command, sees no caller
+    SUPERVISOR = "supervisor"  # a shift supervisor's dashboard: the wall's view, plus every KPI (GET /kpi)
 
 
 class SeatState(StrEnum):
