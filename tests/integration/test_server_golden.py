@@ -14,6 +14,7 @@ The seat's side is ``tests/unit/test_protocol_golden.py``. Here:
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -396,6 +397,12 @@ def test_golden_story_told_to_the_real_server_gives_the_golden_replies_and_event
     with pytest.raises(MediaError) as gone:
         fetch_media(server.url, server.tokens["seat-2"], media_id)
     assert gone.value.status == 404
+
+    # The trainer's console pauses the training run at 2.5x and makes unit A01 break down.
+    server.tokens["trainer-1"] = re.search(r"One-time token for trainer-1.*?\n\n\s+(\S+)", added.stdout, re.S).group(1)
+    trainer = server.client("trainer-1")
+    story.send(trainer, "cmd.training.set_clock")
+    story.send(trainer, "cmd.training.inject")
 
     # Every frame the switch received passes the seat's decoder and has its golden's shape.
     for msg in pbx.received:
