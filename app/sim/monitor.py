@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,6 +74,11 @@ def _source(name: str) -> dict[str, np.ndarray]:
     return {"ECG_II": generate(name, ECG_FS)}
 
 
+# A scenario step: (seconds from start, source name) or (seconds, source name, vitals such as hr, spo2).
+MonitorStep = tuple[float, str] | tuple[float, str, Mapping[str, float | None]]
+Vitals = dict[str, float | None]
+
+
 class SimulatedMonitor:
     """One monitor's frame generator. Owner's thread only; no I/O.
 
@@ -83,10 +88,10 @@ class SimulatedMonitor:
         start_epoch_s: device time of the first sample.
     """
 
-    def __init__(self, unit_id: str, steps: Sequence[tuple[Any, ...]] | str, start_epoch_s: float) -> None:
+    def __init__(self, unit_id: str, steps: Sequence[MonitorStep] | str, start_epoch_s: float) -> None:
         self.unit_id = unit_id
         raw = SCENARIOS[steps] if isinstance(steps, str) else steps
-        self.steps: list[tuple[float, str, dict[str, Any]]] = sorted(
+        self.steps: list[tuple[float, str, Vitals]] = sorted(
             ((float(step[0]), str(step[1]), dict(step[2]) if len(step) > 2 else {}) for step in raw),
             key=lambda step: step[0])
         self.start = start_epoch_s
@@ -102,11 +107,11 @@ class SimulatedMonitor:
     def source_at(self, epoch_s: float) -> str:
         return self._step_at(epoch_s)[1]
 
-    def vitals_at(self, epoch_s: float) -> dict[str, Any]:
+    def vitals_at(self, epoch_s: float) -> Vitals:
         """The scripted vitals in force at ``epoch_s`` (empty: the rhythm's defaults)."""
         return self._step_at(epoch_s)[2]
 
-    def _step_at(self, epoch_s: float) -> tuple[float, str, dict[str, Any]]:
+    def _step_at(self, epoch_s: float) -> tuple[float, str, Vitals]:
         elapsed = epoch_s - self.start
         current = self.steps[0]
         for step in self.steps:
