@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QFrame, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.domain.location import DEFAULT_REPEAT_RADIUS_M, DEFAULT_REPEAT_WINDOW_S, RepeatMatch, match_repeats
 from app.domain.model import CallState
@@ -83,16 +83,31 @@ class RepeatBanner(QFrame):
         for button in (self.open_button, self.attach_button):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        buttons = QHBoxLayout()
+        # Side by side when they fit, else one above the other (English at 150 % in the calls
+        # column: the two labelled buttons need ~400 px, the column has ~280).
+        self._buttons = buttons = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.attach_button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
+        self._layout = layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.text)
         layout.addLayout(buttons)
         store.events.incident_changed.connect(self._on_incident_changed)
         self.retranslate_ui()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_buttons()
+
+    def _fit_buttons(self) -> None:
+        margins = self._layout.contentsMargins()
+        needed = (self.open_button.sizeHint().width() + self.attach_button.sizeHint().width()
+                  + self._buttons.spacing() + margins.left() + margins.right())
+        direction = (QBoxLayout.Direction.LeftToRight if self.width() >= needed
+                     else QBoxLayout.Direction.TopToBottom)
+        if self._buttons.direction() != direction:
+            self._buttons.setDirection(direction)
 
     def configure(self, *, radius_m: float, window_s: float) -> None:
         """The centre's repeat rule (settings ``repeat_radius_m``, ``repeat_window_s``)."""
@@ -174,6 +189,7 @@ class RepeatBanner(QFrame):
         self.attach_action.setText(self.tr("Attach call to it"))
         for action in (self.open_action, self.attach_action):
             shortcut_hint(action)
+        self._fit_buttons()  # the other language's labels have other widths
         self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)

@@ -55,3 +55,16 @@ def test_a_call_from_another_number_far_away_shows_no_banner(seat: Seat, qtbot):
     seat.server.ring("c-new", "13912345678")
     qtbot.waitUntil(lambda: seat.window.call_panel.current_call() is not None)
     assert not seat.window.call_panel.repeat_banner.isVisible()
+
+
+def test_the_banner_buttons_stack_instead_of_being_cut_off_in_a_narrow_calls_column(seat: Seat, qtbot):
+    open_incident_from(seat, "13800138000", minutes_ago=3)
+    seat.server.ring("c-new", "13800138000")
+    banner = seat.window.call_panel.repeat_banner
+    qtbot.waitUntil(banner.isVisible)
+    needed = banner.open_button.sizeHint().width() + banner.attach_button.sizeHint().width()
+
+    banner.resize(needed // 2 + 40, banner.height())
+    qtbot.waitUntil(lambda: banner._buttons.direction() == banner._buttons.Direction.TopToBottom)
+    banner.resize(needed + 200, banner.height())
+    qtbot.waitUntil(lambda: banner._buttons.direction() == banner._buttons.Direction.LeftToRight)
