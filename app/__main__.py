@@ -20,6 +20,9 @@ Modes are chosen here, once (STYLE §7):
 * ``dispatch120 credentials set|delete --seat-id ID`` — store or forget a seat's token.
 * ``dispatch120 hospital --console-id ID`` — a receiving hospital's pre-notification console
   (:func:`run_hospital`; its token is stored like a seat's: ``credentials set --seat-id ID``).
+* ``dispatch120 wall --wall-id ID`` — the centre's read-only wall display (:func:`run_wall`).
+* ``dispatch120 trainer`` — the trainer's console: starts a training centre, runs and watches it
+  (:func:`run_trainer`, ``widgets.trainer_console``).
 
 This module is the one place in ``app`` allowed to import ``widgets`` (import-linter
 contract); it never imports PySide6 itself (``widgets.seat_app`` does the Qt start-up)
@@ -77,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(parser)  # --server-url, --seat-id, --language, --journal
     parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="log level (default: settings)")
     parser.add_argument("--scenario", type=Path, metavar="FILE", help="with --simulate: the scenario to play")
+    parser.add_argument("--join", type=Path, metavar="FILE",
+                        help="with --simulate: join the training run of a trainer's console (its join file)")
     parser.add_argument(
         "--time-scale", type=float, metavar="X", help="with --simulate: run the scenario X times faster"
     )
@@ -88,12 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--check", action="store_true",
                         help="check this seat and exit (same as the 'check' command; see 'check --help')")
     seat_tools.add_check_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="{check,credentials,diagnostics,sim,map,triage,route,protocol,report,hospital}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,credentials,diagnostics,sim,map,triage,route,protocol,report,records,hospital,wall,dashboard,trainer}")
     _add_sim(commands)
     map_cli.register(commands)
     triage_cli.register(commands)
     protocol_cli.register(commands)
     report_cli.register(commands)
+    report_cli.register_records(commands)
     route_cli.register(commands)
     seat_tools.register(commands)  # check, credentials, diagnostics
     hospital = commands.add_parser(
@@ -105,6 +111,39 @@ def build_parser() -> argparse.ArgumentParser:
     hospital.add_argument("--console-id", required=True, metavar="ID", help="the hospital console's principal id")
     hospital.add_argument("--server-url", dest="server_url", metavar="URL", default=argparse.SUPPRESS,
                           help="the server (default: server_url from the settings)")
+    wall = commands.add_parser(
+        "wall",
+        help="the centre's wall display: units, incidents, calls waiting, today's figures (read-only)",
+        description="Run the centre's wall display full screen (F11: window, Esc: close). Its token comes from "
+                    "the OS keyring: dispatch120-server admin add-wall ID, then dispatch120 credentials set "
+                    "--seat-id ID.",
+    )
+    wall.add_argument("--wall-id", required=True, metavar="ID", help="the wall display's principal id")
+    wall.add_argument("--server-url", dest="server_url", metavar="URL", default=argparse.SUPPRESS,
+                      help="the server (default: server_url from the settings)")
+    wall.add_argument("--language", dest="language", choices=("zh_CN", "en"), default=argparse.SUPPRESS,
+                      help="interface language (default: the settings', Chinese)")
+    wall.add_argument("--windowed", action="store_true", help="start in a window instead of full screen")
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="the supervisor's KPI dashboard: trends, distributions, seats, priorities (GET /kpi)",
+        description="Run the KPI dashboard of a supervisor (token from the OS keyring: dispatch120-server admin "
+                    "add-supervisor ID --name NAME, then dispatch120 credentials set --seat-id ID).",
+    )
+    dashboard.add_argument("--supervisor-id", required=True, metavar="ID", help="the supervisor's principal id")
+    dashboard.add_argument("--server-url", dest="server_url", metavar="URL", default=argparse.SUPPRESS,
+                           help="the server (default: server_url from the settings)")
+    dashboard.add_argument("--language", dest="language", choices=("zh_CN", "en"), default=argparse.SUPPRESS,
+                           help="interface language (default: the settings', Chinese)")
+    trainer = commands.add_parser(
+        "trainer",
+        help="the trainer's console: run a training scenario for trainee seats, watch them, score them",
+        description="Choose a scenario and trainee seats, start the training centre (as --simulate does), "
+                    "pause, change speed, inject events, speak as the caller, write the after-action report.",
+    )
+    trainer.add_argument("--scenarios", type=Path, metavar="DIR",
+                         help="where the scenarios are (default: the shipped resources/scenarios)")
+    trainer.add_argument("--seed", type=int, default=1, help="the run's seed: every class gets the same run")
     return parser
 
 
@@ -128,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dispatch120``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("sim", "map", "triage", "route", "protocol", "report"):
+    if args.command in ("sim", "map", "triage", "route", "protocol", "report", "records"):
         return int(args.func(args) or 0)
     if args.check or args.command == "check":
         return seat_tools.run_check(args, _qt_checks)
@@ -138,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return seat_tools.run_diagnostics(args, _qt_checks, _qt_versions)
     if args.command == "hospital":
         return run_hospital(args)
+    if args.command == "wall":
+        return run_wall(args)
+    if args.command == "dashboard":
+        return run_dashboard(args)
+    if args.command == "trainer":
+        return run_trainer(args)
     return run_seat(args)
 
 
@@ -220,6 +265,171 @@ def run_hospital(args: argparse.Namespace) -> int:
             journal.close()
 
 
+# ---------------------------------------------------------------- the trainer's console
+
+
+def run_trainer(args: argparse.Namespace) -> int:
+    """``dispatch120 trainer``: the trainer's console until its window is closed. Returns the exit code.
+
+    No server or token is configured: the console starts its own training centre (child
+    processes, a fresh training database) and connects to it with the registry's trainer token.
+    """
+    settings = seat_tools.load_forgiving(args)
+    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, "dispatch120-trainer")
+    from widgets import seat_app
+    from widgets.trainer_console import TrainerConsole, scenario_choices
+
+    qapp, languages = seat_app.create_application(sys.argv[:1], settings.language)
+    window = TrainerConsole(scenarios=scenario_choices(args.scenarios), seed=args.seed)
+    remove_handlers = seat_app.install_signal_handlers(qapp)
+    window.show()
+    try:
+        return int(qapp.exec())
+    finally:
+        window.shutdown()
+        remove_handlers()
+        seat_app.dispose(window, languages)
+
+
+# ---------------------------------------------------------------- the wall display
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    """``dispatch120 dashboard``: the supervisor's KPI dashboard until it is closed. Returns the exit code.
+
+    Settings, the supervisor's token from the keyring, and the window; every figure comes from
+    ``GET /kpi`` on the server (no websocket: the dashboard shows reports, not live state).
+    """
+    try:
+        settings = load_settings(overrides_from_args(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, "dispatch120-dashboard")
+    supervisor_id = args.supervisor_id
+    secrets.configure(settings.keyring_backend)
+    try:
+        token = secrets.get_token(supervisor_id)
+    except secrets.SecretsUnavailable as exc:
+        return _fail(str(exc), 1)
+    if not token:
+        return _fail(f"no token stored for {supervisor_id}: dispatch120 credentials set --seat-id {supervisor_id}", 1)
+    from datetime import date, datetime
+
+    from app.records.record_render import to_text
+    from app.seat.kpi_fetch import fetch_kpi, fetch_record, kpi_url
+    from app.tls import client_context
+    from widgets import seat_app
+    from widgets.kpi_dashboard import KpiDashboard
+
+    url, tz = settings.server_url, settings.centre_timezone
+    try:
+        kpi_url(url, first=date.today(), last=date.today())
+        context = client_context(url, settings.server_ca_file)
+    except ValueError as exc:
+        return _fail(str(exc))
+    qapp, languages = seat_app.create_application(sys.argv[:1], settings.language)
+
+    def today() -> date:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(tz)).date()
+
+    lang = "zh" if settings.language.startswith("zh") else "en"
+    window = KpiDashboard(lambda first, last: fetch_kpi(url, token, first=first, last=last, tz=tz, context=context),
+                          today=today,
+                          record_fetcher=lambda incident_id: to_text(fetch_record(
+                              url, token, incident_id, lang=lang, tz=tz, context=context)).decode("utf-8"))
+    remove_handlers = seat_app.install_signal_handlers(qapp)
+    window.show()
+    window.refresh()
+    try:
+        return int(qapp.exec())
+    finally:
+        remove_handlers()
+        seat_app.dispose(window, languages)
+
+
+def run_wall(args: argparse.Namespace) -> int:
+    """``dispatch120 wall``: the centre's wall display until it is closed. Returns the exit code.
+
+    Composed like the hospital console: settings, the token from the keyring, a
+    :class:`SyncClient` (own thread, its own journal) feeding the seat's store and today's
+    figures (:class:`app.wall.WallFeed`) through the seat's Qt bridge, and the window. A new
+    wall asks the server to replay the log from its start, so that today's figures count
+    from midnight; a server too far ahead answers with a snapshot and the wall says from
+    when it counts (:mod:`app.wall`).
+    """
+    try:
+        settings = load_settings(overrides_from_args(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, "dispatch120-wall")
+    wall_id = args.wall_id
+    secrets.configure(settings.keyring_backend)
+    try:
+        token = secrets.get_token(wall_id)
+    except secrets.SecretsUnavailable as exc:
+        return _fail(str(exc), 1)
+    if not token:
+        return _fail(f"no token stored for {wall_id}: dispatch120 credentials set --seat-id {wall_id}", 1)
+
+    from app.seat.journal import Journal, JournalError
+    from app.seat.store import SeatStore
+    from app.seat.sync import SyncClient
+    from app.wall import TodayFigures, WallFeed
+    from widgets import seat_app
+    from widgets.clock import SeatClock
+    from widgets.qt_bridge import SyncBridge
+    from widgets.wall_display import WallDisplay
+
+    qapp, languages = seat_app.create_application(sys.argv[:1], settings.language)
+    try:
+        journal = Journal(settings.journal_path.with_name(f"journal-wall-{wall_id}.sqlite"))
+    except JournalError as exc:
+        seat_app.dispose(languages)
+        return _fail(str(exc), 1)
+    if journal.last_seq is None:
+        journal.set_last_seq(0)  # a replay from the start if the server allows it: figures since 00:00
+    store, clock = SeatStore(), SeatClock()
+    figures = TodayFigures(settings.centre_timezone)
+    feed = WallFeed(store, figures)
+    bridge = SyncBridge(feed, clock)  # type: ignore[arg-type]  # the feed has the store's three methods
+    try:
+        sync = SyncClient(settings.server_url, token, journal, client_name="dispatch120-wall/0.1",
+                          on_message=bridge.on_message, on_status=bridge.on_status,
+                          ca_file=settings.server_ca_file, fallback_urls=settings.server_fallback_urls)
+    except ValueError as exc:
+        journal.close()
+        seat_app.dispose(bridge, languages)
+        return _fail(str(exc))
+    for message in sync.replay_journal():
+        feed.handle_message(message)
+    from maps.sources import MapConfigError, make_config, map_config_from_settings
+
+    try:
+        map_config = map_config_from_settings(settings)
+    except MapConfigError as exc:
+        log.error("map settings: %s; using the offline basemap", exc)
+        map_config = make_config(city=settings.map_city)
+    window = WallDisplay(store, figures, clock, map_config=map_config)
+    remove_handlers = seat_app.install_signal_handlers(qapp)
+    if args.windowed:
+        window.show()
+    else:
+        window.showFullScreen()
+    sync.start()
+    try:
+        return int(qapp.exec())
+    finally:
+        stopped = _stop_sync(sync)
+        if not stopped:
+            seat_app.silence(bridge)
+        remove_handlers()
+        seat_app.dispose(window, bridge if stopped else None, languages)
+        if stopped:
+            journal.close()
+
+
 # ---------------------------------------------------------------- the seat
 
 
@@ -276,6 +486,10 @@ def _stop_sync(sync: Any) -> bool:
 
 def _start_training(args: argparse.Namespace, settings: Settings) -> Any:
     """Start the training centre (child processes). Raises whatever the launcher raises."""
+    if getattr(args, "join", None) is not None:  # a trainer's console runs the centre: join it
+        from app.sim.control import read_join_file
+
+        return read_join_file(args.join)
     from app.sim.launcher import start_training  # imported here: only --simulate needs it
 
     options: dict[str, Any] = {}
@@ -399,23 +613,42 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
         window = MainWindow(store, commands, clock=clock, languages=languages,
                             training=training is not None, seat_id=seat_id,
                             confirm_close=training is None, show_map=True, map_settings=settings,
-                            layout_path=layout_path(settings))
+                            layout_path=layout_path(settings),
+                            # Map, suggestions, address index and vitals after the first paint:
+                            # calls can be answered while they are built (bench/README.md §3).
+                            defer_panels=True)
         cleanups.insert(0, _once(lambda: seat_app.dispose(window)))  # its map's web page before its profile
         bridge.command_retrying.connect(window.on_command_retrying)
-        # Live telemetry of the units the vitals wall watches; re-sent after every reconnect.
-        window.vitals_wall.set_subscriber(
-            lambda ids: sync.subscribe(ids, ["vitals", "waveform", "alarm", "status"])
-        )
-        # Stored ECG strips: fetched with this seat's token, recorded with Ctrl+Shift+E.
-        from app.seat.strips import fetch_strip
+        # Training: the simulated caller's replies are spoken at this seat (setting caller_voice).
+        from widgets.caller_voice import caller_voice_for_seat
 
-        window.vitals_wall.strip_fetcher = lambda strip_id: fetch_strip(url, token, strip_id, context=sync.tls_context)
-        window.vitals_wall.seat_commands = commands
+        caller_voice = caller_voice_for_seat(store, training=training is not None, enabled=settings.caller_voice,
+                                             language=lambda: languages.language, parent=window)
+        if caller_voice is not None:  # held here for the session; stopped before the window goes
+            cleanups.insert(0, _once(caller_voice.shutdown))
+
+        def wire_vitals(wall: Any) -> None:
+            # Live telemetry of the units the vitals wall watches; re-sent after every reconnect.
+            wall.set_subscriber(lambda ids: sync.subscribe(ids, ["vitals", "waveform", "alarm", "status"]))
+            # Watch a unit's ECG once it is on scene at this seat's incident (setting vitals_auto_watch).
+            wall.auto_watch = settings.vitals_auto_watch
+            # Stored ECG strips: fetched with this seat's token, recorded with Ctrl+Shift+E.
+            from app.seat.strips import fetch_strip
+
+            wall.strip_fetcher = lambda strip_id: fetch_strip(url, token, strip_id, context=sync.tls_context)
+            wall.seat_commands = commands
+
+        window.on_panel("vitals", wire_vitals)
         if getattr(window, "caller_link", None) is not None:  # the caller's photos, with this seat's token
             from app.seat.media import fetch_media
 
             window.caller_link.media_fetcher = lambda media_id, sha: fetch_media(url, token, media_id, sha256=sha, context=sync.tls_context)
             window.caller_link.rtc_sender = sync.send_direct  # live video signalling, never journaled
+        # "My shift": this seat's own KPIs from GET /kpi, with this seat's token (widgets/seat_kpi.py).
+        from app.seat.kpi_fetch import fetch_kpi
+
+        window.my_shift.fetcher = lambda shift, seq: fetch_kpi(url, token, shift=shift, seq=seq,
+                                                           context=sync.tls_context)
         for config_problem in settings.problems:
             window.show_notice(str(config_problem))
         if journal.moved_aside is not None:

@@ -27,6 +27,9 @@ writes settings; the installer and IT do). Example::
     # log_dir = "/var/log/dispatch120"
     # keyring_backend = "secretservice"
     # log_level = "INFO"
+    # vitals_auto_watch = true    # watch a unit's ECG once it is on scene at this seat's incident
+    # centre_timezone = "Asia/Shanghai"   # where the wall display's "today" starts
+    # caller_voice = true         # training: speak the simulated caller's replies (espeak-ng)
 
 Broken files — the decision: a seat must start, and the other layers are still
 right. So a file that is not valid TOML is **skipped as a whole**, a value that
@@ -98,6 +101,14 @@ DEFAULTS: dict[str, Any] = {
     # (1.2 = ambulances drive 20 % faster than the free-flow speed table); coverage target in minutes.
     "emergency_speed_factor": 1.2,
     "coverage_target_min": 12.0,
+    # The vitals wall starts watching a unit with an ECG (a registered monitor/terminal) once it is
+    # on scene at an incident of this seat, and stops when it clears; the dispatcher's own choice wins.
+    "vitals_auto_watch": True,
+    # The centre's time zone: where "today" starts for the wall display's figures (IANA name).
+    "centre_timezone": "Asia/Shanghai",
+    # Training seats speak the simulated caller's replies (espeak-ng; widgets.caller_voice).
+    # Unused outside training; off: the replies are only shown in the call panel.
+    "caller_voice": True,
 }
 SECRET_KEYS = frozenset({"token", "password", "secret", "api_key"})
 CREDENTIALS_HINT = "dispatch120 credentials set --seat-id <seat>"
@@ -149,6 +160,9 @@ class Settings:
     repeat_window_s: float = 3600.0
     emergency_speed_factor: float = 1.2
     coverage_target_min: float = 12.0
+    vitals_auto_watch: bool = True
+    centre_timezone: str = "Asia/Shanghai"
+    caller_voice: bool = True
 
 
 # ---------------------------------------------------------------- locations
@@ -258,6 +272,22 @@ def _check_city(value: Any) -> str:
     return value
 
 
+def _check_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def _check_timezone(value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"{value!r} is not a time zone (an IANA name such as Asia/Shanghai)") from None
+    return str(value)
+
+
 def _check_level(value: Any) -> str:
     if isinstance(value, str) and value.upper() in LOG_LEVELS:
         return value.upper()
@@ -285,6 +315,9 @@ _CHECKS = {
     "repeat_window_s": _check_positive,
     "emergency_speed_factor": _check_positive,
     "coverage_target_min": _check_positive,
+    "vitals_auto_watch": _check_bool,
+    "centre_timezone": _check_timezone,
+    "caller_voice": _check_bool,
 }
 _PATH_KEYS = ("journal_path", "log_dir", "map_mbtiles", "server_ca_file")
 
@@ -440,6 +473,9 @@ def load_settings(
         sources=sources,
         problems=tuple(file_problems),
         **{k: merged[k] for k in DEFAULTS if k.startswith(("map_", "repeat_", "emergency_", "coverage_"))},
+        vitals_auto_watch=merged["vitals_auto_watch"],
+        centre_timezone=merged["centre_timezone"],
+        caller_voice=merged["caller_voice"],
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from bench import (
     caller_link,
+    caller_voice,
     durable,
     ecg_hr,
     kpi,
@@ -30,6 +31,7 @@ from bench import (
     map_page,
     prenotify,
     protocol_decode,
+    records,
     report,
     roundtrip,
     routing,
@@ -38,11 +40,13 @@ from bench import (
     triage,
     triage_gui,
     triage_vignettes,
+    verify,
     vitals_gui,
 )
 
 BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
-              "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes", "protocol_decode", "kpi")
+              "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes", "protocol_decode", "kpi",
+              "records", "verify", "caller_voice")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -55,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode,kpi}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode,kpi,records,verify,caller_voice}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -111,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "map_import": (lambda: map_import.run(rounds=5 if args.quick else 20), map_import.render),
         "triage": (lambda: triage.run(loads=5 if args.quick else 20), triage.render),
         "triage_gui": (triage_gui.run, triage_gui.render),
-        "map_page": (lambda: map_page.run(500, 10.0 if args.quick else 60.0), map_page.render),
+        # Three pages x rounds x seconds, then the address index: ~2.5 min in full, ~40 s quick.
+        "map_page": (lambda: map_page.run(500, 10.0, rounds=1, addresses=100_000) if args.quick
+                     else map_page.run(500, 20.0, rounds=2), map_page.render),
         "protocol_decode": (lambda: protocol_decode.run(2 if args.quick else 5), protocol_decode.render),
         "telemetry": (lambda: telemetry.run(10 if args.quick else 50, 15.0 if args.quick else 120.0),
                       telemetry.render),
@@ -121,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ecg_hr": (lambda: ecg_hr.run(rounds=1 if args.quick else 3), ecg_hr.render),
         "triage_vignettes": (triage_vignettes.run, triage_vignettes.render),
         "kpi": (lambda: kpi.run(days=7 if args.quick else 30), kpi.render),
+        "records": (lambda: records.run(days=7 if args.quick else 30, rounds=3), records.render),
+        "verify": (lambda: verify.run(days=7 if args.quick else 30), verify.render),
+        "caller_voice": (lambda: caller_voice.run(rounds=1 if args.quick else 3), caller_voice.render),
     }
     for name in which:
         run, render = runners[name]

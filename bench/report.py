@@ -58,13 +58,15 @@ def roundtrip(result: dict[str, Any]) -> str:
 
 def startup(result: dict[str, Any]) -> str:
     cols = (("main", "python up"), ("imported", "imported"), ("shown", "shown"),
-            ("first_paint", "1st paint"), ("online", "online"), ("online_painted", "online+paint"))
+            ("first_paint", "1st paint"), ("online", "online"), ("online_painted", "online+paint"),
+            ("map_ready", "map ready"))
     head = f"{'':34}" + "".join(f"{title:>13}" for _, title in cols) + "  s"
     lines = [
         f"3. Seat start-up, process start -> window painted (QT_QPA_PLATFORM={result['platform']}, median)",
         head,
     ]
-    for key, label in (("live", "dispatch120 (bench server)"), ("simulate", "dispatch120 --simulate")):
+    for key, label in (("bare", "bare QMainWindow + QWebEngineView"), ("live", "dispatch120 (bench server)"),
+                       ("simulate", "dispatch120 --simulate")):
         block = result.get(key)
         if not block:
             continue
@@ -78,4 +80,9 @@ def startup(result: dict[str, Any]) -> str:
     if "simulate" in result:
         lines.append("  --simulate includes starting the training centre (runner, server, simulators) "
                      "before the window")
+    ratio = result.get("ratio")
+    if ratio:
+        sim = ratio.get("simulate_first_paint")
+        lines.append(f"  first paint / bare window's (same run): seat {ratio['live_first_paint']:.2f}x"
+                     + (f", --simulate {sim:.2f}x" if sim is not None else "") + "  (target <= 3x)")
     return "\n".join(lines)

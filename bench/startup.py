@@ -11,7 +11,14 @@ the in-memory keyring). Times are measured from just before the parent calls
 * ``first_paint``: the main window's first paint pass has completed;
 * ``online_painted``: the window repainted after the seat got ONLINE
   (connected, authenticated, snapshot applied, ``synced``) — when the
-  dispatcher can work.
+  dispatcher can work;
+* ``map_ready``: the map page has loaded and painted (``MapView.ready``); the
+  seat is usable before it.
+
+``bare`` is the floor the seat is compared with, started the same way after
+each seat run: a bare ``QMainWindow`` holding one ``QWebEngineView`` that loads
+a local page with the same vendored Leaflet (:func:`bench.startup_child.bare`).
+:func:`ratios` gives the seat's median first paint over the bare window's.
 
 Each run gets a fresh journal (a seat's first start: the server sends a
 snapshot) and a private XDG directory tree, so nothing of the user's is read or
@@ -38,7 +45,7 @@ from bench.server import PROJECT_ROOT, BenchServer, child_env
 from bench.stats import median
 
 RUN_TIMEOUT_S = 90.0
-PHASES = ("main", "imported", "shown", "first_paint", "online", "online_painted")
+PHASES = ("main", "imported", "shown", "first_paint", "online", "online_painted", "map_ready")
 
 
 class StartupBenchError(RuntimeError):
@@ -89,6 +96,8 @@ def run_once(params: dict[str, Any]) -> dict[str, float]:
         result = {name: marks[name] - started for name in PHASES if name in marks}
         result["units_seen"] = marks.get("units_seen")
         result["exit_s"] = marks["exited"] - marks["first_paint"]
+        if "map_ready" not in marks and params["mode"] != "simulate":
+            raise StartupBenchError(f"the map page never became ready: {marks}\n{errors}")
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -105,11 +114,16 @@ def _summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_live(runs: int) -> dict[str, Any]:
-    """``runs`` seat start-ups against one bench server (each with a fresh journal)."""
+    """``runs`` seat start-ups against one bench server (each with a fresh journal), each followed by
+    a start-up of the bare window (:func:`bench.startup_child.bare`), so that a shared machine's
+    load falls on both alike. Returns ``{"live": summary, "bare": summary}``."""
+    seat_runs, bare_runs = [], []
     with BenchServer() as server:
         params = {"mode": "live", "url": server.url, "seat_id": "bench-1", "token": server.tokens["bench-1"]}
-        results = [run_once(params) for _ in range(runs)]
-    return _summarise(results)
+        for _ in range(runs):
+            seat_runs.append(run_once(params))
+            bare_runs.append(run_once({"mode": "bare"}))
+    return {"live": _summarise(seat_runs), "bare": _summarise(bare_runs)}
 
 
 def run_simulate(runs: int) -> dict[str, Any]:
@@ -117,11 +131,18 @@ def run_simulate(runs: int) -> dict[str, Any]:
     return _summarise([run_once({"mode": "simulate"}) for _ in range(runs)])
 
 
+def ratios(result: dict[str, Any]) -> dict[str, float]:
+    """Median first paint of the seat (and of ``--simulate``) over the bare window's, same run."""
+    bare = result["bare"]["median_s"]["first_paint"]
+    out = {"live_first_paint": result["live"]["median_s"]["first_paint"] / bare}
+    if "simulate" in result:
+        out["simulate_first_paint"] = result["simulate"]["median_s"]["first_paint"] / bare
+    return out
+
+
 def run(runs: int, simulate_runs: int) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "platform": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-        "live": run_live(runs),
-    }
+    result: dict[str, Any] = {"platform": os.environ.get("QT_QPA_PLATFORM", "offscreen"), **run_live(runs)}
     if simulate_runs:
         result["simulate"] = run_simulate(simulate_runs)
+    result["ratio"] = ratios(result)
     return result

@@ -4,7 +4,7 @@
 <context>
     <name>CallLocationView</name>
     <message>
-        <location filename="../widgets/location_panel.py" line="+142"/>
+        <location filename="../widgets/location_panel.py" line="+143"/>
         <source>%1 ago</source>
         <translation>%1前</translation>
     </message>
@@ -996,7 +996,7 @@
 <context>
     <name>IncidentLocationBox</name>
     <message>
-        <location filename="../widgets/location_panel.py" line="+111"/>
+        <location filename="../widgets/location_panel.py" line="+120"/>
         <source>No caller position to confirm: search the address or click on the map.</source>
         <translation>没有可确认的来电位置：请搜索地址或在地图上点选。</translation>
     </message>
@@ -1006,7 +1006,7 @@
         <translation>设置事件位置</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+76"/>
         <source>not set — Ctrl+Shift+L confirms the caller location</source>
         <translation>未设置 — Ctrl+Shift+L 确认来电位置</translation>
     </message>
@@ -1021,12 +1021,12 @@
         <translation>%1, %2 — %3，由 %4 设置 %5</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+37"/>
         <source>No named street within 1 km</source>
         <translation>1 公里内没有有名称的道路</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+13"/>
         <source>Location:</source>
         <translation>位置：</translation>
     </message>
@@ -1097,6 +1097,292 @@
         <location line="+2"/>
         <source>Select an incident to load it into the form</source>
         <translation>选择事件即可载入表单</translation>
+    </message>
+</context>
+<context>
+    <name>Kpi</name>
+    <message>
+        <location filename="../widgets/seat_kpi.py" line="+55"/>
+        <source>Calls offered</source>
+        <translation>呼入电话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Calls answered</source>
+        <translation>接听电话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answered within 10 s</source>
+        <translation>10秒接听率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer time</source>
+        <translation>接听时间</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Call processing</source>
+        <translation>受理时间</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Departure within 3 min</source>
+        <translation>3分钟出车率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Response time</source>
+        <translation>反应时间</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Empty runs</source>
+        <translation>空车率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Dispatches per call</source>
+        <translation>每通电话派车数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pre-notified (priority I)</source>
+        <translation>院前预警率（I级）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Arrests recognised on the phone</source>
+        <translation>电话识别心脏骤停率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>T-CPR: first compression</source>
+        <translation>T-CPR：首次按压时间</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>%1 s (p90 %2 s)</source>
+        <translation>%1 秒（p90 %2 秒）</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>met</source>
+        <translation>达标</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>missed</source>
+        <translation>未达标</translation>
+    </message>
+    <message>
+        <location line="+150"/>
+        <source>My shift…</source>
+        <translation>本班指标…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>My shift</source>
+        <translation>本班指标</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>not connected to a server</source>
+        <translation>未连接服务器</translation>
+    </message>
+</context>
+<context>
+    <name>KpiDashboard</name>
+    <message>
+        <location filename="../widgets/kpi_dashboard.py" line="+339"/>
+        <source>Computing %1 – %2 …</source>
+        <translation>正在计算 %1 – %2 …</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Incident records are not available here.</source>
+        <translation>此处无法查看事件档案。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Could not open the record: %1</source>
+        <translation>无法打开档案：%1</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Could not update: %1</source>
+        <translation>无法更新：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 – %2 (%3) · computed from the event log at %4</source>
+        <translation>%1 – %2（%3）· %4 由事件日志计算</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No call and no incident in this period.</source>
+        <translation>该时段内没有电话和事件。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>target %1</source>
+        <translation>目标 %1</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>Priority %1</source>
+        <translation>%1级</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not set</source>
+        <translation>未定级</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no seat</source>
+        <translation>无席位</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>dispatch120 — KPI dashboard</source>
+        <translation>dispatch120 — 指标看板</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Period</source>
+        <translation>时段</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Last 7 days</source>
+        <translation>近7天</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Last 30 days</source>
+        <translation>近30天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This month</source>
+        <translation>本月</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Last month</source>
+        <translation>上月</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Chosen days</source>
+        <translation>自选日期</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Refresh (F5)</source>
+        <translation>刷新 (F5)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Trends</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Distributions</source>
+        <translation>分布</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>By seat</source>
+        <translation>按席位</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>By priority</source>
+        <translation>按优先级</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Incident record</source>
+        <translation>事件档案</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Answered within 10 s by day (%) — dashed: target 95 %</source>
+        <translation>每日10秒接听率（%）— 虚线：目标 95 %</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Departure within 3 min by day (%) — dashed: target 95 %</source>
+        <translation>每日3分钟出车率（%）— 虚线：目标 95 %</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Call processing by day (s) — dashed: target 60 s</source>
+        <translation>每日受理时间（秒）— 虚线：目标 60 秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer time (s), calls — dashed: 10 s</source>
+        <translation>接听时间（秒），电话数 — 虚线：10 秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Call processing (s), incidents — dashed: target 60 s</source>
+        <translation>受理时间（秒），事件数 — 虚线：目标 60 秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>mean</source>
+        <translation>平均</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>p90</source>
+        <translation>p90</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Seat</source>
+        <translation>席位</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Incident id</source>
+        <translation>事件编号</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open record</source>
+        <translation>打开档案</translation>
     </message>
 </context>
 <context>
@@ -1883,7 +2169,22 @@
         <translation>%1级及以上创伤中心</translation>
     </message>
     <message>
-        <location line="-53"/>
+        <location line="+33"/>
+        <source>A unit breaks down</source>
+        <translation>车辆故障</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A hospital starts diverting</source>
+        <translation>医院停止接收</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server drops for 30 s</source>
+        <translation>服务器中断 30 秒</translation>
+    </message>
+    <message>
+        <location line="-88"/>
         <source>emergency department busy</source>
         <translation>急诊繁忙</translation>
     </message>
@@ -2021,17 +2322,25 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../widgets/main_window.py" line="+273"/>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <source>A panel could not be built (%1); see the log</source>
+        <translation>面板 %1 无法创建，请查看日志</translation>
+    </message>
+    <message>
+        <location filename="../widgets/main_window.py" line="+274"/>
         <source>Save or select an incident first</source>
         <translation>请先保存或选择一个事件</translation>
     </message>
     <message>
-        <location line="+472"/>
+        <location line="+501"/>
         <source>Caller link</source>
         <translation>呼救链接</translation>
     </message>
     <message>
-        <location line="-376"/>
+        <location line="-377"/>
         <source>Watch vitals</source>
         <translation>监护</translation>
     </message>
@@ -2171,7 +2480,7 @@
         <translation>复制诊断信息</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Set status of selected unit</source>
         <translation>设置所选车辆状态</translation>
     </message>
@@ -2181,26 +2490,26 @@
         <translation>退出</translation>
     </message>
     <message>
-        <location line="-8"/>
-        <location line="+11"/>
+        <location line="-9"/>
+        <location line="+12"/>
         <source>Calls</source>
         <translation>来电</translation>
     </message>
     <message>
-        <location line="-11"/>
-        <location line="+11"/>
+        <location line="-12"/>
+        <location line="+12"/>
         <source>Incident form</source>
         <translation>事件表单</translation>
     </message>
     <message>
-        <location line="-10"/>
-        <location line="+10"/>
+        <location line="-11"/>
+        <location line="+11"/>
         <source>Open incidents</source>
         <translation>未结事件</translation>
     </message>
     <message>
-        <location line="-9"/>
-        <location line="+9"/>
+        <location line="-10"/>
+        <location line="+10"/>
         <source>Unit board</source>
         <translation>车辆看板</translation>
     </message>
@@ -2245,7 +2554,7 @@
 <context>
     <name>MapDock</name>
     <message>
-        <location filename="../widgets/map_dock.py" line="+127"/>
+        <location filename="../widgets/map_dock.py" line="+128"/>
         <location line="+19"/>
         <source>Caller location</source>
         <translation>来电位置</translation>
@@ -2796,6 +3105,64 @@
     </message>
 </context>
 <context>
+    <name>SeatKpiView</name>
+    <message>
+        <location filename="../widgets/seat_kpi.py" line="-119"/>
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Mine</source>
+        <translation>本人</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Centre</source>
+        <translation>全中心</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>My shift</source>
+        <translation>本班指标</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>My shift %1–%2</source>
+        <translation>本班 %1–%2</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Could not update: %1</source>
+        <translation>无法更新：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No call answered at this seat in this shift yet.</source>
+        <translation>本班本席位尚未接听电话。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Updated %1 · from the centre&apos;s event log, every minute and after each call</source>
+        <translation>%1 更新 · 由中心事件日志计算，每分钟及每通电话结束后刷新</translation>
+    </message>
+</context>
+<context>
     <name>SeatStartup</name>
     <message>
         <location filename="../widgets/seat_app.py" line="+126"/>
@@ -2839,6 +3206,47 @@
         <location line="+8"/>
         <source>dispatch120 cannot start</source>
         <translation>dispatch120 无法启动</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutHelp</name>
+    <message>
+        <location filename="../widgets/shortcuts_dialog.py" line="+260"/>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <location line="-65"/>
+        <source>%1 of %2 shortcuts · type to filter · Esc closes</source>
+        <translation>共 %2 个快捷键，显示 %1 个 · 输入文字筛选 · Esc 关闭</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type to search: answer, F8, 派车, ctrl+shift …</source>
+        <translation>输入搜索：接听、F8、派车、ctrl+shift …</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Key</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Where</source>
+        <translation>位置</translation>
     </message>
 </context>
 <context>
@@ -2961,6 +3369,223 @@
     </message>
 </context>
 <context>
+    <name>TrainerConsole</name>
+    <message>
+        <location filename="../widgets/trainer_console.py" line="+341"/>
+        <source>Choose at least one trainee seat</source>
+        <translation>请至少选择一个学员席位</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Starting the training centre…</source>
+        <translation>正在启动培训中心…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The training centre did not start: %1</source>
+        <translation>培训中心未能启动：%1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The scenario&apos;s registry has no trainer: add one under trainers:</source>
+        <translation>该场景的注册表中没有培训教员：请在 trainers: 下添加</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Training centre running at %1</source>
+        <translation>培训中心运行中：%1</translation>
+    </message>
+    <message>
+        <location line="+115"/>
+        <source>The report could not be written: %1</source>
+        <translation>讲评报告未能生成：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Report written: %1</source>
+        <translation>讲评报告已生成：%1</translation>
+    </message>
+    <message>
+        <location line="+90"/>
+        <source>[typed] </source>
+        <translation>[文字] </translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Not running</source>
+        <translation>未运行</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+71"/>
+        <location line="+1"/>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <location line="-71"/>
+        <location line="+12"/>
+        <source>Pause (F8)</source>
+        <translation>暂停 (F8)</translation>
+    </message>
+    <message>
+        <location line="-7"/>
+        <source>PAUSED at %1</source>
+        <translation>已暂停于 %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Scenario time %1 · %2× real time</source>
+        <translation>场景时间 %1 · %2 倍速</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Resume (F8)</source>
+        <translation>继续 (F8)</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <location line="+8"/>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location line="-5"/>
+        <source>dispatch120 — trainer console — TRAINING</source>
+        <translation>dispatch120 — 培训教员控制台 — 培训</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scenario and trainees</source>
+        <translation>场景与学员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Run</source>
+        <translation>运行控制</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scenario</source>
+        <translation>场景</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trainee seats</source>
+        <translation>学员席位</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Inject</source>
+        <translation>注入事件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Inject (Ctrl+I)</source>
+        <translation>注入 (Ctrl+I)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>After-action report</source>
+        <translation>讲评报告</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open trainee seats</source>
+        <translation>打开学员席位</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Say as the caller</source>
+        <translation>以呼救者身份说</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type what the caller says (Ctrl+K), Enter to say it</source>
+        <translation>输入呼救者要说的话 (Ctrl+K)，回车发出</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The caller&apos;s script (trainer only)</source>
+        <translation>呼救者脚本（仅教员可见）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The caller says</source>
+        <translation>呼救者说</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What the trainee did (s from the call&apos;s arrival)</source>
+        <translation>学员操作（秒，自来电起）</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Trainee</source>
+        <translation>学员</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Call</source>
+        <translation>来电</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Answered</source>
+        <translation>接听</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Questions asked</source>
+        <translation>已问问题</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Units</source>
+        <translation>派出车辆</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CPR instructions</source>
+        <translation>心肺复苏指导</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Call state</source>
+        <translation>通话状态</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Offline: reconnecting</source>
+        <translation>离线：正在重连</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trainer token refused</source>
+        <translation>教员令牌被拒绝</translation>
+    </message>
+</context>
+<context>
     <name>TriagePanel</name>
     <message>
         <location filename="../widgets/questionnaire.py" line="+254"/>
@@ -2968,7 +3593,7 @@
         <translation>没有加载有效的分诊规程，无法分诊。</translation>
     </message>
     <message>
-        <location line="+148"/>
+        <location line="+155"/>
         <location line="+12"/>
         <source>Recording a triage answer</source>
         <translation>记录分诊回答</translation>
@@ -3022,29 +3647,42 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>For the crew: %1</source>
         <translation>告知急救人员：%1</translation>
     </message>
     <message>
-        <location line="-11"/>
+        <location line="-29"/>
+        <source>F8 dispatch the selected unit · ↓/N next instruction · Backspace change the last answer · Ctrl+K change complaint · F1 all keys</source>
+        <translation>F8 派出选中车辆 · ↓/N 下一条指导 · Backspace 修改上一个回答 · Ctrl+K 更改主诉 · F1 全部按键</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>For the hospital, after dispatch (%1 left) — 1–9 answer · Esc skip all</source>
         <translation>派车后补问，供医院参考（还剩 %1 个）— 1–9 回答 · Esc 全部跳过</translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="+23"/>
+        <source>1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint · Ctrl+2 type in the form, Enter there comes back here · F1 all keys</source>
+        <translation>1–9 回答 · ↑↓ + 回车 确认 · Backspace 返回 · Ctrl+K 更改主诉 · Ctrl+2 在表单中输入，回车回到这里 · F1 全部按键</translation>
+    </message>
+    <message>
+        <location line="-42"/>
         <source>Before the ambulance arrives:</source>
         <translation>救护车到达前：</translation>
     </message>
     <message>
-        <location line="+1"/>
         <source>↓/N next instruction · Backspace change the last answer · Ctrl+K change complaint</source>
-        <translation>↓/N 下一条指导 · Backspace 修改上一个回答 · Ctrl+K 更改主诉</translation>
+        <translation type="vanished">↓/N 下一条指导 · Backspace 修改上一个回答 · Ctrl+K 更改主诉</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>P CPR coach</source>
         <translation>P 心肺复苏指导</translation>
+    </message>
+    <message>
+        <source>F11 whole desk · Esc back</source>
+        <translation>F11 整个工作台 · Esc 返回</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -3064,12 +3702,11 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
 接听来电（F2）后自动开始分诊，或按 Ctrl+T 为表单中的事件分诊。</translation>
     </message>
     <message>
-        <location line="+2"/>
         <source>1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint</source>
-        <translation>1–9 回答 · ↑↓ + 回车 确认 · Backspace 返回 · Ctrl+K 更改主诉</translation>
+        <translation type="vanished">1–9 回答 · ↑↓ + 回车 确认 · Backspace 返回 · Ctrl+K 更改主诉</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Triage questions</source>
         <translation>分诊问题</translation>
     </message>
@@ -3334,12 +3971,12 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
 <context>
     <name>VitalsWall</name>
     <message>
-        <location filename="../widgets/vitals_wall.py" line="+161"/>
+        <location filename="../widgets/vitals_wall.py" line="+184"/>
         <source>At most %1 monitors; stop watching one first</source>
         <translation>最多 %1 个监护窗口；请先停止监护一辆车</translation>
     </message>
     <message>
-        <location line="+136"/>
+        <location line="+185"/>
         <source>Watch a unit first</source>
         <translation>请先监护一辆车</translation>
     </message>
@@ -3405,9 +4042,135 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
     </message>
 </context>
 <context>
+    <name>WallDisplay</name>
+    <message>
+        <location filename="../widgets/wall_display.py" line="+246"/>
+        <source>120 dispatch — wall display</source>
+        <translation>120 调度 — 大屏</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>120 Emergency Dispatch — live</source>
+        <translation>120 急救调度指挥 · 实时态势</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Display only · F11 full screen · Esc close</source>
+        <translation>只读显示 · F11 全屏 · Esc 关闭</translation>
+    </message>
+    <message>
+        <source>Calls answered within 10 s</source>
+        <translation>10 秒内接听率</translation>
+    </message>
+    <message>
+        <source>Ambulances out within 3 min</source>
+        <translation>3 分钟内出车率</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Calls waiting</source>
+        <translation>等待接听</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open incidents</source>
+        <translation>未结事件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ambulances by status</source>
+        <translation>车辆状态</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Priority</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Units</source>
+        <translation>车辆</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Age</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <location line="-7"/>
+        <source>target ≥ 95 %</source>
+        <translation>目标 ≥ 95%</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>since 00:00</source>
+        <translation>自 00:00 起</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>since %1</source>
+        <translation>自 %1 起</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 of %2 calls</source>
+        <translation>%2 个来电中 %1 个</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 of %2 departures</source>
+        <translation>%2 次出车中 %1 次</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>longest wait %1</source>
+        <translation>最长等待 %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no call waiting</source>
+        <translation>无来电等待</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>%1 priority I</source>
+        <translation>其中 I 级 %1 起</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Open incidents by priority</source>
+        <translation>未结事件（按级别排序）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>(%1 more not shown)</source>
+        <translation>（另有 %1 起未显示）</translation>
+    </message>
+    <message>
+        <location line="+126"/>
+        <source>Close the wall display</source>
+        <translation>关闭大屏</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Close the wall display? The big screen will be empty.</source>
+        <translation>确定关闭大屏显示？关闭后大屏将无画面。</translation>
+    </message>
+</context>
+<context>
     <name>Workspace</name>
     <message>
-        <location filename="../widgets/workspace.py" line="+508"/>
+        <location filename="../widgets/workspace.py" line="+513"/>
         <source>One screen</source>
         <translation>单屏</translation>
     </message>

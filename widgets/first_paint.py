@@ -2,7 +2,9 @@
 
 For installation checks (an installed bundle, no Python on the PATH) and start-up timing:
 the seat starts as usual; once its main window has painted **and** its map page is loaded
-and has painted (:attr:`maps.view.MapView.ready`), the seat prints one line to stdout,
+and has painted (:attr:`maps.view.MapView.ready`; the seat builds its map after the window's
+first paint, ``MainWindow(defer_panels=True)``, so "first paint" always comes before
+"map ready"), the seat prints one line to stdout,
 optionally saves the window to a PNG, and quits the event loop, so the normal shutdown runs.
 
 Output (stdout, one line each, flushed)::
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
@@ -44,16 +47,29 @@ class FirstPaintExit(QObject):
         self._screenshot = screenshot
         self._painted = False
         self._done = False
-        dock = getattr(window, "map_dock", None)
-        self._map = getattr(dock, "view", None) if dock is not None else None
+        self._map_ready_said = False
+        self._map: Any = None
+        self._expects_map = False
         window.installEventFilter(self)
-        if self._map is not None:
-            self._map.ready.connect(self._on_map_ready)
-            self._map.load_failed.connect(lambda: self._finish(1, "the map page failed to load"))
+        on_panel = getattr(window, "on_panel", None)
+        if on_panel is not None and "map" in getattr(window, "docks", {}):
+            # The seat builds its map after the first paint (MainWindow defer_panels): wait for it.
+            self._expects_map = True
+            on_panel("map", self._on_map_built)
+        elif getattr(window, "map_dock", None) is not None:
+            self._expects_map = True
+            self._on_map_built(window.map_dock)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(lambda: self._finish(1, f"not painted with its map within {timeout_s:g} s"))
         self._timer.start(int(timeout_s * 1000))
+
+    def _on_map_built(self, dock: Any) -> None:
+        self._map = dock.view
+        self._map.ready.connect(self._on_map_ready)
+        self._map.load_failed.connect(lambda: self._finish(1, "the map page failed to load"))
+        if self._map.is_ready:
+            self._on_map_ready()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if obj is self._window and event.type() == QEvent.Type.Paint and not self._painted:
@@ -64,10 +80,13 @@ class FirstPaintExit(QObject):
 
     def _on_first_paint(self) -> None:
         _say("first paint")
-        if self._map is None or self._map.is_ready:
+        if not self._expects_map or self._map_ready_said:
             self._finish_soon()
 
     def _on_map_ready(self) -> None:
+        if self._map_ready_said:
+            return
+        self._map_ready_said = True
         _say("map ready")
         if self._painted:
             self._finish_soon()

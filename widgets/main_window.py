@@ -31,11 +31,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
+    QLabel,
     QMainWindow,
     QMenu,
     QMenuBar,
@@ -56,6 +57,7 @@ from widgets.incident_queue import IncidentQueue
 from widgets.keys import shortcut_hint
 from widgets.labels import command_text, error_text
 from widgets.message_area import Level, MessageArea
+from widgets.seat_kpi import MyShift
 from widgets.status_banner import StatusBanner
 from widgets.unit_board import UnitBoard
 from widgets.workspace import Workspace
@@ -64,6 +66,27 @@ from widgets.workspace import dock as make_dock
 log = logging.getLogger(__name__)
 
 TICK_MS = 1000
+# With ``defer_panels``: the order the heavy panels are built in after the first paint, and
+# how long after show() they are built anyway if no paint comes (a window started minimised).
+DEFERRED_ORDER = ("protocols", "location", "suggestions", "vitals", "map")
+DEFERRED_FALLBACK_MS = 2000
+PLACEHOLDER_DOCKS = ("map", "vitals", "suggestions")  # the deferred panels that have a dock of their own
+
+
+class _OnExposed(QObject):
+    """Calls ``callback()`` once, when ``window`` (a native window) is first exposed; then goes."""
+
+    def __init__(self, window: QObject, callback: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._callback = callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Expose:
+            obj.removeEventFilter(self)
+            self.deleteLater()
+            self._callback()
+        return False
 
 
 def _card(widget: QWidget, name: str) -> QFrame:
@@ -92,6 +115,12 @@ class MainWindow(QMainWindow):
             ``app.settings.Settings``) says what it is drawn on.
         layout_path: where the seat's arrangement of panels and windows is saved and restored
             (``app.settings.layout_path``); None: the preset for the screens, nothing saved.
+        defer_panels: build the heavy panels — the map (QtWebEngine, folium), the caller's
+            location box (the address index), the suggestions (the road graph) and the vitals
+            monitors (pyqtgraph) — and load the triage protocols after the window's first paint, one per turn of the event loop,
+            so that the calls, the form and F2 work while they are built and the map page loads.
+            Their docks exist from the start (holding "Loading…"), so the saved arrangement is
+            restored as usual. Use :meth:`on_panel` to reach them. False: all built here (tests).
     """
 
     _diagnostics_done = Signal(str, str)  # path, error (from the worker thread; queued to the GUI thread)
@@ -99,7 +128,8 @@ class MainWindow(QMainWindow):
     def __init__(self, store: SeatStore, commands: SeatCommands, *, clock: SeatClock | None = None,
                  languages: LanguageSwitcher | None = None, training: bool = False,
                  seat_id: str | None = None, confirm_close: bool = True, show_map: bool = False,
-                 map_settings: Any = None, layout_path: Path | None = None) -> None:
+                 map_settings: Any = None, layout_path: Path | None = None,
+                 defer_panels: bool = False) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
         self.store = store
@@ -199,6 +229,10 @@ class MainWindow(QMainWindow):
         QWidget.setTabOrder(self.queue.table, self.board.table)
         QWidget.setTabOrder(self.board.table, self.call_panel.waiting)
 
+        # "My shift" (Ctrl+Shift+M): this dispatcher's own KPIs; live once the composition root
+        # gives it a fetcher (``my_shift.fetcher``, widgets/seat_kpi.py).
+        self.my_shift = MyShift(store, self)
+        self.addAction(self.my_shift.action)
         self._build_menus()
 
         # ---- wiring between panels (each renders the store by itself)
@@ -220,15 +254,31 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         self.map_dock = None
+        self._defer_panels = defer_panels
+        self._pending_panels: list[tuple[str, Callable[[], None]]] = []
+        self._panels_started = False
+        self._built_panels: set[str] = set()
+        self._panel_waiters: dict[str, list[Callable[[Any], None]]] = {}
+        # The window's own timers: they die with it, so nothing is built for a deleted window.
+        self._panel_timer = QTimer(self)
+        self._panel_timer.setSingleShot(True)
+        self._panel_timer.setInterval(0)  # the next turn of the event loop
+        self._panel_timer.timeout.connect(self._build_next_panel)
+        self._panel_fallback = QTimer(self)
+        self._panel_fallback.setSingleShot(True)
+        self._panel_fallback.setInterval(DEFERRED_FALLBACK_MS)
+        self._panel_fallback.timeout.connect(self._start_building_panels)
         if show_map:
-            self._install_map(map_settings)
+            self._install_later("map", lambda: self._install_map(map_settings))
         self._install_triage()
-        self._install_location(map_settings)
-        self._install_recommendation(map_settings)
-        self._install_vitals()
+        self._install_later("location", lambda: self._install_location(map_settings))
+        self._install_later("vitals", self._install_vitals)
         self._install_caller_link()
         self._install_prenotify()
-        self._install_hospitals()
+        self._install_later("suggestions", lambda: self._install_suggestions(map_settings))
+        # Deferred, the panels a call needs first are built first; the map page loads last.
+        self._pending_panels.sort(key=lambda item: DEFERRED_ORDER.index(item[0]))
+        self._install_shortcut_help()
 
         self._install_workspace(layout_path)
         # No fixed size: the workspace shows the window maximised on its screen (a 1366x768
@@ -253,6 +303,16 @@ class MainWindow(QMainWindow):
         self.call_panel.call_answered.connect(self.map_dock.show_call)
         if self.map_dock.problem:
             self.messages.show_message(self.map_dock.problem, Level.WARNING)
+        if getattr(self, "location_box", None) is not None:  # built before the map (defer_panels)
+            self._wire_location_to_map()
+        if getattr(self, "recommendation", None) is not None:
+            self._wire_recommendation_to_map()
+        built: Any = self.map_dock
+        call = self._form_call()  # a call answered while the map was being built
+        if call is not None:
+            built.show_call(call)
+        if self.form.incident_id:
+            built.set_current_incident(self.form.incident_id)
 
     def _install_prenotify(self) -> None:
         """Hospital pre-notification (``widgets.prenotify_dialog``): Incident menu, Ctrl+Shift+H;
@@ -300,11 +360,93 @@ class MainWindow(QMainWindow):
         self._show_dock(self.caller_link_dock)
 
     def _add_dock(self, key: str, widget: QWidget) -> QDockWidget:
-        """Put ``widget`` in the dock of panel ``key`` (``widgets.workspace.DOCKS``), on this window."""
+        """Put ``widget`` in the dock of panel ``key`` (``widgets.workspace.DOCKS``), on this window;
+        if the dock exists (a deferred panel's placeholder), it takes ``widget`` where it is."""
+        if key in self.docks:
+            dock = self.docks[key]
+            placeholder = dock.widget()
+            dock.setWidget(widget)
+            if placeholder is not None:
+                placeholder.deleteLater()
+            return dock
         dock = make_dock(self, widget, key)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.docks[key] = dock
         return dock
+
+    # ------------------------------------------------------------ panels built after the first paint
+    def _install_later(self, key: str, build: Callable[[], Any]) -> None:
+        """Build panel ``key`` now, or (``defer_panels``) after the first paint; its dock, if it has
+        one, is made now with a placeholder so that the workspace arranges and restores it."""
+        if not self._defer_panels:
+            build()
+            self._panel_built(key)
+            return
+        if key in PLACEHOLDER_DOCKS:
+            placeholder = QLabel(self.tr("Loading…"))
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            dock = self._add_dock(key, placeholder)
+            if key == "vitals":  # shown when a unit is watched, as when built at once
+                dock.hide()
+        self._pending_panels.append((key, build))
+
+    def _start_building_panels(self) -> None:
+        if self._pending_panels and not self._panels_started:
+            self._panels_started = True
+            self._panel_fallback.stop()
+            self._panel_timer.start()
+
+    def _build_next_panel(self) -> None:
+        """Build one deferred panel, then give the event loop a turn (F2, paints) before the next."""
+        if not self._pending_panels:
+            return
+        key, build = self._pending_panels.pop(0)
+        try:
+            build()
+        except Exception:  # the seat goes on without that panel; the dispatcher is told
+            log.exception("the %s panel could not be built", key)
+            self.messages.show_message(self.tr("A panel could not be built (%1); see the log").replace("%1", key),
+                                       Level.ERROR)
+        else:
+            self._panel_built(key)
+        if self._pending_panels:
+            self._panel_timer.start()
+        else:
+            self.retranslate_ui()
+
+    def _panel_built(self, key: str) -> None:
+        self._built_panels.add(key)
+        for callback in self._panel_waiters.pop(key, []):
+            callback(self._panel(key))
+
+    def _panel(self, key: str) -> Any:
+        if key == "protocols":
+            from widgets.questionnaire import shared_library
+
+            return shared_library()
+        return {"map": self.map_dock, "location": getattr(self, "location_box", None),
+                "vitals": getattr(self, "vitals_wall", None),
+                "suggestions": getattr(self, "recommendation", None)}[key]
+
+    def on_panel(self, key: str, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(panel)`` once panel ``key`` is built — now if it is.
+
+        Keys and what ``panel`` is: ``"protocols"`` the triage protocol library
+        (``widgets.questionnaire.shared_library``), ``"map"`` the :class:`~widgets.map_dock.MapDock`,
+        ``"location"`` the :class:`~widgets.location_panel.IncidentLocationBox`, ``"vitals"``
+        the :class:`~widgets.vitals_wall.VitalsWall`, ``"suggestions"`` the
+        :class:`~widgets.recommendation.RecommendationPanel`. A panel that is never built (no
+        map) never calls. GUI thread.
+        """
+        if key in self._built_panels:
+            callback(self._panel(key))
+        else:
+            self._panel_waiters.setdefault(key, []).append(callback)
+
+    @property
+    def panels_pending(self) -> list[str]:
+        """The deferred panels not built yet, in the order they will be."""
+        return [key for key, _build in self._pending_panels]
 
     def _focus_queue(self) -> None:
         """Ctrl+3: the open incidents, brought in front of their tab group first (one screen)."""
@@ -336,11 +478,42 @@ class MainWindow(QMainWindow):
         # The CPR coach takes the floor when an arrest is recognised, until the dispatcher leaves it (Esc).
         if getattr(self, "triage", None) is not None:
             # A call brings triage in front of the open incidents where they share a place (one screen).
-            self.call_panel.call_answered.connect(lambda _call: self.workspace.bring_forward("triage"))
+            self.call_panel.call_answered.connect(self._on_call_answered_triage)
+            # Typing the address or another number in the form: Enter hands the keyboard back to
+            # the question the caller is answering (the case entry's first question asks the address).
+            for line in (self.form.address, self.form.callback):
+                line.returnPressed.connect(self._back_to_question)
             self.triage.start_action.triggered.connect(lambda: self.workspace.bring_forward("triage"))
             self.triage.arrest_recognised.connect(lambda _incident_id: self.workspace.coach_floor())
             self.triage.coach.leave_requested.connect(self.workspace.forget_floor)
-            self.workspace.floor_changed.connect(lambda on_floor: on_floor and self.triage.show_coach())
+            # Choking, a birth under way, life-threatening bleeding: their instructions take the floor too.
+            self.triage.instructions_floor.connect(lambda _incident_id: self.workspace.coach_floor())
+            self.triage.leave_floor_requested.connect(self.workspace.forget_floor)
+            self.workspace.floor_changed.connect(lambda on_floor: on_floor and self.triage.show_floor())
+
+    def _on_call_answered_triage(self, _call: dict[str, Any]) -> None:
+        """After F2 the next keystroke answers the case entry's first question, not the address box.
+
+        Runs after the form and the questionnaire took the call (connected last). The caller
+        is asked the address first, but most calls arrive with the switch's location (the
+        placeholder of the address box) and the dispatcher confirms it with 1; typing an address
+        is Ctrl+2 and Enter comes back. Without protocols the focus stays in the form.
+        """
+        self.workspace.bring_forward("triage")
+        self.triage.focus_answers()
+
+    def _back_to_question(self) -> None:
+        if self.triage.waiting_for_answer():
+            self.workspace.bring_forward("triage")
+            self.triage.focus_answers()
+
+    def _install_shortcut_help(self) -> None:
+        """F1 (Help menu): every shortcut of the seat, read from its actions, searchable."""
+        from widgets.shortcuts_dialog import ShortcutHelp
+
+        self.shortcut_help = ShortcutHelp(self)
+        self.help_menu.insertAction(self.help_menu.actions()[0] if self.help_menu.actions() else None,
+                                    self.shortcut_help.action)
 
     def _install_vitals(self) -> None:
         """The vitals monitors (``widgets.vitals_wall``) in a dock, shown when a unit is watched.
@@ -351,8 +524,10 @@ class MainWindow(QMainWindow):
         from widgets.vitals_wall import VitalsWall
 
         self.vitals_wall = VitalsWall(self.store, parent=self)
+        fresh = "vitals" not in self.docks  # else a placeholder's dock, already hidden or restored shown
         self.vitals_dock = self._add_dock("vitals", self.vitals_wall)
-        self.vitals_dock.hide()
+        if fresh:
+            self.vitals_dock.hide()
         toggle = self.vitals_dock.toggleViewAction()
         toggle.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_M))
         toggle.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -375,9 +550,10 @@ class MainWindow(QMainWindow):
         """The triage questionnaire + CPR coach (``widgets.questionnaire``), under the form."""
         from widgets.questionnaire import TriagePanel, shared_library
 
-        library = shared_library()
+        # The protocols (~0.3 s of YAML) load after the first paint with defer_panels; a call
+        # answered before that loads them when the questionnaire first asks (shared_library is cached).
         self.triage = TriagePanel(
-            self.store, self.runner, self.clock, protocols=lambda: library.current,
+            self.store, self.runner, self.clock, protocols=lambda: shared_library().current,
             ensure_incident=self.form.incident_for_dispatch,
             language=lambda: self.languages.language if self.languages is not None else ENGLISH,
         )
@@ -399,6 +575,13 @@ class MainWindow(QMainWindow):
         self.form.current_incident_changed.connect(self.triage.follow_incident)
         self.triage.priority_reached.connect(self.form.apply_triage_priority)
         self.timer.timeout.connect(self.triage.tick)
+        self._install_later("protocols", self._load_protocols)
+
+    def _load_protocols(self) -> None:
+        """Load the triage protocols; say so in the message strip if they cannot be loaded."""
+        from widgets.questionnaire import shared_library
+
+        library = shared_library()
         if library.current is None:
             self.messages.show_message(
                 self.tr("Triage protocols could not be loaded: %1").replace(
@@ -432,10 +615,14 @@ class MainWindow(QMainWindow):
         banner.attach_requested.connect(self._on_call_attached)
         self.form.current_incident_changed.connect(lambda _id: self.location_box.refresh())
         if self.map_dock is not None:
-            self.map_dock.position_picked.connect(lambda lat, lon: self.location_box.locate_at(lat, lon, "map_click"))
-            self.map_dock.incident_moved.connect(
-                lambda incident_id, lat, lon: incident_id == self.form.incident_id
-                and self.location_box.locate_at(lat, lon, "map_drag"))
+            self._wire_location_to_map()
+
+    def _wire_location_to_map(self) -> None:
+        assert self.map_dock is not None
+        self.map_dock.position_picked.connect(lambda lat, lon: self.location_box.locate_at(lat, lon, "map_click"))
+        self.map_dock.incident_moved.connect(
+            lambda incident_id, lat, lon: incident_id == self.form.incident_id
+            and self.location_box.locate_at(lat, lon, "map_drag"))
 
     def _install_recommendation(self, settings: Any = None) -> None:
         """The ranked unit suggestions for the form's incident (``widgets.recommendation``),
@@ -460,8 +647,17 @@ class MainWindow(QMainWindow):
         self.form.current_incident_changed.connect(self.recommendation.follow_incident)
         self.recommendation.incident_requested.connect(self._on_incident_selected)
         if self.map_dock is not None:
-            self.recommendation.route_shown.connect(self.map_dock.show_route)
-            self.recommendation.route_cleared.connect(self.map_dock.clear_route)
+            self._wire_recommendation_to_map()
+
+    def _wire_recommendation_to_map(self) -> None:
+        assert self.map_dock is not None
+        self.recommendation.route_shown.connect(self.map_dock.show_route)
+        self.recommendation.route_cleared.connect(self.map_dock.clear_route)
+
+    def _install_suggestions(self, settings: Any = None) -> None:
+        """The suggestions dock: ranked units (the road graph), destination, first responders."""
+        self._install_recommendation(settings)
+        self._install_hospitals()
 
     def _install_hospitals(self) -> None:
         """Destination and first-responder tabs for the form's incident
@@ -488,6 +684,9 @@ class MainWindow(QMainWindow):
         self._add_dock("suggestions", _card(self.hospital_tabs, "HospitalCard"))
         for panel in (self.destination, self.responders):
             self.form.current_incident_changed.connect(panel.follow_incident)
+        if self.form.incident_id:  # an incident opened while the panels were being built
+            for follower in (self.recommendation, self.destination, self.responders):
+                follower.follow_incident(self.form.incident_id)
 
     def _retranslate_hospital_tabs(self) -> None:
         tabs = getattr(self, "hospital_tabs", None)
@@ -523,6 +722,7 @@ class MainWindow(QMainWindow):
         self.seat_menu.addAction(self.ready_action)
         self.seat_menu.addAction(self.call_panel.answer_action)
         self.seat_menu.addAction(self.call_panel.hangup_action)
+        self.seat_menu.addAction(self.my_shift.action)
         self.seat_menu.addSeparator()
         self.seat_menu.addAction(self.quit_action)
         self.incident_menu = bar.addMenu("")
@@ -728,6 +928,7 @@ class MainWindow(QMainWindow):
             if key in self.docks:
                 self.docks[key].setWindowTitle(title)
         self.copy_diagnostics_action.setText(self.tr("Copy diagnostics"))
+        self.shortcut_help.retranslate_ui()
         self.status_submenu.setTitle(self.tr("Set status of selected unit"))
         self.quit_action.setText(self.tr("Quit"))
         for (action, _target), text in zip(
@@ -740,6 +941,7 @@ class MainWindow(QMainWindow):
             shortcut_hint(action)
         self.prenotify_action.setText(self.tr("Pre-notify hospital…"))
         shortcut_hint(self.prenotify_action)
+        self.my_shift.retranslate_ui()
         self._retranslate_hospital_tabs()
         if getattr(self, "caller_link_dock", None) is not None:
             self.caller_link_dock.setWindowTitle(self.tr("Caller link"))
@@ -756,6 +958,14 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._sized:
             self._sized = True
+            if self._pending_panels:
+                # Built once the window is on the screen: Qt paints the whole window when its native
+                # window is first exposed; the timer's turn comes after that paint. A window that is
+                # never exposed (started minimised) builds them after DEFERRED_FALLBACK_MS anyway.
+                handle = self.windowHandle()
+                if handle is not None:
+                    self._first_frame = _OnExposed(handle, self._start_building_panels)
+                self._panel_fallback.start()
             # The saved arrangement, or the preset for the screens there are; every window maximised.
             self.workspace.start()
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.mapdata import search as _search
 from app.mapdata.errors import MapDataError
 from app.mapdata.importer import FORMAT_VERSION, INDEX_FILE, META_FILE
 from app.mapdata.index import Gazetteer
+from app.mapdata.search import NearestStreet, SearchResult, StreetSnap, nearest_street, search, snap_to_street
 from app.resources import resource_path
 
 SHIPPED_MAPS_DIR = resource_path("maps")
@@ -69,18 +69,18 @@ class MapData:
         return {name: self.directory / info["file"] for name, info in self.meta["layers"].items()}
 
     def search(self, text: str, near: tuple[float, float] | None = None,
-               limit: int = 10) -> list[_search.SearchResult]:
+               limit: int = 10) -> list[SearchResult]:
         """See :func:`app.mapdata.search.search`."""
-        return _search.search(self.gazetteer, text, near=near, limit=limit)
+        return search(self.gazetteer, text, near=near, limit=limit)
 
     def nearest_street(self, lat: float, lon: float, max_distance_m: float = 1000.0,
-                       lang: str | None = None) -> _search.NearestStreet | None:
+                       lang: str | None = None) -> NearestStreet | None:
         """See :func:`app.mapdata.search.nearest_street`."""
-        return _search.nearest_street(self.gazetteer, lat, lon, max_distance_m, lang)
+        return nearest_street(self.gazetteer, lat, lon, max_distance_m, lang)
 
-    def snap_to_street(self, lat: float, lon: float, max_distance_m: float = 1000.0) -> _search.StreetSnap | None:
+    def snap_to_street(self, lat: float, lon: float, max_distance_m: float = 1000.0) -> StreetSnap | None:
         """See :func:`app.mapdata.search.snap_to_street`."""
-        return _search.snap_to_street(self.gazetteer, lat, lon, max_distance_m)
+        return snap_to_street(self.gazetteer, lat, lon, max_distance_m)
 
     def close(self) -> None:
         self.gazetteer.close()

@@ -17,8 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.mapdata.city import DEFAULT_CITY_DIR
-from app.routing.snap import MAX_SNAP_M
+# Registered on every ``dispatch120`` start, the seat's included: the road graph code (scipy)
+# and the city are imported by the command when it runs. The snapping limit is
+# app.routing.snap.MAX_SNAP_M (tests/unit/test_startup_imports.py checks that they stay equal).
+MAX_SNAP_M = 500.0
 
 
 def _position(text: str) -> tuple[float, float]:
@@ -54,6 +56,7 @@ def _fail(message: str) -> int:
 
 
 def run_route(args: argparse.Namespace) -> int:
+    from app.mapdata.city import DEFAULT_CITY_DIR
     from app.routing.engine import GraphRouter
     from app.routing.graph import GraphFileError
     from app.routing.snap import SnapError

@@ -12,12 +12,18 @@ import sys
 from datetime import time
 from pathlib import Path
 
-import orjson
+from app.records import texts
 
-from app.records import incident, kpi, texts
-from app.records.record_render import FORMATS as RECORD_FORMATS
-from app.records.record_render import render_record
-from app.records.report import FORMATS, render
+# The parsers are registered on every ``dispatch120`` start, the seat's included: the
+# implementation (SQLAlchemy, ~0.4 s to import) is imported by the commands when they run.
+# These defaults and choices are the implementation's (tests/unit/test_startup_imports.py
+# checks that they stay equal): kpi.DEFAULT_TZ, kpi.DEFAULT_SHIFTS, report.FORMATS,
+# record_render.FORMATS, incident.MIN_ID_PREFIX.
+DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_SHIFTS = (time(8, 0), time(20, 0))
+REPORT_FORMATS = ("json", "csv", "html")
+RECORD_FORMATS = ("text", "json", "html", "pdf")
+MIN_ID_PREFIX = 6
 
 
 def _shifts(text: str) -> tuple[time, ...]:
@@ -46,11 +52,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="the server's database: a SQLite file or postgresql://USER@HOST/DB")
     k.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD", help="the first day")
     k.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD", help="the last day (included)")
-    k.add_argument("--tz", default=kpi.DEFAULT_TZ, metavar="ZONE",
+    k.add_argument("--tz", default=DEFAULT_TZ, metavar="ZONE",
                    help="the time zone of day and shift boundaries (default: %(default)s)")
-    k.add_argument("--shifts", type=_shifts, default=kpi.DEFAULT_SHIFTS, metavar="HH:MM,HH:MM",
+    k.add_argument("--shifts", type=_shifts, default=DEFAULT_SHIFTS, metavar="HH:MM,HH:MM",
                    help="local start times of the shifts (default: 08:00,20:00)")
-    k.add_argument("--format", dest="fmt", default="json", choices=(*FORMATS, "pdf"),
+    k.add_argument("--format", dest="fmt", default="json", choices=(*REPORT_FORMATS, "pdf"),
                    help="json (default), csv, html or pdf (A4, Chinese font embedded)")
     k.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
     k.set_defaults(func=run_kpi)
@@ -77,6 +83,9 @@ def _write(data: bytes, out: Path | None, command: str) -> int:
 
 
 def run_kpi(args: argparse.Namespace) -> int:
+    from app.records import kpi
+    from app.records.report import render
+
     try:
         report = kpi.kpi_report(args.db, args.first, args.last, tz=args.tz, shifts=args.shifts)
         if args.fmt == "pdf":
@@ -120,7 +129,7 @@ def register_records(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     s.add_argument("--unit", metavar="UNIT", help="a unit id or call sign sent to it")
     s.add_argument("--priority", metavar="I|II|III|IV", help="the incident's priority")
     s.add_argument("--determinant", metavar="CODE", help="a determinant code or its start (10-D)")
-    s.add_argument("--tz", default=kpi.DEFAULT_TZ, metavar="ZONE", help="local days and times (default: %(default)s)")
+    s.add_argument("--tz", default=DEFAULT_TZ, metavar="ZONE", help="local days and times (default: %(default)s)")
     s.add_argument("--language", choices=texts.LANGUAGES, default="zh", help="zh (default) or en")
     s.add_argument("--json", action="store_true", help="a JSON list instead of a table")
     s.set_defaults(func=run_search)
@@ -131,17 +140,21 @@ def register_records(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     show.add_argument("--db", required=True, metavar="URL_OR_PATH", help=db_help)
     show.add_argument("--incident", required=True, metavar="ID",
-                      help=f"the incident's id (or its first {incident.MIN_ID_PREFIX}+ characters)")
+                      help=f"the incident's id (or its first {MIN_ID_PREFIX}+ characters)")
     show.add_argument("--format", dest="fmt", default="text", choices=RECORD_FORMATS,
                       help="text (default), json, html or pdf")
     show.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
     show.add_argument("--language", choices=texts.LANGUAGES, default="zh", help="zh (default) or en")
-    show.add_argument("--tz", default=kpi.DEFAULT_TZ, metavar="ZONE", help="local times (default: %(default)s)")
+    show.add_argument("--tz", default=DEFAULT_TZ, metavar="ZONE", help="local times (default: %(default)s)")
     show.set_defaults(func=run_show)
     return records
 
 
 def run_search(args: argparse.Namespace) -> int:
+    import orjson
+
+    from app.records import incident, kpi
+
     try:
         criteria = incident.Criteria(
             phone=args.phone, address=args.address,
@@ -169,6 +182,9 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from app.records import incident, kpi
+    from app.records.record_render import render_record
+
     try:
         record = incident.read_incident(args.db, args.incident, lang=args.language, tz=args.tz)
         data = render_record(record, args.fmt)

@@ -21,16 +21,17 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from sqlalchemy import column, create_engine, inspect, select, table, text
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+if TYPE_CHECKING:  # SQLAlchemy is imported by the reading functions only: the seat imports this module
+    from sqlalchemy import TableClause  # for the shift arithmetic and must start without it (~0.15 s)
+    from sqlalchemy.engine import URL, Engine
 
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_SHIFTS = (time(8, 0), time(20, 0))
@@ -82,7 +83,8 @@ KPI_EVENTS = (
 
 # The server's schema revisions this reader understands (server_stub/migrations/versions). A
 # database at another revision was written by a newer server: refused with a clear message.
-KNOWN_SCHEMA_REVISIONS = frozenset({"0001_baseline", "0002_command_fingerprint", "0003_event_hash_chain"})
+KNOWN_SCHEMA_REVISIONS = frozenset({"0001_baseline", "0002_command_fingerprint", "0003_event_hash_chain",
+                                    "0004_unit_positions"})
 
 
 # One event as the KPIs read it: name, server ts, data (a JSON object the server validated
@@ -574,7 +576,11 @@ def _by_station(folded: Folded, incidents: Sequence[Incident]) -> list[StationLi
 
 # ---------------------------------------------------------------- reading the server's event store
 
-_events = table("events", column("seq"), column("ts"), column("name"), column("data"))
+@lru_cache(maxsize=1)
+def _events() -> TableClause:
+    from sqlalchemy import column, table
+
+    return table("events", column("seq"), column("ts"), column("name"), column("data"))
 
 
 def database_url(db: str | Path) -> URL:
@@ -583,6 +589,9 @@ def database_url(db: str | Path) -> URL:
     Raises:
         LogUnreadableError: another scheme, or a URL without a database.
     """
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
     if isinstance(db, Path) or "://" not in db:
         path = Path(db).expanduser().resolve()
         if not path.is_file():
@@ -612,6 +621,9 @@ def open_log(db: str | Path) -> Engine:
         LogUnreadableError: cannot connect, or not a dispatch120 event log.
         LogNewerError: a newer server's schema.
     """
+    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy.exc import SQLAlchemyError
+
     url = database_url(db)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(f"sqlite+pysqlite:///file:{url.database}?mode=ro&uri=true")
@@ -652,10 +664,13 @@ def read_events(engine: Engine, since: datetime, until: datetime,
 
     ``ts`` is the fixed-width UTC text the server writes, so it compares as text on both databases.
     """
+    from sqlalchemy import select
+
+    events = _events()
     query = (
-        select(_events.c.name, _events.c.ts, _events.c.data)
-        .where(_events.c.ts >= _ts_text(since), _events.c.ts < _ts_text(until), _events.c.name.in_(names))
-        .order_by(_events.c.seq)
+        select(events.c.name, events.c.ts, events.c.data)
+        .where(events.c.ts >= _ts_text(since), events.c.ts < _ts_text(until), events.c.name.in_(names))
+        .order_by(events.c.seq)
     )
     with engine.connect().execution_options(stream_results=True, yield_per=chunk) as conn:
         for name, ts, data in conn.execute(query):
@@ -673,6 +688,8 @@ def kpi_report(db: str | Path, first: str | date, last: str | date, *, tz: str =
     Raises:
         PeriodError, LogUnreadableError, LogNewerError (all :class:`KpiError`).
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     period = Period.make(first, last, tz, shifts)
     engine = open_log(db)
     try:

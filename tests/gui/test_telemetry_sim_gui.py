@@ -45,6 +45,8 @@ def test_every_simulated_ambulance_shows_up_at_its_station_and_watching_one_subs
         send_subscription = runtime.sync.subscribe
         runtime.sync.subscribe = lambda ids, kinds: (subscribed.append((list(ids), list(kinds))),
                                                      send_subscription(ids, kinds))
+        # The vitals monitors are built after the window's first paint (MainWindow defer_panels).
+        qtbot.waitUntil(lambda: not runtime.window.panels_pending, timeout=30_000)
         runtime.window.vitals_wall.watch("A1")
         qtbot.waitUntil(lambda: bool(subscribed), timeout=5_000)
         assert subscribed[-1] == (["A1"], ["vitals", "waveform", "alarm", "status"])

@@ -18,7 +18,7 @@ from app.domain.state import State
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("app", "server_stub")
 # Any in public signatures when the ratchet was set; lower it as they go.
-BASELINE = 273
+BASELINE = 271
 
 
 def _is_any(node: ast.AST) -> bool:
