@@ -8,7 +8,7 @@ same run: a **bare centre** — the same centre started and stopped with nothing
 is the floor of every run; the ratio says how much of a run is playing and how much is starting.
 
 ``--workers`` runs several centres at once (each its own process tree), as the test module
-``tests/integration/test_scenario_library.py`` does. Figures and how to read them: bench/README.md.
+``tests/integration/test_scenario_library_headless.py`` does. Figures and how to read them: bench/README.md.
 """
 
 from __future__ import annotations
