@@ -32,7 +32,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Simulation mode: a training server on a fresh training database, a simulated "
         "phone switch playing a scenario's calls and simulated ambulances.",
     )
-    add_commands(sim.add_subparsers(dest="sim_command", metavar="{serve,check,run,report}", required=True))
+    add_commands(sim.add_subparsers(dest="sim_command", metavar="{serve,check,run,report,from-incident}", required=True))
     return sim
 
 
@@ -134,6 +134,21 @@ def add_commands(subparsers: Any) -> None:
                         help="the trainees' history file (default: training-history.json beside DIR)")
     report.set_defaults(func=run_report)
 
+    from_incident = subparsers.add_parser(
+        "from-incident",
+        help="make a training scenario from a closed incident of an event log (anonymised)",
+        description="Turn a closed incident of a centre's event log (read-only) into a training scenario: its "
+        "calls re-timed, the caller's recorded answers, the location sources (shifted) and what the dispatcher "
+        "reached as the expected values; caller number, names and free text removed (docs/training.md).",
+    )
+    from_incident.add_argument("--db", required=True, metavar="DB",
+                               help="the event log: a SQLite file or a sqlite:/// or postgresql:// URL")
+    from_incident.add_argument("--incident", required=True, metavar="ID", help="the incident id (or its first 6+ characters)")
+    from_incident.add_argument("--out", required=True, type=Path, metavar="SCENARIO.yaml", help="the scenario to write")
+    from_incident.add_argument("--seed", type=int, default=1,
+                               help="seeds the caller's new number and the positions' offset (default: %(default)s)")
+    from_incident.set_defaults(func=run_from_incident)
+
 
 def run_serve(args: argparse.Namespace) -> int:
     from app.sim import runner
@@ -205,6 +220,12 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_from_incident(args: argparse.Namespace) -> int:
+    from app.sim.from_incident import run_from_incident as run
+
+    return run(args)
+
+
 def scenario_files(directory: Path) -> list[Path]:
     """The scenarios of a directory: its ``*.yaml`` files with a top-level ``calls:`` (not registries)."""
     import yaml
@@ -256,6 +277,6 @@ def summary(scenario: Any) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m app.sim serve|check ...``. Returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m app.sim", description="dispatch120 simulation mode")
-    add_commands(parser.add_subparsers(dest="command", metavar="{serve,check,run,report}", required=True))
+    add_commands(parser.add_subparsers(dest="command", metavar="{serve,check,run,report,from-incident}", required=True))
     args = parser.parse_args(argv)
     return args.func(args)
