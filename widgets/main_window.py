@@ -293,6 +293,9 @@ class MainWindow(QMainWindow):
         from widgets.map_dock import MapDock
 
         self.map_dock = MapDock.from_settings(self.store, self.clock, settings, self)
+        # Its own title bar would repeat the outer dock's "Map" with a float button that tears the
+        # map out of its card: the outer dock is the one that moves.
+        self.map_dock.setTitleBarWidget(QWidget(self.map_dock))
         self._add_dock("map", _card(self.map_dock, "MapCard"))
         self.timer.timeout.connect(self.map_dock.tick)
         self.map_dock.set_selected_unit_provider(self.board.selected_unit)
