@@ -316,7 +316,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from datetime import date, datetime
 
     from app.records.record_render import to_text
-    from app.seat.kpi_fetch import fetch_kpi, fetch_record, kpi_url
+    from app.seat.kpi_fetch import fetch_kpi, fetch_record, fetch_track, kpi_url
     from app.tls import client_context
     from widgets import seat_app
     from widgets.kpi_dashboard import KpiDashboard
@@ -338,7 +338,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
     window = KpiDashboard(lambda first, last: fetch_kpi(url, token, first=first, last=last, tz=tz, context=context),
                           today=today,
                           record_fetcher=lambda incident_id: to_text(fetch_record(
-                              url, token, incident_id, lang=lang, tz=tz, context=context)).decode("utf-8"))
+                              url, token, incident_id, lang=lang, tz=tz, context=context)).decode("utf-8"),
+                          track_fetcher=lambda incident_id: fetch_track(url, token, incident_id, tz=tz,
+                                                                        context=context))
     remove_handlers = seat_app.install_signal_handlers(qapp)
     window.show()
     window.refresh()

@@ -37,6 +37,7 @@ from bench import (
     routing,
     startup,
     telemetry,
+    track_playback,
     triage,
     triage_gui,
     triage_vignettes,
@@ -46,7 +47,7 @@ from bench import (
 
 BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
               "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes", "protocol_decode", "kpi",
-              "records", "verify", "caller_voice")
+              "records", "verify", "caller_voice", "track_playback")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode,kpi,records,verify,caller_voice}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode,kpi,records,verify,caller_voice,track_playback}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -130,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "records": (lambda: records.run(days=7 if args.quick else 30, rounds=3), records.render),
         "verify": (lambda: verify.run(days=7 if args.quick else 30), verify.render),
         "caller_voice": (lambda: caller_voice.run(rounds=1 if args.quick else 3), caller_voice.render),
+        "track_playback": (lambda: track_playback.run((20, 100), 3.0 if args.quick else 6.0), track_playback.render),
     }
     for name in which:
         run, render = runners[name]

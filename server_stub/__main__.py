@@ -126,6 +126,17 @@ def _days(text: str) -> float:
     return value
 
 
+def _track_interval(text: str) -> float:
+    """``--track-interval-s``: 0 (off) or 0.5..3600 s. Raises ArgumentTypeError."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (value == 0 or 0.5 <= value <= 3600):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError("must be 0 (keep no positions) or 0.5..3600 s")
+    return value
+
+
 def _latitude(text: str) -> float:
     return _degrees(text, 90)
 
@@ -254,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="delete kept caller photos N days after their incident closed (checked hourly "
                             "and at start; recorded as call.media_purged); 0 keeps them (default: 0). "
                             "Chat stays in the event log; live video is never recorded")
+    serve.add_argument("--track-interval-s", type=_track_interval, default=5.0, metavar="S",
+                       help="keep the position of each unit assigned to an incident every S s of device time, "
+                            "for track playback (dispatch120 records track); beside the event log, not in it; "
+                            "0 keeps none (default: 5)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate (then its chain) signed by the centre's CA: "
                        "serve https/wss (docs/operations.md, Certificates and credentials)")
     serve.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert, readable by the server's account "
@@ -649,6 +664,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_device_clock_skew_s=args.max_device_clock_skew_s,
         devices_see_callback_number=args.devices_see_callback_number,
         bus_url=args.bus,
+        track_interval_s=args.track_interval_s,
     )
     log.info(*db_line)
     if args.bus and lock is not None:

@@ -47,4 +47,7 @@ class ServerConfig:
     devices_see_callback_number: bool = False
     # --bus: the fan-out between instances on one database (server_stub/fanout.py); None: this process only.
     bus_url: str | None = None
+    # --track-interval-s: positions of units on an incident kept for track playback every N s of
+    # device time (server_stub/track.py); 0: none kept.
+    track_interval_s: float = 5.0
     walk_router: Any = None  # --city: an app.routing GraphRouter on the walking graph; None: straight-line walks

@@ -35,7 +35,7 @@ WS_PATH = "/ws"
 CALLER_PATHS = ("/c/", "/ws/caller/", "/media/")
 STRIPS_PATH = "/strips/"
 KPI_PATH = "/kpi"
-RECORD_PATH = "/records/incident/"
+RECORD_PATH = "/records/"  # /records/incident/<id>, /records/track/<id> (server_stub.kpi_route.RecordRoute)
 
 Answer = Response | None | Awaitable[Response | None]
 Route = Callable[[ServerConnection, Request], Answer]

@@ -23,6 +23,8 @@ a log line. Every error answer is ``{"error": code, "message": text}``.
 ``GET /records/incident/<id>[?lang=zh|en&tz=…]`` (supervisors only) answers one incident's full
 record (``app.records.incident.read_incident``: the JSON of ``dispatch120 records show --format
 json``); an unknown id is 404, an id prefix naming several incidents or a bad id 400.
+``GET /records/track/<id>[?tz=…]`` (supervisors only, the same answers) gives its track for playback
+(``app.records.track.read_track``: the JSON of ``dispatch120 records track --json``).
 
 The report is computed in a worker thread (the loop never waits on the database), one report at
 a time (a year of a busy centre holds a few hundred MB while folding: ``bench/kpi.py``), and each
@@ -33,6 +35,7 @@ refreshing together costs one read.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -66,6 +69,7 @@ from app.records.kpi import (
     fold,
     read_events,
 )
+from app.records.track import read_track
 from server_stub.auth import token_hash
 from server_stub.store import EventStore, PrincipalRow
 
@@ -320,6 +324,7 @@ class KpiRoute:
 
 # ------------------------------------------------------------------ GET /records/incident/<id>
 RECORD_PREFIX = "/records/incident/"
+TRACK_PREFIX = "/records/track/"
 
 
 def log_name(store: EventStore) -> str:
@@ -330,7 +335,8 @@ def log_name(store: EventStore) -> str:
 
 
 class RecordRoute:
-    """``GET /records/incident/<id>`` of one server (supervisors). Loop; the reading goes to a worker thread."""
+    """``GET /records/incident/<id>`` and ``GET /records/track/<id>`` of one server (supervisors). Loop;
+    the reading goes to a worker thread."""
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
@@ -353,11 +359,19 @@ class RecordRoute:
         if row.role != Role.SUPERVISOR.value:
             return _error(HTTPStatus.FORBIDDEN, "forbidden", f"role {row.role} may not read incident records")
         parts = urlsplit(request.path)
-        incident_id = parts.path[len(RECORD_PREFIX):]
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         lang, tz = params.get("lang", "zh"), params.get("tz", DEFAULT_TZ)
+        read: Callable[[], object]
+        if parts.path.startswith(TRACK_PREFIX):
+            incident_id = parts.path[len(TRACK_PREFIX):]
+            read = functools.partial(read_track, log_name(self.store), incident_id, tz=tz)
+        elif parts.path.startswith(RECORD_PREFIX):
+            incident_id = parts.path[len(RECORD_PREFIX):]
+            read = functools.partial(read_incident, log_name(self.store), incident_id, lang=lang, tz=tz)
+        else:
+            return _error(HTTPStatus.NOT_FOUND, "not_found", f"no such record: {parts.path[:80]}")
         try:
-            record = await asyncio.to_thread(read_incident, log_name(self.store), incident_id, lang=lang, tz=tz)
+            record = cast("dict[str, object]", await asyncio.to_thread(read))
         except IncidentNotFoundError as exc:
             return _error(HTTPStatus.NOT_FOUND, "not_found", str(exc))
         except (AmbiguousIncidentError, PeriodError) as exc:
@@ -365,5 +379,6 @@ class RecordRoute:
         except Exception:
             log.exception("GET /records/incident/%s: could not read the record", incident_id[:40])
             return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "could not read the event log")
-        log.info("incident record %s read by %s", record["incident_id"], row.id)
+        log.info("incident %s %s read by %s", "track" if parts.path.startswith(TRACK_PREFIX) else "record",
+                 record["incident_id"], row.id)
         return _json(HTTPStatus.OK, record)

@@ -3,7 +3,7 @@
 The modules that use a table import it from here (``store.py``: the event log,
 credentials, command acks and the query tables; ``strips.py``: ECG strips;
 ``prenotify.py``: hospital pre-notifications; ``caller_link.py``: caller-link
-tokens; ``caller_media.py``: caller photos). Nobody calls ``create_all``: the schema is made and changed
+tokens; ``caller_media.py``: caller photos; ``track.py``: ambulance positions). Nobody calls ``create_all``: the schema is made and changed
 only by the Alembic revisions in :mod:`server_stub.migrations`, which the
 server and the admin CLI run at start-up (:func:`server_stub.migrations.upgrade_to_head`).
 
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -154,4 +155,24 @@ caller_media_table = Table(
     Column("sha256", String(64), nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("created_at", String(40), nullable=False),
+)
+
+# ------------------------------------------------------------------ ambulance tracks (track.py)
+# Positions of units while they are assigned to an incident, at the rate the centre configures
+# (``--track-interval-s``): beside the event log, never in it and not in its hash chain (telemetry
+# is a stream, not events). Read by app.records.track for the incident's playback.
+unit_positions_table = Table(
+    "unit_positions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(64), nullable=False),
+    Column("unit_id", String(64), nullable=False),
+    Column("device_ts", String(40), nullable=False),  # the device's time of the fix (UTC, Z, ms)
+    Column("server_ts", String(40), nullable=False),  # when the server received it (same form)
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("speed_mps", Float, nullable=True),
+    Column("heading_deg", Float, nullable=True),
+    Column("accuracy_m", Float, nullable=True),
+    Index("ix_unit_positions_incident", "incident_id", "unit_id", "device_ts"),
 )

@@ -53,6 +53,7 @@ from server_stub.strip_desk import StripDesk
 from server_stub.strips import StripStore, serve_strip
 from server_stub.telemetry import TelemetryRouter
 from server_stub.tls import server_context
+from server_stub.track import TrackRecorder
 from server_stub.visibility import DeviceView
 
 T = TypeVar("T")
@@ -88,6 +89,10 @@ class DispatchServer:
             max_clock_skew_s=config.max_device_clock_skew_s, known_units=lambda: self.bus.state.units,
             relay=self.fanout,
         )
+        # Tracks for playback: positions of units on an incident, beside the log (server_stub/track.py).
+        self.track = TrackRecorder(store.engine, interval_s=config.track_interval_s,
+                                   incident_of=lambda unit: (self.bus.state.units.get(unit) or {}).get("incident_id"))
+        self.telemetry.on_position = self.track.offer
         self.bus.on_committed(self.fanout.publish_events)
         self.fanout.set_callbacks(
             on_events=self._other_instance_appended,
@@ -135,7 +140,7 @@ class DispatchServer:
             self.caller_links.process_request,
             lambda request: serve_strip(self.store, self.strips, self.bus.state.incidents, request),
             self.kpi.serve,
-            RecordRoute(store).serve,  # GET /records/incident/<id>: supervisors
+            RecordRoute(store).serve,  # GET /records/incident/<id> and /records/track/<id>: supervisors
         )
 
     # ------------------------------------------------------------ the desks' port
@@ -210,6 +215,7 @@ class DispatchServer:
         if self.config.caller_media_days > 0:
             self.spawn(self.caller_links.purge_forever(), "caller media purge")
         self.telemetry.start()
+        self.track.start()
         scheme = "ws" if self.config.tls_cert is None else "wss"
         log.info("listening on %s://%s:%d%s", scheme, self.config.host, self.port, WS_PATH)
 
@@ -229,6 +235,7 @@ class DispatchServer:
             except TimeoutError:
                 log.warning("connections still open %.0f s after the close; stopping anyway", CLOSE_TIMEOUT_S)
         await self.telemetry.close()
+        await self.track.close()  # its last batch, before the store closes
         await self.fanout.close()
         for task in list(self._tasks):
             task.cancel()

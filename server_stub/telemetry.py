@@ -172,6 +172,8 @@ class TelemetryRouter:
         self._pending_relay: dict[str, dict[str, Any]] = {}  # this instance's devices, to the others
         self.frames_from_others = 0
         self.on_alarm_strip = on_alarm_strip  # may be set after construction
+        # Every position a device of this instance reported (the track recorder, server_stub/track.py).
+        self.on_position: Callable[[dict[str, Any]], Any] | None = None
         self._queue_frames = queue_frames
         self._flusher: asyncio.Task[Any] | None = None
 
@@ -345,6 +347,8 @@ class TelemetryRouter:
             self.last_position[unit] = item
             self._pending_positions[unit] = item
             self._pending_relay[unit] = item
+            if self.on_position is not None:
+                self.on_position(item)
             return
         if kind == TelemetryKind.VITALS:
             self.last_vitals[unit] = frame

@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 ReportFetcher = Callable[[date, date], dict[str, Any]]
 # incident id -> its record as text; blocking, worker thread. Raises on failure.
 RecordFetcher = Callable[[str], str]
+# incident id -> its track (app.records.track.Track, GET /records/track/<id>); blocking, worker thread.
+TrackFetcher = Callable[[str], dict[str, Any]]
 
 PRESETS = ("today", "7d", "30d", "this_month", "last_month", "custom")
 HEADLINE = ("calls_offered", "answered_within_10s_rate", "call_processing_s", "departure_within_3min_rate",
@@ -95,6 +97,7 @@ def period_of(preset: str, today: date) -> tuple[date, date] | None:
 class _Fetched(QObject):
     report = Signal(object, str, object)  # report or None, error text, (first, last)
     record = Signal(str, str)  # record text, error text
+    track = Signal(object, str)  # track or None, error text
 
 
 def _percent(line: dict[str, Any], key: str) -> float:
@@ -129,14 +132,17 @@ class KpiDashboard(QMainWindow):
         fetcher: (first, last) → the report, blocking (run on a worker thread here).
         today: the centre's local date now.
         record_fetcher: incident id → its record as text; None hides nothing but says it is unavailable.
+        track_fetcher: incident id → its track, for the playback window (widgets/track_playback.py).
     """
 
     def __init__(self, fetcher: ReportFetcher, *, today: Callable[[], date] | None = None,
-                 record_fetcher: RecordFetcher | None = None, parent: QWidget | None = None) -> None:
+                 record_fetcher: RecordFetcher | None = None, track_fetcher: TrackFetcher | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("KpiDashboard")
         self.fetcher = fetcher
         self.record_fetcher = record_fetcher
+        self.track_fetcher = track_fetcher
         self.today = today or date.today
         self.report: dict[str, Any] | None = None
         self.problem = ""
@@ -146,6 +152,7 @@ class KpiDashboard(QMainWindow):
         self._fetched = _Fetched(self)
         self._fetched.report.connect(self._on_report, Qt.ConnectionType.QueuedConnection)
         self._fetched.record.connect(self._on_record, Qt.ConnectionType.QueuedConnection)
+        self._fetched.track.connect(self._on_track, Qt.ConnectionType.QueuedConnection)
         pg.setConfigOptions(antialias=False)
 
         central = QWidget(self)
@@ -294,6 +301,10 @@ class KpiDashboard(QMainWindow):
         row.addWidget(self.record_label)
         row.addWidget(self.record_id, 1)
         row.addWidget(self.record_button)
+        self.track_button = QPushButton(page)
+        self.track_button.setObjectName("PlayTrack")
+        self.track_button.clicked.connect(self.open_track)
+        row.addWidget(self.track_button)
         layout.addLayout(row)
         self.record_text = QPlainTextEdit(page)
         self.record_text.setReadOnly(True)
@@ -380,6 +391,42 @@ class KpiDashboard(QMainWindow):
 
     def _on_record(self, text: str, problem: str) -> None:
         self.record_text.setPlainText(text or self.tr("Could not open the record: %1").replace("%1", problem))
+
+    def open_track(self) -> None:
+        """Fetch the incident's track (worker thread), then open its playback window."""
+        incident_id = self.record_id.text().strip()
+        if not incident_id:
+            return
+        if self.track_fetcher is None:
+            self.record_text.setPlainText(self.tr("Track playback is not available here."))
+            return
+        fetcher, done = self.track_fetcher, self._fetched.track
+        self.record_text.setPlainText(self.tr("Loading…"))
+
+        def work() -> None:
+            try:
+                track, problem = fetcher(incident_id), ""
+            except Exception as exc:  # noqa: BLE001 - shown in the window, logged
+                log.warning("incident track %s: %s", incident_id, exc)
+                track, problem = None, str(exc)
+            done.emit(track, problem)
+
+        threading.Thread(target=work, name="kpi-track", daemon=True).start()
+
+    def _on_track(self, track: dict[str, Any] | None, problem: str) -> None:
+        if track is None:
+            self.record_text.setPlainText(self.tr("Could not open the track: %1").replace("%1", problem))
+            return
+        from widgets.track_playback import TrackPlayback  # QtWebEngine: only when a track is played
+
+        self.record_text.setPlainText("")
+        # A child of the dashboard (it dies with it) in its own top-level window, deleted when closed.
+        window = TrackPlayback(track, parent=self)
+        window.setWindowFlag(Qt.WindowType.Window)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.resize(1100, 760)
+        window.show()
+        window.setFocus()
 
     # ------------------------------------------------------------ rendering
     def render(self) -> None:
@@ -489,6 +536,7 @@ class KpiDashboard(QMainWindow):
         self.priority_table.setHorizontalHeaderLabels([self.tr("Priority"), *(kpi_name(k) for k in PRIORITY_COLUMNS)])
         self.record_label.setText(self.tr("Incident id"))
         self.record_button.setText(self.tr("Open record"))
+        self.track_button.setText(self.tr("Play track"))
         if self.report is not None or self.problem:
             self.render()
 

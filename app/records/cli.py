@@ -114,7 +114,7 @@ def register_records(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="find and print incident records from the event log (supervisors)",
         description="Incident records read from the server's event log, which is only read. See docs/records.md.",
     )
-    commands = records.add_subparsers(dest="records_command", metavar="{search,show}", required=True)
+    commands = records.add_subparsers(dest="records_command", metavar="{search,show,track}", required=True)
     db_help = "the server's database: a SQLite file or postgresql://USER@HOST/DB"
     s = commands.add_parser(
         "search", help="list the incidents that match",
@@ -147,6 +147,18 @@ def register_records(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     show.add_argument("--language", choices=texts.LANGUAGES, default="zh", help="zh (default) or en")
     show.add_argument("--tz", default=DEFAULT_TZ, metavar="ZONE", help="local times (default: %(default)s)")
     show.set_defaults(func=run_show)
+    track = commands.add_parser(
+        "track", help="an incident's ambulance tracks, unit statuses and caller locations (for playback)",
+        description="The positions the server kept of each unit while it was on the incident (see "
+        "--track-interval-s of dispatch120-server serve), its status changes and the caller's locations.",
+    )
+    track.add_argument("--db", required=True, metavar="URL_OR_PATH", help=db_help)
+    track.add_argument("--incident", required=True, metavar="ID",
+                       help=f"the incident's id (or its first {MIN_ID_PREFIX}+ characters)")
+    track.add_argument("--tz", default=DEFAULT_TZ, metavar="ZONE", help="local times (default: %(default)s)")
+    track.add_argument("--json", action="store_true",
+                       help="the track as JSON (what the playback window opens) instead of a summary")
+    track.set_defaults(func=run_track)
     return records
 
 
@@ -191,3 +203,31 @@ def run_show(args: argparse.Namespace) -> int:
     except kpi.KpiError as exc:
         return _fail(str(exc), exc.exit_code, "records")
     return _write(data, args.out, "records")
+
+
+def run_track(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from app.records import kpi
+    from app.records.incident import local_time, zone
+    from app.records.track import read_track
+
+    try:
+        track = read_track(args.db, args.incident, tz=args.tz)
+    except kpi.KpiError as exc:
+        return _fail(str(exc), exc.exit_code, "records")
+    if args.json:
+        return _write(orjson.dumps(track, option=orjson.OPT_INDENT_2) + b"\n", None, "records")
+    tz = zone(args.tz)
+
+    def when(t: float) -> str:
+        return local_time(datetime.fromtimestamp(t, UTC).isoformat(), tz)
+
+    lines = [f"{track['incident_id']}  {when(track['start_t'])} – {when(track['end_t'])}  {track['address'] or ''}"]
+    for u in track["units"]:
+        statuses = ", ".join(f"{s['status']} {when(s['t'])}" for s in u["statuses"]) or "–"
+        lines.append(f"  {u['call_sign'] or u['unit_id']}: {len(u['positions'])} positions; {statuses}")
+    lines.append(f"  caller locations: {len(track['caller_locations'])}")
+    return _write(("\n".join(lines) + "\n").encode("utf-8"), None, "records")

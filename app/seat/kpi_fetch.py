@@ -127,6 +127,22 @@ def fetch_record(server_url: str, token: str, incident_id: str, *, lang: str = "
     return record
 
 
+def fetch_track(server_url: str, token: str, incident_id: str, *, tz: str = DEFAULT_TZ, timeout: float = 60.0,
+                context: ssl.SSLContext | None = None) -> Json:
+    """One incident's track for playback (``GET /records/track/<id>``, supervisors). Blocking; worker thread.
+
+    Raises:
+        KpiFetchError: as :func:`fetch_record`, or the answer is not a track.
+        ValueError: ``server_url`` is not a ws:// or wss:// URL.
+    """
+    query = urllib.parse.urlencode({"tz": tz})
+    url = server_http_url(server_url, f"/records/track/{urllib.parse.quote(incident_id.strip(), safe='')}?{query}")
+    track = _get_json(url, token, "incident track", timeout, context)
+    if not isinstance(track.get("units"), list) or not isinstance(track.get("start_t"), int | float):
+        raise KpiFetchError("incident track: the answer is not a track")
+    return track
+
+
 def _get_json(url: str, token: str, what: str, timeout: float, context: ssl.SSLContext | None) -> Json:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     try:
