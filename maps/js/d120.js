@@ -132,7 +132,7 @@
   function buildIcon(op) {
     var root = document.createElement("div");
     var el = {root: root, icon: op.icon || "dot", shape: document.createElement("div"), dir: null, label: null,
-              text: null, small: null, colour: null, shapeKey: null, heading: null, cls: ""};
+              text: null, small: null, colour: null, shapeKey: null, heading: undefined, cls: ""};
     el.shape.className = "d120-shape";
     root.appendChild(el.shape);
     if (el.icon === "unit") {

@@ -185,3 +185,13 @@ def test_the_selected_units_label_gets_the_always_shown_priority_on_the_seats_ma
                                                  if i["layer"] == "units"} == {"u1": 0, "u2": 2})
     units = {i["id"]: i for i in state["items"] if i["layer"] == "units"}
     assert units["u2"]["label_text"] == units["u2"]["label"] and units["u2"]["sublabel"] is None  # fresh: no age
+
+
+def test_a_unit_that_never_reported_a_heading_shows_no_direction_arrow(qtbot):
+    view, _ = open_map(qtbot)
+    unit(view, "u9", *MONACO)  # no heading_deg: a device without a compass, or a unit standing still
+    wait_items(qtbot, view, lambda s: len(s["items"]) == 1)
+    shown = js(qtbot, view, 'd120.items["units/u9"].obj._d120el.dir.style.display')
+    assert shown == "none"
+    unit(view, "u9", *MONACO, heading_deg=45)
+    qtbot.waitUntil(lambda: js(qtbot, view, 'd120.items["units/u9"].obj._d120el.dir.style.display') == "")
