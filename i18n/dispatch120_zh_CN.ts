@@ -1200,6 +1200,18 @@
 <context>
     <name>KpiDashboard</name>
     <message>
+        <source>Track playback is not available here.</source>
+        <translation>此处无法回放轨迹。</translation>
+    </message>
+    <message>
+        <source>Could not open the track: %1</source>
+        <translation>无法打开轨迹：%1</translation>
+    </message>
+    <message>
+        <source>Play track</source>
+        <translation>回放轨迹</translation>
+    </message>
+    <message>
         <location filename="../widgets/kpi_dashboard.py" line="+339"/>
         <source>Computing %1 – %2 …</source>
         <translation>正在计算 %1 – %2 …</translation>
@@ -4198,6 +4210,37 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <location line="+1"/>
         <source>dispatch120 — vitals and units</source>
         <translation>dispatch120 — 生命体征与车辆</translation>
+    </message>
+</context>
+<context>
+    <name>TrackPlayback</name>
+    <message>
+        <source>Caller</source>
+        <translation>来电者</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Incident %1  %2   (Space play/pause, ←/→ step, +/− speed)</source>
+        <translation>事件 %1  %2   （空格 播放/暂停，←/→ 单步，+/− 速度）</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Playback speed</source>
+        <translation>回放速度</translation>
+    </message>
+    <message>
+        <source>Track playback — %1</source>
+        <translation>轨迹回放 — %1</translation>
     </message>
 </context>
 </TS>
