@@ -213,6 +213,10 @@ class TrainingLog:
             sign = self._call_sign.get(data["unit_id"], data["unit_id"])
             record.units.append(sign)
             record.step(now, "dispatch", sign)
+        elif name == "incident.located":
+            record.step(now, "located", str(data.get("candidate_source") or data.get("source") or ""))
+        elif name == "prenotify.sent":
+            record.step(now, "prenotify", data["hospital_id"])
         elif name in ("call.ended", "call.abandoned"):
             if record.ended is None:
                 record.ended = name.removeprefix("call.")
@@ -408,6 +412,8 @@ STEP_TEXT: Mapping[str, tuple[str, str]] = {
     "cpr": ("开始指导胸外按压", "CPR instructions started"),
     "priority": ("确定优先级", "priority set"),
     "dispatch": ("派车", "unit assigned"),
+    "located": ("确认地址", "location confirmed"),
+    "prenotify": ("院前预通知", "hospital pre-notified"),
     "ended": ("挂断", "call ended"),
     "abandoned": ("呼救者挂断", "caller hung up"),
 }
@@ -418,6 +424,11 @@ ITEM_TEXT: Mapping[str, tuple[str, str]] = {
     "dispatch": ("派车用时", "time to dispatch"),
     "priority": ("优先级正确", "right priority"),
     "capability": ("车辆能力正确", "right unit capability"),
+    "hospital": ("送往医院正确", "right hospital"),
+    "attach": ("重复来电并入原事件", "repeat call attached"),
+    "location_confirmed": ("确认地址用时", "time to location confirmed"),
+    "protocol": ("按规程问询", "protocol followed"),
+    "prenotify": ("院前预通知", "pre-notification sent"),
 }
 INJECT_TEXT: Mapping[str, tuple[str, str]] = {
     "unit_breakdown": ("车辆故障", "unit breakdown"),
@@ -444,10 +455,11 @@ def _value(value: object, unit: str = "") -> str:
 def item_row(item: Item, language: str) -> tuple[str, str, str, str, str]:
     """(call, item, target, actual, result) of a score item, as the report prints it."""
     call, _, key = item.id.partition(".")
-    timed = key not in ("priority", "capability")
+    timed = isinstance(item.target, float)  # time targets are seconds; the others a value to match
     unit = " s" if timed else ""
     target = f"≤ {_value(item.target)}{unit}" if timed else (
-        f"P{item.target}" if key == "priority" else str(item.target).upper())
+        f"P{item.target}" if key == "priority" else str(item.target).upper() if key == "capability"
+        else str(item.target))
     if item.actual is None:
         actual = "—"
     elif key == "priority" and isinstance(item.actual, int):

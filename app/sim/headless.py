@@ -9,16 +9,18 @@ coaches and dispatches late and under-triages.
 Each of the registry's seats is staffed by one scripted dispatcher (an asyncio task with
 its own :class:`~app.sim.link.SimLink`). A dispatcher takes the calls that ring at its
 seat, one at a time, and works each by its :class:`DispatcherStyle`'s delays, in scenario
-seconds (``time_scale`` makes them pass faster): answer, record the incident, ask the
-caller's questions (the case-entry answers the script gives), recognise a cardiac arrest
-and start the CPR coach, set the priority, assign the nearest available unit of the needed
-capability, alert the volunteers nearby to an arrest (one may bring an AED), choose the receiving
-hospital, hang up and be ready again; a repeat call about an incident already recorded is
-attached to it; a unit that breaks down on the way is replaced. Only the first round of a
+seconds (``time_scale`` makes them pass faster): answer, record the incident, confirm the
+location, walk the real protocol (:class:`~app.triage.engine.TriageSession`) answering each
+question as the caller answers it, recognise a cardiac arrest and start the CPR coach, record
+the determinant and its priority, assign the nearest available unit of the needed capability,
+alert the volunteers nearby to an arrest (one may bring an AED), choose the receiving hospital,
+pre-notify it when the determinant proposes it (STEMI, stroke), hang up and be ready again;
+a repeat call about an incident already recorded is attached to it; a unit that breaks down
+on the way is replaced. Only the first round of a
 looping scenario is played.
 
 Seeded: the centre's call ids and the dispatchers' incident ids come from the seed, so two
-runs with one seed give the same events (times aside; see ``tests/integration/test_scenario_library.py``).
+runs with one seed give the same events (times aside; see ``tests/integration/test_scenario_library_headless.py``).
 """
 
 from __future__ import annotations
@@ -41,8 +43,17 @@ from app.protocol import Message, now_iso
 from app.sim.clock import ScaledClock
 from app.sim.link import Refusal, SimLink
 from app.sim.scenario import InjectedEventKind, Scenario, ScriptedCall, load_scenario
-from app.sim.scoring import SCORED_EVENTS, Score, expected_capability, expects_arrest, score_run
+from app.sim.scoring import (
+    SCORED_EVENTS,
+    Score,
+    expected_capability,
+    expects_arrest,
+    score_run,
+    shipped_protocols,
+)
 from app.sim.switch import script_place
+from app.triage.engine import TriageSession
+from app.triage.model import Determinant
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +76,23 @@ class DispatcherStyle:
     ranks_hospitals: bool = True  # the suggestions for what the patient needs; False: the nearest one
     attaches_repeats: bool = True  # a repeat call joins its incident; False: a new incident each time
     alerts_volunteers: bool = True  # alert the volunteers nearby to a cardiac arrest
+    # Walk the chief complaint's protocol to its determinant; False: only the case entry's
+    # questions (CASE_ENTRY_ORDER), then the priority set by hand.
+    follows_protocol: bool = True
+    locates_first: bool = True  # confirm the location before the questions; False: after them
+    prenotifies: bool = True  # pre-notify the hospital when the determinant proposes it
 
 
 STYLES = {
-    "good": DispatcherStyle("good", answer_s=3, record_s=2, question_s=4, cpr_s=8, dispatch_s=3, hang_up_s=5),
+    "good": DispatcherStyle("good", answer_s=3, record_s=2, question_s=3, cpr_s=8, dispatch_s=3, hang_up_s=5),
     "slow": DispatcherStyle("slow", answer_s=13, record_s=10, question_s=15, cpr_s=45, dispatch_s=40,
                             hang_up_s=10, priority_error=1, capability="bls", ranks_hospitals=False,
-                            attaches_repeats=False, alerts_volunteers=False),
+                            attaches_repeats=False, alerts_volunteers=False, follows_protocol=False,
+                            locates_first=False, prenotifies=False),
 }
+# What the hospital prepares for, by the determinant's protocol (as the seat's pre-notify dialog fills it).
+PRENOTIFY_COMPLAINT = {"chest_pain": "chest_pain", "stroke": "stroke", "cardiac_arrest": "cardiac_arrest",
+                       "traffic_collision": "trauma", "trauma_bleeding": "trauma", "falls": "trauma"}
 # The order a case-entry interview asks the questions a script may answer (case_entry.yaml).
 UNIT_POLL_S = 2.0
 UNIT_WAIT_S = 1800.0  # then the incident is left unassigned (scored as such)
@@ -117,6 +137,7 @@ class ScriptedDispatcher:
         self.ringing: asyncio.Queue[str] = asyncio.Queue()
         self.queued: set[str] = set()  # calls put on the ringing queue (once each)
         self.worked: dict[str, ScriptedCall] = {}  # incident id → the call it was recorded for
+        self.protocol_of: dict[str, str] = {}  # incident id → the protocol of its determinant
         self.waiting: list[tuple[float, str]] = []  # (since when, incident id) waiting for a unit
         self.waiting_changed = asyncio.Event()
         link.on_event = self._on_event
@@ -229,24 +250,30 @@ class ScriptedDispatcher:
             "patients": script.patients,
         })
         position = best_position(script)
-        if position is not None:
-            send("incident.locate", {"incident_id": incident_id, "lat": position["lat"], "lon": position["lon"],
-                                     "source": "candidate", "candidate_source": position["source"]})
+        if style.locates_first:
+            self.locate(incident_id, position)
         arrest = expects_arrest(script)
-        for question in CASE_ENTRY_ORDER:
-            said = script.caller.answers.get(question)
-            if said is None or said.answer is None:
-                continue
-            await self.clock.sleep(style.question_s)
-            send("triage.answer", {"incident_id": incident_id, "protocol": "case_entry",
-                                   "protocol_version": "scripted", "question": question, "answer": said.answer})
-        priority = min(4, script.expected_priority + style.priority_error)
-        if arrest:
-            send("triage.arrest_recognised", {"incident_id": incident_id, "at": now_iso()})
-            if style.alerts_volunteers and position is not None and self.centre.scenario.registry.volunteers:
-                send("responders.alert", {"incident_id": incident_id})
-            await self.clock.sleep(style.cpr_s)
-            send("cpr.started", {"incident_id": incident_id, "rate_per_min": 110, "variant": "adult"})
+        result: Determinant | None = None
+        asked: set[str] = set()  # questions recorded
+        arrest_sent = False
+        if style.follows_protocol:
+            result, asked, arrest_sent = await self.triage(incident_id, script, position)
+        if result is None:
+            # No protocol walk, or it stopped short (a caller without a chief complaint): the
+            # case entry's questions the caller can answer, then the arrest if there is one.
+            for question in CASE_ENTRY_ORDER:
+                said = script.caller.answers.get(question)
+                if said is None or said.answer is None or question in asked:
+                    continue
+                await self.clock.sleep(style.question_s)
+                send("triage.answer", {"incident_id": incident_id, "protocol": "case_entry",
+                                       "protocol_version": "scripted", "question": question, "answer": said.answer})
+            if arrest and not arrest_sent:
+                await self.recognise_arrest(incident_id, position)
+        if not style.locates_first:
+            self.locate(incident_id, position)
+        base = result.priority if result is not None else script.expected_priority
+        priority = min(4, base + style.priority_error)
         send("incident.update", {"incident_id": incident_id, "priority": priority})
         await self.clock.sleep(style.dispatch_s)
         unit = self.choose_unit(script)
@@ -262,10 +289,81 @@ class ScriptedDispatcher:
             if hospital[1] > 1:
                 args["reason"] = "other"
             send("incident.set_destination", args)
+            if style.prenotifies and result is not None and result.prenotify:
+                # As the seat's pre-notify dialog sends it before the crew is on scene: no ECG yet.
+                complaint = PRENOTIFY_COMPLAINT.get(self.protocol_of.get(incident_id, ""), "other")
+                send("prenotify.send", {"incident_id": incident_id, "hospital_id": hospital[0],
+                                        "summary": {"sex": "unknown", "complaint": complaint}, "include_ecg": False})
         await self.clock.sleep(style.hang_up_s)
         if (self.link.state.calls.get(call_id) or {}).get("state") == CallState.ANSWERED:
             send("call.ended", {"call_id": call_id})
         send("seat.set_ready", {"ready": True})
+
+    def locate(self, incident_id: str, position: dict | None) -> None:
+        """Confirm the most precise location candidate with a position (none: nothing to confirm)."""
+        if position is not None:
+            self.link.send("incident.locate", {"incident_id": incident_id, "lat": position["lat"],
+                                               "lon": position["lon"], "source": "candidate",
+                                               "candidate_source": position["source"]})
+
+    async def recognise_arrest(self, incident_id: str, position: dict | None) -> None:
+        """Record the recognition, alert the volunteers nearby, and start the CPR coach ``cpr_s`` later."""
+        self.link.send("triage.arrest_recognised", {"incident_id": incident_id, "at": now_iso()})
+        if self.style.alerts_volunteers and position is not None and self.centre.scenario.registry.volunteers:
+            self.link.send("responders.alert", {"incident_id": incident_id})
+        await self.clock.sleep(self.style.cpr_s)
+        self.link.send("cpr.started", {"incident_id": incident_id, "rate_per_min": 110, "variant": "adult"})
+
+    async def triage(self, incident_id: str, script: ScriptedCall,
+                     position: dict | None) -> tuple[Determinant | None, set[str], bool]:
+        """Walk the protocol as the seat's questionnaire does: each question answered as the caller
+        answers it, each new step of the route recorded (``triage.answer``, carried ones too), the
+        arrest recognised the moment the route says so, the determinant recorded (``triage.complete``).
+
+        Returns the determinant (None when the caller has no answer to a question on the way), the
+        question ids recorded, and whether the arrest was recognised.
+        """
+        protocols = shipped_protocols()
+        session = TriageSession(protocols)
+        said = {q: a.answer for q, a in script.caller.answers.items() if a.answer is not None}
+        recorded: list[tuple[str, str, str]] = []  # the route as last recorded
+        arrest_sent = False
+        while (question := session.current) is not None:
+            key = said.get(question.id)
+            complaint = said.get("chief_complaint")
+            if (key is None and session.protocol.is_case_entry and complaint is not None
+                    and complaint in protocols.protocols):
+                # The caller cannot say (their age, say): the dispatcher goes to the chief complaint
+                # the caller described, as ``dispatch120 triage run`` does with a case's complaint.
+                session.choose_complaint(complaint)
+                continue
+            if key is None or question.answer_for(key) is None:
+                log.info("%s: incident %s: the caller cannot answer %s", self.seat_id, incident_id, question.id)
+                return None, {q for _, q, _ in recorded}, arrest_sent
+            await self.clock.sleep(self.style.question_s)
+            session.answer(key)
+            steps = session.path
+            common = 0
+            while common < min(len(recorded), len(steps)) and recorded[common] == steps[common]:
+                common += 1
+            for protocol_id, question_id, answer in steps[common:]:
+                self.link.send("triage.answer", {
+                    "incident_id": incident_id, "protocol": protocol_id,
+                    "protocol_version": protocols.protocol(protocol_id).version,
+                    "question": question_id, "answer": answer})
+            recorded = steps
+            if session.arrest_recognised and not arrest_sent:
+                arrest_sent = True
+                await self.recognise_arrest(incident_id, position)
+        result = session.result
+        if result is not None:
+            self.protocol_of[incident_id] = session.protocol.id
+            self.link.send("triage.complete", {
+                "incident_id": incident_id, "protocol": session.protocol.id,
+                "protocol_version": session.protocol.version, "determinant": result.code,
+                "priority": result.priority, "plan": result.plan.id,
+                "capability": result.plan.capability.value, "cpr": result.cpr})
+        return result, {q for _, q, _ in recorded}, arrest_sent
 
     async def attach_repeat(self, call_id: str, script: ScriptedCall) -> None:
         """A repeat call: join it to the incident of the call it repeats, reassure, hang up."""

@@ -1,7 +1,8 @@
 """Scoring a training run from its event log: per scripted call, each item against its target.
 
-Pure: no I/O. :func:`score_run` reads the events a seat received (with the server's
-timestamps) and the scenario, and returns a :class:`Score`. Times are **scenario seconds**:
+Pure apart from reading the shipped protocol files once per process (:func:`shipped_protocols`,
+unless the caller passes its own): :func:`score_run` reads the events a seat received (with the
+server's timestamps) and the scenario, and returns a :class:`Score`. Times are **scenario seconds**:
 the server stamps wall time, so each interval is multiplied by the run's ``time_scale``.
 All times count from the moment the call reached the centre (``call.received``), as the
 AHA telephone-CPR performance measures do. The targets and weights are documented in
@@ -10,19 +11,26 @@ AHA telephone-CPR performance measures do. The targets and weights are documente
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from app.protocol import Message, parse_ts
 from app.sim.scenario import Scenario, ScriptedCall
+from app.triage.engine import run_case
+from app.triage.model import ProtocolSet
 
 # id → (target, weight). Time targets are "at most this many seconds after the call arrived".
 ANSWER_TARGET_S = 10.0  # this project's choice, stricter than NFPA 1225 (15 s for 90 % of calls)
+# This project's choice: the location is the case entry's first question, asked before the two
+# questions that recognise an arrest (AHA T-CPR: recognised within 60 s), so half of that.
+LOCATION_TARGET_S = 30.0
 ARREST_RECOGNITION_TARGET_S = 60.0  # AHA telecommunicator CPR: OHCA recognised within 60 s of call receipt
 FIRST_COMPRESSION_TARGET_S = 90.0  # AHA telecommunicator CPR: first compression within 90 s of call receipt
 DISPATCH_TARGET_S = {1: 60.0, 2: 120.0, 3: 180.0, 4: 180.0}  # first unit assigned, by expected priority
 WEIGHTS = {
     "answer": 15,
+    "location_confirmed": 15,
     "arrest_recognition": 20,
     "first_compression": 20,
     "dispatch": 20,
@@ -30,6 +38,8 @@ WEIGHTS = {
     "capability": 10,
     "hospital": 10,
     "attach": 15,
+    "protocol": 15,
+    "prenotify": 10,
 }
 
 
@@ -37,7 +47,7 @@ WEIGHTS = {
 SCORED_EVENTS = (
     "call.received", "call.answered", "call.abandoned", "call.attached", "incident.created", "incident.updated",
     "triage.completed", "unit.assigned", "unit.status_changed", "triage.arrest_recognised", "cpr.started",
-    "incident.destination_set",
+    "incident.destination_set", "incident.located", "triage.answered", "prenotify.sent",
 )
 
 
@@ -78,6 +88,59 @@ def expects_arrest(call: ScriptedCall) -> bool:
             and breathing is not None and breathing.answer in ("no", "unsure"))
 
 
+@dataclass(frozen=True)
+class ExpectedTriage:
+    """Where the protocol leads when every question is answered as the caller answers it."""
+
+    determinant: str
+    prenotify: bool  # the determinant proposes pre-notifying the receiving hospital (STEMI, stroke)
+    path: tuple[tuple[str, str, str], ...]  # (protocol, question, answer key) along the route
+
+
+@functools.cache
+def shipped_protocols() -> ProtocolSet:
+    """The protocol set of ``resources/protocols`` (read once per process). Raises ProtocolLoadError."""
+    from app.triage import DEFAULT_PROTOCOL_DIR, load_protocol_set
+
+    return load_protocol_set(DEFAULT_PROTOCOL_DIR)
+
+
+def expected_triage(call: ScriptedCall, protocols: ProtocolSet) -> ExpectedTriage | None:
+    """The determinant the caller's answers lead to, or None: a repeat call, a caller without a
+    chief complaint, or answers that stop short of a determinant (nothing to score the trainee on)."""
+    answers = {q: a.answer for q, a in call.caller.answers.items() if a.answer is not None}
+    complaint = answers.get("chief_complaint")
+    if call.repeat_of is not None or complaint is None:
+        return None
+    try:
+        out = run_case(protocols, {"complaint": complaint, "answers": answers})
+    except ValueError:
+        return None
+    if out["determinant"] is None:
+        return None
+    return ExpectedTriage(out["determinant"], bool(out.get("prenotify")),
+                          tuple((p, q, k) for p, q, k in out["path"]))
+
+
+def protocol_followed(expected: ExpectedTriage, call: ScriptedCall, answered: Mapping[tuple[str, str], str],
+                      determinant: str | None) -> tuple[bool, str | None]:
+    """Whether the trainee's triage reached the expected determinant by the caller's answers.
+
+    ``answered``: (protocol, question) → the last answer recorded (``triage.answered``);
+    ``determinant``: the last one reached (``triage.completed``). Failed when the determinant
+    differs, a question on the expected route was never answered (skipped), or an answer
+    recorded differs from what the caller said (the last one counts: a corrected slip is fine).
+    Returns ``(ok, actual)``: the determinant, with what went wrong after it.
+    """
+    skipped = [q for p, q, _ in expected.path if (p, q) not in answered]
+    said = {q: a.answer for q, a in call.caller.answers.items() if a.answer is not None}
+    against = sorted({q for (_, q), key in answered.items() if q in said and key != said[q]})
+    notes = ([f"skipped: {', '.join(skipped)}"] if skipped else []) + (
+        [f"against the caller: {', '.join(against)}"] if against else [])
+    actual = "; ".join([determinant or "no determinant", *notes]) if notes else determinant
+    return determinant == expected.determinant and not notes, actual
+
+
 def expected_capability(call: ScriptedCall) -> str:
     """The capability the call needs: the scenario's, else ALS for priority 1, BLS otherwise."""
     return call.expected_capability or ("als" if call.expected_priority == 1 else "bls")
@@ -89,6 +152,7 @@ def score_run(
     *,
     time_scale: float,
     call_index: Mapping[str, int],
+    protocols: ProtocolSet | None = None,
 ) -> Score:
     """Score the scripted calls of one round.
 
@@ -98,7 +162,10 @@ def score_run(
         time_scale: how much faster than real time the run went.
         call_index: call id → index of the scripted call it played (calls not in it
             are not scored: a later round of a looping scenario, a call the trainer made).
+        protocols: the protocols the trainee's seat used (default: :func:`shipped_protocols`),
+            for the determinant each caller's answers lead to.
     """
+    protocols = protocols if protocols is not None else shipped_protocols()
     capability_of = {u.id: u.capability for u in scenario.registry.units}
     received: dict[str, float] = {}
     answered: dict[str, float] = {}
@@ -108,6 +175,10 @@ def score_run(
     recognised: dict[str, float] = {}
     compression: dict[str, float] = {}
     destination: dict[str, str] = {}  # incident id → the last hospital chosen
+    located: dict[str, float] = {}  # incident id → its position first set (``incident.located``)
+    triage_answers: dict[str, dict[tuple[str, str], str]] = {}  # incident → (protocol, question) → last answer
+    determinant: dict[str, str] = {}  # incident id → the last determinant reached
+    prenotified: dict[str, list[str]] = {}  # incident id → the hospitals pre-notified, in order
     attached: dict[str, str] = {}  # call id → the incident it was attached to
     abandoned: set[str] = set()
     # When a unit was free: the run starts with every unit available (a fresh training log).
@@ -152,6 +223,7 @@ def score_run(
             priority[data["incident_id"]] = data["changes"]["priority"]
         elif name == "triage.completed":
             priority[data["incident_id"]] = data["priority"]
+            determinant[data["incident_id"]] = data["determinant"]
         elif name == "unit.assigned":
             first_assigned.setdefault(data["incident_id"], (at, data["unit_id"]))
         elif name == "triage.arrest_recognised":
@@ -162,6 +234,12 @@ def score_run(
             destination[data["incident_id"]] = data["hospital_id"]
         elif name == "call.attached":
             attached[data["call_id"]] = data["incident_id"]
+        elif name == "incident.located":
+            located.setdefault(data["incident_id"], at)
+        elif name == "triage.answered":
+            triage_answers.setdefault(data["incident_id"], {})[(data["protocol"], data["question"])] = data["answer"]
+        elif name == "prenotify.sent":
+            prenotified.setdefault(data["incident_id"], []).append(data["hospital_id"])
         elif name == "call.abandoned":
             abandoned.add(data["call_id"])
 
@@ -198,6 +276,8 @@ def score_run(
             items.append(Item(f"{tag}.attach", f"call{call.repeat_of}", f"call{call.repeat_of}" if ok else
                               ("new incident" if incident else None), ok, WEIGHTS["attach"]))
             continue
+        timed("location_confirmed", LOCATION_TARGET_S, located.get(incident or ""))
+        expected = expected_triage(call, protocols)
         if expects_arrest(call):
             timed("arrest_recognition", ARREST_RECOGNITION_TARGET_S, recognised.get(incident or ""))
             timed("first_compression", FIRST_COMPRESSION_TARGET_S, compression.get(incident or ""))
@@ -225,6 +305,16 @@ def score_run(
             chosen = destination.get(incident or "")
             items.append(Item(f"{tag}.hospital", call.expected_hospital, chosen, chosen == call.expected_hospital,
                               WEIGHTS["hospital"]))
+        if expected is not None:
+            ok, actual = protocol_followed(expected, call, triage_answers.get(incident or "", {}),
+                                           determinant.get(incident or ""))
+            items.append(Item(f"{tag}.protocol", expected.determinant, actual, ok, WEIGHTS["protocol"]))
+        if expected is not None and expected.prenotify:
+            # Sent to the receiving hospital the call expects (any hospital when it names none).
+            sent = prenotified.get(incident or "", [])
+            right = [h for h in sent if call.expected_hospital in (None, h)]
+            items.append(Item(f"{tag}.prenotify", call.expected_hospital or "any hospital",
+                              right[0] if right else (sent[0] if sent else None), bool(right), WEIGHTS["prenotify"]))
     scored = [i for i in items if i.ok is not None]
     total = sum(i.weight for i in scored)
     score = round(100.0 * sum(i.weight for i in scored if i.ok) / total, 1) if total else 0.0
