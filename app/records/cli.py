@@ -146,6 +146,8 @@ def register_records(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     show.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
     show.add_argument("--language", choices=texts.LANGUAGES, default="zh", help="zh (default) or en")
     show.add_argument("--tz", default=DEFAULT_TZ, metavar="ZONE", help="local times (default: %(default)s)")
+    show.add_argument("--city", type=Path, metavar="DIR",
+                      help="offline city whose roads the PDF's map draws (default: the demo city)")
     show.set_defaults(func=run_show)
     track = commands.add_parser(
         "track", help="an incident's ambulance tracks, unit statuses and caller locations (for playback)",
@@ -199,7 +201,12 @@ def run_show(args: argparse.Namespace) -> int:
 
     try:
         record = incident.read_incident(args.db, args.incident, lang=args.language, tz=args.tz)
-        data = render_record(record, args.fmt)
+        track = None
+        if args.fmt == "pdf":  # the report's map: the positions kept beside the log
+            from app.records.track import build_track, read_positions
+
+            track = build_track(record, read_positions(args.db, str(record["incident_id"])))
+        data = render_record(record, args.fmt, track=track, city_dir=args.city)
     except kpi.KpiError as exc:
         return _fail(str(exc), exc.exit_code, "records")
     return _write(data, args.out, "records")

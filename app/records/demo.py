@@ -10,12 +10,21 @@ recommended ALS unit and a second unit that is stood down on the way (a cancelle
 caller shares his phone's position and a photo through the caller link; the crew's ECG is
 stored; the chest-pain centre is pre-notified and answers that its cath lab is ready.
 
+The ambulances' positions (``unit_positions`` rows, as ``server_stub/track.py`` keeps them: one
+every :data:`TRACK_INTERVAL_S` of device time while a unit is on the incident, the device's clock
+:data:`DEVICE_CLOCK_BEHIND_S` behind the server's) follow a path between the story's places:
+straight lines unless a ``route`` function is given (``tools/render_pdf_page.py`` passes the
+demo city's road router). :data:`MONACO` puts the same story on the shipped demo city's streets,
+for the report's map.
+
 No I/O: :func:`build` returns the events and the rows of the server's side tables
-(``strips``, ``prenotifications``); writing them into a database is the caller's job.
+(``strips``, ``prenotifications``, ``positions``); writing them into a database is the caller's job.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +51,38 @@ SWITCH = Principal(id="pbx-1", role=Role.SWITCH, name="程控交换机")
 SEAT = Principal(id="seat-3", role=Role.SEAT, name="3号席 王敏")
 HOSPITAL = Principal(id="h-cqmu1", role=Role.HOSPITAL, name="重医附一院胸痛中心", unit_id="H1")
 
+TRACK_INTERVAL_S = 10.0  # the server's --track-interval-s for the demo
+DEVICE_CLOCK_BEHIND_S = 2.4  # the ambulances' clocks run this far behind the server's (receipt delay included)
+
+LatLon = tuple[float, float]
+Route = Callable[[LatLon, LatLon], Sequence[LatLon]]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the story happens: the places and the addresses the dispatcher types."""
+
+    station: LatLon
+    station_name: str
+    hospital: LatLon
+    caller_gps: LatLon
+    caller_cell: LatLon
+    caller_link: LatLon
+    address: str
+    located_address: str
+    second_unit_from: LatLon  # where 渝中2 was when it was sent (returning from another job)
+
+
+CHONGQING = Site(station=(29.557, 106.574), station_name="渝中急救站", hospital=(29.5386, 106.5114),
+                 caller_gps=(29.56371, 106.57702), caller_cell=(29.5662, 106.5811), caller_link=(29.56368, 106.57695),
+                 address="重庆市渝中区民族路166号 3单元502", located_address="重庆市渝中区民族路166号",
+                 second_unit_from=(29.5551, 106.5689))
+MONACO = Site(station=(43.7445, 7.4305), station_name="蒙特卡洛急救站", hospital=(43.7285, 7.4147),
+              caller_gps=(43.7352, 7.4226), caller_cell=(43.7371, 7.4262), caller_link=(43.73518, 7.42255),
+              address="Boulevard Albert 1er 12号 3楼", located_address="Boulevard Albert 1er 12号",
+              second_unit_from=(43.7300, 7.4195))
+
+
 # Answers the caller gives, by question id (case entry, then chest pain).
 ANSWERS = {
     "location_confirmed": "confirmed", "callback_number": "confirmed", "what_happened": "described",
@@ -62,6 +103,7 @@ class DemoLog:
     events: list[dict[str, Any]] = field(default_factory=list)
     strips: list[dict[str, Any]] = field(default_factory=list)
     prenotifications: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[dict[str, Any]] = field(default_factory=list)  # unit_positions rows
 
 
 class _Centre:
@@ -95,14 +137,56 @@ def _ecg_samples(seconds: float, fs: float) -> list[int]:
     return [int(round(v / 0.005)) for v in mv]
 
 
-def build() -> DemoLog:
-    """The demonstration incident's log (deterministic: fixed ids and times)."""
+def _straight(a: LatLon, b: LatLon) -> Sequence[LatLon]:
+    return [a, b]
+
+
+def _metres(a: LatLon, b: LatLon) -> float:
+    kx = 111_195.0 * math.cos(math.radians((a[0] + b[0]) / 2))
+    return math.hypot((b[1] - a[1]) * kx, (b[0] - a[0]) * 111_195.0)
+
+
+def _drive(path: Sequence[LatLon], start_s: float, end_s: float, every_s: float) -> list[tuple[float, LatLon]]:
+    """Fixes every ``every_s`` from ``start_s`` to ``end_s`` (both kept) along ``path`` at an even speed."""
+    legs = [_metres(a, b) for a, b in zip(path, path[1:], strict=False)]
+    total = sum(legs)
+    steps = max(1, math.ceil((end_s - start_s) / every_s))
+    out: list[tuple[float, LatLon]] = []
+    for k in range(steps + 1):
+        t = min(end_s, start_s + k * every_s)
+        want = total * (t - start_s) / (end_s - start_s) if end_s > start_s else total
+        i, done = 0, 0.0
+        while i < len(legs) - 1 and done + legs[i] < want:
+            done += legs[i]
+            i += 1
+        f = 0.0 if not legs or legs[i] == 0 else min(1.0, (want - done) / legs[i])
+        a, b = path[i], path[min(i + 1, len(path) - 1)]
+        out.append((t, (round(a[0] + (b[0] - a[0]) * f, 6), round(a[1] + (b[1] - a[1]) * f, 6))))
+    return out
+
+
+def _position_rows(unit_id: str, fixes: list[tuple[float, LatLon]]) -> list[dict[str, Any]]:
+    rows = []
+    for k, (t, (lat, lon)) in enumerate(fixes):
+        speed = 0.0 if k == 0 else _metres(fixes[k - 1][1], (lat, lon)) / max(1e-9, t - fixes[k - 1][0])
+        rows.append({"incident_id": INCIDENT_ID, "unit_id": unit_id,
+                     "device_ts": format_ts(START + timedelta(seconds=t - DEVICE_CLOCK_BEHIND_S)),
+                     "server_ts": format_ts(START + timedelta(seconds=t)), "lat": lat, "lon": lon,
+                     "speed_mps": round(speed, 1), "heading_deg": None, "accuracy_m": 6.0})
+    return rows
+
+
+def build(site: Site = CHONGQING, route: Route | None = None) -> DemoLog:
+    """The demonstration incident's log (deterministic: fixed ids and times) at ``site``;
+    the ambulances drive along ``route(from, to)`` (default: straight lines)."""
     from app.triage import DEFAULT_PROTOCOL_DIR, TriageSession, load_protocol_set
 
     c = _Centre()
     c.at(-86_400)
-    c.append([("station.registered", {"station_id": "ST-YZ", "name": "渝中急救站", "lat": 29.557, "lon": 106.574}),
-              ("hospital.registered", {"hospital_id": "H1", "name": "重医附一院", "lat": 29.5386, "lon": 106.5114}),
+    c.append([("station.registered", {"station_id": "ST-YZ", "name": site.station_name, "lat": site.station[0],
+                                       "lon": site.station[1]}),
+              ("hospital.registered", {"hospital_id": "H1", "name": "重医附一院", "lat": site.hospital[0],
+                                       "lon": site.hospital[1]}),
               ("unit.registered", {"unit_id": "A01", "call_sign": "渝中1", "station_id": "ST-YZ", "capability": "als"}),
               ("unit.registered", {"unit_id": "A02", "call_sign": "渝中2", "station_id": "ST-YZ", "capability": "bls"}),
               ("principal.registered", {"principal_id": SEAT.id, "role": "seat", "name": SEAT.name,
@@ -115,15 +199,15 @@ def build() -> DemoLog:
     c.send(SWITCH, "call.offered", {
         "call_id": CALL_ID, "caller_number": "13912345678", "caller_name": "李", "line": "120-01",
         "locations": [
-            {"source": "gps", "lat": 29.56371, "lon": 106.57702, "accuracy_m": 18.0,
+            {"source": "gps", "lat": site.caller_gps[0], "lon": site.caller_gps[1], "accuracy_m": 18.0,
              "at": format_ts(START - timedelta(seconds=5))},
-            {"source": "cell", "lat": 29.5662, "lon": 106.5811, "accuracy_m": 800.0},
+            {"source": "cell", "lat": site.caller_cell[0], "lon": site.caller_cell[1], "accuracy_m": 800.0},
         ]})
     c.at(4)
     c.send(SEAT, "call.answer", {"call_id": CALL_ID})
     c.at(25)
     c.send(SEAT, "incident.create", {
-        "incident_id": INCIDENT_ID, "call_id": CALL_ID, "address": "重庆市渝中区民族路166号 3单元502",
+        "incident_id": INCIDENT_ID, "call_id": CALL_ID, "address": site.address,
         "callback_number": "13912345678", "patients": 1, "priority": 2,
         "description": "男，62岁，胸痛约30分钟，大汗，既往高血压"})
 
@@ -149,9 +233,9 @@ def build() -> DemoLog:
         "priority": result.priority, "plan": result.plan.id, "capability": result.plan.capability.value,
         "cpr": result.cpr})
     c.at(t + 4)
-    c.send(SEAT, "incident.locate", {"incident_id": INCIDENT_ID, "lat": 29.56371, "lon": 106.57702,
-                                     "source": "candidate", "candidate_source": "gps",
-                                     "address": "重庆市渝中区民族路166号"})
+    c.send(SEAT, "incident.locate", {"incident_id": INCIDENT_ID, "lat": site.caller_gps[0],
+                                     "lon": site.caller_gps[1], "source": "candidate", "candidate_source": "gps",
+                                     "address": site.located_address})
     c.at(t + 12)
     c.send(SEAT, "unit.assign_recommended", {"incident_id": INCIDENT_ID, "unit_id": "A01", "rank": 1,
                                              "first_unit_id": "A01"})
@@ -168,7 +252,7 @@ def build() -> DemoLog:
                                  format_ts(c.now + timedelta(hours=2))), SEAT)
     for offset, name, extra in (
         (35, "call.link_opened", {}), (41, "call.link_consented", {}),
-        (44, "call.link_located", {"location": {"source": "caller_link", "lat": 29.56368, "lon": 106.57695,
+        (44, "call.link_located", {"location": {"source": "caller_link", "lat": site.caller_link[0], "lon": site.caller_link[1],
                                                 "accuracy_m": 9.0, "at": format_ts(START + timedelta(seconds=assigned + 123))}}),
         (95, "call.photo_received", {"media_id": MEDIA_ID, "bytes": 412_338, "content_type": "image/jpeg",
                                      "sha256": "9f2c1e7ab04d5c3e8f6a7b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e"}),
@@ -229,4 +313,20 @@ def build() -> DemoLog:
     c.at(transporting + 1530)
     c.send(SEAT, "incident.close", {"incident_id": INCIDENT_ID, "reason": "transported",
                                     "note": "患者已交接导管室团队"})
+
+    # The tracks: A01 from its station to the scene, waits there, drives to the hospital and waits
+    # until it is available again; A02 drives towards the scene until it is stood down.
+    go = route or _straight
+    every = TRACK_INTERVAL_S
+    a01 = (_drive(go(site.station, site.caller_gps), assigned + 48, on_scene, every)
+           + _drive([site.caller_gps], on_scene + every, transporting - every, every)
+           + _drive(go(site.caller_gps, site.hospital), transporting, transporting + 900, every)
+           + _drive([site.hospital], transporting + 900 + every, transporting + 1500, every * 6))
+    to_scene = go(site.second_unit_from, site.caller_gps)
+    a02 = _drive(to_scene, assigned + 70, assigned + 240, every)
+    # It covered about a third of the way before it was stood down: the fixes above are spread over
+    # the whole path, so keep the times and take the positions from the path's first part.
+    part = _drive(to_scene, assigned + 70, assigned + 70 + 3 * 170, every)[: len(a02)]
+    c.log.positions = _position_rows("A01", a01) + _position_rows("A02", [(t, p) for (t, _), (_, p) in
+                                                                         zip(a02, part, strict=True)])
     return c.log

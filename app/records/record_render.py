@@ -10,13 +10,17 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from app.records import texts
 from app.records.incident import Record, local_time, location_text
+
+if TYPE_CHECKING:
+    from app.records.track import Track
 
 FORMATS = ("text", "json", "html", "pdf")
 
@@ -214,8 +218,11 @@ def to_html(record: Record) -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
-def render_record(record: Record, fmt: str) -> bytes:
-    """The record in ``fmt`` (one of :data:`FORMATS`). Raises ValueError for another format."""
+def render_record(record: Record, fmt: str, *, track: Track | None = None, city_dir: Path | None = None) -> bytes:
+    """The record in ``fmt`` (one of :data:`FORMATS`). Raises ValueError for another format.
+
+    ``track`` and ``city_dir`` are for the PDF's map (:func:`app.records.pdf.record_pdf`).
+    """
     if fmt == "text":
         return to_text(record)
     if fmt == "json":
@@ -225,5 +232,5 @@ def render_record(record: Record, fmt: str) -> bytes:
     if fmt == "pdf":
         from app.records.pdf import record_pdf
 
-        return record_pdf(record)
+        return record_pdf(record, track=track, city_dir=city_dir)
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
