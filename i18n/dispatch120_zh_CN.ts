@@ -111,6 +111,26 @@
         <source>Enter picks the selected call up at this seat</source>
         <translation>按 Enter 在本席代接所选来电</translation>
     </message>
+    <message>
+        <source>Asking the caller</source>
+        <translation>向来电者提问</translation>
+    </message>
+    <message>
+        <source>Ask the caller</source>
+        <translation>向来电者提问</translation>
+    </message>
+    <message>
+        <source>You asked: %1</source>
+        <translation>你问：%1</translation>
+    </message>
+    <message>
+        <source>Ask the caller… (F3, Enter sends)</source>
+        <translation>向来电者提问……（F3，回车发送）</translation>
+    </message>
+    <message>
+        <source>Training: type a question to the simulated caller and press Enter</source>
+        <translation>培训：输入要问模拟来电者的问题，按回车发送</translation>
+    </message>
 </context>
 <context>
     <name>CallerLinkPanel</name>

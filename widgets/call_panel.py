@@ -2,7 +2,9 @@
 
 Top: this seat's calls (ringing ones flash gently), with caller number, caller
 name and location when the phone switch knows them, and the time since the
-call came in. F2 (or Enter on the list) answers, F4 hangs up. Below: calls
+call came in. F2 (or Enter on the list) answers, F4 hangs up. In a training centre
+the simulated caller's words show under the calls, and F3 goes to a one-line box where
+the trainee types a free question to the caller (``training.ask``). Below: calls
 waiting for a seat or ringing at another one, with their count and the longest
 wait; Enter on one of them picks it up here.
 
@@ -24,6 +26,7 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QSizePolicy,
@@ -33,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.model import CallState
+from app.protocol.training import ASK_MAX
 from app.seat.store import SeatStore
 from widgets.clock import SeatClock
 from widgets.command_runner import CommandRunner
@@ -61,8 +65,9 @@ class CallPanel(QWidget):
     answer_refused = Signal(str)
 
     def __init__(self, store: SeatStore, runner: CommandRunner, clock: SeatClock,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, training: bool = False) -> None:
         super().__init__(parent)
+        self._training = training
         self.setObjectName("CallPanel")
         self._store = store
         self._runner = runner
@@ -79,7 +84,15 @@ class CallPanel(QWidget):
         self.hangup_action.setShortcut(QKeySequence(Qt.Key.Key_F4))
         self.hangup_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.hangup_action.triggered.connect(self.hang_up)
-        self.addActions([self.answer_action, self.hangup_action])
+        # Training only: F3 goes to the box where the trainee types a question to the caller.
+        # (No key outside training: the seat's shortcut list, F1, shows only keys that work.)
+        self.ask_action = QAction(self)
+        if training:
+            self.ask_action.setShortcut(QKeySequence(Qt.Key.Key_F3))
+        self.ask_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.ask_action.triggered.connect(self.focus_ask)
+        self.ask_action.setVisible(training)
+        self.addActions([self.answer_action, self.hangup_action, self.ask_action])
 
         self._title = QLabel(self)
         self._title.setObjectName("PanelTitle")
@@ -126,6 +139,12 @@ class CallPanel(QWidget):
         self.caller_said.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._caller_title.setVisible(False)
         self.caller_said.setVisible(False)
+        self.ask_box = QLineEdit(self)
+        self.ask_box.setObjectName("AskCaller")
+        self.ask_box.setMaxLength(ASK_MAX)
+        self.ask_box.setClearButtonEnabled(True)
+        self.ask_box.returnPressed.connect(self.ask)
+        self.ask_box.setVisible(training)
 
         # Where the current call is from, and whether it repeats an open incident.
         self.location = CallLocationView(clock, self)
@@ -142,6 +161,7 @@ class CallPanel(QWidget):
         layout.addWidget(self._empty)
         layout.addWidget(self._caller_title)
         layout.addWidget(self.caller_said, 2)
+        layout.addWidget(self.ask_box)
         layout.addWidget(self.repeat_banner)
         layout.addWidget(self.location)
         layout.addLayout(buttons)
@@ -212,6 +232,37 @@ class CallPanel(QWidget):
         )
         return command_id is not None
 
+    def focus_ask(self) -> bool:
+        """F3 (training): put the cursor in the "ask the caller" box. False without a call to ask about."""
+        if not self._training or not self.ask_box.isEnabled():
+            return False
+        self.ask_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return True
+
+    def ask(self) -> bool:
+        """Enter in the box (training): send the typed question to the caller of the current call.
+
+        The box is cleared once the question is queued; the server's ``training.asked``
+        puts it in the conversation and the caller's reply follows.
+        """
+        call = self._askable_call()
+        text = self.ask_box.text().strip()
+        if call is None or not text:
+            return False
+        command_id = self._runner.run(
+            self._runner.commands.ask_caller, lambda: self.tr("Asking the caller"), call_id=call["call_id"], text=text
+        )
+        if command_id is None:
+            return False
+        self.ask_box.clear()
+        return True
+
+    def _askable_call(self) -> dict[str, Any] | None:
+        call = self.current_call()
+        if not self._training or call is None or call["state"] != CallState.ANSWERED:
+            return None
+        return call
+
     def _selected_call(self, view: QListWidget, state: str | None) -> dict[str, Any] | None:
         item = view.currentItem()
         if item is None or not item.isSelected():
@@ -278,19 +329,29 @@ class CallPanel(QWidget):
         self.location.set_call(call, now)
         self.repeat_banner.set_call(call)
         self._show_caller_said(call)
+        self.ask_box.setEnabled(self._askable_call() is not None)
+        self.ask_action.setEnabled(self.ask_box.isEnabled())
 
     def caller_lines(self) -> list[str]:
-        """The caller's lines shown for the current call, as displayed."""
+        """The conversation with the caller on the current call, as displayed, oldest first."""
         return [self.caller_said.item(row).text() for row in range(self.caller_said.count())]
 
     def _show_caller_said(self, call: dict[str, Any] | None) -> None:
-        said = (call or {}).get("caller_said") or []
+        # The caller's words and, in training, the questions the trainee typed, in the order
+        # the server recorded them (a question sorts before a reply stamped the same instant).
+        said = [(line["at"], 1, line) for line in (call or {}).get("caller_said") or []]
+        said += [(line["at"], 0, line) for line in (call or {}).get("asked") or []]
+        said.sort(key=lambda entry: (entry[0], entry[1]))
         if len(said) != self.caller_said.count() or (said and self.caller_said.property("call_id") != call["call_id"]):
             self.caller_said.clear()
-            for line in said:
-                # Spoken words and typed ones (a deaf caller's text) are told apart at a glance.
-                mark = "✉" if line.get("via") == "chat" else "🗣"
-                item = QListWidgetItem(f"{mark} {line['zh']}\n{line['en']}")
+            for _at, from_caller, line in said:
+                if from_caller:
+                    # Spoken words and typed ones (a deaf caller's text) are told apart at a glance.
+                    mark = "✉" if line.get("via") == "chat" else "🗣"
+                    item = QListWidgetItem(f"{mark} {line['zh']}\n{line['en']}")
+                else:
+                    item = QListWidgetItem(self.tr("You asked: %1").replace("%1", line["text"]))
+                    item.setForeground(QBrush(QColor("#455A64")))
                 item.setToolTip(item.text())
                 self.caller_said.addItem(item)
             self.caller_said.setProperty("call_id", call["call_id"] if call else None)
@@ -379,8 +440,12 @@ class CallPanel(QWidget):
         self._empty.setText(self.tr("No call at this seat. Press F5 to be ready for the next call."))
         self.answer_action.setText(self.tr("Answer"))
         self.hangup_action.setText(self.tr("Hang up"))
+        self.ask_action.setText(self.tr("Ask the caller"))
         shortcut_hint(self.answer_action)
         shortcut_hint(self.hangup_action)
+        shortcut_hint(self.ask_action)
+        self.ask_box.setPlaceholderText(self.tr("Ask the caller… (F3, Enter sends)"))
+        self.ask_box.setToolTip(self.tr("Training: type a question to the simulated caller and press Enter"))
         self.my_calls.setToolTip(self.tr("Enter or F2 answers the ringing call"))
         self.waiting.setToolTip(self.tr("Enter picks the selected call up at this seat"))
         self.refresh()

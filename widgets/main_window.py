@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
 
         # ---- panels
         self.banner = StatusBanner(store, self.ready_action, training=training, seat_id=seat_id)
-        self.call_panel = CallPanel(store, self.runner, self.clock)
+        self.call_panel = CallPanel(store, self.runner, self.clock, training=training)
         self.form = IncidentForm(store, self.runner, self.clock)
         self.queue = IncidentQueue(store, self.clock)
         self.board = UnitBoard(store, self.runner, self.clock, self.form.incident_for_dispatch)
@@ -725,6 +725,8 @@ class MainWindow(QMainWindow):
         self.seat_menu.addAction(self.ready_action)
         self.seat_menu.addAction(self.call_panel.answer_action)
         self.seat_menu.addAction(self.call_panel.hangup_action)
+        if self.training:
+            self.seat_menu.addAction(self.call_panel.ask_action)
         self.seat_menu.addAction(self.my_shift.action)
         self.seat_menu.addSeparator()
         self.seat_menu.addAction(self.quit_action)

@@ -4,7 +4,9 @@ Accepted only by a training centre — one where a trainer console is registered
 (``dispatch120-server admin add-trainer`` is for training databases; the simulator's
 registry always has one) — so a switch on a real centre cannot put scripted words in
 the record. The words go on the call (``call["caller_said"]``); typed ones (a deaf
-caller) also go in the call's chat, where the caller-link panel shows texts.
+caller) also go in the call's chat, where the caller-link panel shows texts. A question
+the trainee types to the caller (``training.ask``) is taken only from the seat that
+answered the call, and goes on the call too (``call["asked"]``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from app.protocol.errors import ErrorCode
 
 # At most this many caller lines are kept per call (a runaway script must not grow a call forever).
 MAX_SAID_PER_CALL = 200
+# At most this many typed questions are kept per call (a stuck key must not grow a call forever).
+MAX_ASKED_PER_CALL = 200
 # At most this many injections are kept per run (the log has them all).
 MAX_INJECTED_PER_RUN = 200
 
@@ -41,6 +45,21 @@ def _caller_say(state: Any, who: Principal, a: dict) -> list[EventDraft]:
     return [("training.caller_said", dict(a))]
 
 
+def _ask(state: Any, who: Principal, a: dict) -> list[EventDraft]:
+    if not is_training_centre(state.principals):
+        raise refuse(ErrorCode.FORBIDDEN, "questions to a simulated caller are accepted only by a training centre")
+    call = need_call(state, a["call_id"])
+    if call["state"] != CallState.ANSWERED:
+        raise refuse(ErrorCode.ILLEGAL_TRANSITION, f"call {a['call_id']} is not being answered")
+    if call["seat_id"] != who.id:
+        raise refuse(ErrorCode.FORBIDDEN, f"call {a['call_id']} is answered at {call['seat_id']}, not at {who.id}")
+    if not a["text"].strip():
+        raise refuse(ErrorCode.INVALID_ARGS, "the question is empty")
+    if len(call.get("asked") or ()) >= MAX_ASKED_PER_CALL:
+        raise refuse(ErrorCode.CONFLICT, "too many questions on this call")
+    return [("training.asked", {"call_id": a["call_id"], "text": a["text"].strip(), "seat_id": who.id})]
+
+
 def _need_training_centre(state: Any) -> None:
     if not is_training_centre(state.principals):
         raise refuse(ErrorCode.FORBIDDEN, "training controls are accepted only by a training centre")
@@ -58,6 +77,7 @@ def _inject(state: Any, who: Principal, a: dict) -> list[EventDraft]:
 
 COMMAND_HANDLERS = {
     "training.caller_say": _caller_say,
+    "training.ask": _ask,
     "training.set_clock": _set_clock,
     "training.inject": _inject,
 }
@@ -74,6 +94,13 @@ def _said(state: Any, d: dict, ts: str):
     call.setdefault("caller_said", []).append(entry)
     if d["via"] == "chat":
         call.setdefault("chat", []).append({"from": "caller", "text": d["zh"], "at": ts})
+
+
+def _asked(state: Any, d: dict, ts: str):
+    call = state.calls.get(d["call_id"])
+    if call is None:
+        return False
+    call.setdefault("asked", []).append({"text": d["text"], "seat_id": d["seat_id"], "at": ts})
 
 
 def _run(state: Any, run_id: str) -> dict:
@@ -95,4 +122,9 @@ def _injected(state: Any, d: dict, ts: str) -> None:
     del injected[:-MAX_INJECTED_PER_RUN]
 
 
-EVENT_HANDLERS = {"training.caller_said": _said, "training.clock_set": _clock_set, "training.injected": _injected}
+EVENT_HANDLERS = {
+    "training.caller_said": _said,
+    "training.asked": _asked,
+    "training.clock_set": _clock_set,
+    "training.injected": _injected,
+}

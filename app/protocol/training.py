@@ -5,6 +5,10 @@ answers a questionnaire step (``triage.answered``) the switch replies with the c
 scripted words for that question, after a speaking delay, as ``training.caller_say``;
 the server records it as ``training.caller_said`` and every seat sees it on the call.
 The trainer's console may also speak as the caller (the trainer types the line).
+The trainee may also type a free question to the caller (``training.ask`` from the seat
+that answered the call, recorded as ``training.asked`` with that seat); the switch finds
+the protocol question it means and the caller replies as to that question, or says it
+does not know.
 
 The trainer's console runs the scenario through the same server: ``training.set_clock``
 pauses, resumes or rescales the scenario clock and ``training.inject`` asks for an
@@ -26,6 +30,8 @@ from app.protocol.schema import UNSET, NameId, Num, Opt, Str, Wire, choice
 from app.protocol.vocabulary import Role
 
 CALLER_SAY_MAX = 500
+# A typed question to the simulated caller: one line, what a dispatcher would say.
+ASK_MAX = 200
 # How the words reach the seat: spoken on the phone line, or typed (a deaf caller's
 # text, shown as caller-link chat).
 CALLER_SAY_VIA = frozenset({"voice", "chat"})
@@ -52,6 +58,19 @@ class CallerSay(Wire):
     answer: Opt(NameId) = UNSET
 
 
+class Ask(Wire):
+    """The trainee types a free question to the simulated caller of ``call_id`` (one line)."""
+
+    call_id: NameId
+    text: Str(ASK_MAX)
+
+
+class Asked(Ask):
+    """A typed question to the simulated caller, and the seat that asked it."""
+
+    seat_id: NameId
+
+
 class SetClock(Wire):
     """The scenario clock of training run ``run_id`` from now on: ``paused`` or running
     ``time_scale`` times faster than real time (a training database holds one run)."""
@@ -72,17 +91,21 @@ class Inject(Wire):
 
 COMMANDS: dict[str, type[Wire]] = {
     "training.caller_say": CallerSay,
+    "training.ask": Ask,
     "training.set_clock": SetClock,
     "training.inject": Inject,
 }
 EVENTS: dict[str, type[Wire]] = {
     "training.caller_said": CallerSay,
+    "training.asked": Asked,
     "training.clock_set": SetClock,
     "training.injected": Inject,
 }
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # The simulated switch plays the caller; the trainer may take over the caller's voice.
     "training.caller_say": frozenset({Role.SWITCH, Role.TRAINER}),
+    # The trainee questions the caller from the seat that answered the call.
+    "training.ask": frozenset({Role.SEAT}),
     # The trainer runs the clock; the runner (as the switch) announces the clock it starts with.
     "training.set_clock": frozenset({Role.TRAINER, Role.SWITCH}),
     "training.inject": frozenset({Role.TRAINER}),

@@ -57,6 +57,10 @@ class SeatCommands:
     def end_call(self, *, call_id: str) -> str:
         return self._sync.send_command("call.ended", {"call_id": call_id})
 
+    def ask_caller(self, *, call_id: str, text: str) -> str:
+        """Training: type a free question to the simulated caller of a call answered here."""
+        return self._sync.send_command("training.ask", {"call_id": call_id, "text": text})
+
     def set_ready(self, *, ready: bool) -> str:
         return self._sync.send_command("seat.set_ready", {"ready": ready})
 

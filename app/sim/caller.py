@@ -9,7 +9,8 @@ faster) and sends them as ``training.caller_say``.
 
 Behaviours (:class:`app.sim.scenario.CallerBehaviour`):
 
-* calm: answers the question asked; an unscripted question gets "I don't know";
+* calm: answers the question asked; an unscripted question gets "I don't know", and so
+  does a typed question that means no protocol question (:mod:`app.sim.ask`);
 * panicking: before answering, sometimes (seeded: every trainee gets the same run)
   blurts out the answer to another scripted question not asked yet, and speaks faster
   but starts later;
@@ -108,6 +109,21 @@ class CallerVoice:
         out.append(self._line(question_id, self._answer_to(question_id), start))
         return out
 
+    def asked_freely(self, question_id: str | None) -> list[Utterance]:
+        """The caller's lines for a question the trainee typed (``training.ask``).
+
+        Args:
+            question_id: the protocol question the typed text means
+                (:class:`app.sim.ask.QuestionMatcher`), or None when it means none: the
+                caller does not understand and says "I don't know".
+
+        A question already answered is answered again (the trainee asked it again).
+        """
+        if question_id is not None:
+            return self.asked(question_id)
+        start = PANIC_REACTION_S if self.script.behaviour == CallerBehaviour.PANICKING else REACTION_S
+        return [self._line(None, DONT_KNOW, start)]
+
     def _scripted(self, question_id: str) -> CallerAnswer:
         """The scripted words for a question, or for the question it reuses; else "I don't know"."""
         same = self._reuses.get(question_id, question_id)
@@ -124,8 +140,9 @@ class CallerVoice:
                                     answer=scripted.answer if scripted else None)
         return self._scripted(question_id)
 
-    def _line(self, question_id: str, said: CallerAnswer, start_s: float) -> Utterance:
-        self._said.add(self._reuses.get(question_id, question_id))
+    def _line(self, question_id: str | None, said: CallerAnswer, start_s: float) -> Utterance:
+        if question_id is not None:
+            self._said.add(self._reuses.get(question_id, question_id))
         if self.script.behaviour == CallerBehaviour.DEAF_TEXTS_ONLY:
             took, via = min(MAX_TYPING_S, TYPING_S_PER_CHARACTER * len(said.zh)), "chat"
         else:

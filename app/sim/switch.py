@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from app.domain.model import CallState, CloseReason, SeatState
 from app.domain.state import Entity, State
 from app.protocol import Message, format_ts
+from app.sim.ask import QuestionMatcher, shipped_matcher
 from app.sim.caller import CallerVoice, Utterance
 from app.sim.clock import Clock, wait_until
 from app.sim.link import Refusal, SimLink
@@ -126,13 +127,18 @@ class CallScript:
 
     Args:
         scenario: the calls; ``loop`` repeats them every ``period_s`` with fresh ids.
+        matcher: finds the protocol question a typed question means.
         id_prefix: call ids are ``<prefix>-<round>-<index>``; the default prefix is
             random per script so ids never collide with an earlier run's.
     """
 
-    def __init__(self, scenario: Scenario, *, id_prefix: str | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, scenario: Scenario, *, id_prefix: str | None = None, seed: int = 0, matcher: QuestionMatcher | None = None
+    ) -> None:
         self.scenario = scenario
         self.seed = seed
+        # What typed questions mean (default: the shipped protocols, built at the first question).
+        self.matcher = matcher
         self._said_order = 0
         self.id_prefix = id_prefix or f"sim{uuid.uuid4().hex[:6]}"
         self.started_at: float | None = None
@@ -243,6 +249,27 @@ class CallScript:
             live.pending_lines.append((start + line.after_s, self._said_order, line))
         return True
 
+    def question_typed(self, call_id: str, text: str, now: float, prefer_protocols: Iterable[str] = ()) -> bool:
+        """The trainee typed a free question to the caller of ``call_id``: schedule the reply.
+
+        The caller answers the protocol question the text means (``self.matcher``; the
+        call's protocols first) as it answers that question in the questionnaire, or says
+        it does not know. Returns False when the call is not this script's or not answered.
+        """
+        live = self._live.get(call_id)
+        if live is None or live.answered_at is None or live.end_sent:
+            return False
+        if self.matcher is None:
+            self.matcher = shipped_matcher()
+        match = self.matcher.match(text, prefer_protocols=prefer_protocols)
+        if live.voice is None:
+            live.voice = CallerVoice(live.script, seed=self.seed)
+        start = max(now, live.pending_lines[-1][0] if live.pending_lines else now)
+        for line in live.voice.asked_freely(match.question_id if match else None):
+            self._said_order += 1
+            live.pending_lines.append((start + line.after_s, self._said_order, line))
+        return True
+
 
 def script_place(call_id: str) -> tuple[int, int] | None:
     """``(round, index)`` of a call id a :class:`CallScript` made (``<prefix>-<round>-<index>``), else None."""
@@ -250,6 +277,17 @@ def script_place(call_id: str) -> tuple[int, int] | None:
     if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
         return None
     return int(parts[1]), int(parts[2])
+
+
+def call_protocols(state: State, call_id: str) -> list[str]:
+    """The protocols of a call's questionnaire so far: case entry, then those on its incident's path."""
+    protocols = ["case_entry"]
+    for incident in state.incidents.values():
+        if incident.get("call_id") == call_id:
+            for step in (incident.get("triage") or {}).get("path") or ():
+                if step["protocol"] not in protocols:
+                    protocols.append(step["protocol"])
+    return protocols
 
 
 def _offer(call_id: str, call: ScriptedCall) -> CallSignal:
@@ -360,6 +398,11 @@ class SimulatedSwitch:
         if self.script.question_asked(call_id, question_id, self.clock.now(), recorded):
             self._wake.set()
 
+    def question_typed(self, call_id: str, text: str, prefer_protocols: Iterable[str] = ()) -> None:
+        """The trainee typed a free question to the caller (training): the caller will reply."""
+        if self.script.question_typed(call_id, text, self.clock.now(), prefer_protocols):
+            self._wake.set()
+
     def signal_refused(self, signal: CallSignal, code: str, message: str) -> None:
         # An abandon or hang-up that crossed a seat's action is normal: the events that
         # follow (answered / ended) put the script right. An offer refused as a
@@ -446,6 +489,11 @@ class SwitchBridge:
             asked = getattr(self.phone, "question_asked", None)
             if incident.get("call_id") in self._mine and asked is not None:
                 asked(incident["call_id"], event["data"]["question"], event["data"]["answer"])
+        elif event["name"] == "training.asked" and call_id in self._mine:
+            # The trainee typed a question to this call's caller: a switch that plays callers replies.
+            typed = getattr(self.phone, "question_typed", None)
+            if typed is not None:
+                typed(call_id, event["data"]["text"], call_protocols(state, call_id))
         if self.on_state is not None:
             self.on_state(state)
 

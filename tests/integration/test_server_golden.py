@@ -381,9 +381,13 @@ def test_golden_story_told_to_the_real_server_gives_the_golden_replies_and_event
     refused = pbx.command("training.caller_say", {"call_id": "20261127-0003", "zh": "喂？", "en": "Hello?",
                                                   "via": "voice"})
     assert (refused["type"], refused["code"]) == ("error", "forbidden")
+    refused = seat_2.command("training.ask", {"call_id": "20261127-0003", "text": "病人还有呼吸吗"})
+    assert (refused["type"], refused["code"]) == ("error", "forbidden")
     added = server.admin("add-trainer", "trainer-1", "--name", "培训教员")
     assert added.returncode == 0, added.stderr
     story.send(pbx, "cmd.training.caller_say")
+    # The trainee at seat-2 types a follow-up question to the caller (refused above, in a real centre).
+    story.send(seat_2, "cmd.training.ask")
 
     # A month later (here: a restart with a retention of ~0.1 s): the centre keeps caller photos 30 days after
     # the incident closed (--caller-media-days). The scene photo's bytes are deleted and the deletion is logged.

@@ -30,6 +30,7 @@ ADMIN_ONLY_EVENTS = {
 SERVER_CONTEXT_EVENTS = {
     "responders.alerted", "responders.responded", "responders.aed_assigned", "prenotify.sent",
     "prenotify.acknowledged", "telemetry.strip_stored",
+    "training.asked",  # training centre only, from the seat that answered (tests/unit/test_training_ask.py)
     "training.caller_said",  # only a training centre (a trainer registered) takes the simulated caller's words (tests/unit/test_training_caller.py)
     "training.clock_set", "training.injected",  # training centre only too (tests/unit/test_training_control.py)
     "call.media_purged",  # the server's retention purge, days after the incident closed (tests/unit/test_caller_media_retention.py)

@@ -1,0 +1,84 @@
+"""A typed question to the simulated caller end to end: the trainee's ``training.ask``
+reaches the simulated phone switch through the real server, and the caller answers the
+protocol question it means — or says it does not know."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from app.sim.launcher import start_training
+
+try:  # `python -m pytest` from the project root (the Makefile's way)
+    from tests.integration.wsclient import ProtocolClient
+except ImportError:  # pragma: no cover - plain `pytest`, rootdir not on sys.path
+    from wsclient import ProtocolClient
+
+pytestmark = pytest.mark.integration
+
+SCENARIO = """
+name: 模拟呼救者 / simulated caller
+start: first_seat_ready
+registry:
+  stations: [{id: st-fontvieille, name: 枫维耶急救站, lat: 43.72793, lon: 7.41778}]
+  hospitals: [{id: chpg, name: 格蕾丝王妃医院中心, lat: 43.73041, lon: 7.41141}]
+  units: [{id: A1, call_sign: 急救1, station: st-fontvieille, capability: als}]
+  seats: [{id: seat-1, name: 调度席1}]
+  devices: [{id: dev-A1, unit: A1}]
+  switches: [{id: switch-1, name: 模拟交换机}]
+  trainers: [{id: trainer-1, name: 教员}]
+calls:
+  - at: 1
+    caller_number: "13987654321"
+    location_text: Avenue de la Costa
+    says: {zh: 有个老人倒地不起, en: An old man has collapsed}
+    expected_priority: 1
+    talk_s: 600
+    outcome: transported
+    caller:
+      behaviour: calm
+      answers:
+        breathing_normally: {answer: "no", zh: 没有，胸口不动！, en: "No, his chest isn't moving!"}
+"""
+
+
+def open_seat(url: str, token: str) -> ProtocolClient:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return ProtocolClient.open(url, token=token, timeout=10, client="pytest-seat")
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_trainees_typed_question_gets_the_simulated_callers_reply_through_the_server(tmp_path: Path):
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(textwrap.dedent(SCENARIO), encoding="utf-8")
+    session = start_training(scenario, time_scale=60.0, seed=3, workdir=tmp_path / "run", timeout_s=30)
+    seat = None
+    try:
+        seat = open_seat(session.url, session.seat_token)
+        assert seat.command("seat.set_ready", {"ready": True})["type"] == "ack"
+        call_id = seat.wait_event("call.ringing", seat_id="seat-1", timeout=10)["data"]["call_id"]
+        assert seat.command("call.answer", {"call_id": call_id})["type"] == "ack"
+        # No incident, no questionnaire: the trainee just asks.
+        for text in ("病人还有呼吸吗", "你喜欢什么颜色"):
+            reply = seat.command("training.ask", {"call_id": call_id, "text": text})
+            assert reply["type"] == "ack", reply
+            asked = seat.wait_event("training.asked", call_id=call_id, text=text, timeout=10)
+            assert asked["data"]["seat_id"] == "seat-1"
+
+        said = seat.wait_event("training.caller_said", call_id=call_id, question="breathing_normally", timeout=10)
+        assert said["data"]["zh"] == "没有，胸口不动！" and said["data"]["answer"] == "no"
+        assert said["actor"]["role"] == "switch"
+        unknown = seat.wait_event("training.caller_said", call_id=call_id, en="I don't know…", timeout=10)
+        assert "question" not in unknown["data"] and "answer" not in unknown["data"]
+    finally:
+        if seat is not None:
+            seat.close()
+        session.stop()
