@@ -206,6 +206,27 @@ def _qt_versions() -> dict[str, str]:
     return qt_versions()
 
 
+# ---------------------------------------------------------------- consoles: hospital, wall, dashboard
+
+
+def _console_credentials(args: argparse.Namespace, principal_id: str, program: str) -> tuple[Settings, str] | int:
+    """A console's settings (logging set up as ``program``) and its token from the OS keyring,
+    or the exit code after saying what is wrong (2: settings, 1: no keyring or no token)."""
+    try:
+        settings = load_settings(overrides_from_args(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, program)
+    secrets.configure(settings.keyring_backend)
+    try:
+        token = secrets.get_token(principal_id)
+    except secrets.SecretsUnavailable as exc:
+        return _fail(str(exc), 1)
+    if not token:
+        return _fail(f"no token stored for {principal_id}: dispatch120 credentials set --seat-id {principal_id}", 1)
+    return settings, token
+
+
 # ---------------------------------------------------------------- the hospital console
 
 
@@ -215,19 +236,11 @@ def run_hospital(args: argparse.Namespace) -> int:
     Composed like the seat: settings, the token from the keyring, a :class:`SyncClient` (own
     thread; its journal keeps the console's unsent answers) feeding the window on the GUI thread.
     """
-    try:
-        settings = load_settings(overrides_from_args(args))
-    except SettingsError as exc:
-        return _fail(str(exc))
-    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, "dispatch120-hospital")
     console_id = args.console_id
-    secrets.configure(settings.keyring_backend)
-    try:
-        token = secrets.get_token(console_id)
-    except secrets.SecretsUnavailable as exc:
-        return _fail(str(exc), 1)
-    if not token:
-        return _fail(f"no token stored for {console_id}: dispatch120 credentials set --seat-id {console_id}", 1)
+    started = _console_credentials(args, console_id, "dispatch120-hospital")
+    if isinstance(started, int):
+        return started
+    settings, token = started
 
     from app.seat.journal import Journal, JournalError
     from app.seat.sync import SyncClient
@@ -300,19 +313,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
     Settings, the supervisor's token from the keyring, and the window; every figure comes from
     ``GET /kpi`` on the server (no websocket: the dashboard shows reports, not live state).
     """
-    try:
-        settings = load_settings(overrides_from_args(args))
-    except SettingsError as exc:
-        return _fail(str(exc))
-    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, "dispatch120-dashboard")
     supervisor_id = args.supervisor_id
-    secrets.configure(settings.keyring_backend)
-    try:
-        token = secrets.get_token(supervisor_id)
-    except secrets.SecretsUnavailable as exc:
-        return _fail(str(exc), 1)
-    if not token:
-        return _fail(f"no token stored for {supervisor_id}: dispatch120 credentials set --seat-id {supervisor_id}", 1)
+    started = _console_credentials(args, supervisor_id, "dispatch120-dashboard")
+    if isinstance(started, int):
+        return started
+    settings, token = started
     from datetime import date, datetime
 
     from app.records.record_render import to_text
@@ -361,19 +366,11 @@ def run_wall(args: argparse.Namespace) -> int:
     from midnight; a server too far ahead answers with a snapshot and the wall says from
     when it counts (:mod:`app.wall`).
     """
-    try:
-        settings = load_settings(overrides_from_args(args))
-    except SettingsError as exc:
-        return _fail(str(exc))
-    logs.setup_logging(settings.log_dir, args.log_level or settings.log_level, "dispatch120-wall")
     wall_id = args.wall_id
-    secrets.configure(settings.keyring_backend)
-    try:
-        token = secrets.get_token(wall_id)
-    except secrets.SecretsUnavailable as exc:
-        return _fail(str(exc), 1)
-    if not token:
-        return _fail(f"no token stored for {wall_id}: dispatch120 credentials set --seat-id {wall_id}", 1)
+    started = _console_credentials(args, wall_id, "dispatch120-wall")
+    if isinstance(started, int):
+        return started
+    settings, token = started
 
     from app.seat.journal import Journal, JournalError
     from app.seat.store import SeatStore
