@@ -88,6 +88,27 @@ Query = tuple[str, str, str, str | None]
 Answer = dict[str, object]
 
 
+
+async def authorise(store: KpiStore, request: Request, roles: tuple[Role, ...], route: str,
+                    what: str) -> PrincipalRow | Response:
+    """The principal of the request's bearer token if its role is one of ``roles``, else the answer:
+    401 no or an unknown/revoked token, 403 another role, 500 the credentials could not be read."""
+    auth = request.headers.get("Authorization", "")
+    token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+    names = " or ".join(role.value for role in roles)
+    if not 10 <= len(token) <= 200:
+        return _error(HTTPStatus.UNAUTHORIZED, "unauthorized", f"a {names} token is needed")
+    try:
+        row = await asyncio.to_thread(store.principal_by_token_hash, token_hash(token))
+    except Exception:
+        log.exception("%s: could not read the credentials", route)
+        return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "could not check the token")
+    if row is None or row.revoked:
+        return _error(HTTPStatus.UNAUTHORIZED, "unauthorized", "unknown or revoked token")
+    if row.role not in {role.value for role in roles}:
+        return _error(HTTPStatus.FORBIDDEN, "forbidden", f"role {row.role} may not {what}")
+    return row
+
 class KpiStore(Protocol):
     """What the route needs of the server's :class:`server_stub.store.EventStore`."""
 
@@ -268,19 +289,9 @@ class KpiRoute:
 
     async def serve(self, request: Request) -> Response:
         """Answer one ``GET /kpi`` request. Never raises (see the module docstring for the codes)."""
-        auth = request.headers.get("Authorization", "")
-        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
-        if not 10 <= len(token) <= 200:
-            return _error(HTTPStatus.UNAUTHORIZED, "unauthorized", "a seat or supervisor token is needed")
-        try:
-            row = await asyncio.to_thread(self.store.principal_by_token_hash, token_hash(token))
-        except Exception:
-            log.exception("GET /kpi: could not read the credentials")
-            return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "could not check the token")
-        if row is None or row.revoked:
-            return _error(HTTPStatus.UNAUTHORIZED, "unauthorized", "unknown or revoked token")
-        if row.role not in (Role.SEAT.value, Role.SUPERVISOR.value):
-            return _error(HTTPStatus.FORBIDDEN, "forbidden", f"role {row.role} may not read the KPIs")
+        row = await authorise(self.store, request, (Role.SEAT, Role.SUPERVISOR), "GET /kpi", "read the KPIs")
+        if isinstance(row, Response):
+            return row
         try:
             query = urlsplit(request.path).query
             period, shift = parse_query(query)
@@ -345,19 +356,9 @@ class RecordRoute:
         """Answer one request. Never raises: 401/403 as ``GET /kpi`` (only a supervisor may read),
         400 a bad id, language or zone, or an id prefix naming several incidents, 404 no such incident,
         500 the database failed."""
-        auth = request.headers.get("Authorization", "")
-        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
-        if not 10 <= len(token) <= 200:
-            return _error(HTTPStatus.UNAUTHORIZED, "unauthorized", "a supervisor token is needed")
-        try:
-            row = await asyncio.to_thread(self.store.principal_by_token_hash, token_hash(token))
-        except Exception:
-            log.exception("GET /records: could not read the credentials")
-            return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "could not check the token")
-        if row is None or row.revoked:
-            return _error(HTTPStatus.UNAUTHORIZED, "unauthorized", "unknown or revoked token")
-        if row.role != Role.SUPERVISOR.value:
-            return _error(HTTPStatus.FORBIDDEN, "forbidden", f"role {row.role} may not read incident records")
+        row = await authorise(self.store, request, (Role.SUPERVISOR,), "GET /records", "read incident records")
+        if isinstance(row, Response):
+            return row
         parts = urlsplit(request.path)
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         lang, tz = params.get("lang", "zh"), params.get("tz", DEFAULT_TZ)
