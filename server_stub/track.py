@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 
-from app.protocol import format_ts
+from app.protocol import Message, format_ts
 from app.protocol.telemetry import parse_epoch
 from server_stub.schema import unit_positions_table
 
@@ -80,7 +80,7 @@ class TrackRecorder:
         return self.interval_s > 0
 
     # ------------------------------------------------------------ input (loop)
-    def offer(self, item: dict[str, Any]) -> bool:
+    def offer(self, item: Message) -> bool:
         """A position a local device reported (``positions`` item form: unit_id, lat, lon, t, …).
 
         Returns whether it is kept. Never raises for a malformed item (it is skipped).
@@ -177,7 +177,7 @@ class TrackRecorder:
                 conn.execute(text("SET LOCAL synchronous_commit = off"))
             conn.execute(insert(unit_positions_table), rows)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | float]:
         return {"interval_s": self.interval_s, "kept": self.kept, "written": self.written,
                 "waiting": len(self._pending), "dropped": self.dropped, "write_failures": self.write_failures}
 

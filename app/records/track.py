@@ -26,9 +26,9 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict, cast
 
-from app.records.incident import read_incident
+from app.records.incident import Record, read_incident
 from app.records.kpi import DEFAULT_TZ, LogUnreadableError, open_log, parse_ts
 
 
@@ -81,7 +81,19 @@ def _epoch(ts: str) -> float:
     return parse_ts(ts).timestamp()
 
 
-def place_positions(rows: Sequence[Mapping[str, Any]]) -> tuple[list[TrackPoint], float | None]:
+class PositionRow(TypedDict):
+    """One stored ``unit_positions`` row as :func:`read_positions` gives it."""
+
+    unit_id: str
+    device_ts: str
+    server_ts: str
+    lat: float
+    lon: float
+    speed_mps: float | None
+    heading_deg: float | None
+
+
+def place_positions(rows: Sequence[PositionRow]) -> tuple[list[TrackPoint], float | None]:
     """One unit's stored positions on the server's time axis, in time order, and the offset used.
 
     ``rows``: ``unit_positions`` rows (device_ts, server_ts, lat, lon, speed_mps, heading_deg).
@@ -148,7 +160,7 @@ def status_at(statuses: Sequence[StatusPoint], t: float) -> str | None:
     return current
 
 
-def build_track(record: Mapping[str, Any], rows_by_unit: Mapping[str, Sequence[Mapping[str, Any]]]) -> Track:
+def build_track(record: Record, rows_by_unit: Mapping[str, Sequence[PositionRow]]) -> Track:
     """The track of an incident from its record (``read_incident``) and its stored positions per unit."""
     incident = record["incident"]
     units: list[UnitTrack] = []
@@ -187,7 +199,7 @@ def build_track(record: Mapping[str, Any], rows_by_unit: Mapping[str, Sequence[M
 _COLUMNS = ("unit_id", "device_ts", "server_ts", "lat", "lon", "speed_mps", "heading_deg")
 
 
-def read_positions(db: str | Path, incident_id: str) -> dict[str, list[dict[str, Any]]]:
+def read_positions(db: str | Path, incident_id: str) -> dict[str, list[PositionRow]]:
     """The stored positions of an incident by unit, in device-time order; {} when the database has
     no ``unit_positions`` table (a server before track recording).
 
@@ -205,9 +217,9 @@ def read_positions(db: str | Path, incident_id: str) -> dict[str, list[dict[str,
                 return {}
             query = (select(*(positions.c[c] for c in _COLUMNS)).where(positions.c.incident_id == incident_id)
                      .order_by(positions.c.unit_id, positions.c.device_ts))
-            out: dict[str, list[dict[str, Any]]] = {}
+            out: dict[str, list[PositionRow]] = {}
             for row in conn.execute(query).mappings():
-                out.setdefault(str(row["unit_id"]), []).append(dict(row))
+                out.setdefault(str(row["unit_id"]), []).append(cast(PositionRow, dict(row)))
             return out
     except SQLAlchemyError as exc:
         raise LogUnreadableError(f"cannot read the positions: {exc.__class__.__name__}: {exc}") from None

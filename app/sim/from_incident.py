@@ -36,9 +36,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.protocol.vocabulary import CloseReason
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.records.incident import Record
+    from app.records.kpi import EventRow
 
 FIRST_CALL_AT_S = 3.0  # the first call rings this long after the scenario starts
 SHIFT_M = (250.0, 600.0)  # every position moves by one random offset of this many metres
@@ -118,7 +124,7 @@ class PositionShift:
         return round(new_lat, 5), round(new_lon, 5)
 
 
-def map_bounds(places: Sequence[Mapping[str, Any]]) -> tuple[float, float, float, float] | None:
+def map_bounds(places: Sequence[Mapping[str, float]]) -> tuple[float, float, float, float] | None:
     """The area the scenario validator accepts (stations and hospitals plus its margin, less 1 km)."""
     from app.sim.scenario import MAP_MARGIN_KM
 
@@ -235,8 +241,8 @@ def _outcome(incident: Mapping[str, Any]) -> str:
     return _OUTCOME_OF.get(reason, reason).value
 
 
-def build_scenario(record: Mapping[str, Any], registry_events: Sequence[tuple[str, str, Mapping[str, Any]]],
-                   *, seed: int = 1) -> tuple[dict[str, Any], str | None]:
+def build_scenario(record: Record, registry_events: Sequence[EventRow],
+                   *, seed: int = 1) -> tuple[dict[str, object], str | None]:
     """The scenario mapping of a closed incident's record (``read_incident``), and its determinant.
 
     Raises:
@@ -324,7 +330,7 @@ def build_scenario(record: Mapping[str, Any], registry_events: Sequence[tuple[st
     return scenario, determinant
 
 
-def scenario_yaml(scenario: Mapping[str, Any], determinant: str | None) -> str:
+def scenario_yaml(scenario: Mapping[str, object], determinant: str | None) -> str:
     """The scenario as YAML with a header comment (what it is; the determinant reached)."""
     import yaml
 
@@ -369,7 +375,7 @@ def write_scenario(db: str | Path, incident_id: str, out: Path, *, seed: int = 1
     return out
 
 
-def run_from_incident(args: Any) -> int:
+def run_from_incident(args: argparse.Namespace) -> int:
     """``dispatch120 sim from-incident``: returns the exit code (message on stderr)."""
     try:
         out = write_scenario(args.db, args.incident, args.out, seed=args.seed)
