@@ -16,13 +16,14 @@ Peak memory is the child's ``VmHWM`` after the work minus ``VmHWM`` after the im
 from __future__ import annotations
 
 import json
+import math
 import random
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -165,8 +166,8 @@ def generate(days: int, seed: int = 120) -> Iterator[dict[str, Any]]:
             yield event(seq=seq, ts=_ts(moment), name=name, actor={"id": actor, "role": role}, ref=None, data=data)
 
 
-def write(path: Path, days: int) -> int:
-    """Generate ``days`` days into a new SQLite event store at ``path``; returns the event count."""
+def write(path: Path | str, days: int) -> int:
+    """Generate ``days`` days into a new event store at ``path`` (SQLite) or a database URL; returns the event count."""
     from server_stub.store import Batch, EventStore
 
     store = EventStore(path)
@@ -207,6 +208,18 @@ t0 = time.perf_counter()
 if mode == "report":
     r = kpi_report(db, first, last)
     summary = {"calls": r["overall"]["calls_offered"], "incidents": r["overall"]["incidents"]}
+elif "://" in db:  # PostgreSQL: psycopg, a server-side cursor, the JSON as text decoded by orjson
+    import psycopg
+    conn = psycopg.connect(db.replace("postgresql+psycopg://", "postgresql://"))
+    rows = 0
+    with conn.cursor(name="bare") as cur:
+        cur.itersize = 20000
+        cur.execute("SELECT name, ts, data::text FROM events WHERE name = ANY(%s) ORDER BY seq", (list(KPI_EVENTS),))
+        for name, ts, data in cur:
+            orjson.loads(data)
+            rows += 1
+    conn.close()
+    summary = {"rows": rows}
 else:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     marks = ",".join("?" * len(KPI_EVENTS))
@@ -222,22 +235,49 @@ print(json.dumps({"seconds": took, "peak_mb": (peak - base) / 1024, **summary}))
 """
 
 
-def _child(mode: str, db: Path, first: str, last: str) -> dict[str, Any]:
+def _child(mode: str, db: Path | str, first: str, last: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(db), first, last], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out)
 
 
-def run(days: int = 7, rounds: int = 2) -> dict[str, Any]:
+def run(days: int = 7, rounds: int = 2, *, postgres: bool = False) -> dict[str, Any]:
+    """The report and the bare read on SQLite; with ``postgres`` the same log written to a throw-away
+    PostgreSQL cluster too (``result["postgresql"]``; skipped with the reason when none is installed)."""
     with tempfile.TemporaryDirectory(prefix="bench-kpi-") as tmp:
         db = Path(tmp) / "events.sqlite"
-        t0 = time.perf_counter()
-        events = write(db, days)
-        written_s = time.perf_counter() - t0
-        first, last = FIRST_DAY.isoformat(), (FIRST_DAY + timedelta(days=days - 1)).isoformat()
-        reports = [_child("report", db, first, last) for _ in range(rounds)]
-        bares = [_child("bare", db, first, last) for _ in range(rounds)]
-        size_mb = db.stat().st_size / 1e6
+        result = _measure(db, days, rounds, lambda: db.stat().st_size / 1e6)
+    if postgres:
+        from bench.durable import _postgres
+
+        try:
+            with _postgres() as cluster:
+                url = cluster.create_database()
+                result["postgresql"] = _measure(url, days, rounds, lambda: math.nan)
+        except Exception as exc:  # no PostgreSQL here: say so, keep the SQLite figures
+            result["postgresql"] = {"skipped": f"{exc.__class__.__name__}: {exc}"}
+    return result
+
+
+def _measure(db: Path | str, days: int, rounds: int, size_mb: Callable[[], float]) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    events = write(db, days)
+    written_s = time.perf_counter() - t0
+    first, last = FIRST_DAY.isoformat(), (FIRST_DAY + timedelta(days=days - 1)).isoformat()
+    reports = [_child("report", db, first, last) for _ in range(rounds)]
+    bares = [_child("bare", db, first, last) for _ in range(rounds)]
+    summary = _summary(days, events, size_mb(), written_s, reports, bares)
+    # The tamper-evident chain over the same log: dispatch120-server admin verify, as IT runs it.
+    t1 = time.perf_counter()
+    verified = subprocess.run([sys.executable, "-m", "server_stub", "admin", "--db", str(db), "verify"], cwd=ROOT,
+                              capture_output=True, text=True)
+    summary["verify_s"] = time.perf_counter() - t1
+    summary["verify_ok"] = verified.returncode == 0
+    return summary
+
+
+def _summary(days: int, events: int, size_mb: float, written_s: float, reports: list[dict[str, Any]],
+             bares: list[dict[str, Any]]) -> dict[str, Any]:
     best = min(reports, key=lambda r: r["seconds"])
     bare = min(bares, key=lambda r: r["seconds"])
     return {"days": days, "events": events, "db_mb": size_mb, "generate_and_write_s": written_s,
@@ -255,9 +295,37 @@ def render(r: dict[str, Any]) -> str:
         f"  bare sqlite3 + orjson        {r['bare_s']:7.2f} s   peak +{r['bare_peak_mb']:.0f} MB"
         f"   ({r['bare_rows']:,} rows)",
         f"  report / bare                {r['ratio']:7.2f}×",
+        f"  admin verify (whole chain)   {r['verify_s']:7.2f} s   {'intact' if r['verify_ok'] else 'FAILED'}",
+        *_render_postgres(r.get("postgresql")),
     ])
 
 
+def _render_postgres(pg: dict[str, Any] | None) -> list[str]:
+    if pg is None:
+        return []
+    if "skipped" in pg:
+        return [f"  PostgreSQL: skipped ({pg['skipped']})"]
+    return [
+        f"  PostgreSQL: {pg['events']:,} events written in {pg['generate_and_write_s']:.1f} s",
+        f"  report (fold + 7 groupings)  {pg['report_s']:7.2f} s   peak +{pg['report_peak_mb']:.0f} MB",
+        f"  bare psycopg + orjson        {pg['bare_s']:7.2f} s   peak +{pg['bare_peak_mb']:.0f} MB"
+        f"   ({pg['bare_rows']:,} rows)",
+        f"  report / bare                {pg['ratio']:7.2f}×",
+        f"  admin verify (whole chain)   {pg['verify_s']:7.2f} s   {'intact' if pg['verify_ok'] else 'FAILED'}",
+    ]
+
+
 if __name__ == "__main__":
-    days = int(sys.argv[1]) if len(sys.argv) > 1 else 7
-    print(render(run(days)))
+    # python -m bench.kpi [DAYS] [--postgres] [--rounds N] [--out FILE.json]
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.kpi")
+    parser.add_argument("days", nargs="?", type=int, default=7, help="generated days (365: a year)")
+    parser.add_argument("--postgres", action="store_true", help="also on a throw-away PostgreSQL cluster")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path, help="write the figures as JSON too")
+    options = parser.parse_args()
+    figures = run(options.days, options.rounds, postgres=options.postgres)
+    print(render(figures))
+    if options.out:
+        options.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
