@@ -81,13 +81,15 @@ def test_a_crash_inside_decide_is_an_internal_error_and_the_connection_stays_up(
 
     monkeypatch.setattr(router_module, "decide", broken)
     before = event_count(server)
-    command_id = seat.send_command("seat.set_ready", {"ready": True})
+    # A command the domain decides (seat.set_ready is the presence desk's, which never calls decide).
+    args = {"incident_id": str(uuid.uuid4()), "address": "解放碑"}
+    command_id = seat.send_command("incident.create", args)
     reply = seat.reply_to(command_id)
     assert (reply["type"], reply["code"], reply["ref"]) == ("error", "internal", command_id)
     assert event_count(server) == before
     monkeypatch.undo()
     # The same command id is not burnt: nothing was stored for it.
-    assert seat.command("seat.set_ready", {"ready": True}, command_id=command_id)["duplicate"] is False
+    assert seat.command("incident.create", args, command_id=command_id)["duplicate"] is False
 
 
 def test_a_failed_commit_is_an_internal_error_and_the_state_does_not_change(served, monkeypatch):

@@ -211,6 +211,8 @@ def random_command(rng: random.Random, c: Centre, who: Principal) -> tuple[str, 
         args = {"call_id": rng.choice(CALLS), "card_id": rng.choice(["cpr_adult", "choking"])}
     elif name == "training.caller_say":  # refused where no trainer is registered (app/domain/training.py)
         args = {"call_id": rng.choice(CALLS), "zh": "没有呼吸", "en": "Not breathing", "via": rng.choice(["voice", "chat"])}
+    elif name == "training.ask":  # training centre only, and only on a call answered at this seat
+        args = {"call_id": rng.choice(CALLS), "text": rng.choice(["病人还有呼吸吗？", "Is he awake?"])}
     elif name == "training.set_clock":  # training centre only, like the caller's words
         args = {"run_id": "run-1", "paused": rng.random() < 0.5, "time_scale": rng.choice([1, 2.5, 10])}
     elif name == "training.inject":
