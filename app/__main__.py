@@ -227,6 +227,27 @@ def _console_credentials(args: argparse.Namespace, principal_id: str, program: s
     return settings, token
 
 
+def _run_console(qapp: Any, window: Any, show: Callable[[], None], sync: Any, bridge: Any, journal: Any,
+                 languages: Any) -> int:
+    """A console's event loop until its window is closed: signals handled, the window shown, the
+    sync thread started; afterwards the thread stopped and everything disposed. Returns the exit code."""
+    from widgets import seat_app
+
+    remove_handlers = seat_app.install_signal_handlers(qapp)
+    show()
+    sync.start()
+    try:
+        return int(qapp.exec())
+    finally:
+        stopped = _stop_sync(sync)
+        if not stopped:
+            seat_app.silence(bridge)  # what the thread still reports reaches no deleted widget
+        remove_handlers()
+        seat_app.dispose(window, bridge if stopped else None, languages)
+        if stopped:
+            journal.close()
+
+
 # ---------------------------------------------------------------- the hospital console
 
 
@@ -263,19 +284,7 @@ def run_hospital(args: argparse.Namespace) -> int:
         seat_app.dispose(bridge, languages)
         return _fail(str(exc))
     window = HospitalWindow(bridge, sync.send_command, console_id)
-    remove_handlers = seat_app.install_signal_handlers(qapp)
-    window.show()
-    sync.start()
-    try:
-        return int(qapp.exec())
-    finally:
-        stopped = _stop_sync(sync)
-        if not stopped:
-            seat_app.silence(bridge)  # what the thread still reports reaches no deleted widget
-        remove_handlers()
-        seat_app.dispose(window, bridge if stopped else None, languages)
-        if stopped:
-            journal.close()
+    return _run_console(qapp, window, window.show, sync, bridge, journal, languages)
 
 
 # ---------------------------------------------------------------- the trainer's console
@@ -411,22 +420,8 @@ def run_wall(args: argparse.Namespace) -> int:
         log.error("map settings: %s; using the offline basemap", exc)
         map_config = make_config(city=settings.map_city)
     window = WallDisplay(store, figures, clock, map_config=map_config)
-    remove_handlers = seat_app.install_signal_handlers(qapp)
-    if args.windowed:
-        window.show()
-    else:
-        window.showFullScreen()
-    sync.start()
-    try:
-        return int(qapp.exec())
-    finally:
-        stopped = _stop_sync(sync)
-        if not stopped:
-            seat_app.silence(bridge)
-        remove_handlers()
-        seat_app.dispose(window, bridge if stopped else None, languages)
-        if stopped:
-            journal.close()
+    return _run_console(qapp, window, window.show if args.windowed else window.showFullScreen, sync, bridge,
+                        journal, languages)
 
 
 # ---------------------------------------------------------------- the seat
