@@ -1,12 +1,15 @@
-"""The simulated caller end to end: a trainee's questionnaire answer reaches the simulated
-phone switch through the real server, and the caller's scripted reply comes back to the
-seat as a protocol event — in a training centre only."""
+"""The simulated caller end to end: a trainee's questionnaire answer, or a question the trainee
+types (``training.ask``), reaches the simulated phone switch through the real server, and the
+caller's scripted reply (or "I don't know") comes back to the seat as a protocol event — in a
+training centre only."""
 
 from __future__ import annotations
 
 import textwrap
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,7 +60,9 @@ def open_seat(url: str, token: str) -> ProtocolClient:
             time.sleep(0.1)
 
 
-def test_the_trainees_answer_gets_the_simulated_callers_reply_through_the_server(tmp_path: Path):
+@contextmanager
+def answered_call(tmp_path: Path) -> Iterator[tuple[ProtocolClient, str]]:
+    """A training centre playing SCENARIO, seat-1 connected and ready, its first call answered."""
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(textwrap.dedent(SCENARIO), encoding="utf-8")
     session = start_training(scenario, time_scale=60.0, seed=3, workdir=tmp_path / "run", timeout_s=30)
@@ -67,6 +72,15 @@ def test_the_trainees_answer_gets_the_simulated_callers_reply_through_the_server
         assert seat.command("seat.set_ready", {"ready": True})["type"] == "ack"
         call_id = seat.wait_event("call.ringing", seat_id="seat-1", timeout=10)["data"]["call_id"]
         assert seat.command("call.answer", {"call_id": call_id})["type"] == "ack"
+        yield seat, call_id
+    finally:
+        if seat is not None:
+            seat.close()
+        session.stop()
+
+
+def test_the_trainees_answer_gets_the_simulated_callers_reply_through_the_server(tmp_path: Path):
+    with answered_call(tmp_path) as (seat, call_id):
         incident_id = str(uuid.uuid4())
         created = seat.command("incident.create", {
             "incident_id": incident_id, "call_id": call_id, "address": "Avenue de la Costa",
@@ -85,7 +99,19 @@ def test_the_trainees_answer_gets_the_simulated_callers_reply_through_the_server
         assert said["actor"]["role"] == "switch"
         unknown = seat.wait_event("training.caller_said", call_id=call_id, question="q_pregnant_status", timeout=10)
         assert unknown["data"]["en"] == "I don't know…" and "answer" not in unknown["data"]
-    finally:
-        if seat is not None:
-            seat.close()
-        session.stop()
+
+
+def test_the_trainees_typed_question_gets_the_simulated_callers_reply_through_the_server(tmp_path: Path):
+    with answered_call(tmp_path) as (seat, call_id):
+        # No incident, no questionnaire: the trainee just asks.
+        for text in ("病人还有呼吸吗", "你喜欢什么颜色"):
+            reply = seat.command("training.ask", {"call_id": call_id, "text": text})
+            assert reply["type"] == "ack", reply
+            asked = seat.wait_event("training.asked", call_id=call_id, text=text, timeout=10)
+            assert asked["data"]["seat_id"] == "seat-1"
+
+        said = seat.wait_event("training.caller_said", call_id=call_id, question="breathing_normally", timeout=10)
+        assert said["data"]["zh"] == "没有，胸口不动！" and said["data"]["answer"] == "no"
+        assert said["actor"]["role"] == "switch"
+        unknown = seat.wait_event("training.caller_said", call_id=call_id, en="I don't know…", timeout=10)
+        assert "question" not in unknown["data"] and "answer" not in unknown["data"]

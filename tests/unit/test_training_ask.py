@@ -19,6 +19,7 @@ from app.sim.caller import DONT_KNOW
 from app.sim.clock import ManualClock
 from app.sim.scenario import CallerBehaviour, load_scenario
 from app.sim.switch import CallScript, CallSignalKind, SimulatedSwitch, SwitchBridge, call_protocols
+from tests.unit.test_training_caller import FakeLink  # the switch link stand-in the caller tests use
 
 SEAT_1 = Principal(id="seat-1", role=Role.SEAT, name="一号席")
 SEAT_2 = Principal(id="seat-2", role=Role.SEAT, name="二号席")
@@ -150,15 +151,6 @@ def test_a_question_typed_on_a_call_not_answered_gets_no_reply(demo):
     script.start(0.0)
     script.poll(40.0)
     assert not script.question_typed("t-0-1", "病人还有呼吸吗", 41.0)
-
-
-class FakeLink:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict]] = []
-        self.on_synced = self.on_event = self.on_refused = None
-
-    def send(self, name: str, args: dict) -> None:
-        self.sent.append((name, args))
 
 
 def test_the_switch_hears_the_typed_question_and_the_caller_replies(demo):
