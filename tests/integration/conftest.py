@@ -58,6 +58,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,6 +295,18 @@ class ServerProcess:
                 pass
 
     # ------------------------------------------------------------ clients
+    def get_json(self, path: str, token: str | None) -> tuple[int, dict]:
+        """``GET path`` on the server's HTTP side, with ``token`` as the bearer (None: no header):
+        the status and the JSON body, also for an error status."""
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, json.loads(exc.read())
+
     def client(self, principal_id: str, *, last_seq: int | None = None, timeout: float = 5.0) -> ProtocolClient:
         """A connection that said hello as ``principal_id`` and is synced."""
         conn = ProtocolClient.open(self.url, token=self.tokens[principal_id], last_seq=last_seq, timeout=timeout)

@@ -6,11 +6,8 @@ One server for the module: two dispatchers take a call each, one of them sends a
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import urllib.error
-import urllib.request
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -69,14 +66,7 @@ def _days_of_the_calls(server: ServerProcess) -> tuple[str, str]:
 
 
 def _get(server: ServerProcess, query: str, token: str | None) -> tuple[int, dict]:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/kpi{query}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.loads(exc.read())
+    return server.get_json(f"/kpi{query}", token)
 
 
 def test_the_supervisor_reads_the_whole_report_of_the_day(server):
@@ -194,14 +184,7 @@ def _incident_id(server: ServerProcess) -> str:
 
 
 def _get_record(server: ServerProcess, path: str, token: str | None) -> tuple[int, dict]:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/records/incident/{path}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.loads(exc.read())
+    return server.get_json(f"/records/incident/{path}", token)
 
 
 def test_the_supervisor_opens_an_incidents_record_and_nobody_else_may(server):

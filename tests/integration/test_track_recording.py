@@ -12,8 +12,6 @@ import json
 import shutil
 import sqlite3
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -105,20 +103,9 @@ def test_positions_add_nothing_to_the_event_log(recorded):
     assert server.admin("verify").returncode == 0  # the chain holds without the positions
 
 
-def _get(server: ServerProcess, path: str, token: str | None) -> tuple[int, dict]:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.loads(exc.read())
-
-
 def test_the_supervisor_reads_the_track_with_statuses_and_positions(recorded):
     server, incident_id, _, _ = recorded
-    status, track = _get(server, f"/records/track/{incident_id}", server.tokens["sup-1"])
+    status, track = server.get_json(f"/records/track/{incident_id}", server.tokens["sup-1"])
     assert status == 200, track
     assert track["incident_id"] == incident_id and [u["unit_id"] for u in track["units"]] == ["A1"]
     a1 = track["units"][0]
@@ -129,12 +116,12 @@ def test_the_supervisor_reads_the_track_with_statuses_and_positions(recorded):
 
 def test_only_a_supervisor_may_read_a_track(recorded):
     server, incident_id, _, _ = recorded
-    assert _get(server, f"/records/track/{incident_id}", None)[0] == 401
-    assert _get(server, f"/records/track/{incident_id}", "not-a-token-at-all")[0] == 401
-    status, body = _get(server, f"/records/track/{incident_id}", server.tokens["seat-1"])
+    assert server.get_json(f"/records/track/{incident_id}", None)[0] == 401
+    assert server.get_json(f"/records/track/{incident_id}", "not-a-token-at-all")[0] == 401
+    status, body = server.get_json(f"/records/track/{incident_id}", server.tokens["seat-1"])
     assert status == 403 and body["error"] == "forbidden"
-    assert _get(server, "/records/track/ffffffff-0000-4000-8000-000000000000", server.tokens["sup-1"])[0] == 404
-    assert _get(server, "/records/track/x'drop", server.tokens["sup-1"])[0] == 400
+    assert server.get_json("/records/track/ffffffff-0000-4000-8000-000000000000", server.tokens["sup-1"])[0] == 404
+    assert server.get_json("/records/track/x'drop", server.tokens["sup-1"])[0] == 400
 
 
 def test_the_track_command_prints_the_same_track(recorded, capsysbinary):
