@@ -10,16 +10,14 @@ Blocking (urllib): call :func:`fetch_kpi` from a worker thread, never the GUI th
 from __future__ import annotations
 
 import ssl
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import orjson
 
 from app.records.kpi import DEFAULT_SHIFTS, DEFAULT_TZ, Period
-from app.seat.media import server_http_url
+from app.seat.media import MediaError, authenticated_get, server_http_url
 
 KPI_MAX_BYTES = 64 * 1024 * 1024  # a year's report by day, seat and determinant is a few MB
 
@@ -144,18 +142,13 @@ def fetch_track(server_url: str, token: str, incident_id: str, *, tz: str = DEFA
 
 
 def _get_json(url: str, token: str, what: str, timeout: float, context: ssl.SSLContext | None) -> Json:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
-            body = response.read(KPI_MAX_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            message = _error_message(exc.read(64 * 1024)) or exc.reason
-        raise KpiFetchError(f"{what}: HTTP {exc.code}: {message}", status=exc.code) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise KpiFetchError(f"{what}: {exc}") from None
-    if len(body) > KPI_MAX_BYTES:
-        raise KpiFetchError(f"{what}: larger than {KPI_MAX_BYTES} bytes")
+        _type, body = authenticated_get(url, token, what=what, max_bytes=KPI_MAX_BYTES, timeout=timeout,
+                                        context=context, accept="application/json")
+    except MediaError as exc:
+        if exc.status is not None:  # the server refused: its own explanation
+            raise KpiFetchError(f"{what}: HTTP {exc.status}: {exc.detail}", status=exc.status) from None
+        raise KpiFetchError(str(exc)) from None  # network failure, or larger than KPI_MAX_BYTES
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -163,14 +156,6 @@ def _get_json(url: str, token: str, what: str, timeout: float, context: ssl.SSLC
     if not isinstance(data, dict):
         raise KpiFetchError(f"{what}: the answer is not a JSON object")
     return data
-
-
-def _error_message(body: bytes) -> str:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return ""
-    return str(data.get("message", "")) if isinstance(data, dict) else ""
 
 
 def meets(key: str, value: float | None) -> bool | None:

@@ -16,18 +16,23 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+import orjson
+
 MEDIA_MAX_BYTES = 16 * 1024 * 1024  # twice the server's limit: a larger answer is not ours
 
 
 class MediaError(Exception):
     """The photo could not be fetched (network, refused, missing, or not the bytes the event names).
 
-    ``status`` is the HTTP status of a refusal (401, 404, ...), None for a network or content failure.
+    ``status`` is the HTTP status of a refusal (401, 404, ...), None for a network or content failure;
+    ``detail`` the refusal's explanation: the ``message`` of the server's JSON error body, else the
+    HTTP reason phrase.
     """
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.detail = detail
 
 
 def server_http_url(server_url: str, path: str) -> str:
@@ -52,27 +57,43 @@ def authenticated_get(
     max_bytes: int,
     timeout: float = 10.0,
     context: ssl.SSLContext | None = None,
+    accept: str | None = None,
 ) -> tuple[str, bytes]:
     """(content type, body) of ``GET url`` with ``Authorization: Bearer <token>``. Blocking; worker thread.
 
-    Shared by the photo and the ECG-strip fetchers; ``what`` names the thing in error messages.
+    Shared by the photo, ECG-strip, KPI and record fetchers; ``what`` names the thing in error
+    messages, ``accept`` is sent as the ``Accept`` header.
 
     Raises:
         MediaError: an HTTP error status (401, 404, ...), a network failure, or a body larger than
             ``max_bytes``. ``MediaError.status`` is the HTTP status when there was one.
     """
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    if accept is not None:
+        headers["Accept"] = accept
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
             body = response.read(max_bytes + 1)
             content_type = response.headers.get_content_type()
     except urllib.error.HTTPError as exc:
-        raise MediaError(f"{what}: HTTP {exc.code} {exc.reason}", status=exc.code) from None
+        with exc:
+            detail = _error_message(exc.read(64 * 1024)) or str(exc.reason)
+        raise MediaError(f"{what}: HTTP {exc.code} {exc.reason}", status=exc.code, detail=detail) from None
     except (urllib.error.URLError, OSError) as exc:
         raise MediaError(f"{what}: {exc}") from None
     if len(body) > max_bytes:
         raise MediaError(f"{what}: larger than {max_bytes} bytes")
     return content_type, body
+
+
+def _error_message(body: bytes) -> str:
+    """The ``message`` of the server's JSON error body (``{"error", "message"}``), or ""."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ""
+    return str(data.get("message", "")) if isinstance(data, dict) else ""
 
 
 def fetch_media(
