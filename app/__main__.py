@@ -227,6 +227,16 @@ def _console_credentials(args: argparse.Namespace, principal_id: str, program: s
     return settings, token
 
 
+def _console_sync(settings: Any, token: str, journal: Any, client_name: str, bridge: Any) -> Any:
+    """A console's :class:`SyncClient` to the centre: its server, the other instances to fall back
+    on, and the centre's CA. Raises ``ValueError`` for a malformed URL."""
+    from app.seat.sync import SyncClient
+
+    return SyncClient(settings.server_url, token, journal, client_name=client_name,
+                      on_message=bridge.on_message, on_status=bridge.on_status,
+                      ca_file=settings.server_ca_file, fallback_urls=settings.server_fallback_urls)
+
+
 def _run_console(qapp: Any, window: Any, show: Callable[[], None], sync: Any, bridge: Any, journal: Any,
                  languages: Any) -> int:
     """A console's event loop until its window is closed: signals handled, the window shown, the
@@ -264,7 +274,6 @@ def run_hospital(args: argparse.Namespace) -> int:
     settings, token = started
 
     from app.seat.journal import Journal, JournalError
-    from app.seat.sync import SyncClient
     from widgets import seat_app
     from widgets.hospital_window import HospitalBridge, HospitalWindow
 
@@ -276,9 +285,7 @@ def run_hospital(args: argparse.Namespace) -> int:
         return _fail(str(exc), 1)
     bridge = HospitalBridge()
     try:
-        sync = SyncClient(settings.server_url, token, journal, client_name="dispatch120-hospital/0.1",
-                          on_message=bridge.on_message, on_status=bridge.on_status,
-                          ca_file=settings.server_ca_file)
+        sync = _console_sync(settings, token, journal, "dispatch120-hospital/0.1", bridge)
     except ValueError as exc:
         journal.close()
         seat_app.dispose(bridge, languages)
@@ -383,7 +390,6 @@ def run_wall(args: argparse.Namespace) -> int:
 
     from app.seat.journal import Journal, JournalError
     from app.seat.store import SeatStore
-    from app.seat.sync import SyncClient
     from app.wall import TodayFigures, WallFeed
     from widgets import seat_app
     from widgets.clock import SeatClock
@@ -403,9 +409,7 @@ def run_wall(args: argparse.Namespace) -> int:
     feed = WallFeed(store, figures)
     bridge = SyncBridge(feed, clock)  # type: ignore[arg-type]  # the feed has the store's three methods
     try:
-        sync = SyncClient(settings.server_url, token, journal, client_name="dispatch120-wall/0.1",
-                          on_message=bridge.on_message, on_status=bridge.on_status,
-                          ca_file=settings.server_ca_file, fallback_urls=settings.server_fallback_urls)
+        sync = _console_sync(settings, token, journal, "dispatch120-wall/0.1", bridge)
     except ValueError as exc:
         journal.close()
         seat_app.dispose(bridge, languages)
