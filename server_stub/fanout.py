@@ -504,14 +504,54 @@ class LocalLoginLimits:
         self.local.failed(now, address=address, credential=credential)
 
 
+# The failed-login scripts (Lua: atomic on the Redis server). ARGV[1] is the time in ms, or -1 for
+# Redis's TIME; ARGV[2] the window in ms. A set's members are unique: the time and a counter.
+_LOGIN_NOW = """
+local now = tonumber(ARGV[1])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local window = tonumber(ARGV[2])
+"""
+# KEYS: one set per kind. ARGV[3]: the most failures worth keeping (the largest limit).
+_LOGIN_FAILED = _LOGIN_NOW + """
+local keep = tonumber(ARGV[3])
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  redis.call('ZADD', key, now, now .. ':' .. redis.call('INCR', key .. ':n'))
+  redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 1))
+  redis.call('PEXPIRE', key, window)
+  redis.call('PEXPIRE', key .. ':n', window)
+end
+return 1
+"""
+# KEYS: one set per kind; ARGV[3..]: each kind's limit. Returns {kind's index, ms to wait} or nil.
+_LOGIN_LIMITED = _LOGIN_NOW + """
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 + i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    return {i, tonumber(oldest[2]) + window - now}
+  end
+end
+return nil
+"""
+
+
 class SharedLoginLimits:
     """Failed logins counted across every instance on one Redis (``--bus redis://``).
 
     Per address and per credential (the SHA-256 of the presented token, never the token) one
-    Redis counter ``NS:login:KIND:KEY``, created with the window as its expiry by the first
-    failure and incremented by each next one on any instance (``SET NX EX`` + ``INCR`` in one
-    transaction): a fixed window starting at the first failure, so a client may have to wait
-    up to the whole window once the limit is reached (the counter's TTL, sent as "retry after").
+    Redis sorted set ``NS:login:KIND:KEY`` holding the times of the failures on any instance,
+    in Redis's own clock (``TIME``: the instances' monotonic clocks cannot be compared). Both
+    operations are Lua scripts, so each is atomic across instances: a failure drops the times
+    that left the window, adds its own and sets the key to expire with the window; a hello is
+    limited while the window holds ``limit`` failures, until the oldest of the last ``limit``
+    leaves it — the same sliding window as :class:`LoginLimiter`, so a client waits only as
+    long as it has to, and a burst right at a window's edge is not let through twice.
 
     Every failure is also counted in this instance's :class:`LoginLimiter`, and a hello it
     limits is refused without asking Redis. When Redis is away (or slower than
@@ -519,10 +559,12 @@ class SharedLoginLimits:
     per instance, and the log says so once until Redis answers again.
     """
 
-    def __init__(self, bus: RedisBus, local: LoginLimiter) -> None:
+    def __init__(self, bus: RedisBus, local: LoginLimiter, *, clock_ms: Callable[[], int] | None = None) -> None:
         self.bus = bus
         self.local = local
         self.degraded = False  # Redis did not answer the last time it was asked
+        # None: Redis's TIME, one clock for every instance; tests give their own.
+        self.clock_ms = clock_ms
 
     def _key(self, kind: str, key: str) -> str:
         return ":".join((self.bus.namespace, "login", kind, key))
@@ -534,40 +576,40 @@ class SharedLoginLimits:
         redis = self._redis()
         if redis is None:
             return None
-        pairs = tuple(zip(LOGIN_KINDS, (address, credential), strict=True))
+        keys = [self._key(kind, key) for kind, key in zip(LOGIN_KINDS, (address, credential), strict=True)]
+        args = [self._now_ms(), self._window_ms(), *(self.local.limit(kind) for kind in LOGIN_KINDS)]
         try:
-            pipe = redis.pipeline(transaction=False)
-            for kind, key in pairs:
-                pipe.get(self._key(kind, key))
-                pipe.pttl(self._key(kind, key))
-            answers = await asyncio.wait_for(pipe.execute(), LOGIN_COUNTS_TIMEOUT_S)
+            answer = await asyncio.wait_for(redis.eval(_LOGIN_LIMITED, len(keys), *keys, *args),
+                                            LOGIN_COUNTS_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - whatever Redis did, logins go on counted here
             self._lost(exc)
             return None
         self._answered()
-        for index, (kind, _key) in enumerate(pairs):
-            count, ttl_ms = answers[2 * index], answers[2 * index + 1]
-            if count is not None and int(count) >= self.local.limit(kind):
-                wait_s = ttl_ms / 1000.0 if ttl_ms is not None and ttl_ms > 0 else self.local.window_s
-                return kind, wait_s
-        return None
+        if not answer:
+            return None
+        index, wait_ms = int(answer[0]), int(answer[1])
+        return LOGIN_KINDS[index - 1], max(wait_ms, 1) / 1000.0
 
     async def failed(self, now: float, *, address: str, credential: str) -> None:
         self.local.failed(now, address=address, credential=credential)
         redis = self._redis()
         if redis is None:
             return
-        window_s = max(1, math.ceil(self.local.window_s))
+        keys = [self._key(kind, key) for kind, key in zip(LOGIN_KINDS, (address, credential), strict=True)]
+        keep = max(self.local.limit(kind) for kind in LOGIN_KINDS)
         try:
-            pipe = redis.pipeline(transaction=True)
-            for kind, key in zip(LOGIN_KINDS, (address, credential), strict=True):
-                pipe.set(self._key(kind, key), 0, ex=window_s, nx=True)
-                pipe.incr(self._key(kind, key))
-            await asyncio.wait_for(pipe.execute(), LOGIN_COUNTS_TIMEOUT_S)
+            await asyncio.wait_for(redis.eval(_LOGIN_FAILED, len(keys), *keys, self._now_ms(), self._window_ms(), keep),
+                                   LOGIN_COUNTS_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - counted here at least
             self._lost(exc)
             return
         self._answered()
+
+    def _now_ms(self) -> int:
+        return -1 if self.clock_ms is None else int(self.clock_ms())
+
+    def _window_ms(self) -> int:
+        return max(1, math.ceil(self.local.window_s * 1000))
 
     def _redis(self) -> Redis | None:
         client = self.bus.client()
