@@ -390,7 +390,7 @@ def run_wall(args: argparse.Namespace) -> int:
 
     from app.seat.journal import Journal, JournalError
     from app.seat.store import SeatStore
-    from app.wall import TodayFigures, WallFeed
+    from app.wall import RowsRequest, SeqRow, TodayFigures, WallFeed, fetch_rows
     from widgets import seat_app
     from widgets.clock import SeatClock
     from widgets.qt_bridge import SyncBridge
@@ -423,7 +423,12 @@ def run_wall(args: argparse.Namespace) -> int:
     except MapConfigError as exc:
         log.error("map settings: %s; using the offline basemap", exc)
         map_config = make_config(city=settings.map_city)
-    window = WallDisplay(store, figures, clock, map_config=map_config)
+
+    def fetch_missing_rows(request: RowsRequest) -> list[SeqRow]:
+        # From the instance the wall is connected to (the one that sent the snapshot).
+        return fetch_rows(sync.url, token, request, context=sync.tls_context)
+
+    window = WallDisplay(store, figures, clock, map_config=map_config, rows_fetcher=fetch_missing_rows)
     return _run_console(qapp, window, window.show if args.windowed else window.showFullScreen, sync, bridge,
                         journal, languages)
 

@@ -35,6 +35,7 @@ WS_PATH = "/ws"
 CALLER_PATHS = ("/c/", "/ws/caller/", "/media/")
 STRIPS_PATH = "/strips/"
 KPI_PATH = "/kpi"
+KPI_ROWS_PATH = "/kpi/rows"  # a wall's KPI events since midnight (server_stub.kpi_route.KpiRowsRoute)
 RECORD_PATH = "/records/"  # /records/incident/<id>, /records/track/<id> (server_stub.kpi_route.RecordRoute)
 
 Answer = Response | None | Awaitable[Response | None]
@@ -76,7 +77,7 @@ class HttpRoutes:
             return _closing(self.caller(connection, request))
         if path.startswith(STRIPS_PATH):  # a seat fetches an ECG strip's samples
             return _closing(self.strips(request))
-        if path == KPI_PATH and self.kpi is not None:  # a supervisor's dashboard, a seat's own figures
+        if path in (KPI_PATH, KPI_ROWS_PATH) and self.kpi is not None:  # a supervisor's dashboard, a seat's own figures
             return _closing(self.kpi(request))
         if path.startswith(RECORD_PATH) and self.record is not None:  # a supervisor opens an incident's record
             return _closing(self.record(request))

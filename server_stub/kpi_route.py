@@ -20,6 +20,13 @@ Bad input (a malformed date, ``from`` after ``to``, an unknown zone, more than
 :data:`MAX_PERIOD_DAYS` days, a time that starts no shift) — 400; a database failure — 500 and
 a log line. Every error answer is ``{"error": code, "message": text}``.
 
+``GET /kpi/rows?from=<ISO time>&through_seq=N`` (a wall or a supervisor) answers the KPI events
+(:data:`app.records.kpi.KPI_EVENTS`) with ``seq <= N`` and server ``ts >= from``, in ``seq`` order,
+each reduced to the fields :func:`app.records.kpi.fold` reads (:data:`ROW_FIELDS`: ids, seats,
+statuses, priorities, never a caller's number, name, address or free text): what a wall whose feed
+began from a snapshot folds in to count from midnight again (:mod:`app.wall`). At most
+:data:`ROWS_LIMIT` rows; more is a 400 ``too_many_rows``.
+
 ``GET /records/incident/<id>[?lang=zh|en&tz=…]`` (supervisors only) answers one incident's full
 record (``app.records.incident.read_incident``: the JSON of ``dispatch120 records show --format
 json``); an unknown id is 404, an id prefix naming several incidents or a bad id 400.
@@ -39,7 +46,7 @@ import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from itertools import chain
@@ -76,6 +83,7 @@ from server_stub.store import EventStore, PrincipalRow
 log = logging.getLogger(__name__)
 
 KPI_PATH = "/kpi"
+ROWS_PATH = "/kpi/rows"
 MAX_PERIOD_DAYS = 366  # a year, leap day included
 CACHE_S = 5.0
 CACHE_ENTRIES = 16
@@ -286,9 +294,13 @@ class KpiRoute:
         self._cache: dict[Query, tuple[float, int, Answer]] = {}
         self._lock = asyncio.Lock()  # one report at a time (module docstring)
         self.computed = 0  # reports computed (not answered from the cache)
+        self.rows = KpiRowsRoute(store)  # GET /kpi/rows
 
     async def serve(self, request: Request) -> Response:
-        """Answer one ``GET /kpi`` request. Never raises (see the module docstring for the codes)."""
+        """Answer one ``GET /kpi`` (or ``GET /kpi/rows``) request. Never raises (see the module
+        docstring for the codes)."""
+        if urlsplit(request.path).path == ROWS_PATH:
+            return await self.rows.serve(request)
         row = await authorise(self.store, request, (Role.SEAT, Role.SUPERVISOR), "GET /kpi", "read the KPIs")
         if isinstance(row, Response):
             return row
@@ -331,6 +343,133 @@ class KpiRoute:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = (now + self.cache_s, read_after, report)
             return report
+
+
+# ------------------------------------------------------------------ GET /kpi/rows
+# What fold() reads of each KPI event (app.records.kpi.fold, _fold_incident_event); nothing else
+# of an event leaves the server on this route. ``incident.updated`` keeps only ``changes.priority``.
+ROW_FIELDS: dict[str, tuple[str, ...]] = {
+    "call.received": ("call_id",),
+    "call.answered": ("call_id", "seat_id"),
+    "call.abandoned": ("call_id",),
+    "incident.created": ("incident_id", "seat_id", "call_id", "priority"),
+    "incident.updated": ("incident_id",),
+    "incident.closed": ("incident_id", "reason"),
+    "unit.assigned": ("unit_id", "incident_id"),
+    "unit.status_changed": ("unit_id", "incident_id", "status"),
+    "triage.completed": ("incident_id", "priority", "determinant", "cpr"),
+    "triage.arrest_recognised": ("incident_id", "priority"),
+    "cpr.started": ("incident_id",),
+    "prenotify.sent": ("incident_id",),
+}
+# A busy centre writes ~20,000 KPI events a day (widgets/wall_display.py) and a wall asks for two
+# days (the report's LOOK_BACK, then today): five times that is a sane bound (~10 MB of JSON).
+ROWS_LIMIT = 200_000
+# A KPI row as sent: [seq, name, server ts, reduced data].
+Row = tuple[int, str, str, dict[str, object]]
+
+
+def reduce_row(name: str, data: Mapping[str, object]) -> dict[str, object]:
+    """The fields of ``data`` that :func:`app.records.kpi.fold` reads for event ``name``. Pure."""
+    out = {key: data[key] for key in ROW_FIELDS.get(name, ()) if key in data}
+    if name == "incident.updated":
+        changes = data.get("changes")
+        if isinstance(changes, Mapping) and changes.get("priority") is not None:
+            out["changes"] = {"priority": changes["priority"]}
+    return out
+
+
+def parse_rows_query(raw: str) -> tuple[datetime, int]:
+    """``from`` (an ISO time with its offset, ``Z`` for UTC) and ``through_seq`` of a
+    ``GET /kpi/rows`` query string. Pure.
+
+    Raises:
+        BadQueryError: a parameter missing, repeated, unknown or malformed.
+    """
+    params = parse_qs(raw, keep_blank_values=True)
+    for key, values in params.items():
+        if key not in ("from", "through_seq"):
+            raise BadQueryError(f"unknown parameter {key!r} (from, through_seq)")
+        if len(values) != 1:
+            raise BadQueryError(f"parameter {key!r} given {len(values)} times")
+    if "from" not in params or "through_seq" not in params:
+        raise BadQueryError("from (an ISO time such as 2026-12-04T16:00:00Z) and through_seq are needed")
+    text, seq = params["from"][0], params["through_seq"][0]
+    try:
+        since = datetime.fromisoformat(text.replace("Z", "+00:00")) if len(text) <= 40 else None
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None:
+        raise BadQueryError(f"from must be an ISO time with its offset (2026-12-04T16:00:00Z), got {text[:40]!r}")
+    if not seq.isdigit() or len(seq) > 18:
+        raise BadQueryError("through_seq must be a non-negative integer")
+    return since.astimezone(UTC), int(seq)
+
+
+def _ts_text(moment: datetime) -> str:
+    """``moment`` as the fixed-width UTC text the server writes in ``events.ts`` (compares as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def read_rows(engine: Engine, since: datetime, through_seq: int, limit: int = ROWS_LIMIT) -> list[Row] | None:
+    """The KPI events with ``ts >= since`` and ``seq <= through_seq``, reduced (:func:`reduce_row`),
+    in ``seq`` order; None if there are more than ``limit``. Blocking (a worker thread).
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database failed.
+    """
+    from sqlalchemy import select
+
+    from server_stub.schema import events_table as events
+
+    query = (
+        select(events.c.seq, events.c.name, events.c.ts, events.c.data)
+        .where(events.c.seq <= through_seq, events.c.ts >= _ts_text(since), events.c.name.in_(tuple(ROW_FIELDS)))
+        .order_by(events.c.seq)
+        .limit(limit + 1)
+    )
+    rows: list[Row] = []
+    with engine.connect() as conn:
+        for seq, name, ts, data in conn.execute(query):
+            if len(rows) == limit:
+                return None
+            # SQLite may hand back the JSON text; the JSON column type usually decodes it.
+            decoded = cast("Mapping[str, object]", orjson.loads(data) if isinstance(data, str | bytes) else data)
+            rows.append((cast("int", seq), str(name), str(ts), reduce_row(str(name), decoded)))
+    return rows
+
+
+class KpiRowsRoute:
+    """``GET /kpi/rows`` of one server (walls and supervisors). Loop; the reading goes to a worker
+    thread, one read at a time (a wall restarts rarely; two at once need not read twice as fast)."""
+
+    def __init__(self, store: KpiStore, *, limit: int = ROWS_LIMIT) -> None:
+        self.store = store
+        self.limit = limit
+        self._lock = asyncio.Lock()
+
+    async def serve(self, request: Request) -> Response:
+        """Answer one request. Never raises: 401/403 as ``GET /kpi`` (only a wall or a supervisor),
+        400 bad parameters or more than ``limit`` rows, 500 the database failed."""
+        row = await authorise(self.store, request, (Role.WALL, Role.SUPERVISOR), "GET /kpi/rows",
+                              "read the KPI events")
+        if isinstance(row, Response):
+            return row
+        try:
+            since, through_seq = parse_rows_query(urlsplit(request.path).query)
+        except BadQueryError as exc:
+            return _error(HTTPStatus.BAD_REQUEST, "bad_request", str(exc))
+        try:
+            async with self._lock:
+                rows = await asyncio.to_thread(read_rows, self.store.engine, since, through_seq, self.limit)
+        except Exception:
+            log.exception("GET /kpi/rows from %s through %d: could not read the events", _ts_text(since), through_seq)
+            return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "could not read the event log")
+        if rows is None:
+            return _error(HTTPStatus.BAD_REQUEST, "too_many_rows",
+                          f"more than {self.limit} KPI events from {_ts_text(since)} through seq {through_seq}; "
+                          "ask for a later from")
+        return _json(HTTPStatus.OK, {"from": _ts_text(since), "through_seq": through_seq, "rows": rows})
 
 
 # ------------------------------------------------------------------ GET /records/incident/<id>

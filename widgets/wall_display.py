@@ -6,7 +6,9 @@ Renders the store it is given (role ``wall``: no caller names or numbers ever re
 * the map (:class:`maps.view.MapView`): every unit with a position, coloured by status
   (``widgets.labels`` palette), open incidents coloured by priority, stations and hospitals;
 * today's answered-within-10-s and departed-within-3-min rates (``docs/kpi.md``), "since 00:00"
-  (or since the wall's events are complete, see :mod:`app.wall`);
+  (or since the wall's events are complete, see :mod:`app.wall`; after a snapshot the wall fetches
+  the KPI events it missed, :class:`app.wall.Backfill`, on a worker thread, and counts from
+  00:00 again);
 * the calls waiting (queued or ringing) and the longest wait;
 * the units by status, and the open incidents by priority, then age.
 
@@ -20,11 +22,12 @@ GUI thread only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.model import UnitStatus
-from app.wall import TodayFigures, WallFigures
+from app.wall import Backfill, RowsRequest, SeqRow, TodayFigures, WallFigures
 from widgets.labels import (
     UNIT_STATUS_COLOURS,
     format_elapsed,
@@ -91,6 +94,12 @@ STYLE = """
 GOOD, BAD, NEUTRAL = "#4CD4A0", "#FF8A65", "#E8ECF0"
 
 
+class _RowsFetched(QObject):
+    """Carries a fetch of the missing rows from the worker thread to the GUI thread (queued signal)."""
+
+    done = Signal(object, object, str)  # the request, its rows or None, why not
+
+
 def _tile(parent: QWidget) -> tuple[QFrame, QLabel, QLabel, QLabel]:
     frame = QFrame(parent)
     frame.setProperty("tile", True)
@@ -118,10 +127,15 @@ class WallDisplay(QWidget):
         map_config: the map (``maps.sources``); None: no map (tests of the lists, a box without
             QtWebEngine).
         confirm_close: ask before Esc or the window manager closes the wall (off in tests).
+        rows_fetcher: fetches the KPI events the figures miss after a snapshot (blocking, raises on
+            failure: :func:`app.wall.fetch_rows` bound to the server and token); run on a worker
+            thread. None: the figures count from the snapshot until midnight.
     """
 
     def __init__(self, store: Any, figures: TodayFigures, clock: Any, *, map_config: Any = None,
-                 confirm_close: bool = True, parent: QWidget | None = None) -> None:
+                 confirm_close: bool = True,
+                 rows_fetcher: Callable[[RowsRequest], Sequence[SeqRow]] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("WallDisplay")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -139,6 +153,10 @@ class WallDisplay(QWidget):
         self._figures_version = -1
         self._ticks = 0
         self._figures_tick = 0
+        self.backfill = Backfill(figures, rows_fetcher)
+        self.fetch_thread: threading.Thread | None = None  # the last fetch of missing rows (tests join it)
+        self._rows_fetched = _RowsFetched(self)
+        self._rows_fetched.done.connect(self._on_rows_fetched, Qt.ConnectionType.QueuedConnection)
         self._drawn: dict[str, set[str]] = {"units": set(), "incidents": set(), "stations": set(), "hospitals": set()}
         self._fitted = False
         self._fitted_units = False  # fitted again once the first positions are in
@@ -284,7 +302,34 @@ class WallDisplay(QWidget):
         self.clock_label.setText(local.strftime("%H:%M:%S"))
         self._render_waiting(now)
         self._render_incidents(now)
+        self.fetch_missing_rows()
         if self._figures_due():
+            self.render_figures()
+
+    def fetch_missing_rows(self) -> None:
+        """After a snapshot, fetch the KPI events the figures miss on a worker thread (one at a
+        time; after a failure not before :data:`app.wall.RETRY_S`). The timer calls this."""
+        request = self.backfill.due()
+        fetch = self.backfill.fetch
+        if request is None or fetch is None:
+            return
+        done = self._rows_fetched.done
+
+        def work() -> None:
+            try:
+                rows, problem = list(fetch(request)), ""
+            except Exception as exc:  # noqa: BLE001 - logged by Backfill.done, retried later
+                rows, problem = None, str(exc) or exc.__class__.__name__
+            try:
+                done.emit(request, rows, problem)
+            except RuntimeError:  # the wall was closed and deleted meanwhile: nobody to tell
+                pass
+
+        self.fetch_thread = threading.Thread(target=work, name="wall-kpi-rows", daemon=True)
+        self.fetch_thread.start()
+
+    def _on_rows_fetched(self, request: RowsRequest, rows: list[SeqRow] | None, problem: str) -> None:
+        if self.backfill.done(request, rows, problem):
             self.render_figures()
 
     def _figures_due(self) -> bool:
