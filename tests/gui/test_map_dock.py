@@ -11,13 +11,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import SEAT, RecordingSync, Server
 from pytestqt.exceptions import TimeoutError as QtBotTimeout
 
 from app.protocol import format_ts
 from app.seat.commands import SeatCommands
 from app.seat.store import SeatStore
 from app.seat.telemetry import TelemetryStore
+from tests.gui.conftest import SEAT, RecordingSync, Server
 from widgets.clock import SeatClock
 from widgets.labels import unit_status_colours
 from widgets.main_window import MainWindow

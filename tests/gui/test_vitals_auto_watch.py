@@ -5,7 +5,8 @@ fed by protocol events."""
 from __future__ import annotations
 
 import pytest
-from conftest import OTHER_SEAT, SEAT
+
+from tests.gui.conftest import OTHER_SEAT, SEAT
 
 MINE = "00000000-0000-4000-8000-0000000000a1"
 THEIRS = "00000000-0000-4000-8000-0000000000b2"

@@ -7,12 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import Server
 
 from app.protocol import format_ts, snapshot, welcome
 from app.seat.store import ConnectionStatus, Link, SeatStore
 from app.wall import TodayFigures, WallFeed
 from maps.sources import make_config
+from tests.gui.conftest import Server
 from widgets.clock import SeatClock
 from widgets.wall_display import WallDisplay
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import Server
-
 from app.protocol import format_ts, snapshot, welcome
 from app.records.kpi import KPI_EVENTS
 from app.seat.store import SeatStore
 from app.wall import RowsRequest, SeqRow, TodayFigures, WallFeed
+from tests.gui.conftest import Server
 from widgets.clock import SeatClock
 from widgets.wall_display import WallDisplay
 
