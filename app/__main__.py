@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-scale", type=float, metavar="X", help="with --simulate: run the scenario X times faster"
     )
+    parser.add_argument("--listen", metavar="HOST",
+                        help="with --simulate: the training server's listen address (default 127.0.0.1); "
+                        "0.0.0.0 lets seats on the LAN join (join files per seat in the run's directory)")
     # Installation checks and start-up timing (widgets/first_paint.py).
     parser.add_argument("--exit-after-first-paint", action="store_true",
                         help="start, wait until the window and its map have painted, then exit")
@@ -144,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--scenarios", type=Path, metavar="DIR",
                          help="where the scenarios are (default: the shipped resources/scenarios)")
     trainer.add_argument("--seed", type=int, default=1, help="the run's seed: every class gets the same run")
+    trainer.add_argument("--listen", metavar="HOST",
+                         help="the training server's listen address (default 127.0.0.1: this computer only); "
+                         "0.0.0.0 or one of this computer's addresses lets trainee seats on the centre's LAN "
+                         "join with their seat tokens (the console shows each seat's token and command)")
     return parser
 
 
@@ -309,7 +316,7 @@ def run_trainer(args: argparse.Namespace) -> int:
     from widgets.trainer_console import TrainerConsole, scenario_choices
 
     qapp, languages = seat_app.create_application(sys.argv[:1], settings.language)
-    window = TrainerConsole(scenarios=scenario_choices(args.scenarios), seed=args.seed)
+    window = TrainerConsole(scenarios=scenario_choices(args.scenarios), seed=args.seed, listen=args.listen)
     remove_handlers = seat_app.install_signal_handlers(qapp)
     window.show()
     try:
@@ -502,7 +509,13 @@ def _start_training(args: argparse.Namespace, settings: Settings) -> Any:
         options["time_scale"] = args.time_scale
     if getattr(args, "seat_id", None):
         options["seat_id"] = args.seat_id
-    return start_training(**options)
+    if getattr(args, "listen", None):
+        options["listen"] = args.listen
+    session = start_training(**options)
+    if session.lan_urls:
+        log.warning("seats on the LAN join this training centre at %s: join files per seat in %s",
+                    ", ".join(session.lan_urls), session.workdir)
+    return session
 
 
 @contextmanager

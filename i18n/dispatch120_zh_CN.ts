@@ -4,7 +4,7 @@
 <context>
     <name>CallLocationView</name>
     <message>
-        <location filename="../widgets/location_panel.py" line="+143"/>
+        <location filename="../widgets/location_panel.py" line="+152"/>
         <source>%1 ago</source>
         <translation>%1前</translation>
     </message>
@@ -32,7 +32,7 @@
 <context>
     <name>CallPanel</name>
     <message>
-        <location filename="../widgets/call_panel.py" line="+178"/>
+        <location filename="../widgets/call_panel.py" line="+198"/>
         <source>No call is ringing.</source>
         <translation>当前没有振铃的来电。</translation>
     </message>
@@ -52,7 +52,7 @@
         <translation>挂断 %1 的来电</translation>
     </message>
     <message>
-        <location line="+118"/>
+        <location line="+159"/>
         <source>Answering…</source>
         <translation>正在接听…</translation>
     </message>
@@ -102,7 +102,7 @@
         <translation>挂断</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+7"/>
         <source>Enter or F2 answers the ringing call</source>
         <translation>按 Enter 或 F2 接听振铃中的来电</translation>
     </message>
@@ -112,22 +112,27 @@
         <translation>按 Enter 在本席代接所选来电</translation>
     </message>
     <message>
+        <location line="-197"/>
         <source>Asking the caller</source>
         <translation>向来电者提问</translation>
     </message>
     <message>
+        <location line="+190"/>
         <source>Ask the caller</source>
         <translation>向来电者提问</translation>
     </message>
     <message>
+        <location line="-90"/>
         <source>You asked: %1</source>
         <translation>你问：%1</translation>
     </message>
     <message>
+        <location line="+94"/>
         <source>Ask the caller… (F3, Enter sends)</source>
         <translation>向来电者提问……（F3，回车发送）</translation>
     </message>
     <message>
+        <location line="+1"/>
         <source>Training: type a question to the simulated caller and press Enter</source>
         <translation>培训：输入要问模拟来电者的问题，按回车发送</translation>
     </message>
@@ -286,7 +291,7 @@
 <context>
     <name>ComplaintPicker</name>
     <message>
-        <location filename="../widgets/questionnaire.py" line="+101"/>
+        <location filename="../widgets/questionnaire.py" line="+107"/>
         <source>Change chief complaint</source>
         <translation>更改主诉</translation>
     </message>
@@ -1220,19 +1225,22 @@
 <context>
     <name>KpiDashboard</name>
     <message>
+        <location filename="../widgets/kpi_dashboard.py" line="+401"/>
         <source>Track playback is not available here.</source>
         <translation>此处无法回放轨迹。</translation>
     </message>
     <message>
+        <location line="+17"/>
         <source>Could not open the track: %1</source>
         <translation>无法打开轨迹：%1</translation>
     </message>
     <message>
+        <location line="+121"/>
         <source>Play track</source>
         <translation>回放轨迹</translation>
     </message>
     <message>
-        <location filename="../widgets/kpi_dashboard.py" line="+339"/>
+        <location line="-189"/>
         <source>Computing %1 – %2 …</source>
         <translation>正在计算 %1 – %2 …</translation>
     </message>
@@ -1243,16 +1251,17 @@
     </message>
     <message>
         <location line="+3"/>
+        <location line="+24"/>
         <source>Loading…</source>
         <translation>加载中…</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="-11"/>
         <source>Could not open the record: %1</source>
         <translation>无法打开档案：%1</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+42"/>
         <source>Could not update: %1</source>
         <translation>无法更新：%1</translation>
     </message>
@@ -2216,7 +2225,12 @@
         <translation>服务器中断 30 秒</translation>
     </message>
     <message>
-        <location line="-88"/>
+        <location line="+1"/>
+        <source>A second call about this call</source>
+        <translation>同一事件再次来电</translation>
+    </message>
+    <message>
+        <location line="-89"/>
         <source>emergency department busy</source>
         <translation>急诊繁忙</translation>
     </message>
@@ -2354,35 +2368,37 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <location filename="../widgets/main_window.py" line="+389"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
+        <location line="+22"/>
         <source>A panel could not be built (%1); see the log</source>
         <translation>面板 %1 无法创建，请查看日志</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.py" line="+274"/>
+        <location line="-75"/>
         <source>Save or select an incident first</source>
         <translation>请先保存或选择一个事件</translation>
     </message>
     <message>
-        <location line="+501"/>
+        <location line="+616"/>
         <source>Caller link</source>
         <translation>呼救链接</translation>
     </message>
     <message>
-        <location line="-377"/>
+        <location line="-405"/>
         <source>Watch vitals</source>
         <translation>监护</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+43"/>
         <source>Triage protocols could not be loaded: %1</source>
         <translation>分诊规程无法加载：%1</translation>
     </message>
     <message>
-        <location line="+93"/>
+        <location line="+109"/>
         <source>Suggested units</source>
         <translation>推荐车辆</translation>
     </message>
@@ -2397,7 +2413,7 @@
         <translation>志愿急救员</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+58"/>
         <source>Select a unit first</source>
         <translation>请先选择车辆</translation>
     </message>
@@ -2551,7 +2567,7 @@
         <translation>预通知医院…</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+34"/>
         <source>a call is on the line</source>
         <translation>有通话正在进行</translation>
     </message>
@@ -3072,7 +3088,7 @@
 <context>
     <name>RepeatBanner</name>
     <message>
-        <location filename="../widgets/repeat_banner.py" line="+135"/>
+        <location filename="../widgets/repeat_banner.py" line="+150"/>
         <location line="+22"/>
         <source>Answer the call first (F2)</source>
         <translation>请先接听来电（F2）</translation>
@@ -3401,9 +3417,47 @@
     </message>
 </context>
 <context>
+    <name>TrackPlayback</name>
+    <message>
+        <location filename="../widgets/track_playback.py" line="+229"/>
+        <source>Caller</source>
+        <translation>来电者</translation>
+    </message>
+    <message>
+        <location line="-1"/>
+        <source>Incident</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Incident %1  %2   (Space play/pause, ←/→ step, +/− speed)</source>
+        <translation>事件 %1  %2   （空格 播放/暂停，←/→ 单步，+/− 速度）</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Playback speed</source>
+        <translation>回放速度</translation>
+    </message>
+    <message>
+        <location line="-3"/>
+        <source>Track playback — %1</source>
+        <translation>轨迹回放 — %1</translation>
+    </message>
+</context>
+<context>
     <name>TrainerConsole</name>
     <message>
-        <location filename="../widgets/trainer_console.py" line="+341"/>
+        <location filename="../widgets/trainer_console.py" line="+384"/>
         <source>Choose at least one trainee seat</source>
         <translation>请至少选择一个学员席位</translation>
     </message>
@@ -3413,7 +3467,7 @@
         <translation>正在启动培训中心…</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+9"/>
         <source>The training centre did not start: %1</source>
         <translation>培训中心未能启动：%1</translation>
     </message>
@@ -3423,12 +3477,22 @@
         <translation>该场景的注册表中没有培训教员：请在 trainers: 下添加</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+22"/>
         <source>Training centre running at %1</source>
         <translation>培训中心运行中：%1</translation>
     </message>
     <message>
-        <location line="+115"/>
+        <location line="+9"/>
+        <source>Seats on other computers join at %1</source>
+        <translation>其他电脑上的席位从 %1 加入</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1: token %2 · copy %3 to the seat, then run: %4</source>
+        <translation>%1：令牌 %2 · 把 %3 复制到该席位电脑，然后运行：%4</translation>
+    </message>
+    <message>
+        <location line="+126"/>
         <source>The report could not be written: %1</source>
         <translation>讲评报告未能生成：%1</translation>
     </message>
@@ -3438,7 +3502,7 @@
         <translation>讲评报告已生成：%1</translation>
     </message>
     <message>
-        <location line="+90"/>
+        <location line="+94"/>
         <source>[typed] </source>
         <translation>[文字] </translation>
     </message>
@@ -3449,13 +3513,13 @@
     </message>
     <message>
         <location line="+0"/>
-        <location line="+71"/>
+        <location line="+73"/>
         <location line="+1"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-73"/>
         <location line="+12"/>
         <source>Pause (F8)</source>
         <translation>暂停 (F8)</translation>
@@ -3477,12 +3541,12 @@
     </message>
     <message>
         <location line="+23"/>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location line="-5"/>
+        <location line="-6"/>
         <source>dispatch120 — trainer console — TRAINING</source>
         <translation>dispatch120 — 培训教员控制台 — 培训</translation>
     </message>
@@ -3507,6 +3571,11 @@
         <translation>学员席位</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Join from other computers</source>
+        <translation>从其他电脑加入</translation>
+    </message>
+    <message>
         <location line="+2"/>
         <source>Stop</source>
         <translation>结束</translation>
@@ -3525,6 +3594,11 @@
         <location line="+1"/>
         <source>Inject (Ctrl+I)</source>
         <translation>注入 (Ctrl+I)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What the second caller says (empty: a scripted line)</source>
+        <translation>再次来电者说的话（留空：使用预设台词）</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -3620,18 +3694,18 @@
 <context>
     <name>TriagePanel</name>
     <message>
-        <location filename="../widgets/questionnaire.py" line="+254"/>
+        <location filename="../widgets/questionnaire.py" line="+268"/>
         <source>No valid triage protocols are loaded; triage is unavailable.</source>
         <translation>没有加载有效的分诊规程，无法分诊。</translation>
     </message>
     <message>
-        <location line="+155"/>
+        <location line="+196"/>
         <location line="+12"/>
         <source>Recording a triage answer</source>
         <translation>记录分诊回答</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <location line="+32"/>
         <source>Recording the recognition of cardiac arrest</source>
         <translation>记录识别心脏骤停</translation>
@@ -3642,23 +3716,33 @@
         <translation>记录分诊结果</translation>
     </message>
     <message>
-        <location line="+93"/>
+        <location line="+104"/>
         <source>Case entry</source>
         <translation>初始问询</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+38"/>
+        <location line="+47"/>
         <source>Determinant %1</source>
         <translation>判定码 %1</translation>
     </message>
     <message>
-        <location line="-34"/>
+        <location line="-43"/>
         <source>question %1 of ~%2</source>
         <translation>第 %1 题，共约 %2 题</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+33"/>
+        <source>☎ Callback number from the switch: %1 (not asked) · C ask it</source>
+        <translation>☎ 回拨号码（交换机带入）：%1（不必再问）· C 改为询问</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>📍 Precise caller location: awake and breathing first, the address next · A address first</source>
+        <translation>📍 来电定位精确：先问意识和呼吸，再核对地址 · A 先问地址</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Priority %1</source>
         <translation>优先级 %1</translation>
     </message>
@@ -3679,17 +3763,17 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+42"/>
+        <location line="+44"/>
         <source>For the crew: %1</source>
         <translation>告知急救人员：%1</translation>
     </message>
     <message>
-        <location line="-29"/>
+        <location line="-31"/>
         <source>F8 dispatch the selected unit · ↓/N next instruction · Backspace change the last answer · Ctrl+K change complaint · F1 all keys</source>
         <translation>F8 派出选中车辆 · ↓/N 下一条指导 · Backspace 修改上一个回答 · Ctrl+K 更改主诉 · F1 全部按键</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+20"/>
         <source>For the hospital, after dispatch (%1 left) — 1–9 answer · Esc skip all</source>
         <translation>派车后补问，供医院参考（还剩 %1 个）— 1–9 回答 · Esc 全部跳过</translation>
     </message>
@@ -3699,7 +3783,7 @@
         <translation>1–9 回答 · ↑↓ + 回车 确认 · Backspace 返回 · Ctrl+K 更改主诉 · Ctrl+2 在表单中输入，回车回到这里 · F1 全部按键</translation>
     </message>
     <message>
-        <location line="-42"/>
+        <location line="-44"/>
         <source>Before the ambulance arrives:</source>
         <translation>救护车到达前：</translation>
     </message>
@@ -3713,6 +3797,7 @@
         <translation>P 心肺复苏指导</translation>
     </message>
     <message>
+        <location line="+2"/>
         <source>F11 whole desk · Esc back</source>
         <translation>F11 整个工作台 · Esc 返回</translation>
     </message>
@@ -4076,7 +4161,7 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
 <context>
     <name>WallDisplay</name>
     <message>
-        <location filename="../widgets/wall_display.py" line="+246"/>
+        <location filename="../widgets/wall_display.py" line="+275"/>
         <source>120 dispatch — wall display</source>
         <translation>120 调度 — 大屏</translation>
     </message>
@@ -4091,15 +4176,17 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <translation>只读显示 · F11 全屏 · Esc 关闭</translation>
     </message>
     <message>
+        <location line="+2"/>
         <source>Calls answered within 10 s</source>
         <translation>10 秒内接听率</translation>
     </message>
     <message>
+        <location line="+1"/>
         <source>Ambulances out within 3 min</source>
         <translation>3 分钟内出车率</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Calls waiting</source>
         <translation>等待接听</translation>
     </message>
@@ -4139,12 +4226,12 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <translation>时长</translation>
     </message>
     <message>
-        <location line="-7"/>
+        <location line="-9"/>
         <source>target ≥ 95 %</source>
         <translation>目标 ≥ 95%</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+88"/>
         <source>since 00:00</source>
         <translation>自 00:00 起</translation>
     </message>
@@ -4230,37 +4317,6 @@ Answer a call (F2) — triage starts by itself — or press Ctrl+T for the incid
         <location line="+1"/>
         <source>dispatch120 — vitals and units</source>
         <translation>dispatch120 — 生命体征与车辆</translation>
-    </message>
-</context>
-<context>
-    <name>TrackPlayback</name>
-    <message>
-        <source>Caller</source>
-        <translation>来电者</translation>
-    </message>
-    <message>
-        <source>Incident</source>
-        <translation>事件</translation>
-    </message>
-    <message>
-        <source>Incident %1  %2   (Space play/pause, ←/→ step, +/− speed)</source>
-        <translation>事件 %1  %2   （空格 播放/暂停，←/→ 单步，+/− 速度）</translation>
-    </message>
-    <message>
-        <source>Play</source>
-        <translation>播放</translation>
-    </message>
-    <message>
-        <source>Pause</source>
-        <translation>暂停</translation>
-    </message>
-    <message>
-        <source>Playback speed</source>
-        <translation>回放速度</translation>
-    </message>
-    <message>
-        <source>Track playback — %1</source>
-        <translation>轨迹回放 — %1</translation>
     </message>
 </context>
 </TS>

@@ -671,6 +671,7 @@ _INJECT_KIND_TEXT = {
     "unit_breakdown": QT_TRANSLATE_NOOP("Labels", "A unit breaks down"),
     "hospital_diversion": QT_TRANSLATE_NOOP("Labels", "A hospital starts diverting"),
     "server_drop": QT_TRANSLATE_NOOP("Labels", "The server drops for 30 s"),
+    "second_call": QT_TRANSLATE_NOOP("Labels", "A second call about this call"),
 }
 
 

@@ -8,7 +8,9 @@ console then connects to the centre's server as its trainer (role ``trainer``) w
 
 * pauses, resumes and sets the speed (1×–10×): ``training.set_clock``, obeyed by the runner
   (:mod:`app.sim.control`); the console shows the clock as the log says it is;
-* injects events (``training.inject``: a unit breaks down, a hospital diverts, the server drops);
+* injects events (``training.inject``: a unit breaks down, a hospital diverts, the server drops,
+  a second caller rings about a call's incident — from the same place, saying the line the
+  trainer types or a scripted one);
 * shows live what each trainee has done on each call (answered, questions asked, priority,
   units sent, CPR instructions; :class:`app.sim.after_action.TrainingLog` folds the event
   stream) and what the caller says (``training.caller_said``), with the scenario's script
@@ -17,7 +19,11 @@ console then connects to the centre's server as its trainer (role ``trainer``) w
   selected call (a deaf caller's line as chat);
 * writes a join file per trainee seat in the run's directory (``dispatch120 --simulate --join
   FILE`` starts that seat on this computer against the trainer's centre; "Open trainee seats"
-  does it for every trainee);
+  does it for every trainee). With ``listen`` (``dispatch120 trainer --listen 0.0.0.0``) the
+  centre's server also listens on the LAN: the join files name its LAN URL, and the console
+  shows the URL and, per trainee, the seat's token and the command a seat on another machine
+  joins with (the join file copied there). Loopback stays the default; every seat still needs
+  its token;
 * writes the after-action report (:mod:`app.sim.after_action`, HTML and PDF).
 
 GUI thread only, except :class:`TrainerBridge`'s ``on_message``/``on_status`` (any thread).
@@ -48,6 +54,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -72,7 +79,7 @@ log = logging.getLogger(__name__)
 
 CLIENT_NAME = "dispatch120-trainer/0.1"
 SPEEDS = (1, 10)  # the console's speed range, times real time
-INJECT_KINDS = ("unit_breakdown", "hospital_diversion", "server_drop")
+INJECT_KINDS = ("unit_breakdown", "hospital_diversion", "server_drop", "second_call")
 COLUMNS = ("seat", "call", "answered", "questions", "priority", "units", "cpr", "state")
 
 
@@ -109,6 +116,7 @@ class TrainerConsole(QMainWindow):
     """The trainer's window. See the module docstring.
 
     Args:
+        listen: the training server's listen address (None: 127.0.0.1, this computer only).
         scenarios: the scenario files offered (default: :func:`scenario_choices`).
         start_centre: starts a training centre (``start_training``'s signature); tests may
             pass one that records its arguments.
@@ -122,8 +130,10 @@ class TrainerConsole(QMainWindow):
 
     def __init__(self, *, scenarios: list[Path] | None = None,
                  start_centre: Callable[..., Any] | None = None,
-                 open_link: Callable[..., Any] | None = None, seed: int = 1) -> None:
+                 open_link: Callable[..., Any] | None = None, seed: int = 1,
+                 listen: str | None = None) -> None:
         super().__init__()
+        self._listen = listen
         self.setObjectName("TrainerConsole")
         self._start_centre = start_centre or _start_training
         self._open_link = open_link or _open_sync_client
@@ -166,11 +176,17 @@ class TrainerConsole(QMainWindow):
         self.inject_target.setMinimumWidth(120)
         self.inject_button = QPushButton()
         self.inject_button.clicked.connect(self.inject)
+        # A second call's first words (empty: the scripted line); shown for that kind only.
+        self.inject_says = QLineEdit()
+        self.inject_says.setObjectName("SecondCallSays")
+        self.inject_says.setMaxLength(500)
+        self.inject_says.setVisible(False)
         self.report_button = QPushButton()
         self.report_button.clicked.connect(lambda: self.write_reports())
         self.seats_button = QPushButton()
         self.seats_button.clicked.connect(self.open_trainee_seats)
         self.join_files: dict[str, Path] = {}
+        self._join_lines: list[str] = []
         self._last_workdir: Path | None = None  # the last run's directory, for its report
         self._seat_processes: list[subprocess.Popen[bytes]] = []
         self.clock_label = QLabel()
@@ -182,6 +198,15 @@ class TrainerConsole(QMainWindow):
         self.scenario_label, self.seats_label = QLabel(), QLabel()
         setup.addRow(self.scenario_label, self.scenario_box)
         setup.addRow(self.seats_label, self.seat_list)
+        # Where trainee seats on other machines join (shown while the centre listens on the LAN).
+        self.join_info = QPlainTextEdit()
+        self.join_info.setObjectName("JoinInfo")
+        self.join_info.setReadOnly(True)
+        self.join_info.setMaximumHeight(96)
+        self.join_info.setVisible(False)
+        self.join_label = QLabel()
+        self.join_label.setVisible(False)
+        setup.addRow(self.join_label, self.join_info)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
@@ -202,6 +227,7 @@ class TrainerConsole(QMainWindow):
         inject_row.addWidget(self.inject_target, 1)
         inject_row.addWidget(self.inject_button)
         run.addRow(self.inject_label, inject_row)
+        run.addRow(self.inject_says)
         report_row = QHBoxLayout()
         report_row.addWidget(self.clock_label, 1)
         report_row.addWidget(self.seats_button)
@@ -315,7 +341,19 @@ class TrainerConsole(QMainWindow):
 
     def _fill_targets(self) -> None:
         kind = self.inject_kind.currentData()
+        self.inject_says.setVisible(kind == "second_call")
+        wanted = self.inject_target.currentData()
         self.inject_target.clear()
+        if kind == "second_call":
+            # The calls so far: a second caller rings about one of them (the selected one by default).
+            wanted = self.selected_call() or wanted
+            for record in self.log.calls.values():
+                if record.index is None or (record.seat_id is not None and record.seat_id not in self.trainee_seats()):
+                    continue  # a second call itself, or a call of a seat that is not a trainee's
+                self.inject_target.addItem(f"#{record.index} {record.caller_number}".strip(), record.call_id)
+            self.inject_target.setCurrentIndex(max(0, self.inject_target.findData(wanted)))
+            self.inject_target.setEnabled(self.inject_target.count() > 0)
+            return
         registry = self.scenario.registry if self.scenario is not None else None
         if registry is None or kind == "server_drop":
             self.inject_target.setEnabled(False)
@@ -346,9 +384,12 @@ class TrainerConsole(QMainWindow):
             self.statusBar().showMessage(self.tr("Choose at least one trainee seat"))
             return
         self.statusBar().showMessage(self.tr("Starting the training centre…"))
+        options: dict[str, Any] = {}
+        if self._listen is not None:
+            options["listen"] = self._listen
         try:
             session = self._start_centre(self.scenario.path, time_scale=float(self.speed_box.value()),
-                                         seed=self._seed, seat_id=self.trainee_seats()[0])
+                                         seed=self._seed, seat_id=self.trainee_seats()[0], **options)
         except Exception as exc:  # TrainingStartError and anything the launcher raises: say it
             log.exception("the training centre did not start")
             self.statusBar().showMessage(self.tr("The training centre did not start: %1").replace("%1", str(exc)))
@@ -365,18 +406,40 @@ class TrainerConsole(QMainWindow):
         self.link = self._open_link(session.url, token, Path(session.workdir) / f"journal-{trainer_id}.sqlite",
                                     self.bridge)
         self.link.start()
-        # Each trainee's seat joins with its join file: dispatch120 --simulate --join FILE.
+        # Each trainee's seat joins with its join file: dispatch120 --simulate --join FILE. When the
+        # centre listens on the LAN the file names the LAN URL, so it works on any machine it is copied to.
+        lan_urls = list(getattr(session, "lan_urls", None) or [])
+        join_url = lan_urls[0] if lan_urls else session.url
         self.join_files = {
-            seat_id: write_join_file(Path(session.workdir) / f"join-{seat_id}.json", url=session.url,
+            seat_id: write_join_file(Path(session.workdir) / f"join-{seat_id}.json", url=join_url,
                                      seat_id=seat_id, seat_token=session.seats[seat_id],
                                      workdir=Path(session.workdir))
             for seat_id in self.trainee_seats() if seat_id in session.seats}
         self.seats_button.setToolTip("\n".join(f"dispatch120 --simulate --join {path}"
                                                for path in self.join_files.values()))
+        self._show_join_info(lan_urls, dict(session.seats))
         self._tick.start()
-        self.statusBar().showMessage(self.tr("Training centre running at %1").replace("%1", session.url))
+        self.statusBar().showMessage(self.tr("Training centre running at %1").replace(
+            "%1", ", ".join(lan_urls) or session.url))
         self._enable()
         self.run_started.emit()
+
+    def _show_join_info(self, lan_urls: list[str], tokens: dict[str, str]) -> None:
+        """Show where trainee seats on other machines join, each with its token and command."""
+        self._join_lines = []
+        if lan_urls:
+            self._join_lines.append(self.tr("Seats on other computers join at %1").replace("%1", ", ".join(lan_urls)))
+            for seat_id, path in self.join_files.items():
+                self._join_lines.append(self.tr("%1: token %2 · copy %3 to the seat, then run: %4").replace(
+                    "%1", seat_id).replace("%2", tokens.get(seat_id, "?")).replace("%3", str(path)).replace(
+                    "%4", f"dispatch120 --simulate --join {path.name}"))
+        self.join_info.setPlainText("\n".join(self._join_lines))
+        self.join_info.setVisible(bool(lan_urls))
+        self.join_label.setVisible(bool(lan_urls))
+
+    def join_texts(self) -> list[str]:
+        """The lines the console shows for seats joining from other computers (empty on loopback)."""
+        return list(self._join_lines)
 
     def stop_run(self) -> None:
         """Disconnect and stop the training centre (its log stays in the run's directory for the report)."""
@@ -386,6 +449,7 @@ class TrainerConsole(QMainWindow):
         for process in self._seat_processes:
             stop_child(process)
         self._seat_processes.clear()
+        self._show_join_info([], {})
         if link is not None:
             link.stop()
         if session is not None:
@@ -443,7 +507,10 @@ class TrainerConsole(QMainWindow):
             if not target:
                 return
             args["target"] = target
+        if kind == "second_call" and self.inject_says.text().strip():
+            args["says"] = self.inject_says.text().strip()[:500]
         self._send("training.inject", args)
+        self.inject_says.clear()
 
     def selected_call(self) -> str | None:
         rows = self.calls_table.selectionModel().selectedRows()
@@ -532,6 +599,8 @@ class TrainerConsole(QMainWindow):
             row = self.calls_table.rowCount()
             self.calls_table.insertRow(row)
             self._rows[call_id] = row
+            if self.inject_kind.currentData() == "second_call":
+                self._fill_targets()  # a new call a second caller may ring about
         for column, text in enumerate(self._row_texts(record)):
             item = QTableWidgetItem(text)
             if COLUMNS[column] == "call":
@@ -568,6 +637,8 @@ class TrainerConsole(QMainWindow):
 
     def _on_selection_changed(self) -> None:
         self._show_selected_call()
+        if self.inject_kind.currentData() == "second_call":
+            self._fill_targets()  # the second call is about the selected call
         self._enable()
 
     def _show_selected_call(self) -> None:
@@ -646,11 +717,13 @@ class TrainerConsole(QMainWindow):
         self.run_box.setTitle(self.tr("Run"))
         self.scenario_label.setText(self.tr("Scenario"))
         self.seats_label.setText(self.tr("Trainee seats"))
+        self.join_label.setText(self.tr("Join from other computers"))
         self.start_button.setText(self.tr("Start"))
         self.stop_button.setText(self.tr("Stop"))
         self.speed_label.setText(self.tr("Speed"))
         self.inject_label.setText(self.tr("Inject"))
         self.inject_button.setText(self.tr("Inject (Ctrl+I)"))
+        self.inject_says.setPlaceholderText(self.tr("What the second caller says (empty: a scripted line)"))
         self.report_button.setText(self.tr("After-action report"))
         self.seats_button.setText(self.tr("Open trainee seats"))
         self.say_button.setText(self.tr("Say as the caller"))

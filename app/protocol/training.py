@@ -40,7 +40,7 @@ CALLER_SAY_VIA = frozenset({"voice", "chat"})
 TIME_SCALE_MIN = 0.1
 TIME_SCALE_MAX = 10000
 # What a trainer may inject; the runner knows how to play each (app.sim.control).
-INJECT_KINDS = frozenset({"unit_breakdown", "hospital_diversion", "server_drop"})
+INJECT_KINDS = frozenset({"unit_breakdown", "hospital_diversion", "server_drop", "second_call"})
 
 
 class CallerSay(Wire):
@@ -82,11 +82,14 @@ class SetClock(Wire):
 
 class Inject(Wire):
     """An injected event. ``target``: the unit that breaks down, the hospital that starts
-    diverting (unused for ``server_drop``, which lasts 30 scenario seconds)."""
+    diverting, the call a second caller rings about (``second_call``: another caller at the same
+    place; unused for ``server_drop``, which lasts 30 scenario seconds). ``says``: for
+    ``second_call``, what that caller says once answered (absent: a scripted line)."""
 
     run_id: NameId
     kind: choice(INJECT_KINDS)
     target: Opt(NameId) = UNSET
+    says: Opt(Str(CALLER_SAY_MAX)) = UNSET
 
 
 COMMANDS: dict[str, type[Wire]] = {

@@ -4,9 +4,9 @@ Everything comes from the run's event log (``training-events.sqlite`` in the run
 directory, opened read-only) and the scenario recorded beside it (``scenario.yaml``):
 
 * :class:`TrainingLog` folds the events, one at a time, into what each call went through
-  and what the trainee did on it (answered, questions asked, the caller's words, arrest
-  recognised, CPR instructions, priority, units sent), in **scenario seconds** from the
-  call's arrival. The trainer's console feeds it live; the report feeds it from the log.
+  and what the trainee did on it (answered, questions asked, questions typed to the caller
+  with the caller's reply, the caller's words, arrest recognised, CPR instructions,
+  priority, units sent), in **scenario seconds** from the call's arrival. The trainer's console feeds it live; the report feeds it from the log.
 * :class:`ScenarioTime` maps the server's timestamps to scenario time from the run's
   ``training.clock_set`` events (the runner announces its clock at start; the trainer's
   pauses and speed changes follow), so a paused minute is not a minute of delay.
@@ -97,17 +97,45 @@ class ScenarioTime:
 # ---------------------------------------------------------------- what happened on each call
 
 
+@dataclass
+class TypedQuestion:
+    """A question the trainee typed to the simulated caller (``training.asked``) and the reply.
+
+    ``understood_as``: the protocol question the caller took it for, ``(protocol, question)``
+    ids — found again with the switch's own matcher (:func:`app.sim.ask.shipped_matcher`, the
+    call's protocols first), so it is what the caller understood; None: not understood (the
+    caller said it did not know). The reply is the caller's next line on that question (a
+    panicking caller's line about another question is not it); None until it is heard.
+    """
+
+    at_s: float  # scenario seconds from the call's arrival
+    text: str
+    understood_as: tuple[str, str] | None
+    reply_zh: str | None = None
+    reply_en: str | None = None
+    reply_s: float | None = None
+
+    @property
+    def understood(self) -> bool:
+        return self.understood_as is not None
+
+    def reply(self, language: str) -> str | None:
+        return self.reply_zh if language == "zh" else self.reply_en or self.reply_zh
+
+
 @dataclass(frozen=True)
 class Step:
     """One moment on a call's timeline: ``at_s`` scenario seconds after the call arrived.
 
     ``asked``: for a question, ``(protocol, question, answer)`` ids (shown as the answer's label).
+    ``typed``: for a typed question, the question and (once heard) the caller's reply.
     """
 
     at_s: float
     kind: str  # see STEP_TEXT
     detail: str = ""
     asked: tuple[str, str, str] | None = None
+    typed: TypedQuestion | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass
@@ -129,9 +157,49 @@ class CallRecord:
     units: list[str] = field(default_factory=list)
     ended: str | None = None  # "ended" | "abandoned"
     steps: list[Step] = field(default_factory=list)
+    typed: list[TypedQuestion] = field(default_factory=list)  # the questions typed to the caller, in order
+    # The protocols of the call's questionnaire so far (as the switch prefers them when it matches
+    # a typed question), the caller's replies still due (the question each is about, and the typed
+    # question it answers; None for a questionnaire step) and what the caller has said per question.
+    protocols: list[str] = field(default_factory=lambda: ["case_entry"], repr=False)
+    _due: list[tuple[str | None, TypedQuestion | None]] = field(default_factory=list, repr=False)
+    _said: dict[str, str | None] = field(default_factory=dict, repr=False)
 
-    def step(self, at_s: float, kind: str, detail: str = "", asked: tuple[str, str, str] | None = None) -> None:
-        self.steps.append(Step(round(at_s - self.received_s, 1), kind, detail, asked))
+    def step(self, at_s: float, kind: str, detail: str = "", asked: tuple[str, str, str] | None = None,
+             typed: TypedQuestion | None = None) -> None:
+        self.steps.append(Step(round(at_s - self.received_s, 1), kind, detail, asked, typed))
+
+    def question_answered(self, question: str, answer: str) -> None:
+        """A questionnaire step: the caller replies to it, unless it carries what the caller already said."""
+        if question in self._said and self._said[question] == answer:
+            return
+        self._due.append((question, None))
+
+    def question_typed(self, at_s: float, text: str) -> TypedQuestion:
+        """A typed question: the caller will reply as to the protocol question it means, or not know."""
+        match = _match_typed(text, self.protocols)
+        typed = TypedQuestion(round(at_s - self.received_s, 1), text, match)
+        self.typed.append(typed)
+        self._due.append((match[1] if match else None, typed))
+        return typed
+
+    def caller_replied(self, at_s: float, *, zh: str, en: str, question: str | None = None,
+                       answer: str | None = None) -> TypedQuestion | None:
+        """A line of the simulated caller (about ``question``, implying ``answer``): it answers the
+        oldest question due about the same thing.
+
+        Returns the typed question it answers (None: a questionnaire step's reply, or nothing due).
+        """
+        if question:
+            self._said[question] = answer
+        for i, (about, typed) in enumerate(self._due):
+            if about == (question or None):
+                del self._due[i]
+                if typed is not None:
+                    typed.reply_zh, typed.reply_en = zh, en
+                    typed.reply_s = round(at_s - self.received_s, 1)
+                return typed
+        return None
 
     def asked(self) -> list[tuple[str, str, str]]:
         """The questions asked, in order: ``(protocol, question, answer)`` ids."""
@@ -192,11 +260,23 @@ class TrainingLog:
                 self._priority(record, now, data["priority"])
         elif name == "triage.answered":
             record.questions.append(data["question"])
+            if data["protocol"] not in record.protocols:
+                record.protocols.append(data["protocol"])
+            record.question_answered(data["question"], data["answer"])
             record.step(now, "question", f"{data['question']} = {data['answer']}",
                         (data["protocol"], data["question"], data["answer"]))
+        elif name == "training.asked":
+            typed = record.question_typed(now, data["text"])
+            record.step(now, "typed", data["text"], typed=typed)
         elif name == "training.caller_said":
             record.caller_lines.append(data["zh"])
-            record.step(now, "caller", data["zh"])
+            # The trainer's own lines (speaking as the caller) answer nothing the trainee typed.
+            answered = None
+            if (event.get("actor") or {}).get("role") != "trainer":
+                answered = record.caller_replied(now, zh=data["zh"], en=data["en"], question=data.get("question"),
+                                                 answer=data.get("answer"))
+            if answered is None:  # a reply to a typed question shows on the question's line
+                record.step(now, "caller", data["zh"])
         elif name == "triage.arrest_recognised":
             if record.arrest_s is None:
                 record.arrest_s = round(now - record.received_s, 1)
@@ -401,6 +481,10 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "no_calls": ("未接到来电", "no calls"),
     "footer": ("培训数据，非真实记录", "Training data, not real records"),
+    "understood_as": ("理解为", "understood as"),
+    "not_understood": ("未理解", "not understood"),
+    "no_reply": ("尚未回答", "no reply yet"),
+    "reply": ("答", "reply"),
 }
 STEP_TEXT: Mapping[str, tuple[str, str]] = {
     "received": ("来电到达", "call received"),
@@ -408,6 +492,7 @@ STEP_TEXT: Mapping[str, tuple[str, str]] = {
     "incident": ("建立事件", "incident recorded"),
     "question": ("询问", "asked"),
     "caller": ("呼救者说", "caller said"),
+    "typed": ("向呼救者提问", "typed to the caller"),
     "arrest": ("识别心脏骤停", "arrest recognised"),
     "cpr": ("开始指导胸外按压", "CPR instructions started"),
     "priority": ("确定优先级", "priority set"),
@@ -434,6 +519,7 @@ INJECT_TEXT: Mapping[str, tuple[str, str]] = {
     "unit_breakdown": ("车辆故障", "unit breakdown"),
     "hospital_diversion": ("医院停收", "hospital diverting"),
     "server_drop": ("服务器中断", "server drop"),
+    "second_call": ("同一事件再次来电", "second call about"),
 }
 
 
@@ -474,16 +560,35 @@ def item_row(item: Item, language: str) -> tuple[str, str, str, str, str]:
 
 def step_text(step: Step, language: str) -> str:
     label = _t(STEP_TEXT, step.kind, language)
+    if step.typed is not None:
+        return f"{label}: {typed_text(step.typed, language)}"
     detail = answer_text(step.asked, language) if step.asked is not None else step.detail
     return f"{label}: {detail}" if detail else label
+
+
+def typed_text(typed: TypedQuestion, language: str) -> str:
+    """A typed question, the caller's reply (after how long) and whether the caller understood it."""
+    zh = language == "zh"
+    q_open, q_close = ("“", "”") if zh else ('"', '"')
+    reply = typed.reply(language)
+    if reply is None:
+        heard = _t(TEXT, "no_reply", language)
+    else:
+        wait = "" if typed.reply_s is None else f" (+{typed.reply_s - typed.at_s:g} s)"
+        heard = f"{_t(TEXT, 'reply', language)}{wait}: {q_open}{reply}{q_close}"
+    if typed.understood_as is None:
+        meant = _t(TEXT, "not_understood", language)
+    else:
+        meant = f"{_t(TEXT, 'understood_as', language)} {question_text(*typed.understood_as, language)}"
+    sep = "；" if zh else "; "
+    return f"{q_open}{typed.text}{q_close} → {heard}{sep}{meant}"
 
 
 _PROTOCOLS: list[Any] = []
 
 
-def answer_text(asked: tuple[str, str, str], language: str) -> str:
-    """A question asked, as the protocol labels its answer ("地址已确认"); the ids when unknown."""
-    protocol_id, question_id, answer = asked
+def _protocol_set() -> Any:
+    """The shipped protocols, loaded once (None when they cannot be: the ids are shown then)."""
     if not _PROTOCOLS:
         from app.triage import DEFAULT_PROTOCOL_DIR, load_protocol_set
 
@@ -491,7 +596,33 @@ def answer_text(asked: tuple[str, str, str], language: str) -> str:
             _PROTOCOLS.append(load_protocol_set(DEFAULT_PROTOCOL_DIR))
         except Exception:  # a broken protocol directory: the ids still say what was asked
             _PROTOCOLS.append(None)
-    protocols = _PROTOCOLS[0]
+    return _PROTOCOLS[0]
+
+
+def _match_typed(text: str, protocols: Sequence[str]) -> tuple[str, str] | None:
+    """The ``(protocol, question)`` a typed question means, as the simulated switch matches it."""
+    from app.sim.ask import shipped_matcher
+
+    try:
+        match = shipped_matcher().match(text, prefer_protocols=protocols)
+    except Exception:  # the protocols cannot be loaded: the switch could not match either
+        return None
+    return (match.protocol_id, match.question_id) if match is not None else None
+
+
+def question_text(protocol_id: str, question_id: str, language: str) -> str:
+    """A protocol question's text ("患者呼吸正常吗？"); its id when unknown."""
+    try:
+        text = _protocol_set().protocol(protocol_id).questions[question_id].text
+    except (AttributeError, KeyError, LookupError):
+        return question_id
+    return str(text.get(language, text.zh))
+
+
+def answer_text(asked: tuple[str, str, str], language: str) -> str:
+    """A question asked, as the protocol labels its answer ("地址已确认"); the ids when unknown."""
+    protocol_id, question_id, answer = asked
+    protocols = _protocol_set()
     try:
         found = protocols.protocol(protocol_id).questions[question_id].answer_for(answer)
     except (AttributeError, KeyError, LookupError):

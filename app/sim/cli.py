@@ -42,7 +42,7 @@ def add_commands(subparsers: Any) -> None:
         "serve",
         help="run a training centre: server + simulated switch and ambulances",
         description="Run a training centre until stopped (SIGTERM, Ctrl-C, or stdin closing with "
-        "--exit-with-stdin). The server listens on 127.0.0.1, a free port.",
+        "--exit-with-stdin). The server listens on 127.0.0.1, a free port, unless --listen says otherwise.",
     )
     serve.add_argument("--scenario", required=True, type=Path, metavar="FILE", help="scenario YAML")
     serve.add_argument(
@@ -84,6 +84,12 @@ def add_commands(subparsers: Any) -> None:
     )
     serve.add_argument(
         "--seat-id", help="the seat whose token goes in the ready file as seat_token (default: the first)"
+    )
+    serve.add_argument(
+        "--listen", metavar="HOST", default="127.0.0.1",
+        help="the training server's listen address (default: %(default)s, this machine only); 0.0.0.0 or "
+        "one of this machine's addresses lets trainee seats on the centre's LAN join with their seat "
+        "tokens (a join file per seat is written in the work directory)",
     )
     serve.add_argument(
         "--log-level",

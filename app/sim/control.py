@@ -1,6 +1,7 @@
 """The trainer's controls, as the training runner obeys them: pause, speed, injected events.
 
-The trainer's console sends ``training.set_clock`` and ``training.inject`` to the real
+The trainer's console sends ``training.set_clock`` and ``training.inject`` (a unit breaks
+down, a hospital diverts, the server drops, a second caller rings about a call) to the real
 server (role ``trainer``; only a training centre accepts them). The runner does not
 listen on a port of its own: :class:`TrainerControl` follows the events those commands
 make (``training.clock_set``, ``training.injected``) on the simulated switch's link,
@@ -10,7 +11,8 @@ pause and speed changes without a jump in scenario time) or hands them to the ru
 event log alone says how server time maps to scenario time (the after-action report needs that).
 
 A trainee's seat joins the trainer's run with a join file the console writes
-(:func:`write_join_file`; ``dispatch120 --simulate --join FILE``).
+(:func:`write_join_file`; ``dispatch120 --simulate --join FILE``), on the trainer's computer
+or — when the centre listens on the LAN — on another machine the file was copied to.
 
 Runs on the runner's asyncio loop; nothing here blocks.
 """
@@ -47,6 +49,8 @@ class InjectorPort(Protocol):
     def set_hospital_status(self, hospital_id: str, status: str, note: str | None = None) -> None: ...
 
     def drop_server(self, duration_s: float) -> Awaitable[None]: ...
+
+    def second_call(self, about_call_id: str, says: str | None = None) -> None: ...
 
 
 class TrainerControl:
@@ -104,7 +108,7 @@ class TrainerControl:
         if event["name"] == "training.clock_set":
             self.apply_clock(data["paused"], float(data["time_scale"]))
         elif event["name"] == "training.injected":
-            self.inject(data["kind"], data.get("target"))
+            self.inject(data["kind"], data.get("target"), data.get("says"))
 
     def apply_clock(self, paused: bool, time_scale: float) -> None:
         """Set the scenario clock (no jump in scenario time); logs what changed."""
@@ -119,8 +123,11 @@ class TrainerControl:
             clock.resume()
             log.info("trainer: scenario clock resumed at %.1f s", clock.now())
 
-    def inject(self, kind: str, target: str | None) -> None:
-        """Carry out an injected event (in a task: a breakdown may wait for the unit to be free)."""
+    def inject(self, kind: str, target: str | None, says: str | None = None) -> None:
+        """Carry out an injected event (in a task: a breakdown may wait for the unit to be free).
+
+        ``says``: for a second call, what its caller says once answered (None: a scripted line).
+        """
         injector = self.injector
         if injector is None:
             log.warning("trainer: injected %s (%s) but this runner cannot inject events", kind, target)
@@ -133,6 +140,8 @@ class TrainerControl:
             injector.set_hospital_status(target, "diverting", None)
         elif kind == "server_drop":
             work = injector.drop_server(SERVER_DROP_S)
+        elif kind == "second_call" and target:
+            injector.second_call(target, says)
         else:
             log.warning("trainer: cannot inject %s without a target", kind)
         if work is not None:
@@ -162,12 +171,14 @@ def _wire_scale(time_scale: float) -> float | int:
 class JoinedTraining:
     """A training centre a trainer's console runs, joined by a trainee's seat
     (``dispatch120 --simulate --join FILE``). Same fields as the launcher's session; ``stop``
-    does nothing: the centre belongs to the trainer's console."""
+    does nothing: the centre belongs to the trainer's console. ``workdir`` is None on a machine
+    that does not have the run's directory (a seat on the LAN): the seat keeps its training
+    journal in a directory of its own."""
 
     url: str
     seat_id: str
     seat_token: str = field(repr=False)
-    workdir: Path
+    workdir: Path | None
 
     def stop(self) -> None:
         """The trainer stops the centre, not the trainee."""
@@ -188,7 +199,9 @@ def read_join_file(path: Path) -> JoinedTraining:
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        workdir = Path(data["workdir"]) if data.get("workdir") else None
         return JoinedTraining(url=str(data["url"]), seat_id=str(data["seat_id"]),
-                              seat_token=str(data["seat_token"]), workdir=Path(data["workdir"]))
+                              seat_token=str(data["seat_token"]),
+                              workdir=workdir if workdir is not None and workdir.is_dir() else None)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a training join file ({type(exc).__name__}: {exc})") from None

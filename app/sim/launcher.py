@@ -54,6 +54,7 @@ class TrainingSession:
     process: subprocess.Popen[bytes]
     server_pid: int | None = None
     trainers: dict[str, str] = field(default_factory=dict, repr=False)  # trainer id -> token (the console's)
+    lan_urls: list[str] = field(default_factory=list)  # where seats on other machines join (none: loopback only)
     _private_dir: Path | None = field(default=None, repr=False)
     _stderr: IO[bytes] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -104,6 +105,7 @@ def start_training(
     workdir: str | Path | None = None,
     seed: int | None = None,
     ring_timeout_s: float | None = None,
+    listen: str | None = None,
 ) -> TrainingSession:
     """Start ``python -m app.sim serve`` and wait until the training centre is ready.
 
@@ -120,6 +122,9 @@ def start_training(
             the user data directory, ``dispatch120/training/<time>``).
         seed: makes the simulated crews' delays repeatable.
         ring_timeout_s: the server's ring timeout (default: the server's).
+        listen: the server's listen address (default 127.0.0.1: this machine only). ``0.0.0.0``
+            or one of this machine's addresses lets trainee seats on the LAN join with their
+            seat tokens; ``session.lan_urls`` says where. ``session.url`` stays the local one.
 
     Raises:
         TrainingStartError: the runner exited or was not ready in time; the message
@@ -154,6 +159,8 @@ def start_training(
         cmd += ["--seed", str(seed)]
     if ring_timeout_s is not None:
         cmd += ["--ring-timeout", repr(float(ring_timeout_s))]
+    if listen is not None:
+        cmd += ["--listen", listen]
     stderr = open(stderr_path, "wb")  # noqa: SIM115 - the child writes to it for its whole life
     try:
         process = subprocess.Popen(
@@ -199,6 +206,7 @@ def start_training(
             process=process,
             server_pid=info.get("server_pid"),
             trainers=dict(info.get("trainers") or {}),
+            lan_urls=list(info.get("lan_urls") or []),
             _private_dir=private_dir,
             _stderr=stderr,
         )

@@ -9,13 +9,18 @@
    (``python -m server_stub admin --db … import … --tokens-out …``), read the tokens,
    delete the token file.
 4. Start the server as a child (``python -m server_stub serve --port 0 --exit-with-stdin
-   --ready-file …``), restarting it on the same port if it dies.
+   --ready-file …``), restarting it on the same port if it dies. It listens on 127.0.0.1
+   unless ``--listen HOST`` says otherwise (``0.0.0.0``: every address of this machine), so
+   trainee seats on other machines of the centre's LAN can join with their seats' tokens;
+   the simulators always connect on this machine (:func:`local_url`).
 5. Run the simulated switch, ambulances and volunteers here (asyncio), over websockets,
    and the scenario's injected events (:class:`Injector`: a unit breaks down, a hospital
    starts diverting, the server drops for a while) at their scenario times; the trainer's
    pause, speed and injections arrive as events on the switch's link (:mod:`app.sim.control`).
 6. Write the ready file (``url``, ``seat_id``, ``seat_token``, ``seats``, ``trainers``,
-   ``workdir``, ``pid``, ``server_pid``; mode 0600) once every simulator has synced.
+   ``workdir``, ``pid``, ``server_pid``, ``listen``, ``lan_urls``; mode 0600) once every
+   simulator has synced. With a LAN ``--listen``, also write a join file per seat in the work
+   directory (``join-<seat>.json``, 0600) and print the command each seat joins with.
 7. On SIGTERM/SIGINT, or stdin EOF with ``--exit-with-stdin``: stop the simulators,
    stop the server (close its stdin, SIGTERM, 5 s, SIGKILL), remove the ready file.
 """
@@ -26,11 +31,13 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import ipaddress
 import json
 import logging
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -49,7 +56,7 @@ from app.protocol import Message
 from app.routing.graph import WALK_GRAPH_FILE
 from app.sim.ambulance import AmbulanceCrew, CrewTimings, SimulatedAmbulance, TravelTimeModel
 from app.sim.clock import Clock, ScaledClock
-from app.sim.control import TrainerControl
+from app.sim.control import TrainerControl, write_join_file
 from app.sim.link import AuthRefused, SimLink
 from app.sim.live import PathPlanner, UnitLive, UnitMover
 from app.sim.physiology import Events, course
@@ -61,7 +68,14 @@ from app.sim.procs import (
     watch_stdin_eof,
     write_private_json,
 )
-from app.sim.scenario import InjectedEvent, InjectedEventKind, Scenario, ScenarioError, load_scenario
+from app.sim.scenario import (
+    CallerSays,
+    InjectedEvent,
+    InjectedEventKind,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+)
 from app.sim.switch import CallBook, SimulatedSwitch, SwitchBridge
 from app.sim.volunteers import SimulatedVolunteer, VolunteerBehaviour, home_spots
 
@@ -249,7 +263,7 @@ class Injector:
     """Carries out injected events through the real server and protocol. Runner's loop.
 
     One method per kind, so a trainer console can call them at any time too:
-    :meth:`break_down_unit`, :meth:`set_hospital_status`, :meth:`drop_server`.
+    :meth:`break_down_unit`, :meth:`set_hospital_status`, :meth:`drop_server`, :meth:`second_call`.
     :meth:`run` plays the scenario's ``events:`` at their times (scenario time 0 is the
     switch's start).
 
@@ -325,6 +339,18 @@ class Injector:
         if note:
             args["note"] = note
         link.send("hospital.set_status", args)
+
+    def second_call(self, about_call_id: str, says: str | None = None) -> None:
+        """Another caller rings now about call ``about_call_id``'s incident, from the same place,
+        and once answered says ``says`` (the trainer's line, in both languages) or a scripted line."""
+        switch = self.sim.switch
+        if switch is None:
+            log.warning("second call: this runner has no simulated switch")
+            return
+        words = CallerSays(zh=says, en=says) if says else None
+        call_id = switch.inject_second_call(about_call_id, words)
+        if call_id is not None:
+            log.info("second call %s about %s", call_id, about_call_id)
 
     async def drop_server(self, duration_s: float) -> None:
         """Kill the server, keep it down ``duration_s`` scenario seconds, start it again on its port."""
@@ -467,7 +493,8 @@ class ServerChild:
                 )
             info = _read_json(ready)
             if info is not None:
-                self.host, self.port, self.url = info["host"], int(info["port"]), info["url"]
+                self.host, self.port = info["host"], int(info["port"])
+                self.url = local_url(self.host, self.port)
                 log.info("server pid %d listening on %s", self.proc.pid, self.url)
                 return
             time.sleep(0.05)
@@ -477,6 +504,11 @@ class ServerChild:
             f"ends with:\n{tail(self.log_path)}"
         )
 
+    @property
+    def lan_urls(self) -> list[str]:
+        """The URLs seats on other machines join at (empty while it listens on loopback only)."""
+        return lan_urls(self.host, self.port)
+
     def stop(self) -> None:
         if self.proc is not None:
             code = stop_child(self.proc)
@@ -484,6 +516,78 @@ class ServerChild:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+# ---------------------------------------------------------------- where seats reach the server
+
+LOOPBACK = "127.0.0.1"
+_WILDCARDS = {"0.0.0.0", "::", ""}
+
+
+def _ws_url(host: str, port: int) -> str:
+    return f"ws://[{host}]:{port}/ws" if ":" in host else f"ws://{host}:{port}/ws"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL processes on this machine (simulators, the trainer's console) connect to.
+
+    A wildcard address is reached on loopback; a named address is reached where it listens
+    (a server bound to one LAN address does not answer on 127.0.0.1).
+    """
+    if host in _WILDCARDS:
+        return _ws_url("::1" if host == "::" else LOOPBACK, port)
+    return _ws_url(host, port)
+
+
+def machine_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback and link-local, sorted.
+
+    From the host name's addresses and the interface a datagram to a private address would
+    leave by (a UDP ``connect`` sends nothing; it only asks the routing table). No network: [].
+    """
+    found: set[str] = set()
+    with contextlib.suppress(OSError):
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.add(str(info[4][0]))
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("10.255.255.255", 9))
+        found.add(probe.getsockname()[0])
+    usable = []
+    for address in found:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        if not (ip.is_loopback or ip.is_link_local or ip.is_unspecified):
+            usable.append(address)
+    return sorted(usable, key=ipaddress.ip_address)
+
+
+def lan_urls(host: str, port: int) -> list[str]:
+    """The URLs other machines join a server listening on ``host`` at: none on loopback; on a
+    wildcard one per address of this machine (:func:`machine_addresses`); else ``host``'s."""
+    if is_loopback(host):
+        return []
+    if host in _WILDCARDS:
+        return [_ws_url(address, port) for address in machine_addresses()]
+    return [_ws_url(host, port)]
+
+
+def write_seat_join_files(workdir: Path, url: str, seats: dict[str, str]) -> dict[str, Path]:
+    """One join file per seat (``join-<seat>.json``, 0600) for ``dispatch120 --simulate --join``."""
+    return {seat_id: write_join_file(workdir / f"join-{seat_id}.json", url=url, seat_id=seat_id,
+                                     seat_token=token, workdir=workdir)
+            for seat_id, token in seats.items()}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -595,6 +699,7 @@ class ServeOptions:
     ring_timeout_s: float | None = None
     seat_id: str | None = None
     log_level: str = "info"
+    listen: str = LOOPBACK  # the server's listen address; 0.0.0.0 lets seats on the LAN join
 
 
 def serve(options: ServeOptions) -> int:
@@ -632,7 +737,8 @@ def serve(options: ServeOptions) -> int:
         consoles = add_hospital_consoles(db, workdir, sorted({
             e.hospital for e in scenario.events if e.kind == InjectedEventKind.HOSPITAL_STATUS and e.hospital}))
         # The training scenarios play in the demo city (Monaco).
-        server = ServerChild(db=db, workdir=workdir, ring_timeout_s=options.ring_timeout_s, city=DEFAULT_CITY_DIR)
+        server = ServerChild(db=db, workdir=workdir, ring_timeout_s=options.ring_timeout_s, city=DEFAULT_CITY_DIR,
+                             host=options.listen)
         server.start()
         return asyncio.run(_run(options, scenario, tokens, server, workdir, seat_id, consoles))
     except RunnerError as exc:
@@ -694,8 +800,10 @@ async def _run(
             return 0
         if synced not in done:
             log.warning("not every simulator synced within %.0f s; going on", SIM_SYNC_TIMEOUT_S)
+        seats = {s.id: tokens[s.id] for s in scenario.registry.seats if s.id in tokens}
+        if server.lan_urls:
+            _announce_lan(server, workdir, seats)
         if options.ready_file is not None:
-            seats = {s.id: tokens[s.id] for s in scenario.registry.seats if s.id in tokens}
             write_private_json(
                 Path(options.ready_file),
                 {
@@ -707,6 +815,8 @@ async def _run(
                     "pid": os.getpid(),
                     "server_pid": server.proc.pid if server.proc else None,
                     "trainers": {t.id: tokens[t.id] for t in scenario.registry.trainers if t.id in tokens},
+                    "listen": server.host,
+                    "lan_urls": server.lan_urls,
                 },
             )
         log.info("training centre ready at %s (%d simulators)", server.url, len(sim.links))
@@ -738,6 +848,17 @@ async def _run(
             task.cancel()
         with contextlib.suppress(BaseException):
             await asyncio.gather(sim_task, stop_task, injector_task, *link_tasks, return_exceptions=True)
+
+
+def _announce_lan(server: ServerChild, workdir: Path, seats: dict[str, str]) -> None:
+    """Say where seats on the LAN join, and write each seat's join file (its token stays in the file)."""
+    urls = server.lan_urls
+    log.warning("the training server listens on %s: seats on the LAN join at %s with their seat's token",
+                server.host, ", ".join(urls))
+    files = write_seat_join_files(workdir, urls[0], seats)
+    print(f"dispatch120 sim: seats on other machines join at {', '.join(urls)}", flush=True)
+    for seat_id, path in files.items():
+        print(f"  {seat_id}: copy {path} to the seat, then: dispatch120 --simulate --join {path.name}", flush=True)
 
 
 async def _restart_server(server: ServerChild) -> None:
@@ -814,6 +935,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         ring_timeout_s=args.ring_timeout,
         seat_id=args.seat_id,
         log_level=args.log_level,
+        listen=getattr(args, "listen", None) or LOOPBACK,
     )
 
 

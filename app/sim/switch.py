@@ -15,6 +15,8 @@ so tests drive it with a manual clock.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -27,10 +29,10 @@ from app.domain.model import CallState, CloseReason, SeatState
 from app.domain.state import Entity, State
 from app.protocol import Message, format_ts
 from app.sim.ask import QuestionMatcher, shipped_matcher
-from app.sim.caller import CallerVoice, Utterance
+from app.sim.caller import REACTION_S, CallerVoice, Utterance, speaking_s
 from app.sim.clock import Clock, wait_until
 from app.sim.link import Refusal, SimLink
-from app.sim.scenario import Scenario, ScriptedCall, StartTrigger
+from app.sim.scenario import CallerBehaviour, CallerSays, Scenario, ScriptedCall, StartTrigger
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,8 @@ class _LiveCall:
     voice: CallerVoice | None = None
     # The caller's lines still to be heard: (due time, order, line).
     pending_lines: list[tuple[float, int, Utterance]] = field(default_factory=list)
+    # What the caller says unprompted once answered (an injected second call's first words).
+    opening: Utterance | None = None
 
 
 class CallScript:
@@ -146,6 +150,8 @@ class CallScript:
         self._next = 0
         self._live: dict[str, _LiveCall] = {}
         self.offered = 0
+        self._extra: list[tuple[float, _LiveCall]] = []  # injected calls not offered yet
+        self._injected = 0
 
     @property
     def started(self) -> bool:
@@ -159,6 +165,7 @@ class CallScript:
             and not self.scenario.loop
             and self._next >= len(self.scenario.calls)
             and not self._live
+            and not self._extra
         )
 
     def start(self, now: float) -> None:
@@ -182,6 +189,7 @@ class CallScript:
     def next_deadline(self) -> float | None:
         """The earliest time something is due, or None if nothing is scheduled."""
         times = [t for t in [self._offer_due_at()] if t is not None]
+        times.extend(at for at, _ in self._extra)
         for live in self._live.values():
             if live.answered_at is None and not live.abandon_sent and live.script.abandon_after_s is not None:
                 times.append(live.offered_at + live.script.abandon_after_s)
@@ -204,6 +212,11 @@ class CallScript:
             if self._next >= len(self.scenario.calls) and self.scenario.loop:
                 self._round += 1
                 self._next = 0
+        for at, extra in [item for item in self._extra if item[0] <= now]:
+            self._extra.remove((at, extra))
+            self._live[extra.call_id] = extra
+            due.append((at, order := order + 1, _offer(extra.call_id, extra.script)))
+            self.offered += 1
         for live in self._live.values():
             abandon_after = live.script.abandon_after_s
             if live.answered_at is None and not live.abandon_sent and abandon_after is not None:
@@ -228,6 +241,35 @@ class CallScript:
         live = self._live.get(call_id)
         if live is not None and live.answered_at is None:
             live.answered_at = now
+            if live.opening is not None:
+                self._said_order += 1
+                live.pending_lines.append((now + live.opening.after_s, self._said_order, live.opening))
+
+    def inject_second_call(self, about: ScriptedCall, now: float, says: CallerSays | None = None) -> str:
+        """Ring a second call about ``about``'s incident now: another caller at the same place.
+
+        The caller has another number (fixed by the script's prefix, the call and the count) and
+        no name, gives the same location, knows what the first caller knew (calm), and once
+        answered says ``says`` (default: asks whether an ambulance is coming to that place).
+        Its id is ``<prefix>-<9000 + n>-<index>``: a round no scenario reaches, so it is never
+        scored as one of the scenario's calls. Returns the call id.
+        """
+        self._injected += 1
+        call_id = f"{self.id_prefix}-{9000 + self._injected}-{about.index}"
+        digest = hashlib.sha256(call_id.encode()).hexdigest()
+        place = about.location_text
+        words = says or CallerSays(
+            zh=f"我打电话是说{place}那边的事，救护车派了吗？" if place else "我打电话是说刚才那边出的事，救护车派了吗？",
+            en=f"I'm calling about what happened at {place}: is an ambulance coming?" if place
+            else "I'm calling about what just happened here: is an ambulance coming?")
+        script = dataclasses.replace(
+            about, caller_number="139" + str(int(digest[:12], 16))[-8:].zfill(8), caller_name=None,
+            says=words, abandon_after_s=None, repeat_of=about.index,
+            caller=dataclasses.replace(about.caller, behaviour=CallerBehaviour.CALM))
+        opening = Utterance(after_s=round(REACTION_S + speaking_s(words.zh), 3), zh=words.zh, en=words.en,
+                            via="voice", question=None, answer=None)
+        self._extra.append((now, _LiveCall(call_id, script, 9000 + self._injected, offered_at=now, opening=opening)))
+        return call_id
 
     def call_finished(self, call_id: str) -> None:
         self._live.pop(call_id, None)
@@ -389,6 +431,19 @@ class SimulatedSwitch:
     def call_finished(self, call_id: str) -> None:
         self.script.call_finished(call_id)
         self._wake.set()
+
+    def inject_second_call(self, about_call_id: str, says: CallerSays | None = None) -> str | None:
+        """A second caller rings now about the incident of call ``about_call_id`` (training).
+
+        Returns the new call's id, or None when ``about_call_id`` is not a call this switch offered.
+        """
+        about = self.callbook.script_for(about_call_id)
+        if about is None:
+            log.warning("switch: no scripted call %s to ring a second call about", about_call_id)
+            return None
+        call_id = self.script.inject_second_call(about, self.clock.now(), says)
+        self._wake.set()
+        return call_id
 
     def question_asked(self, call_id: str, question_id: str, recorded: str | None = None) -> None:
         """The trainee asked the caller a protocol question (training): the caller will reply.
