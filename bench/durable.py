@@ -111,6 +111,8 @@ async def _drive(
         "server_cpu_s": server_cpu_s,
         "server_cpu_ms_per_event": server_cpu_s / done * 1000 if server_cpu_s is not None and done else None,
         "client_cpu_s": client_cpu,
+        # The bench's seats (this process, one core at most) share the machine with the server.
+        "client_cpu_ms_per_event": client_cpu / done * 1000 if done else None,
     }
 
 
@@ -216,7 +218,8 @@ def _num(value: float | None, fmt: str = ".0f", width: int = 10) -> str:
 
 def render(result: dict[str, Any]) -> str:
     lines = ["2. Durable events per second, 1 vs 20 seats (ack only after commit; every seat gets every event)"]
-    head = f"{'':34}{'ev/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'cmds/txn':>10}{'srv CPU ms/ev':>15}  errors"
+    head = (f"{'':34}{'ev/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'cmds/txn':>10}{'srv CPU ms/ev':>15}"
+            f"{'seats CPU ms/ev':>17}  errors")
     lines.append(head)
     for key, label in (("one_row_per_commit", "bare SQLite: 1 row per commit"),
                        ("rows_100_per_commit", "bare SQLite: 100 rows per commit")):
@@ -233,7 +236,8 @@ def render(result: dict[str, Any]) -> str:
                 f"  {f'server, {name}, {n} seat(s)':32}{_num(phase['events_per_s'], width=8)}"
                 f"{_num(lat.get('p50_ms'), '.1f', 9)}{_num(lat.get('p99_ms'), '.1f', 9)}"
                 f"{_num(phase['batches'].get('mean_commands'), '.1f', 10)}"
-                f"{_num(phase['server_cpu_ms_per_event'], '.2f', 15)}  {errors}"
+                f"{_num(phase['server_cpu_ms_per_event'], '.2f', 15)}"
+                f"{_num(phase.get('client_cpu_ms_per_event'), '.2f', 17)}  {errors}"
             )
     if "postgresql_skipped" in result:
         lines.append(f"  PostgreSQL skipped: {result['postgresql_skipped']}")

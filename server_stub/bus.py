@@ -368,28 +368,52 @@ class CommandBus:
                     queued.done.set_result(None)
 
     def _batch_frames(self, batch: list[_Queued], committed: bool) -> dict[Client, list[str]]:
-        """Every connection's frames for ``batch``: the events of each command, its sender's reply after them."""
+        """Every connection's frames for ``batch``: the events of each command, its sender's reply after them.
+
+        The connections that receive every event and sent nothing in this batch share one list
+        (the same object), which :meth:`Clients.write_frames` frames and joins once for all of them.
+        """
         out: dict[Client, list[str]] = {}
         others: list[Client] = []
         views: dict[View, list[Client]] = {}
+        common: list[str] = []  # every event of the batch, for the connections that see them all
+        # Replies to connections that see every event: (number of common frames before it, reply).
+        replies: dict[Client, list[tuple[int, str]]] = {}
         if committed and any(queued.events for queued in batch):
             receivers = self.clients.where(lambda c: c.receives_events)
             # Devices get their least-privilege view (server_stub/visibility.py), everyone else the event.
             views = _by_view(receivers)
             others = [c for c in receivers if c.principal.role not in FILTERED_ROLES] if views else receivers
-            out = {client: [] for client in receivers}
+            out = {client: [] for view_clients in views.values() for client in view_clients}
         for queued in batch:
             if committed and queued.events:
-                frames = [encode(msg) for msg in queued.events]
-                for client in others:
-                    out[client].extend(frames)
+                common.extend([encode(msg) for msg in queued.events])
                 if views:
                     for view, filtered in self._filtered_frames(queued.events, views.keys()).items():
                         for client in views[view]:
                             out[client].extend(filtered)
             if queued.client is not None and queued.reply is not None:
                 reply = queued.reply
-                out.setdefault(queued.client, []).append(encode(reply) if isinstance(reply, dict) else reply)
+                frame = encode(reply) if isinstance(reply, dict) else reply
+                if queued.client in out:
+                    out[queued.client].append(frame)
+                else:
+                    replies.setdefault(queued.client, []).append((len(common), frame))
+        for client in others:
+            mine = replies.pop(client, None)
+            if mine is None:
+                out[client] = common
+                continue
+            frames: list[str] = []
+            start = 0
+            for position, frame in mine:
+                frames.extend(common[start:position])
+                frames.append(frame)
+                start = position
+            frames.extend(common[start:])
+            out[client] = frames
+        for client, mine in replies.items():  # senders that receive no events (or nothing was committed)
+            out[client] = [frame for _, frame in mine]
         return out
 
     def _follow(self, queued: _Queued) -> None:

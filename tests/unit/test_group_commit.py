@@ -383,3 +383,46 @@ def test_a_connection_write_that_fails_still_lets_every_sender_of_the_batch_go_o
 
     assert written and all(len(frames) == 3 for frames in (written[0][seat],)), written
     assert len(store.read_events(0)) >= 3  # committed before the write, durable whatever the socket did
+
+
+@dataclass(eq=False)
+class _Connection:
+    """A seat's connection as the bus sees it: receives every event; may send commands too."""
+
+    principal: Principal
+    receives_events: bool = True
+    command_fingerprint: tuple[str, str] | None = None
+
+
+def test_every_connection_gets_the_batch_in_the_order_sending_command_by_command_would_give(store):
+    """Two seats send commands in one batch (one of them two), a third only watches: each gets every
+    event in commit order, and a sender its reply right after its own command's event."""
+    bus, wire = new_bus(store)
+    first, second, watcher = (_Connection(SEAT_1), _Connection(SEAT_2), _Connection(SEAT_2))
+    wire.where = lambda predicate: [c for c in (first, second, watcher) if predicate(c)]  # type: ignore[method-assign]
+    written: dict[Any, list[tuple[str, str]]] = {}
+
+    def write_frames(frames_by_client: dict[Any, list[str]]) -> None:
+        for client, frames in frames_by_client.items():
+            written.setdefault(client, []).extend(
+                (msg["type"], msg["ref"]) for msg in (orjson.loads(frame) for frame in frames))
+
+    wire.write_frames = write_frames  # type: ignore[method-assign]
+    a1, b1, a2 = create(who=SEAT_1), create(who=SEAT_2), create(who=SEAT_1)
+
+    async def go() -> None:
+        for cmd, conn in ((a1, first), (b1, second), (a2, first)):
+            conn.command_fingerprint = cmd.command_fingerprint
+        await asyncio.gather(*(
+            bus.execute(cmd.who, lambda s, c=cmd: decide(s, c.who, c.name, c.args), command=(cmd.command_id, cmd.name),
+                        client=conn)  # type: ignore[arg-type]
+            for cmd, conn in ((a1, first), (b1, second), (a2, first))
+        ))
+
+    asyncio.run(go())
+
+    assert bus.batches == 1
+    events = [("event", a1.command_id), ("event", b1.command_id), ("event", a2.command_id)]
+    assert written[watcher] == events
+    assert written[first] == [events[0], ("ack", a1.command_id), events[1], events[2], ("ack", a2.command_id)]
+    assert written[second] == [events[0], events[1], ("ack", b1.command_id), events[2]]
