@@ -67,6 +67,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -325,10 +326,15 @@ class EventStore:
         # An id for this store's NOTIFY payloads, so its own appends do not wake its listener.
         self.instance_id = uuid.uuid4().hex[:12]
         self.path: Path | None = None
+        self.checkpointer: WalCheckpointer | None = None
         if self.dialect == "sqlite":
             self.path = Path(self.url.database or "")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.engine = sqlite_engine(self.path)
+            # The commits never checkpoint (an automatic checkpoint copies and fsyncs up to a
+            # thousand pages inside the commit that crosses the limit: a latency spike for the
+            # seats waiting on that commit's acks); the checkpointer thread does it beside them.
+            event.listen(self.engine, "connect", _no_autocheckpoint)
             self.label = str(self.path)
         else:
             self.engine = postgres_engine(self.url)
@@ -342,6 +348,9 @@ class EventStore:
         except BaseException:
             self.engine.dispose()
             raise
+        if self.path is not None:
+            self.checkpointer = WalCheckpointer(self.path)
+            self.checkpointer.start()
 
     @property
     def shared(self) -> bool:
@@ -349,7 +358,9 @@ class EventStore:
         return self.dialect == "postgresql"
 
     def close(self) -> None:
-        """Close every pooled connection (SQLite then checkpoints the WAL)."""
+        """Stop the checkpointer and close every pooled connection (SQLite then checkpoints the WAL)."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
     def _writer(self) -> Connection:
@@ -752,6 +763,79 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+# The WAL is checkpointed when it holds this many bytes (SQLite's own default: 1,000 pages of 4 KiB).
+CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024
+
+
+def _no_autocheckpoint(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+    # When a commit restarts the WAL after a checkpoint, the file is cut back to this size
+    # (SQLite reuses it otherwise, and its size would no longer say what is left to copy).
+    dbapi_connection.execute(f"PRAGMA journal_size_limit={CHECKPOINT_WAL_BYTES // 4}")
+CHECKPOINT_POLL_S = 1.0
+
+
+class WalCheckpointer:
+    """Checkpoints a SQLite log's WAL on its own thread and connection, never inside a commit.
+
+    Every :data:`CHECKPOINT_POLL_S` it looks at the ``-wal`` file's size; past
+    :data:`CHECKPOINT_WAL_BYTES` it runs ``PRAGMA wal_checkpoint(PASSIVE)``, which copies what no
+    reader still needs into the database and fsyncs it without waiting for readers or writers.
+    The WAL then restarts from its beginning at the next commit. A failing checkpoint is logged
+    (once until one succeeds again) and tried at the next poll; the commits go on regardless.
+    """
+
+    def __init__(self, path: Path, *, wal_bytes: int = CHECKPOINT_WAL_BYTES, poll_s: float = CHECKPOINT_POLL_S):
+        self.path = path
+        self.wal_path = path.with_name(path.name + "-wal")
+        self.wal_bytes = wal_bytes
+        self.poll_s = poll_s
+        self.checkpoints = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._failing = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def due(self) -> bool:
+        try:
+            return self.wal_path.stat().st_size >= self.wal_bytes
+        except OSError:  # no WAL yet
+            return False
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """One passive checkpoint now: (busy, frames in the WAL, frames checkpointed)."""
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous=FULL")
+            busy, log_frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            conn.close()
+        self.checkpoints += 1
+        return int(busy), int(log_frames), int(done)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            if not self.due():
+                continue
+            try:
+                self.checkpoint()
+            except sqlite3.Error as exc:
+                if not self._failing:
+                    log.warning("event log %s: WAL checkpoint failed (%s); trying again", self.path, exc)
+                self._failing = True
+                continue
+            if self._failing:
+                log.warning("event log %s: WAL checkpoints work again", self.path)
+            self._failing = False
 
 
 def _on_begin(conn: Connection) -> None:
