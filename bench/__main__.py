@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    address_search,
     caller_link,
     caller_voice,
     durable,
@@ -38,6 +39,7 @@ from bench import (
     startup,
     telemetry,
     track_playback,
+    training_gui,
     triage,
     triage_gui,
     triage_vignettes,
@@ -47,7 +49,8 @@ from bench import (
 
 BENCHMARKS = ("roundtrip", "durable", "startup", "map_import", "vitals_gui", "triage", "triage_gui", "map_page",
               "telemetry", "routing", "caller_link", "prenotify", "ecg_hr", "triage_vignettes", "protocol_decode", "kpi",
-              "records", "verify", "caller_voice", "track_playback")
+              "records", "verify", "caller_voice", "track_playback", "address_search",
+              "training_gui")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"n": 500, "seconds": 5.0, "runs": 5, "simulate_runs": 3}
@@ -60,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="dispatch120 benchmarks against a real server subprocess on 127.0.0.1. "
         "See bench/README.md for what each figure means.",
     )
-    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode,kpi,records,verify,caller_voice,track_playback}",
+    parser.add_argument("which", nargs="*", metavar="{roundtrip,durable,startup,map_import,vitals_gui,triage,triage_gui,map_page,telemetry,routing,caller_link,prenotify,ecg_hr,triage_vignettes,protocol_decode,kpi,records,verify,caller_voice,track_playback,address_search,training_gui}",
                         help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smaller runs ({QUICK['n']} commands, {QUICK['seconds']:g} s, "
@@ -132,6 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verify": (lambda: verify.run(days=7 if args.quick else 30), verify.render),
         "caller_voice": (lambda: caller_voice.run(rounds=1 if args.quick else 3), caller_voice.render),
         "track_playback": (lambda: track_playback.run((20, 100), 3.0 if args.quick else 6.0), track_playback.render),
+        # Import of a generated city, then seat vs SQLite-only vs bare queries: ~3 min in full, ~15 s quick.
+        "address_search": (lambda: address_search.run(100_000 if args.quick else 1_000_000,
+                                                      100 if args.quick else 300), address_search.render),
+        # Bare windows and a seat with its training centre (lateness), two more seats (question → reply): ~3 min
+        # in full, ~2 min quick.
+        "training_gui": (lambda: training_gui.run(5.0 if args.quick else 20.0, questions=3 if args.quick else 5),
+                         training_gui.render),
     }
     for name in which:
         run, render = runners[name]

@@ -26,7 +26,8 @@ over rounds and the ratios ``page / bare_dom`` and ``page / bare_canvas``.
 **Address search and reverse lookup** on a generated city of ``--addresses`` addresses
 (:func:`app.mapdata.address_index.generate_city`) — the seat's
 :class:`~app.mapdata.address_index.AddressIndex` against a bare ``scipy.spatial.cKDTree``
-query (reverse) and a bare ``numpy.searchsorted`` prefix range (search) in the same run.
+query (reverse) and a bare ``numpy.searchsorted`` prefix range (search) in the same run. The whole
+path the seat takes (import, gazetteer, ``CityLookup``) is measured by ``bench/address_search.py``.
 """
 
 from __future__ import annotations

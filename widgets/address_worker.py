@@ -19,9 +19,11 @@ import itertools
 import logging
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+WARM_UP_AFTER_MS = 3000
 
 
 class Lookup(Protocol):
@@ -30,6 +32,8 @@ class Lookup(Protocol):
     def search(self, text: str, near: tuple[float, float] | None = None) -> list[Any]: ...
 
     def nearest(self, lat: float, lon: float) -> tuple[str, float] | None: ...
+
+    # Optional: ``warm_up()``, called once on the worker thread when it starts (open files, build trees).
 
 
 class _Runner(QObject):
@@ -54,6 +58,16 @@ class _Runner(QObject):
             results = []
         self.searched.emit(request_id, results)
 
+    @Slot()
+    def warm_up(self) -> None:
+        warm_up = getattr(self.lookup, "warm_up", None)
+        if warm_up is None:
+            return
+        try:
+            warm_up()
+        except Exception:
+            log.exception("address lookup warm-up failed")
+
     @Slot(int, float, float)
     def run_nearest(self, request_id: int, lat: float, lon: float) -> None:
         try:
@@ -76,6 +90,7 @@ class AddressWorker(QObject):
     nearest_done = Signal(int, float, float, object)
     _search_requested = Signal(int, str, object)
     _nearest_requested = Signal(int, float, float)
+    _warm_up_requested = Signal()
 
     def __init__(self, lookup: Lookup, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -91,7 +106,15 @@ class AddressWorker(QObject):
         self._nearest_requested.connect(self._runner.run_nearest)
         self._runner.searched.connect(self._on_searched)
         self._runner.located.connect(self.nearest_done)
+        self._warm_up_requested.connect(self._runner.warm_up)
         self.thread.start()
+        # The lookup's own first-use work (opening the city, its k-d trees; scipy's import) happens
+        # on this thread a few seconds after the seat starts: after its first paint (it would
+        # compete for the GIL), before the dispatcher's first map click is likely to need it.
+        self._warm_up_timer = QTimer(self)
+        self._warm_up_timer.setSingleShot(True)
+        self._warm_up_timer.timeout.connect(self._warm_up_requested)
+        self._warm_up_timer.start(WARM_UP_AFTER_MS)
         thread = self.thread  # not ``self``: its wrapper may be half gone when ``destroyed`` fires
         # ``destroyed`` fires before the children go: the thread is joined before it is deleted.
         self.destroyed.connect(lambda *_: (thread.quit(), thread.wait()))

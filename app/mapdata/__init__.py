@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from app.mapdata.importer import import_city
     from app.mapdata.index import Gazetteer
     from app.mapdata.search import (
+        NearestAddress,
         NearestStreet,
         PlaceKind,
         SearchResult,
         StreetSnap,
+        nearest_address,
         nearest_street,
         search,
         snap_to_street,
@@ -38,8 +40,8 @@ _WHERE = {
     "MapDataError": "errors", "MapImportError": "errors",
     "import_city": "importer",
     "Gazetteer": "index",
-    "NearestStreet": "search", "PlaceKind": "search", "SearchResult": "search", "StreetSnap": "search",
-    "nearest_street": "search", "search": "search", "snap_to_street": "search",
+    "NearestAddress": "search", "NearestStreet": "search", "PlaceKind": "search", "SearchResult": "search", "StreetSnap": "search",
+    "nearest_address": "search", "nearest_street": "search", "search": "search", "snap_to_street": "search",
 }
 
 
@@ -76,12 +78,14 @@ __all__ = [
     "MapData",
     "MapDataError",
     "MapImportError",
+    "NearestAddress",
     "NearestStreet",
     "PlaceKind",
     "SearchResult",
     "StreetSnap",
     "import_city",
     "load_city",
+    "nearest_address",
     "nearest_street",
     "search",
     "snap_to_street",

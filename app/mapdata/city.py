@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.mapdata.address_index import AddressIndex
 from app.mapdata.errors import MapDataError
-from app.mapdata.importer import FORMAT_VERSION, INDEX_FILE, META_FILE
+from app.mapdata.importer import ADDRESS_DIR, FORMAT_VERSION, INDEX_FILE, META_FILE
 from app.mapdata.index import Gazetteer
-from app.mapdata.search import NearestStreet, SearchResult, StreetSnap, nearest_street, search, snap_to_street
+from app.mapdata.search import (
+    NearestAddress,
+    NearestStreet,
+    SearchResult,
+    StreetSnap,
+    nearest_address,
+    nearest_street,
+    search,
+    snap_to_street,
+)
 from app.resources import resource_path
+
+log = logging.getLogger(__name__)
 
 SHIPPED_MAPS_DIR = resource_path("maps")
 DEFAULT_CITY = "monaco"
@@ -36,13 +49,19 @@ def city_dir(map_city: str | None) -> Path:
 class MapData:
     """An imported city: its meta.json, basemap layer files and street index.
 
-    ``search`` and ``nearest_street`` may be called from any thread (the GUI thread
-    is fine: tens of microseconds to a few milliseconds for a city).
+    ``search``, ``nearest_street`` and ``nearest_address`` may be called from any thread (the GUI
+    thread is fine for a reverse lookup, ~0.1 ms; searches belong on a worker thread: up to tens of
+    milliseconds for a short Latin prefix in a city of a million addresses, ``bench/address_search.py``).
+
+    ``addresses`` is the address index written at import (``addresses/``), mapped read-only; None for
+    a city imported before it existed — the search then asks SQLite for addresses too (fine for a
+    city of thousands of addresses; import the city again for a large one).
     """
 
     directory: Path
     meta: dict[str, Any]
     gazetteer: Gazetteer
+    addresses: AddressIndex | None = None
 
     @property
     def name(self) -> str:
@@ -71,12 +90,16 @@ class MapData:
     def search(self, text: str, near: tuple[float, float] | None = None,
                limit: int = 10) -> list[SearchResult]:
         """See :func:`app.mapdata.search.search`."""
-        return search(self.gazetteer, text, near=near, limit=limit)
+        return search(self.gazetteer, text, near=near, limit=limit, addresses=self.addresses)
 
     def nearest_street(self, lat: float, lon: float, max_distance_m: float = 1000.0,
                        lang: str | None = None) -> NearestStreet | None:
         """See :func:`app.mapdata.search.nearest_street`."""
         return nearest_street(self.gazetteer, lat, lon, max_distance_m, lang)
+
+    def nearest_address(self, lat: float, lon: float, max_distance_m: float = 100.0) -> NearestAddress | None:
+        """See :func:`app.mapdata.search.nearest_address`."""
+        return nearest_address(self.gazetteer, lat, lon, max_distance_m, addresses=self.addresses)
 
     def snap_to_street(self, lat: float, lon: float, max_distance_m: float = 1000.0) -> StreetSnap | None:
         """See :func:`app.mapdata.search.snap_to_street`."""
@@ -114,4 +137,21 @@ def load_city(directory: Path | str | None = None) -> MapData:
         raise MapDataError(f"{meta_path}: incomplete ({exc}); {hint}") from exc
     if missing:
         raise MapDataError(f"{directory}: missing {', '.join(missing)}; {hint}")
-    return MapData(directory, meta, Gazetteer(directory / INDEX_FILE))
+    gazetteer = Gazetteer(directory / INDEX_FILE)
+    return MapData(directory, meta, gazetteer, _address_index(directory, meta, gazetteer))
+
+
+def _address_index(directory: Path, meta: dict[str, Any], gazetteer: Gazetteer) -> AddressIndex | None:
+    """The city's address index when it was written with this index (same import), else None."""
+    if "address_index" not in meta:
+        return None
+    try:
+        index = AddressIndex.load(directory / ADDRESS_DIR)
+    except MapDataError as exc:
+        log.warning("address index ignored, searching SQLite instead: %s", exc)
+        return None
+    if gazetteer.first_address_id is None or len(index) != gazetteer.address_count:
+        log.warning("address index ignored, searching SQLite instead: %s has %d addresses, %s %s; "
+                    "import the city again", ADDRESS_DIR, len(index), INDEX_FILE, gazetteer.address_count)
+        return None
+    return index

@@ -86,6 +86,8 @@ def summary(result: Any) -> str:
         f"  index      {index['streets']} streets, {index['addresses']} addresses, {index['pois']} POIs, "
         f"{index['places']} places, {index['segments']} road segments ({index['fts']})  "
         f"{index['bytes'] / 1e6:.2f} MB",
+        *([f"  addresses  {meta['address_index']['addresses']} in the address index  "
+           f"{meta['address_index']['bytes'] / 1e6:.2f} MB"] if "address_index" in meta else []),
         f"  total {result.total_bytes / 1e6:.2f} MB in {result.seconds:.1f} s",
         f"  attribution: {meta['attribution']}",
     ]

@@ -15,7 +15,8 @@ Tables:
 * ``street_ways`` — the geometry of every named road (for the reverse lookup): one row
   per OSM way, ``coords`` a little-endian int32 blob of ``lat, lon`` pairs in 1e-7°
   (OSM's own resolution, ~1 cm); :class:`Gazetteer` turns them into segments.
-* ``meta`` — ``schema_version``, ``fts``.
+* ``meta`` — ``schema_version``, ``fts``, ``first_address_id`` (addresses are written last: every
+  entry from that id on is an address) and ``addresses`` (their count).
 
 A street is all ways with the same name within :data:`STREET_GAP_M` of each other
 (a long boulevard is several OSM ways; two "Rue Grimaldi" in different towns are
@@ -205,7 +206,13 @@ def write_index(extract: Extract, path: Path) -> dict[str, int | str]:
                 points = np.round(np.array(way.coords, dtype=np.float64) * 1e7).astype("<i4")
                 segments.append((entry_id, way_class, points.tobytes()))
                 counts["segments"] += len(way.coords) - 1
-        for place in extract.places:
+        # Addresses last, so that every other entry has a smaller id than the first address: the
+        # search asks the address index (app.mapdata.address_index) for addresses and SQLite, below
+        # ``first_address_id``, for the rest (a rowid range FTS5 and the table both honour).
+        places = [p for p in extract.places if p.kind != "address"] + [p for p in extract.places
+                                                                         if p.kind == "address"]
+        first_address_id = len(rows) + 1 + sum(p.kind != "address" for p in extract.places)
+        for place in places:
             entry_id = len(rows) + 1
             if place.kind == "address":
                 variants = street_variants.get(normalize(place.street), [])
@@ -226,7 +233,8 @@ def write_index(extract: Extract, path: Path) -> dict[str, int | str]:
         db.executemany("INSERT INTO street_ways VALUES (?,?,?)", segments)
         db.execute("CREATE INDEX entries_kind ON entries(kind)")
         db.executemany("INSERT INTO meta VALUES (?,?)",
-                       [("schema_version", str(SCHEMA_VERSION)), ("fts", "fts5-trigram" if fts else "none")])
+                       [("schema_version", str(SCHEMA_VERSION)), ("fts", "fts5-trigram" if fts else "none"),
+                        ("first_address_id", str(first_address_id)), ("addresses", str(counts["addresses"]))])
         db.commit()
         db.execute("VACUUM")
     finally:
@@ -259,20 +267,25 @@ class Gazetteer:
             raise MapDataError(f"{self.path}: index schema {meta.get('schema_version')!r}, "
                                f"this program reads {SCHEMA_VERSION}; import the city again")
         self.fts = meta.get("fts") == "fts5-trigram"
+        # Entries from this id on are addresses, and only addresses (None: an index written before
+        # addresses were put last; the search then asks SQLite for everything).
+        self.first_address_id: int | None = int(meta["first_address_id"]) if "first_address_id" in meta else None
+        self.address_count: int | None = int(meta["addresses"]) if "addresses" in meta else None
         self.lock = threading.Lock()
-        streets: list[np.ndarray] = []
-        coords: list[np.ndarray] = []
-        penalties: list[np.ndarray] = []
-        for street_id, cls, blob in ways:
-            points = np.frombuffer(blob, dtype="<i4").reshape(-1, 2).astype(np.float64) / 1e7
-            if len(points) >= 2:
-                coords.append(np.hstack([points[:-1], points[1:]]))
-                streets.append(np.full(len(points) - 1, street_id, dtype=np.int64))
-                penalties.append(np.full(len(points) - 1, CLASS_PENALTY_M.get(cls, 0.0)))
-        # One row per segment: lat1, lon1, lat2, lon2 (WGS-84 degrees).
-        self.segment_coords = np.vstack(coords) if coords else np.zeros((0, 4))
-        self.segment_street = np.concatenate(streets) if streets else np.zeros(0, dtype=np.int64)
-        self.segment_penalty_m = np.concatenate(penalties) if penalties else np.zeros(0)
+        # One row per segment: lat1, lon1, lat2, lon2 (WGS-84 degrees); every way's points in one
+        # array, a segment from each point to the next of the same way (vectorised: a loop per
+        # way took ~0.15 s per 10 000 ways at seat start-up).
+        counts = np.array([len(blob) // 8 for _, _, blob in ways], dtype=np.int64)
+        points = np.frombuffer(b"".join(blob for _, _, blob in ways), dtype="<i4").reshape(-1, 2) / 1e7
+        starts_next = np.ones(len(points), dtype=bool)
+        starts_next[(np.cumsum(counts) - 1)[counts > 0]] = False  # a way's last point starts no segment
+        first = np.flatnonzero(starts_next)
+        way = np.repeat(np.arange(len(ways)), counts)[first]
+        self.segment_coords = np.hstack([points[first], points[first + 1]]) if len(first) else np.zeros((0, 4))
+        self.segment_street = np.array([w[0] for w in ways], dtype=np.int64)[way] if len(first) else np.zeros(
+            0, dtype=np.int64)
+        self.segment_penalty_m = np.array([CLASS_PENALTY_M.get(w[1], 0.0) for w in ways])[way] if len(first) \
+            else np.zeros(0)
         self._names: dict[int, tuple[str, str | None, str | None, str]] = {}
         self._pieces: tuple[Any, np.ndarray, float, float] | None = None
         self._pieces_lock = threading.Lock()

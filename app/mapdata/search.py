@@ -11,7 +11,14 @@
   road, measured to the road's segments (the point projected onto each segment,
   not just its nodes).
 
-Both are pure functions of the gazetteer (no state of their own), safe on any thread
+* :func:`nearest_address` — a position → the nearest house ("中山路12号").
+
+With the city's :class:`~app.mapdata.address_index.AddressIndex` (written at import, ``addresses/``)
+addresses are found by the index and everything else by SQLite (entries before
+``Gazetteer.first_address_id``): a search then costs what its words match, not a scan of the
+city's million addresses (``bench/address_search.py``).
+
+All are pure functions of the gazetteer (no state of their own), safe on any thread
 (the gazetteer serialises SQLite access). They raise ``ValueError`` for an invalid
 position (:func:`app.geo.check_position`) and nothing for odd text (no result).
 """
@@ -26,10 +33,16 @@ from typing import NamedTuple
 import numpy as np
 
 from app.geo import EARTH_RADIUS_M, check_position, distance_m
+from app.mapdata.address_index import AddressIndex
 from app.mapdata.index import CLASS_PENALTY_M, Gazetteer
 from app.mapdata.text import cjk_bigrams, is_cjk, normalize, query_tokens
 
 MAX_CANDIDATES = 400
+# Addresses the address index hands over for scoring, its best first: scoring is Python (~30 µs a
+# row, and fetching the rows), so 400 rows cost ~15 ms; the index ranks by the same criteria as the
+# score (whole words, word starts, then short names or, near the caller, distance), so the best ten
+# are among its first 100.
+ADDRESS_CANDIDATES = 100
 
 
 class PlaceKind(enum.StrEnum):
@@ -102,6 +115,16 @@ class NearestStreet(NamedTuple):
     distance_m: float
 
 
+class NearestAddress(NamedTuple):
+    """The nearest address to a position: ``("中山路12号", 6.2, 1234, lat, lon)``."""
+
+    name: str
+    distance_m: float
+    id: int
+    lat: float
+    lon: float
+
+
 @dataclass(frozen=True)
 class StreetSnap:
     """The nearest named road to a position, and the point on it closest to the position."""
@@ -126,23 +149,55 @@ def _token_condition(token: str, column: str) -> tuple[str, list[str]]:
     return clause, params
 
 
-def _candidates(index: Gazetteer, tokens: list[str], mode: str) -> list[tuple]:
+_COLUMNS = "e.id, e.kind, e.name, e.name_zh, e.name_en, e.category, e.housenumber, e.street, e.lat, e.lon, e.search_text"
+
+
+def _candidates(index: Gazetteer, tokens: list[str], mode: str, below: int | None = None) -> list[tuple]:
+    """Rows whose search text holds every (``mode="AND"``) or any (``"OR"``) token; only ids under
+    ``below`` when given (the entries before the addresses)."""
     # The trigram FTS5 table answers LIKE '%abc%' from its index for words of 3+ characters.
     # Shorter words go to the plain column (a scan, fine at city size): SQLite 3.40.1's
     # trigram LIKE returns no rows for 2-character patterns and crashed the interpreter
     # (SIGSEGV, measured here) on a 2-character pattern ANDed with a 3-character one.
     use_fts = index.fts and any(len(t) >= 3 for t in tokens)
     source = "entries e JOIN entry_fts f ON f.rowid = e.id" if use_fts else "entries e"
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     for token in tokens:
         column = "f.search_text" if use_fts and len(token) >= 3 else "e.search_text"
         clause, p = _token_condition(token, column)
         clauses.append(clause)
         params.extend(p)
     where = f" {mode} ".join(clauses)
-    sql = (f"SELECT e.id, e.kind, e.name, e.name_zh, e.name_en, e.category, e.housenumber, e.street, "
-           f"e.lat, e.lon, e.search_text FROM {source} WHERE {where} LIMIT {MAX_CANDIDATES}")
+    if below is not None:
+        # On the FTS table's rowid when it drives the query: FTS5 then stops reading a common
+        # trigram's postings ("rue": a fifth of a million-address city) at the first address.
+        where = f"({where}) AND {'f.rowid' if use_fts else 'e.id'} < ?"
+        params.append(int(below))
+    sql = f"SELECT {_COLUMNS} FROM {source} WHERE {where} LIMIT {MAX_CANDIDATES}"
     return index.query(sql, tuple(params))
+
+
+def _address_candidates(index: Gazetteer, addresses: AddressIndex, tokens: list[str], mode: str,
+                        near: tuple[float, float] | None) -> list[tuple]:
+    """Address rows from the address index: every token starting a word of the address (a Chinese
+    token anywhere in a word), or, ``mode="OR"``, any token; at most :data:`ADDRESS_CANDIDATES`."""
+    if mode == "AND":
+        ids = addresses.search(" ".join(tokens), limit=ADDRESS_CANDIDATES, near=near)
+    else:
+        each = max(1, ADDRESS_CANDIDATES // len(tokens))
+        ids = list(dict.fromkeys(i for t in tokens for i in addresses.search(t, limit=each, near=near)))
+    if not ids:
+        return []
+    return index.query(f"SELECT {_COLUMNS} FROM entries e WHERE e.id IN ({','.join('?' * len(ids))})", tuple(ids))
+
+
+def _rows(index: Gazetteer, addresses: AddressIndex | None, tokens: list[str], mode: str,
+          near: tuple[float, float] | None) -> list[tuple]:
+    if addresses is None or index.first_address_id is None:
+        return _candidates(index, tokens, mode)
+    return _candidates(index, tokens, mode, below=index.first_address_id) + _address_candidates(
+        index, addresses, tokens, mode, near)
 
 
 def _text_score(tokens: list[str], query: str, row: tuple) -> float:
@@ -177,7 +232,7 @@ def _text_score(tokens: list[str], query: str, row: tuple) -> float:
 
 
 def search(index: Gazetteer, text: str, near: tuple[float, float] | None = None,
-           limit: int = 10) -> list[SearchResult]:
+           limit: int = 10, addresses: AddressIndex | None = None) -> list[SearchResult]:
     """Search the city's streets, addresses, POIs and places for ``text``.
 
     Args:
@@ -185,6 +240,10 @@ def search(index: Gazetteer, text: str, near: tuple[float, float] | None = None,
         text: what the dispatcher typed, any script; blank text gives no results.
         near: ``(lat, lon)`` to prefer results near (e.g. the caller's position).
         limit: at most this many results, best first.
+        addresses: the city's address index (``MapData.addresses``): addresses are then found by
+            word prefix (Chinese: by any part of a word) in time that grows with what the words
+            match, not with the city, the rest by SQLite; None asks SQLite for everything (substring match, a scan of the
+            candidates that does grow with the city).
 
     Returns:
         Results sorted by ``score`` (0..1), best first.
@@ -198,12 +257,12 @@ def search(index: Gazetteer, text: str, near: tuple[float, float] | None = None,
     if not tokens or limit <= 0:
         return []
     query = " ".join(tokens)
-    rows = _candidates(index, tokens, "AND")
+    rows = _rows(index, addresses, tokens, "AND", near)
     penalty = 1.0
     if not rows:
         # Relax: any word, Chinese words also by their two-character pieces.
         pieces = list(dict.fromkeys(p for t in tokens for p in (cjk_bigrams(t) if is_cjk(t) else [t])))
-        rows = _candidates(index, pieces, "OR")
+        rows = _rows(index, addresses, pieces, "OR", near)
         penalty = 0.8
     results = []
     for row in rows:
@@ -291,3 +350,34 @@ def nearest_street(index: Gazetteer, lat: float, lon: float, max_distance_m: flo
         return None
     name = {"zh": snap.name_zh, "en": snap.name_en}.get(lang or "") or snap.name
     return NearestStreet(name, snap.distance_m)
+
+
+def nearest_address(index: Gazetteer, lat: float, lon: float, max_distance_m: float = 100.0,
+                    addresses: AddressIndex | None = None) -> NearestAddress | None:
+    """The nearest address (house number and street) within ``max_distance_m``, or None.
+
+    With the city's address index a grid lookup (microseconds, whatever the city's size); without
+    one, the addresses of SQLite inside the square around the position are measured (a scan: fine
+    for the few thousand addresses of a city imported before the index existed).
+
+    Raises:
+        ValueError: the position is invalid.
+    """
+    lat, lon = check_position(lat, lon)
+    if addresses is not None:
+        found = addresses.nearest(lat, lon, max_distance_m)
+        if found is None:
+            return None
+        rows = index.query("SELECT name, lat, lon FROM entries WHERE id=?", (found[0],))
+        if not rows:
+            return None
+        return NearestAddress(rows[0][0], found[1], found[0], rows[0][1], rows[0][2])
+    dlat = math.degrees(max_distance_m / EARTH_RADIUS_M)
+    dlon = dlat / max(1e-6, math.cos(math.radians(lat)))
+    rows = index.query("SELECT id, name, lat, lon FROM entries WHERE kind='address' AND lat BETWEEN ? AND ? "
+                       "AND lon BETWEEN ? AND ?", (lat - dlat, lat + dlat, lon - dlon, lon + dlon))
+    best = min(((distance_m(lat, lon, r[2], r[3]), r) for r in rows), default=None, key=lambda x: (x[0], x[1][0]))
+    if best is None or best[0] > max_distance_m:
+        return None
+    d, (entry_id, name, alat, alon) = best
+    return NearestAddress(name, d, entry_id, alat, alon)
