@@ -85,4 +85,9 @@ def startup(result: dict[str, Any]) -> str:
         sim = ratio.get("simulate_first_paint")
         lines.append(f"  first paint / bare window's (same run): seat {ratio['live_first_paint']:.2f}x"
                      + (f", --simulate {sim:.2f}x" if sim is not None else "") + "  (target <= 3x)")
+        if "live_first_paint_cpu" in ratio:
+            cpu = {key: result[key]["median_first_paint_cpu_s"] for key in ("bare", "live", "simulate") if key in result}
+            lines.append("  CPU s of the process to its first paint (median): "
+                         + ", ".join(f"{key} {value:.3f}" for key, value in cpu.items())
+                         + f"; seat / bare {ratio['live_first_paint_cpu']:.2f}x")
     return "\n".join(lines)

@@ -15,6 +15,9 @@ the in-memory keyring). Times are measured from just before the parent calls
 * ``map_ready``: the map page has loaded and painted (``MapView.ready``); the
   seat is usable before it.
 
+With each first paint, the CPU seconds the process had used until then (``time.process_time``):
+on a machine shared with other work the wall times swing with its load, this much less.
+
 ``bare`` is the floor the seat is compared with, started the same way after
 each seat run: a bare ``QMainWindow`` holding one ``QWebEngineView`` that loads
 a local page with the same vendored Leaflet (:func:`bench.startup_child.bare`).
@@ -95,6 +98,7 @@ def run_once(params: dict[str, Any]) -> dict[str, float]:
             raise StartupBenchError(f"the seat run failed (exit {proc.returncode}): {marks}\n{errors}")
         result = {name: marks[name] - started for name in PHASES if name in marks}
         result["units_seen"] = marks.get("units_seen")
+        result["first_paint_cpu"] = marks["first_paint_cpu_s"]
         result["exit_s"] = marks["exited"] - marks["first_paint"]
         if "map_ready" not in marks and params["mode"] != "simulate":
             raise StartupBenchError(f"the map page never became ready: {marks}\n{errors}")
@@ -107,6 +111,7 @@ def _summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "runs": len(runs),
         "median_s": {name: median([r[name] for r in runs]) for name in PHASES if all(name in r for r in runs)},
+        "median_first_paint_cpu_s": median([r["first_paint_cpu"] for r in runs]),
         "min_s": {name: min(r[name] for r in runs) for name in PHASES if all(name in r for r in runs)},
         "max_s": {name: max(r[name] for r in runs) for name in PHASES if all(name in r for r in runs)},
         "each": runs,
@@ -132,11 +137,16 @@ def run_simulate(runs: int) -> dict[str, Any]:
 
 
 def ratios(result: dict[str, Any]) -> dict[str, float]:
-    """Median first paint of the seat (and of ``--simulate``) over the bare window's, same run."""
+    """Median first paint of the seat (and of ``--simulate``) over the bare window's, same run; and the
+    seat's median CPU seconds to its first paint over the bare window's (``*_cpu``: the seat's own
+    process only; ``--simulate``'s training centre runs in other processes)."""
     bare = result["bare"]["median_s"]["first_paint"]
-    out = {"live_first_paint": result["live"]["median_s"]["first_paint"] / bare}
+    bare_cpu = result["bare"]["median_first_paint_cpu_s"]
+    out = {"live_first_paint": result["live"]["median_s"]["first_paint"] / bare,
+           "live_first_paint_cpu": result["live"]["median_first_paint_cpu_s"] / bare_cpu}
     if "simulate" in result:
         out["simulate_first_paint"] = result["simulate"]["median_s"]["first_paint"] / bare
+        out["simulate_first_paint_cpu"] = result["simulate"]["median_first_paint_cpu_s"] / bare_cpu
     return out
 
 

@@ -8,7 +8,7 @@
   :data:`REFRESH_MS` and after each call of this seat ends, on a worker thread; the answer comes
   back through a queued signal.
 
-Shifts are the centre's (``app.records.kpi.DEFAULT_SHIFTS``); the targets are
+Shifts are the centre's (``app.records.periods.DEFAULT_SHIFTS``); the targets are
 ``app.seat.kpi_fetch.TARGETS``. GUI thread only.
 """
 
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.model import CallState
-from app.records.kpi import DEFAULT_TZ
+from app.records.periods import DEFAULT_TZ
 from app.seat.kpi_fetch import TARGETS, Shift, current_shift, meets
 from app.seat.store import SeatStore
 from widgets.keys import shortcut_hint

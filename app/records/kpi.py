@@ -21,20 +21,21 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-if TYPE_CHECKING:  # SQLAlchemy is imported by the reading functions only: the seat imports this module
-    from sqlalchemy import TableClause  # for the shift arithmetic and must start without it (~0.15 s)
+# The centre's days and shifts, and the errors of a report, live in a module of their own that
+# the seat imports for its "My shift" view: they are re-exported here as part of this API.
+from app.records.periods import DEFAULT_SHIFTS, DEFAULT_TZ, KpiError, Period, PeriodError  # noqa: F401
+
+if TYPE_CHECKING:  # SQLAlchemy is imported by the reading functions only (~0.15 s): importing this
+    from sqlalchemy import TableClause  # module for the folding and the formulas does not need it
     from sqlalchemy.engine import URL, Engine
 
-DEFAULT_TZ = "Asia/Shanghai"
-DEFAULT_SHIFTS = (time(8, 0), time(20, 0))
 ANSWER_TARGET_S = 10.0  # national target: 95 % of 120 calls answered within 10 s
 DEPARTURE_TARGET_S = 180.0  # national target: 95 % of ambulances leave within 3 minutes
 # Outcomes of an incident are followed this long after the period's end (an incident created at
@@ -140,16 +141,6 @@ Report = TypedDict("Report", {
     "by_day": list[GroupLine], "by_shift": list[GroupLine], "by_seat": list[GroupLine],
     "by_priority": list[GroupLine], "by_determinant": list[GroupLine], "by_station": list[StationLine],
 })
-
-
-class KpiError(Exception):
-    """A report cannot be made; the message says why. ``exit_code`` is for the command line."""
-
-    exit_code = 2
-
-
-class PeriodError(KpiError):
-    """The period, time zone or shift times given are not usable."""
 
 
 class LogUnreadableError(KpiError):
@@ -425,70 +416,6 @@ def compute(calls: Sequence[Call], incidents: Sequence[Incident], *, all_calls: 
 
 
 # ---------------------------------------------------------------- periods and groups
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole local days ``first``..``last`` (inclusive) in ``tz``; ``start``/``end`` in UTC."""
-
-    first: date
-    last: date
-    tz: ZoneInfo
-    shifts: tuple[time, ...] = DEFAULT_SHIFTS
-
-    @classmethod
-    def make(cls, first: str | date, last: str | date, tz: str = DEFAULT_TZ,
-             shifts: Sequence[time] = DEFAULT_SHIFTS) -> Period:
-        """Raises:
-            PeriodError: a malformed date, ``first`` after ``last``, an unknown zone, no shifts.
-        """
-        try:
-            d1 = first if isinstance(first, date) else date.fromisoformat(first)
-            d2 = last if isinstance(last, date) else date.fromisoformat(last)
-        except ValueError as exc:
-            raise PeriodError(f"dates must be YYYY-MM-DD: {exc}") from None
-        if d1 > d2:
-            raise PeriodError(f"--from {d1} is after --to {d2}: the period would be empty")
-        try:
-            zone = ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise PeriodError(f"unknown time zone {tz!r} (an IANA name such as Asia/Shanghai)") from None
-        if not shifts:
-            raise PeriodError("at least one shift start time is needed")
-        return cls(d1, d2, zone, tuple(sorted(set(shifts))))
-
-    @cached_property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), self.tz).astimezone(UTC)
-
-    @cached_property
-    def end(self) -> datetime:
-        """The first instant after the period (local midnight after ``last``), in UTC."""
-        return datetime.combine(self.last + timedelta(days=1), time(0), self.tz).astimezone(UTC)
-
-    def contains(self, moment: datetime) -> bool:
-        return self.start <= moment < self.end
-
-    def day(self, moment: datetime) -> str:
-        return moment.astimezone(self.tz).date().isoformat()
-
-    def day_and_shift(self, moment: datetime) -> tuple[str, str]:
-        """The local day of ``moment`` and the shift it falls in (see :meth:`shift`)."""
-        local = moment.astimezone(self.tz)
-        return local.date().isoformat(), self._shift_of(local)
-
-    def shift(self, moment: datetime) -> str:
-        """The shift ``moment`` falls in, named by its local start (``2026-11-27 20:00``).
-
-        A night shift that crosses midnight belongs to the day it started on.
-        """
-        return self._shift_of(moment.astimezone(self.tz))
-
-    def _shift_of(self, local: datetime) -> str:
-        started = [s for s in self.shifts if s <= local.time()]
-        if started:
-            return f"{local.date().isoformat()} {started[-1]:%H:%M}"
-        return f"{(local.date() - timedelta(days=1)).isoformat()} {self.shifts[-1]:%H:%M}"
 
 
 def _group_keys(period: Period, folded: Folded) -> dict[str, tuple[Callable[[Call], Any], Callable[[Incident], Any]]]:

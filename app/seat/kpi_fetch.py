@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 import orjson
 
-from app.records.kpi import DEFAULT_SHIFTS, DEFAULT_TZ, Period
+from app.records.periods import DEFAULT_SHIFTS, DEFAULT_TZ, Period
 from app.seat.media import MediaError, authenticated_get, server_http_url
 
 KPI_MAX_BYTES = 64 * 1024 * 1024  # a year's report by day, seat and determinant is a few MB
@@ -61,7 +61,7 @@ class Shift:
 
 
 def current_shift(now: datetime, tz: str = DEFAULT_TZ) -> Shift:
-    """The shift ``now`` (aware) falls in, by the centre's shift starts (``app.records.kpi``)."""
+    """The shift ``now`` (aware) falls in, by the centre's shift starts (``app.records.periods``)."""
     period = Period.make("2000-01-01", "2000-01-01", tz)
     name = period.shift(now)
     start = datetime.strptime(name, "%Y-%m-%d %H:%M").replace(tzinfo=period.tz)

@@ -24,6 +24,10 @@ benchmark drive it with plain dicts.
   the window is a gap or lead-off, ``"failed"`` when the detector raised) and
   ``hr_disagrees`` says the device's HR differs by more than :data:`HR_DISAGREE_BPM`. A noise window never leaves an
   old or falsely low number behind: ``ecg_hr`` is None until a clean window.
+
+numpy is imported where the first waveform sample is handled, not with this module: the
+store (and so this module) is built before the seat's first paint, which should not wait for
+numpy, and a seat that watches no ECG never needs it (bench/README.md §3).
 """
 
 from __future__ import annotations
@@ -33,9 +37,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from app.protocol.errors import ErrorCode, ProtocolError
 from app.protocol.messages import ENVELOPES
@@ -47,6 +49,9 @@ from app.protocol.telemetry import (
     parse_epoch,
     validate_telemetry,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +114,8 @@ class WaveformBuffer:
         self.channel = channel
         self.rate_hz = float(rate_hz)
         self.capacity = int(math.ceil(rate_hz * seconds))
+        import numpy as np  # the first waveform of a channel: see the module's docstring
+
         self._data = np.full(self.capacity, np.nan, dtype=np.float32)
         self._t0: float | None = None
         self._next_k = 0  # index of the next sample to write (absolute)
@@ -129,6 +136,8 @@ class WaveformBuffer:
 
         Lead-off chunks are stored as NaN whatever their samples say.
         """
+        import numpy as np  # already loaded by __init__: a dictionary look-up
+
         samples = np.asarray(samples_physical, dtype=np.float32)
         if self._t0 is None:
             self._t0 = start_epoch_s
@@ -167,6 +176,8 @@ class WaveformBuffer:
         Ends at the last sample, or at ``end_epoch_s`` if given (later time is
         NaN: nothing arrived). Before anything arrived: ``(end or 0, all NaN)``.
         """
+        import numpy as np
+
         n = max(0, min(int(round(seconds * self.rate_hz)), self.capacity))
         if self._t0 is None:
             return (end_epoch_s or 0.0) - n / self.rate_hz, np.full(n, np.nan, np.float32)
@@ -246,7 +257,7 @@ class UnitTelemetry:
 
 
 # ``fn(ecg_mV, rate_hz) -> (bpm | None, noise reason | None)``: bpm None exactly when a reason is given.
-HeartRateFn = Callable[[np.ndarray, float], tuple[float | None, str | None]]
+HeartRateFn: TypeAlias = "Callable[[np.ndarray, float], tuple[float | None, str | None]]"
 MISSING = "missing"  # the window is mostly gap or lead-off: no rate, and not an ECG-noise alarm either
 FAILED = "failed"  # the rate function raised (logged): no rate
 
@@ -364,6 +375,8 @@ class TelemetryStore:
             buf = record.waveforms.get(channel)
             if buf is None or abs(buf.rate_hz - rate) > 1e-6:
                 buf = record.waveforms[channel] = WaveformBuffer(channel, rate)
+            import numpy as np  # loaded by the buffer: see the module's docstring
+
             values = (np.asarray(data["samples"], dtype=np.float64) - data["origin"]) * data["factor"]
             if not buf.append(parse_epoch(data["start"]), values, data["lead_off"], now_monotonic=now):
                 raise ValueError(f"{unit_id} {channel}: chunk overlaps the samples already received")
@@ -377,6 +390,8 @@ class TelemetryStore:
             return
         record.ecg_hr_at = now
         _t, window = buf.window(ECG_HR_WINDOW_S)
+        import numpy as np  # loaded by the buffer
+
         reason: str | None
         if np.isnan(window).mean() > 0.2:  # mostly gap / lead off: no rate
             hr, reason = None, MISSING

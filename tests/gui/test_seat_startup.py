@@ -11,12 +11,12 @@ ready while the dispatcher answers calls.
 from __future__ import annotations
 
 import pytest
-from conftest import SEAT, RecordingSync, Server
 from PySide6.QtCore import Qt
 
 from app.seat.commands import SeatCommands
 from app.seat.store import SeatStore
 from maps.view import MapView
+from tests.gui.conftest import SEAT, RecordingSync, Server
 from widgets.clock import SeatClock
 from widgets.main_window import DEFERRED_ORDER, MainWindow
 
