@@ -26,13 +26,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.geo import EARTH_RADIUS_M, check_position
 from app.mapdata.errors import MapDataError
 from app.mapdata.text import is_cjk, normalize, query_tokens
+
+if TYPE_CHECKING:
+    from app.mapdata.osm import Extract
 
 _MAX_SUFFIX = 8  # Chinese words are indexed by suffixes up to this long (street names are short)
 INSIDE = "\x01"  # marks a suffix of a Chinese word in the vocabulary (never in normalised text)
@@ -380,7 +383,7 @@ class SyntheticCity:
     street_names: list[str]
     street_ends: np.ndarray
 
-    def extract(self) -> Any:
+    def extract(self) -> Extract:
         """The city as an :class:`~app.mapdata.osm.Extract` (one residential way per street, one address
         node per house) for :func:`app.mapdata.importer.import_extract`: the import a real city takes."""
         from app.mapdata.osm import Extract, Place, RoadWay

@@ -81,7 +81,7 @@ class AddressIndexBuilder:
 
     name = "address_index"
 
-    def build(self, extract: Extract, out_dir: Path) -> dict[str, Any]:
+    def build(self, extract: Extract, out_dir: Path) -> dict[str, object]:
         from app.mapdata.address_index import AddressIndex
 
         db = sqlite3.connect(out_dir / INDEX_FILE)
@@ -182,7 +182,7 @@ def import_city(source: Path, out_dir: Path, name: str | None = None,
 
 
 def import_extract(extract: Extract, out_dir: Path, name: str, builders: tuple[Builder, ...] = BUILDERS,
-                   source_info: dict[str, Any] | None = None, started: float | None = None) -> ImportResult:
+                   source_info: dict[str, object] | None = None, started: float | None = None) -> ImportResult:
     """The import of an extract already read (:func:`import_city` after reading; benchmarks and tests
     feed generated data). ``source_info`` is meta.json's ``source``. Calling thread.
 
