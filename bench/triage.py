@@ -20,9 +20,10 @@ VIGNETTES: dict[str, tuple[str, ...]] = {
     # address, callback, "collapsed" → conscious? no → breathing normally? no (arrest) → age
     "cardiac_arrest": ("confirmed", "confirmed", "collapsed", "no", "no", "adult"),
     # full case entry, awake, no breathing difficulty → stroke → face, arm, speech each abnormal →
-    # no diabetes, no seizure, no blood thinner → last seen well within 4.5 h
+    # no diabetes → last seen well within 4.5 h (seizure and blood thinner are follow-ups, asked
+    # after the determinant for the hospital)
     "stroke": ("confirmed", "confirmed", "described", "older", "male", "yes", "no", "stroke", "yes", "yes", "yes",
-               "no", "no", "no", "within_4_5h"),
+               "no", "within_4_5h"),
     # full case entry → traffic collision → one or two hurt → someone trapped
     "traffic_collision": ("confirmed", "confirmed", "described", "adult", "male", "yes", "no",
                           "traffic_collision", "one_or_two", "yes"),

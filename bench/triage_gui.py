@@ -22,6 +22,12 @@ people: each answer key costs ``SECONDS_PER_ANSWER`` (asking the question and he
 answer, ~4–8 s in published call-audio studies of telephone CPR), every other key
 ``SECONDS_PER_KEY``. Also timed: protocol load (the ``resources/protocols`` set, cold).
 
+Every call carries the caller's number from the switch, so the callback question is answered
+from it, not asked. The arrest, chest-pain, stroke and collision calls also carry a precise
+handset fix (GPS ±15 m, 5 s old: ``app.triage.call_facts.precise_fix``), so "awake?" and
+"breathing normally?" come before the address; ``cardiac_arrest_no_fix`` and the arrests by
+cause have only the switch's location text (address first, as without a handset fix).
+
 Run: ``python -m bench triage_gui`` (or ``python -m bench.triage_gui``; ``DISPATCH120_PROTOCOLS=DIR``
 measures a candidate protocol directory). GUI thread only.
 """
@@ -115,9 +121,15 @@ class Loopback:
         self.emit("principal.registered", {"principal_id": SEAT, "role": "seat", "name": "Seat one",
                                            "unit_id": None})
 
-    def ring(self, call_id: str, number: str, location_text: str | None = None) -> None:
-        self.emit("call.received", {"call_id": call_id, "caller_number": number, "caller_name": None,
-                                    "location_text": location_text, "line": None})
+    def ring(self, call_id: str, number: str, location_text: str | None = None,
+             locations: list[dict[str, Any]] | None = None) -> None:
+        from app.protocol import format_ts
+
+        data: dict[str, Any] = {"call_id": call_id, "caller_number": number, "caller_name": None,
+                                "location_text": location_text, "line": None}
+        if locations:  # fixes taken a few seconds before the call reached the centre
+            data["locations"] = [{**fix, "at": format_ts(self.now - timedelta(seconds=5))} for fix in locations]
+        self.emit("call.received", data)
         self.emit("call.ringing", {"call_id": call_id, "seat_id": SEAT})
 
 
@@ -169,6 +181,11 @@ class Vignette:
     after_dispatch: list[tuple[str, bool]] = field(default_factory=list)  # keys after F8 (follow-ups)
     expect: str | None = None  # the determinant the keys must reach (the bench fails otherwise)
     dispatch_first: bool = False  # F8 at recognition, before the coach's compressions
+    handset_fix: bool = False  # the call carries a precise handset location (GPS ±15 m)
+
+
+# The caller's handset fix (AML-like): precise, so the arrest questions come before the address.
+HANDSET_FIX = {"source": "gps", "lat": 29.5569, "lon": 106.5772, "accuracy_m": 15.0}
 
 
 def _key(name: str):
@@ -180,30 +197,35 @@ def _key(name: str):
 
 
 VIGNETTES = (
-    # Unconscious, not breathing: dispatch at recognition, CPR coach running.
-    Vignette("cardiac_arrest", [("1", True), ("1", True), ("2", True), ("2", True), ("2", True)],
+    # Handset fix: awake? no 2, breathing normally? no 2 → arrest; dispatch at recognition, CPR
+    # coach running (the address, what happened and the age follow while the caller pushes).
+    Vignette("cardiac_arrest", [("2", True), ("2", True)], dispatch_first=True, compressions=True,
+             handset_fix=True),
+    # No handset fix: address 1, (callback from the switch), sudden collapse 2, awake? no 2,
+    # breathing? no 2.
+    Vignette("cardiac_arrest_no_fix", [("1", True), ("2", True), ("2", True), ("2", True)],
              dispatch_first=True, compressions=True),
-    # Case entry (location, callback, something else, adult, male, awake, not struggling) →
-    # complaint 2 (chest pain), then "1" until the determinant.
+    # Handset fix: awake 1, then the address 1, (callback from the switch), something else 1,
+    # adult 3, male 1, not struggling 1 → complaint 2 (chest pain), then "1" until the determinant.
     Vignette("chest_pain", [("1", True), ("1", True), ("1", True), ("3", True), ("1", True),
-                            ("1", True), ("1", True), ("2", True)], answer_first_until_result=True),
-    # Case entry (location, callback, "something else", older, male, awake, not struggling) →
+                            ("1", True), ("2", True)], answer_first_until_result=True, handset_fix=True),
+    # Handset fix: awake 1, address 1, "something else" 1, older 4, male 1, not struggling 1 →
     # complaint 4 (stroke): face droops 1, arm weak 1, speech abnormal 1, diabetes no 2, last
     # seen well within 4.5 h 1 → 04-A-3 (priority I). After F8 the follow-ups for the hospital:
     # blood thinner yes 1, seizure at onset no 2.
     Vignette("stroke", [("1", True), ("1", True), ("1", True), ("4", True), ("1", True),
-                        ("1", True), ("1", True), ("4", True),
+                        ("1", True), ("4", True),
                         ("1", True), ("1", True), ("1", True), ("2", True), ("1", True)],
-             after_dispatch=[("1", True), ("2", True)], expect="04-A-3"),
+             after_dispatch=[("1", True), ("2", True)], expect="04-A-3", handset_fix=True),
     Vignette("traffic_collision", [("1", True), ("1", True), ("1", True), ("3", True),
-                                   ("1", True), ("1", True), ("1", True), ("7", True)],
-             answer_first_until_result=True),
+                                   ("1", True), ("1", True), ("7", True)],
+             answer_first_until_result=True, handset_fix=True),
 )
 
 # Arrests by cause. what_happened: 1 other, 2 sudden collapse, 3 unknown, 4 fitting, 5 choking,
 # 6 drowning, 7 hanging, 8 traffic, 9 electric shock, 0 fire/gas. The coach takes over at
 # recognition; Escape returns to the last question (the age, which picks the CPR method).
-_OPEN = [("1", True), ("1", True)]
+_OPEN = [("1", True)]  # the address (the callback number comes from the switch)
 _ARREST = [("2", True), ("2", True), ("Escape", False)]  # conscious: no, breathing: no, back to the age
 _SAFE = [("1", True)]  # scene_safe: safe to go near
 CAUSE_VIGNETTES = (
@@ -223,7 +245,7 @@ def play(vignette: Vignette, window, store, loop, app) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     call_id = f"c-{vignette.name}"
-    loop.ring(call_id, "13800138000", "渝中区较场口")
+    loop.ring(call_id, "13800138000", "渝中区较场口", [HANDSET_FIX] if vignette.handset_fix else None)
     app.processEvents()
     QTest.keyClick(window, Qt.Key.Key_F2)
     app.processEvents()

@@ -3738,8 +3738,8 @@
     </message>
     <message>
         <location line="+3"/>
-        <source>📍 Precise caller location: awake and breathing first, the address next · A address first</source>
-        <translation>📍 来电定位精确：先问意识和呼吸，再核对地址 · A 先问地址</translation>
+        <source>◎ Precise caller location: awake and breathing first, the address next · A address first</source>
+        <translation>◎ 来电定位精确：先问意识和呼吸，再核对地址 · A 先问地址</translation>
     </message>
     <message>
         <location line="+9"/>

@@ -444,6 +444,11 @@ def _render_protocol(protocol: Protocol, protocol_set: ProtocolSet, rules: Desti
         lines += [*_render_signoffs(pnotes.signoff), ""]
 
     lines += ["### Decision points", ""]
+    if protocol.located_first:
+        first = ", then ".join(f"`{qid}`" + (f" (goes on after {', '.join(f'`{k}`' for k in keys)})" if keys else "")
+                               for qid, keys in protocol.located_first)
+        lines += [f"*When the caller's location is precise* (a handset fix ≤ 50 m, ≤ 2 min old, not contradicted): "
+                  f"{first} asked before everything else; the rest in the order below, skipping what was asked.", ""]
     for qid, number in sorted(numbers.items(), key=lambda kv: kv[1]):
         question: Question = protocol.questions[qid]
         carried = f" (carries the answer of `{question.reuses}`)" if question.reuses else ""
@@ -453,6 +458,7 @@ def _render_protocol(protocol: Protocol, protocol_set: ProtocolSet, rules: Desti
             lines += [f"- *Dispatcher help:* {_bilingual(question.help)}"]
         for answer in question.answers:
             arrest = " ⚑ recognises cardiac arrest" if answer.arrest else ""
+            arrest += " ☎ taken without asking when the switch delivers the caller's number" if answer.caller_id else ""
             lines.append(f"- `{answer.key}` {_bilingual(answer.label)} → "
                          f"{_leads_to(protocol, protocol_set, answer, numbers)}{arrest}")
         note = pnotes.questions.get(qid)

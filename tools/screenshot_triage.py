@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     form.address.setText("重庆市渝中区民族路166号 3栋2单元")
     form.description.setPlainText("男性，约60岁，突发胸痛伴大汗")
     press(app, window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
-    for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_3, Qt.Key.Key_1, Qt.Key.Key_1,
+    # The callback number comes from the switch (not asked): address, something else, adult, ...
+    for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_3, Qt.Key.Key_1, Qt.Key.Key_1,
                 Qt.Key.Key_1, Qt.Key.Key_2):
         press(app, window, key)
         loop.advance(6)
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     loop.advance(12)
     form.address.setText("渝中区较场口地铁站2号出口")
     press(app, window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
-    for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):  # callback from the switch
         press(app, window, key)
         loop.advance(5)
     loop.advance(14)

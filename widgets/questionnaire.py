@@ -19,6 +19,12 @@ instructions step by step (↓/N next, the current one highlighted) and the
 case-exit advice. When the case entry recognises a cardiac arrest the panel
 records ``triage.arrest_recognised`` at once and switches to the CPR coach.
 
+What the call already tells changes what is asked aloud (``app.triage.call_facts``; the
+protocol data says which answers): when the switch delivered the caller's number, the
+callback question is answered from it and the number is shown (``C`` asks the question
+after all); when the caller's location is precise, "awake?" and "breathing normally?" come
+before the address (``A`` asks the address first instead).
+
 A determinant may have *follow-up* questions (facts for the receiving hospital: blood
 thinners, seizure at onset). They appear on the result page under the determinant, after
 the priority was sent, so the unit can go at once: ``1``..``9`` answer the one shown,
@@ -58,7 +64,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.triage import arrest_plan
 from app.seat.store import SeatStore
-from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary, ProtocolSet, Step, TriageSession
+from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary, ProtocolSet, Step, TriageSession, call_facts
 from app.triage.model import Determinant, Protocol
 from widgets.clock import SeatClock
 from widgets.command_runner import CommandRunner
@@ -199,6 +205,7 @@ class TriagePanel(QWidget):
         self._completed: str | None = None  # determinant code already sent
         self._follow_up_sent: dict[tuple[str, str], str] = {}  # (protocol, question) → key last sent
         self.picker: ComplaintPicker | None = None
+        store.events.call_changed.connect(self._on_call_changed)
         self.keystrokes = 0  # keys the panel acted on (the bench counts them)
 
         self.start_action = QAction(self)
@@ -240,11 +247,17 @@ class TriagePanel(QWidget):
         self.route = QLabel(question_page)
         self.route.setObjectName("TriageRoute")
         self.route.setWordWrap(True)
+        # What the call told without asking: the switch's callback number, a precise location.
+        self.call_told = QLabel(question_page)
+        self.call_told.setObjectName("TriageCallTold")
+        self.call_told.setWordWrap(True)
+        self.call_told.setVisible(False)
         self.hint = QLabel(question_page)
         self.hint.setObjectName("HintLine")
         self.hint.setWordWrap(True)
         q_layout = QVBoxLayout(question_page)
         q_layout.setContentsMargins(0, 4, 0, 0)
+        q_layout.addWidget(self.call_told)
         q_layout.addWidget(self.question)
         q_layout.addWidget(self.help)
         q_layout.addWidget(self.answers, 1)
@@ -327,6 +340,7 @@ class TriagePanel(QWidget):
             " #TriageAnswers { font-size: 16px; }"
             " #TriageAnswers::item { padding: 3px; }"
             " #TriageBreadcrumb { font-size: 14px; }"
+            " #TriageCallTold { font-size: 14px; color: #1b5e20; }"
             " #TriageDeterminant { font-size: 18px; font-weight: bold; }"
             " #TriageFollowUp { background: #fff8e1; border: 1px solid #e0c36a; border-radius: 4px; }"
             " #TriageFollowUpQuestion { font-size: 16px; font-weight: bold; }"
@@ -366,14 +380,31 @@ class TriagePanel(QWidget):
             return
         if self.coach.compressing:
             self.coach.stop_compressions(None)
-        self.session = TriageSession(protocols)
         self.incident_id = incident_id
         self._call = call
+        self.session = TriageSession(protocols, call_facts(self._live_call(), self._clock.now()))
         self._route = []
         self._arrest_sent = False
         self._completed = None
         self._follow_up_sent = {}
         self.render()
+
+    def _live_call(self) -> dict[str, Any] | None:
+        """The call as the store has it now (location fixes arrive after the offer)."""
+        if self._call is None:
+            return None
+        return self._store.state.calls.get(self._call.get("call_id")) or self._call
+
+    def _on_call_changed(self, call_id: str) -> None:
+        """A location fix arrived for this call: before the first answer, a precise one puts the
+        arrest questions first. Once answers are given the order stays as it was asked."""
+        session = self.session
+        if session is None or self._call is None or call_id != self._call.get("call_id") or self._route:
+            return
+        facts = call_facts(self._live_call(), self._clock.now())
+        if facts.location_precise and not session.call.location_precise:
+            session.set_call(facts)
+            self.render()
 
     def focus_answers(self) -> bool:
         """Put the keyboard where the next keystroke of the call goes: the current question's
@@ -426,6 +457,22 @@ class TriagePanel(QWidget):
             session.answer(key)
         except ValueError as exc:  # a key the question lacks: a bug, never a crash
             log.warning("triage answer refused: %s", exc)
+            return False
+        self._after_change()
+        return True
+
+    def ask_callback(self) -> bool:
+        """C: ask the callback question after all (the switch's number is wrong or not callable)."""
+        session = self.session
+        if session is None or not any(step.from_call for step in session.steps):
+            return False
+        session.reask(next(step.question_id for step in session.steps if step.from_call))
+        self._after_change()
+        return True
+
+    def ask_address_first(self) -> bool:
+        """A: the caller cannot answer awake/breathing yet: ask in the usual order, address first."""
+        if self.session is None or not self.session.defer_located_first():
             return False
         self._after_change()
         return True
@@ -525,7 +572,7 @@ class TriagePanel(QWidget):
                 self._runner.commands.record_triage_answer,
                 lambda: self.tr("Recording a triage answer"),
                 incident_id=incident_id, protocol=step.protocol_id, protocol_version=version,
-                question=step.question_id, answer=step.answer_key,
+                question=step.question_id, answer=step.answer_key, from_switch=step.from_call,
             )
         self._route = steps
         # Follow-up answers (after the determinant): each new or changed one, once.
@@ -637,6 +684,10 @@ class TriagePanel(QWidget):
         if key in _NUMBER_KEYS:
             self.answer_number(_NUMBER_KEYS[key])
             return True
+        if key == Qt.Key.Key_C:
+            return self.ask_callback()
+        if key == Qt.Key.Key_A:
+            return self.ask_address_first()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             row = self.answers.currentRow()
             if row >= 0:
@@ -708,6 +759,15 @@ class TriagePanel(QWidget):
             recent.append(f"{q.text.get(lang)} → {a.label.get(lang)}{mark}")
         self.route.setText("\n".join(recent))
         self.route.setVisible(bool(recent))
+        told = []
+        if any(step.from_call for step in session.steps) and session.call.caller_number:
+            told.append(self.tr("☎ Callback number from the switch: %1 (not asked) · C ask it")
+                        .replace("%1", session.call.caller_number))
+        if session.asking_located_first:
+            told.append(self.tr("◎ Precise caller location: awake and breathing first, the address next"
+                                " · A address first"))
+        self.call_told.setText("\n".join(told))
+        self.call_told.setVisible(bool(told))
 
     def _render_result(self, result: Determinant) -> None:
         lang = self.lang

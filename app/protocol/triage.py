@@ -38,14 +38,20 @@ ProtocolVersion = Str(32)
 Capability = choice(CAPABILITIES)
 
 
+ANSWER_SOURCES = frozenset({"caller", "switch"})
+
+
 class TriageAnswer(Wire):
-    """One answer the caller gave to one question of a protocol (ids from the protocol files)."""
+    """One answer to one question of a protocol (ids from the protocol files). ``source``:
+    ``switch`` when the answer was taken from the call without asking (the callback number the
+    phone switch delivered); absent or ``caller``: the caller's answer."""
 
     incident_id: Uuid
     protocol: NameId
     protocol_version: ProtocolVersion
     question: NameId
     answer: NameId
+    source: Opt(choice(ANSWER_SOURCES)) = UNSET
 
 
 class TriageComplete(Wire):

@@ -123,11 +123,14 @@ class SeatCommands:
 
     # ------------------------------------------------------------ triage and telephone CPR
     def record_triage_answer(self, *, incident_id: str, protocol: str, protocol_version: str,
-                             question: str, answer: str) -> str:
-        """One answer of the questionnaire, for the incident's audited triage path."""
-        return self._sync.send_command("triage.answer", {
-            "incident_id": incident_id, "protocol": protocol, "protocol_version": protocol_version,
-            "question": question, "answer": answer})
+                             question: str, answer: str, from_switch: bool = False) -> str:
+        """One answer of the questionnaire, for the incident's audited triage path; ``from_switch``:
+        taken from the call without asking (the caller's number the switch delivered)."""
+        args = {"incident_id": incident_id, "protocol": protocol, "protocol_version": protocol_version,
+                "question": question, "answer": answer}
+        if from_switch:
+            args["source"] = "switch"
+        return self._sync.send_command("triage.answer", args)
 
     def complete_triage(self, *, incident_id: str, protocol: str, protocol_version: str, determinant: str,
                         priority: int, plan: str, capability: str, cpr: bool) -> str:

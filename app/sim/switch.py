@@ -538,8 +538,9 @@ class SwitchBridge:
             call = state.calls.get(call_id)
             if call is not None:
                 self._follow(call)
-        elif event["name"] == "triage.answered":
+        elif event["name"] == "triage.answered" and event["data"].get("source") != "switch":
             # The trainee asked the caller this question: a switch that plays callers replies.
+            # (An answer the seat took from the switch's caller id was not asked aloud.)
             incident = state.incidents.get(event["data"]["incident_id"]) or {}
             asked = getattr(self.phone, "question_asked", None)
             if incident.get("call_id") in self._mine and asked is not None:

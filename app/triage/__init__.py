@@ -24,7 +24,8 @@ complaint keeping the answers that still apply) and :attr:`~TriageSession.positi
 
 from __future__ import annotations
 
-from app.triage.engine import FollowUp, Step, TriageSession, run_case
+from app.triage.call_facts import call_facts
+from app.triage.engine import CallFacts, FollowUp, Step, TriageSession, run_case
 from app.triage.loader import (
     DEFAULT_PROTOCOL_DIR,
     ProtocolLibrary,
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_PROTOCOL_DIR",
     "LANGUAGES",
     "Answer",
+    "CallFacts",
     "Capability",
     "Determinant",
     "FollowUp",
@@ -65,6 +67,7 @@ __all__ = [
     "Text",
     "TriageSession",
     "Urgency",
+    "call_facts",
     "load_protocol_set",
     "run_case",
 ]

@@ -24,6 +24,18 @@ protocol, and recomputes the route from the start after each action:
    drowning or electrocution protocol gets the drowning or electrocution determinant
    however the complaint was chosen.
 
+**What the call already tells.** A session may know two facts of the call
+(:class:`CallFacts`, from the phone switch and the location candidates):
+
+* the caller's number (ANI): a case-entry answer marked ``caller_id`` (the callback number
+  confirmed) is then taken without asking — a :class:`Step` with ``from_call=True`` — until the
+  dispatcher re-asks the question (:meth:`TriageSession.reask`);
+* a precise location: the case entry's ``located_first`` questions (awake? breathing
+  normally?) are asked before everything else, then the rest in file order, skipping the
+  questions already answered. The route (:attr:`TriageSession.steps`) lists them in the order
+  asked, and an answer among them marked ``arrest`` recognises the arrest at once. The answers
+  are the same answers, so a call reaches the same determinant in either order.
+
 So changing the chief complaint keeps every answer that still applies, and changing it
 back restores the answers given there. Every action can be undone with
 :meth:`TriageSession.back`.
@@ -64,6 +76,21 @@ class Step:
     question_id: str
     answer_key: str
     carried: bool = False
+    from_call: bool = False  # taken from the call (the switch's caller number), not asked
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What the call itself tells the questionnaire before anyone speaks.
+
+    ``caller_number``: the number the phone switch delivered (ANI), ``None`` when withheld or
+    absent (see :func:`app.triage.call_facts.callback_number`). ``location_precise``: the
+    caller's location is precise enough to send a unit (see
+    :func:`app.triage.call_facts.precise_fix`).
+    """
+
+    caller_number: str | None = None
+    location_precise: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +120,7 @@ class _Memory:
     sequence: int
     chosen_sequence: int = 0  # when ``chosen`` was set (orders it among the given answers)
     skipped: set[tuple[str, str]] = field(default_factory=set)  # (protocol, follow-up) skipped
+    deferred: bool = False  # the located_first questions handed back to the file's order
 
 
 class TriageSession:
@@ -110,8 +138,9 @@ class TriageSession:
     _arrest: bool
     _scene_safe: bool
 
-    def __init__(self, protocol_set: ProtocolSet) -> None:
+    def __init__(self, protocol_set: ProtocolSet, call: CallFacts | None = None) -> None:
         self._set = protocol_set
+        self._call = call or CallFacts()
         self._memory = _Memory(given={}, chosen=None, refused=set(), sequence=0)
         self._undo: list[_Memory] = []
         self._recompute()
@@ -121,6 +150,17 @@ class TriageSession:
     @property
     def protocol_set(self) -> ProtocolSet:
         return self._set
+
+    @property
+    def call(self) -> CallFacts:
+        return self._call
+
+    def set_call(self, call: CallFacts) -> None:
+        """The call's facts changed (a location fix arrived): recompute the route. Not an action
+        of the dispatcher, so not undone by :meth:`back`. Answers given are all kept."""
+        if call != self._call:
+            self._call = call
+            self._recompute()
 
     @property
     def current(self) -> Question | None:
@@ -306,6 +346,25 @@ class TriageSession:
         self._memory.chosen_sequence = self._memory.sequence
         self._recompute()
 
+    @property
+    def asking_located_first(self) -> bool:
+        """True while the current question is asked early because the location is precise."""
+        current = self._current
+        return (current is not None and self._protocol.is_case_entry and self._call.location_precise
+                and not self._memory.deferred and current.id in dict(self._protocol.located_first)
+                and current.id not in self._memory.given.get(self._protocol.id, {}))
+
+    def defer_located_first(self) -> bool:
+        """Ask in the file's order from now on (the address first), as without a precise location:
+        the caller cannot answer the early questions yet. Undo with :meth:`back`. Returns
+        ``False`` (and does nothing) when no early question is being asked."""
+        if not self.asking_located_first:
+            return False
+        self._push()
+        self._memory.deferred = True
+        self._recompute()
+        return True
+
     def reask(self, question_id: str, protocol_id: str | None = None) -> None:
         """Ask a question on the route again (e.g. a carried answer that is wrong here).
 
@@ -366,23 +425,59 @@ class TriageSession:
                     best = (self._memory.chosen_sequence, chosen)
         return best[1] if best else None
 
+    def _from_call(self, protocol: Protocol, question: Question) -> str | None:
+        """The key of the question's ``caller_id`` answer when the switch gave the caller's
+        number and the dispatcher has not re-asked the question; else ``None``."""
+        if not self._call.caller_number or (protocol.id, question.id) in self._memory.refused:
+            return None
+        return next((answer.key for answer in question.answers if answer.caller_id), None)
+
+    def _located_first(self, protocol: Protocol) -> tuple[Question | None, set[str]]:
+        """Walk the ``located_first`` questions (precise location only): append their answered
+        steps; return the one to ask now (``None`` when none is open) and the ids answered."""
+        chain = dict(protocol.located_first)
+        done: set[str] = set()
+        if not chain or not self._call.location_precise or self._memory.deferred:
+            return None, done
+        given = self._memory.given.get(protocol.id, {})
+        question_id: str | None = protocol.located_first[0][0]
+        while question_id in chain:
+            question = protocol.questions[question_id]
+            entry = given.get(question_id)
+            answer = question.answer_for(entry[0]) if entry else None
+            if answer is None:
+                return question, done
+            done.add(question_id)
+            self._steps.append(Step(protocol.id, question_id, answer.key))
+            self._arrest = self._arrest or answer.arrest
+            self._scene_safe = self._scene_safe or answer.scene_safe
+            if answer.key not in chain[question_id]:
+                break  # e.g. "cannot tell": the file's order (what happened, scene safety) goes on
+            question_id = answer.next
+        return None, done
+
     def _walk(self, protocol: Protocol) -> tuple[str, Any]:
         """Walk one protocol from its start. Returns ("ask", question), ("result",
         determinant) or ("complaint", protocol id); appends to ``self._steps``."""
         given = self._memory.given.get(protocol.id, {})
+        first, done = self._located_first(protocol) if protocol.is_case_entry else (None, set())
         question = protocol.questions[protocol.start]
         for _ in range(len(protocol.questions) + 1):  # the loader refuses cycles; belt and braces
-            carried = False
+            carried = from_call = False
             entry = given.get(question.id)
             key = entry[0] if entry and question.answer_for(entry[0]) else None
             if key is None:
                 key = self._carried(protocol, question)
                 carried = key is not None
             if key is None:
-                return "ask", question
+                key = self._from_call(protocol, question)
+                from_call = key is not None
+            if key is None:
+                return "ask", first or question
             answer = question.answer_for(key)
             assert answer is not None
-            self._steps.append(Step(protocol.id, question.id, key, carried))
+            if question.id not in done:  # asked first (precise location): already on the route
+                self._steps.append(Step(protocol.id, question.id, key, carried, from_call))
             self._arrest = self._arrest or answer.arrest
             self._scene_safe = self._scene_safe or answer.scene_safe
             if answer.next is not None:
@@ -505,7 +600,7 @@ def _answer_pool(answers: Any) -> dict[str, str]:
     return pool
 
 
-def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any]) -> dict[str, Any]:
+def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any], *, call: CallFacts | None = None) -> dict[str, Any]:
     """Play a reviewer's vignette and return the outcome as a JSON-ready dict.
 
     ``case`` is ``{"complaint": id (optional), "answers": {question_id: key} or
@@ -524,6 +619,9 @@ def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any]) -> dict[str, An
         ``carried``; they never change the determinant and are not in ``path``), ``unused``
         (answers never asked), ``protocol_set_version``.
 
+        ``call``: what the call tells (caller number, precise location) — the order the case
+        entry asks in, as at the seat; default nothing (the address and callback asked first).
+
     Raises:
         ValueError: the case is malformed, names an unknown complaint, or gives a key
             the question does not have.
@@ -538,10 +636,12 @@ def run_case(protocol_set: ProtocolSet, case: Mapping[str, Any]) -> dict[str, An
         raise ValueError(f"no chief complaint {complaint!r} (known: {', '.join(sorted(protocol_set.protocols))})")
     pool = _answer_pool(case.get("answers"))
     used: set[str] = set()
-    session = TriageSession(protocol_set)
+    session = TriageSession(protocol_set, call)
 
     def play() -> None:
         while session.current is not None:
+            if session.current.id not in pool and session.defer_located_first():
+                continue  # the story does not say: ask in the file's order, as the dispatcher would
             if complaint is not None and session.protocol.is_case_entry and session.current.id not in pool:
                 return
             question = session.current

@@ -338,6 +338,8 @@ class _Draft:
         self.reuses_nodes: dict[str, Node] = {}
         self.determinants: dict[str, dict[str, Any]] = {}
         self.determinant_nodes: dict[str, Node] = {}
+        self.located_first: tuple[str, ...] = ()
+        self.located_first_node: Node | None = None
         self.ok = True
 
 
@@ -347,7 +349,7 @@ def _read_protocol(check: _File, root: Node, file_id: str) -> _Draft:
     required = ("schema", "id", "version", "code", "title", "start", "questions")
     if not is_case_entry:
         required = (*required, "determinants")
-    optional = ("keywords", "determinants") if is_case_entry else ("keywords",)
+    optional = ("keywords", "determinants", "located_first") if is_case_entry else ("keywords",)
     top = check.mapping(root, "protocol", required, optional)
     if top is None:
         draft.ok = False
@@ -368,6 +370,20 @@ def _read_protocol(check: _File, root: Node, file_id: str) -> _Draft:
             draft.keywords[lang] = tuple(w for w in words if w)
     draft.start_node = top.get("start")
     draft.start = check.string(draft.start_node, "start", _ID, "question id")
+    if "located_first" in top:
+        draft.located_first_node = top["located_first"]
+        items = check.sequence(top["located_first"], "located_first")
+        chain: list[tuple[str, tuple[str, ...]]] = []
+        for i, item in enumerate(items):
+            fields = check.mapping(item, f"located_first[{i}]", ("question",), ("go_on",))
+            qid = check.string((fields or {}).get("question"), f"located_first[{i}].question", _ID, "question id")
+            keys = [check.string(k, f"located_first[{i}].go_on[{j}]", _KEY, "answer key")
+                    for j, k in enumerate(check.sequence(fields["go_on"], f"located_first[{i}].go_on"))
+                    ] if fields and "go_on" in fields else []
+            if qid is not None and all(keys):
+                chain.append((qid, tuple(k for k in keys if k)))
+        draft.located_first = tuple(chain)
+        draft.ok = draft.ok and len(chain) == len(items)
 
     for i, node in enumerate(check.sequence(top.get("questions"), "questions", allow_empty=False)):
         _read_question(draft, node, i)
@@ -396,7 +412,8 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
     answer_items = check.sequence(fields.get("answers"), f"{where}.answers", allow_empty=False)
     for j, answer_node in enumerate(answer_items):
         afields = check.mapping(answer_node, f"{where}.answers[{j}]", ("key", "label"),
-                                ("next", "determinant", "complaint", "arrest", "range", "scene_safe"))
+                                ("next", "determinant", "complaint", "arrest", "range", "scene_safe",
+                                 "caller_id"))
         if afields is None:
             draft.ok = False
             continue
@@ -415,6 +432,7 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
         complaint = check.string(afields.get("complaint"), f"{awhere}.complaint", _ID, "protocol id")
         arrest = check.boolean(afields.get("arrest"), f"{awhere}.arrest")
         scene_safe = check.boolean(afields.get("scene_safe"), f"{awhere}.scene_safe")
+        caller_id = check.boolean(afields.get("caller_id"), f"{awhere}.caller_id")
         if key is not None and key in keys:
             check.problem(afields["key"], f"{where}: answer key {key!r} is used twice")
             key = None
@@ -429,7 +447,7 @@ def _read_question(draft: _Draft, node: Node, index: int) -> None:
         if "range" in afields and answer_range is None:
             draft.ok = False
         answers.append(Answer(key, label, nxt, det, complaint, arrest, answer_range,
-                              scene_safe=scene_safe, line=answer_node.start_mark.line + 1))
+                              scene_safe=scene_safe, caller_id=caller_id, line=answer_node.start_mark.line + 1))
         if qid is not None:
             draft.answer_nodes[(qid, key)] = afields
     if qid is None:
@@ -578,6 +596,26 @@ def _check_graph(draft: _Draft) -> None:
     questions = draft.questions
     follow_ups = _follow_ups(draft)
     dangling = False
+    # located_first: questions of this file whose go_on answers exist; each after the first is
+    # reached by a go_on answer of the one before.
+    for i, (qid, go_on) in enumerate(draft.located_first):
+        question = questions.get(qid)
+        if question is None:
+            check.problem(draft.located_first_node, f"located_first: {qid!r} is not a question of this file")
+            draft.ok = False
+            continue
+        for key in go_on:
+            if question.answer_for(key) is None:
+                check.problem(draft.located_first_node, f"located_first: {qid} has no answer {key!r}")
+                draft.ok = False
+        if i:
+            before, keys = draft.located_first[i - 1]
+            previous = questions.get(before)
+            if previous is not None and not any(
+                    a.next == qid for a in previous.answers if a.key in keys):
+                check.problem(draft.located_first_node, f"located_first: no go_on answer of {before} "
+                              f"leads to {qid!r}")
+                draft.ok = False
     for qid, question in questions.items():
         for answer in question.answers:
             nodes = draft.answer_nodes.get((qid, answer.key), {})
@@ -696,6 +734,7 @@ def _build(draft: _Draft, plans: dict[str, Plan], overrides: dict[str, tuple[str
         questions=MappingProxyType(dict(draft.questions)),
         determinants=MappingProxyType(determinants),
         file=draft.check.label,
+        located_first=draft.located_first,
     )
 
 

@@ -197,6 +197,10 @@ class Answer:
     ``arrest`` marks the answer that recognises a cardiac arrest (unconscious and not
     breathing normally): the session's :attr:`~app.triage.engine.TriageSession.arrest_recognised`
     becomes true when it is on the path.
+
+    ``caller_id`` marks the answer taken without asking when the phone switch delivers the
+    caller's number (ANI): the callback number is then shown, not asked aloud; the dispatcher
+    can still re-ask the question (:meth:`~app.triage.engine.TriageSession.reask`).
     """
 
     key: str
@@ -207,6 +211,7 @@ class Answer:
     arrest: bool = False
     range: AnswerRange | None = None
     scene_safe: bool = False  # the caller has confirmed the scene is safe to approach
+    caller_id: bool = False  # taken without asking when the switch delivers the caller's number
     line: int = field(default=0, compare=False)  # 1-based line in the file (0 = not from a file)
 
 
@@ -296,6 +301,11 @@ class Protocol:
 
     ``questions`` and ``determinants`` keep file order. ``keywords`` maps a language to
     words that suggest this complaint (``ProtocolSet.complaint_for_keyword``).
+
+    ``located_first`` (case entry only; may be empty): ``(question id, answer keys that go
+    on)`` asked before everything else when the caller's location is already precise (the two
+    arrest questions). The first is asked first; the next one only after an answer listed for
+    the previous one that leads to it; any other answer hands back to the file's order.
     """
 
     id: str
@@ -307,6 +317,7 @@ class Protocol:
     questions: Mapping[str, Question]
     determinants: Mapping[str, Determinant]
     file: str = ""
+    located_first: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def is_case_entry(self) -> bool:

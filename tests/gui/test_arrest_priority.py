@@ -38,7 +38,8 @@ def test_the_recommendation_shows_the_als_emergency_plan_right_after_the_arrest_
     qtbot.keyClick(seat.window, Qt.Key.Key_F2)
     s.event("call.answered", call_id="c1", seat_id=SEAT)
     qtbot.waitUntil(seat.window.triage.answers.hasFocus)  # F2 leaves the keyboard on the first question
-    for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):  # collapsed, not breathing
+    # Address; the callback number comes from the switch; collapsed, not awake, not breathing.
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):
         press(qtbot, key)
     # The arrest is recorded with priority I and the arrest protocol's plan, before any determinant.
     [recognised] = seat.sync.named("triage.arrest_recognised")

@@ -33,8 +33,9 @@ def test_leaving_the_cpr_coach_with_escape_puts_the_keyboard_back_on_the_questio
     loop.ring("c-esc", "13800138000", "渝中区较场口")
     qtbot.keyClick(window, Qt.Key.Key_F2)
     panel = window.triage
-    # Start triage; location and callback confirmed; sudden collapse; not conscious; not breathing.
-    for key in (Qt.Key.Key_T, Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):
+    # Start triage; location confirmed (the callback number comes from the switch); sudden collapse;
+    # not conscious; not breathing.
+    for key in (Qt.Key.Key_T, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):
         modifier = Qt.KeyboardModifier.ControlModifier if key == Qt.Key.Key_T else Qt.KeyboardModifier.NoModifier
         qtbot.keyClick(QApplication.focusWidget() or window, key, modifier)
     qtbot.waitUntil(lambda: panel.pages.currentWidget() is panel.coach and window.workspace.on_floor)

@@ -101,7 +101,8 @@ def arrest(window: MainWindow, server: Server, app: QApplication) -> None:
     server.event("call.answered", call_id="c1", seat_id=SEAT)
     settle(app)
     QTest.keyClick(app.focusWidget() or window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
-    for key in (Qt.Key.Key_1, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):  # collapsed, not breathing
+    # Address (the callback number comes from the switch), collapsed, not awake, not breathing.
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_2, Qt.Key.Key_2):
         QTest.keyClick(app.focusWidget() or window, key)
     settle(app)
 
@@ -112,7 +113,8 @@ def choking(window: MainWindow, server: Server, app: QApplication) -> None:
     QTest.keyClick(window, Qt.Key.Key_F2)
     server.event("call.answered", call_id="c2", seat_id=SEAT)
     settle(app)
-    for key in ("confirmed", "confirmed", "choking", "yes", "yes", "choking", "no"):  # conscious: carried
+    # Address (the callback number comes from the switch), choking, ...; conscious: carried.
+    for key in ("confirmed", "choking", "yes", "yes", "choking", "no"):
         assert window.triage.answer(key), key
         settle(app)
     QTest.keyClick(app.focusWidget() or window, Qt.Key.Key_1)  # age: adult

@@ -210,3 +210,28 @@ def test_the_bridge_tells_the_switch_what_happened_to_its_calls_while_it_was_off
         "the call the seat ended is over; the other is in conversation"
     )
     assert kinds(script.poll(30)) == [("ended", "t-0-0")]
+
+
+def test_the_caller_replies_to_questions_asked_aloud_not_to_the_number_the_switch_gave():
+    class Phone:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str, str]] = []
+
+        def question_asked(self, call_id: str, question_id: str, recorded: str | None = None) -> None:
+            self.asked.append((call_id, question_id, recorded or ""))
+
+    phone = Phone()
+    bridge = SwitchBridge(phone, SimLink("ws://127.0.0.1:9/ws", "token", client_name="test"))  # type: ignore[arg-type]
+    bridge._mine.add("t-0-0")
+    c = staffed_centre()
+    c.offer_call("t-0-0", number="13812345670")
+    c.send(seat("seat-1"), "call.answer", {"call_id": "t-0-0"})
+    incident_id = "3f6d1b2a-8c4e-4f7a-9b0c-5d2e1a3f4b6c"
+    c.send(seat("seat-1"), "incident.create", {"incident_id": incident_id, "call_id": "t-0-0"})
+    answer = {"incident_id": incident_id, "protocol": "case_entry", "protocol_version": "2026.12d"}
+
+    for question, key, source in (("callback_number", "confirmed", "switch"), ("conscious", "no", None)):
+        data = {**answer, "question": question, "answer": key, **({"source": source} if source else {})}
+        bridge.link.on_event(c.state, {"type": "event", "name": "triage.answered", "data": data})
+
+    assert phone.asked == [("t-0-0", "conscious", "no")]
