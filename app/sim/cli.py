@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from app.cliargs import number_in, positive_seconds
-from app.sim.scenario import ScenarioError, load_scenario
 
 _time_scale = number_in(0, 10000, hint="10 = ten times faster")
 _seconds = positive_seconds
@@ -167,6 +166,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from app.sim.scenario import ScenarioError, load_scenario
+
     paths = scenario_files(args.scenario) if args.scenario.is_dir() else [args.scenario]
     if not paths:
         print(f"{args.scenario}: no scenario (*.yaml with calls:) in this directory", file=sys.stderr)
@@ -190,6 +191,7 @@ def run_run(args: argparse.Namespace) -> int:
 
     from app.sim.headless import DEFAULT_TIME_SCALE, STYLES, run_scenario
     from app.sim.launcher import TrainingStartError
+    from app.sim.scenario import ScenarioError
 
     try:
         score = run_scenario(args.scenario, STYLES[args.dispatcher],

@@ -18,16 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.triage.check import check_directory, summarize
 from app.triage.loader import DEFAULT_PROTOCOL_DIR
-from app.triage.vignettes import (
-    DEFAULT_VIGNETTE_DIR,
-    destination_rules,
-    load_vignettes,
-    play_all,
-    summarize_results,
-    triage_run,
-)
+
+# The checker and the vignette player are imported by the commands that run them: every
+# `dispatch120` start (the seat's too) builds this parser.
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -69,8 +63,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "'triage run' plays a case and compare the outcome with what the guidelines expect. Prints one "
         "line per failure (file:line: vignette: what: problem) and the pass count; exits 1 on any failure.",
     )
-    vignettes.add_argument("directory", type=Path, nargs="?", default=DEFAULT_VIGNETTE_DIR,
-                           help="the vignette directory (default: %(default)s)")
+    vignettes.add_argument("directory", type=Path, nargs="?", default=None,
+                           help="the vignette directory (default: the suite kept with the source, "
+                           "tests/data/vignettes)")
     vignettes.add_argument("--protocols", type=Path, default=DEFAULT_PROTOCOL_DIR, metavar="DIR",
                            help="the protocol directory (default: %(default)s)")
     vignettes.add_argument("--json", action="store_true", help="print every result and the summary as JSON")
@@ -79,6 +74,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from app.triage.check import check_directory, summarize
+
     protocol_set, problems = check_directory(args.directory)
     if protocol_set is None:
         for problem in problems:
@@ -105,6 +102,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
+    from app.triage.check import check_directory
+    from app.triage.vignettes import destination_rules, triage_run
+
     try:
         text = sys.stdin.read() if str(args.case) == "-" else args.case.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -135,11 +135,21 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def run_vignettes(args: argparse.Namespace) -> int:
-    vignettes, problems = load_vignettes(args.directory)
+    from app.triage.check import check_directory
+    from app.triage.vignettes import (
+        DEFAULT_VIGNETTE_DIR,
+        destination_rules,
+        load_vignettes,
+        play_all,
+        summarize_results,
+    )
+
+    directory = args.directory if args.directory is not None else DEFAULT_VIGNETTE_DIR
+    vignettes, problems = load_vignettes(directory)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
-        return _fail(f"{len(problems)} problem(s) in the vignettes of {args.directory}")
+        return _fail(f"{len(problems)} problem(s) in the vignettes of {directory}")
     protocol_set, problems = check_directory(args.protocols, options=False)  # as `triage run`
     if protocol_set is None:
         for problem in problems:
