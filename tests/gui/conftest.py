@@ -147,6 +147,26 @@ def seat(qtbot, styled_app) -> Seat:
     return Seat(window, store, sync, server)
 
 
+@pytest.fixture(scope="session")
+def protocol_library():
+    """The shipped protocols, loaded once for the session (read-only: a test that edits
+    protocols loads its own directory)."""
+    from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary
+
+    library = ProtocolLibrary(DEFAULT_PROTOCOL_DIR)
+    assert library.current is not None, library.problems
+    return library
+
+
+@pytest.fixture
+def triage_seat(monkeypatch, protocol_library, request) -> Seat:
+    """The seat window, its questionnaire on the shipped protocols."""
+    import widgets.questionnaire
+
+    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: protocol_library)
+    return request.getfixturevalue("seat")
+
+
 def new_uuid() -> str:
     return new_id()
 

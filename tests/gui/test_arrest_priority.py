@@ -7,22 +7,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary
 from tests.gui.conftest import SEAT
 
 pytestmark = pytest.mark.gui
 
 INCIDENT_AT = (43.7340, 7.4260)  # on Port Hercule's quay (Monaco, the seat's road graph)
-
-
-@pytest.fixture
-def triage_seat(monkeypatch, request):
-    import widgets.questionnaire
-
-    library = ProtocolLibrary(DEFAULT_PROTOCOL_DIR)
-    assert library.current is not None, library.problems
-    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: library)
-    return request.getfixturevalue("seat")
 
 
 def press(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:

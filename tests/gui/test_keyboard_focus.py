@@ -12,16 +12,6 @@ from tests.gui.conftest import SEAT
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def triage_seat(monkeypatch, request):
-    import widgets.questionnaire
-
-    library = ProtocolLibrary(DEFAULT_PROTOCOL_DIR)
-    assert library.current is not None, library.problems
-    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: library)
-    return request.getfixturevalue("seat")
-
-
 def type_key(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     """One keystroke where the keyboard focus is, as the dispatcher types."""
     target = QApplication.focusWidget()

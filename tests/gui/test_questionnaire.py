@@ -7,27 +7,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary
+from app.triage import DEFAULT_PROTOCOL_DIR
 from tests.gui.conftest import SEAT
 
 pytestmark = pytest.mark.gui
 
 PROTOCOL_DIR = DEFAULT_PROTOCOL_DIR
-
-
-@pytest.fixture(scope="session")
-def library() -> ProtocolLibrary:
-    library = ProtocolLibrary(PROTOCOL_DIR)
-    assert library.current is not None, library.problems
-    return library
-
-
-@pytest.fixture
-def triage_seat(monkeypatch, library, request):
-    import widgets.questionnaire
-
-    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: library)
-    return request.getfixturevalue("seat")
 
 
 def press(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:

@@ -9,27 +9,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary
 from tests.gui.conftest import SEAT
 
 pytestmark = pytest.mark.gui
 
 NUMBER = "13800138000"
-
-
-@pytest.fixture(scope="module")
-def library() -> ProtocolLibrary:
-    library = ProtocolLibrary(DEFAULT_PROTOCOL_DIR)
-    assert library.current is not None, library.problems
-    return library
-
-
-@pytest.fixture
-def triage_seat(monkeypatch, library, request):
-    import widgets.questionnaire
-
-    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: library)
-    return request.getfixturevalue("seat")
 
 
 def press(qtbot, key) -> None:

@@ -8,25 +8,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary
 from tests.gui.test_questionnaire import answer_call, press
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(scope="module")
-def library() -> ProtocolLibrary:
-    library = ProtocolLibrary(DEFAULT_PROTOCOL_DIR)
-    assert library.current is not None, library.problems
-    return library
-
-
-@pytest.fixture
-def triage_seat(monkeypatch, library, request):
-    import widgets.questionnaire
-
-    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: library)
-    return request.getfixturevalue("seat")
 
 
 def reach_stroke_priority(seat, qtbot):

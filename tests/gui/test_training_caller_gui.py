@@ -10,19 +10,9 @@ from PySide6.QtWidgets import QApplication
 from app.resources import resource_path
 from app.sim.scenario import load_scenario
 from app.sim.switch import CallScript, CallSignalKind
-from app.triage import DEFAULT_PROTOCOL_DIR, ProtocolLibrary
 from tests.gui.conftest import SEAT
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def triage_seat(monkeypatch, request):
-    import widgets.questionnaire
-
-    library = ProtocolLibrary(DEFAULT_PROTOCOL_DIR)
-    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: library)
-    return request.getfixturevalue("seat")
 
 
 def press(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:

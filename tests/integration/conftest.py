@@ -70,12 +70,12 @@ import yaml
 
 try:  # `python -m pytest` from the project root (the Makefile's way)
     from tests.integration.wsclient import ProtocolClient
-    from tests.services import PostgresCluster, ServiceUnavailable
+    from tests.services import PostgresCluster, RedisServer, ServiceUnavailable
 except ImportError:  # pragma: no cover - plain `pytest`, rootdir not on sys.path
     from wsclient import ProtocolClient
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.services import PostgresCluster, ServiceUnavailable
+    from tests.services import PostgresCluster, RedisServer, ServiceUnavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 20.0
@@ -141,6 +141,15 @@ def make_registry_db(directory: Path, registry: dict[str, Any], db_url: str | No
     return Template(db_path, json.loads(tokens_file.read_text(encoding="utf-8")))
 
 
+def new_server(workdir: Path, registry: dict[str, Any], extra_args: list[str] | None = None) -> ServerProcess:
+    """A server on a fresh SQLite log holding ``registry`` (not started), for a module's own server:
+    ``server = new_server(tmp_path_factory.mktemp("x"), REGISTRY).start()``, closed by the module."""
+    template = make_registry_db(workdir / "registry", registry)
+    db_path = workdir / "events.sqlite"
+    shutil.copyfile(template.db_path, db_path)
+    return ServerProcess(workdir, db_path, dict(template.tokens), 15.0, list(extra_args or []))
+
+
 @pytest.fixture(scope="session")
 def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return make_registry_db(tmp_path_factory.mktemp("registry"), DEFAULT_REGISTRY)
@@ -165,6 +174,17 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.destroy()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of this test's own on 127.0.0.1 (stopped after; stopping twice is harmless)."""
+    try:
+        server = RedisServer.start(tmp_path / "redis")
+    except (ServiceUnavailable, OSError) as exc:
+        service_missing("Redis", exc)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ One server for the module: two dispatchers take a call each, one of them sends a
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ import pytest
 
 from app.records.kpi import Period, parse_ts
 from app.seat.kpi_fetch import KpiFetchError, current_shift, fetch_kpi
-from tests.integration.conftest import DEFAULT_REGISTRY, ServerProcess, make_registry_db
+from tests.integration.conftest import DEFAULT_REGISTRY, ServerProcess, new_server
 
 TZ = "Asia/Shanghai"
 REGISTRY = {**DEFAULT_REGISTRY, "walls": [{"id": "wall-1", "name": "大屏"}],
@@ -25,12 +24,7 @@ REGISTRY = {**DEFAULT_REGISTRY, "walls": [{"id": "wall-1", "name": "大屏"}],
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("kpi-server")
-    template = make_registry_db(workdir / "registry", REGISTRY)
-    db_path = workdir / "events.sqlite"
-    shutil.copyfile(template.db_path, db_path)
-    process = ServerProcess(workdir, db_path, dict(template.tokens), 15.0, [])
-    process.start()
+    process = new_server(tmp_path_factory.mktemp("kpi-server"), REGISTRY).start()
     try:
         _two_calls(process)
         yield process

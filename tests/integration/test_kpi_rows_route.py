@@ -9,7 +9,6 @@ an incident with the description and a callback number, raises its priority and 
 
 from __future__ import annotations
 
-import shutil
 import urllib.parse
 import uuid
 from datetime import date, timedelta
@@ -20,7 +19,7 @@ import pytest
 from app.protocol import format_ts
 from app.records.kpi import KPI_EVENTS, LOOK_BACK, Period, build_report, fold, parse_ts
 from app.wall import RowsFetchError, RowsRequest, TodayFigures, fetch_rows
-from tests.integration.conftest import DEFAULT_REGISTRY, ServerProcess, make_registry_db
+from tests.integration.conftest import DEFAULT_REGISTRY, ServerProcess, new_server
 
 TZ = "Asia/Shanghai"
 REGISTRY = {**DEFAULT_REGISTRY, "walls": [{"id": "wall-1", "name": "大屏"}],
@@ -30,12 +29,7 @@ CALLER = ("13800138000", "王秀英", "南坪西路 8 号 3 单元", "老人在�
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("kpi-rows-server")
-    template = make_registry_db(workdir / "registry", REGISTRY)
-    db_path = workdir / "events.sqlite"
-    shutil.copyfile(template.db_path, db_path)
-    process = ServerProcess(workdir, db_path, dict(template.tokens), 15.0, [])
-    process.start()
+    process = new_server(tmp_path_factory.mktemp("kpi-rows-server"), REGISTRY).start()
     try:
         _a_call(process)
         yield process

@@ -17,7 +17,6 @@ import shutil
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -30,10 +29,9 @@ from app.sim.clock import ScaledClock
 from app.sim.link import SimLink
 from app.sim.live import scene_of
 from server_stub.auth import new_token
-from tests.integration.conftest import ServerProcess, service_missing
+from tests.integration.conftest import ServerProcess
 from tests.integration.test_fanout_redis import stop_redis
 from tests.integration.wsclient import ProtocolClient
-from tests.services import RedisServer, ServiceUnavailable
 
 pytestmark = pytest.mark.integration
 
@@ -241,16 +239,6 @@ def test_toggling_ready_appends_only_real_changes_and_is_rate_limited_per_seat(s
 
 
 # ---------------------------------------------------------------- logins across instances
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path):
-    try:
-        redis = RedisServer.start(tmp_path / "redis")
-    except ServiceUnavailable as exc:
-        service_missing("Redis", exc)
-    yield redis
-    redis.stop()  # a second SIGTERM after stop_redis() finds no process: nothing happens
 
 
 def hello(server: ServerProcess, token: str) -> tuple[dict, int | None]:

@@ -6,28 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 
 import pytest
 
 from server_stub.auth import LoginLimiter
 from server_stub.fanout import RedisBus, SharedLoginLimits
-from tests.integration.conftest import service_missing
-from tests.services import RedisServer, ServiceUnavailable
 
 pytestmark = pytest.mark.integration
 
 WINDOW_S = 60.0
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path):
-    try:
-        server = RedisServer.start(tmp_path / "redis")
-    except (ServiceUnavailable, OSError) as exc:
-        service_missing("Redis", exc)
-    yield server
-    server.stop()
 
 
 class Clock:

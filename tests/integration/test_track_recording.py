@@ -9,7 +9,6 @@ sends A1; A1's monitor then reports 12 positions one second apart, A2's as many.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import time
 import uuid
@@ -18,7 +17,7 @@ import pytest
 
 from app.__main__ import main as records_main
 from app.sim.monitor import iso
-from tests.integration.conftest import DEFAULT_REGISTRY, ServerProcess, make_registry_db
+from tests.integration.conftest import DEFAULT_REGISTRY, ServerProcess, new_server
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +49,8 @@ def _send_fixes(server: ServerProcess, unit: str, t0: float, lat0: float) -> Non
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("track-server")
-    template = make_registry_db(workdir / "registry", REGISTRY)
-    db_path = workdir / "events.sqlite"
-    shutil.copyfile(template.db_path, db_path)
-    server = ServerProcess(workdir, db_path, dict(template.tokens), 15.0, ["--track-interval-s", str(INTERVAL_S)])
-    server.start()
+    server = new_server(tmp_path_factory.mktemp("track-server"), REGISTRY,
+                        ["--track-interval-s", str(INTERVAL_S)]).start()
     try:
         seat, switch = server.client("seat-1"), server.client("switch-1")
         assert seat.command("seat.set_ready", {"ready": True})["type"] == "ack"

@@ -1,7 +1,7 @@
 """The simulated caller end to end: a trainee's questionnaire answer, or a question the trainee
 types (``training.ask``), reaches the simulated phone switch through the real server, and the
 caller's scripted reply (or "I don't know") comes back to the seat as a protocol event — in a
-training centre only."""
+training centre only; the after-action report lists the typed questions with the replies."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app.sim.after_action import build_report, step_text, to_html
 from app.sim.launcher import start_training
 
 try:  # `python -m pytest` from the project root (the Makefile's way)
@@ -101,7 +102,7 @@ def test_the_trainees_answer_gets_the_simulated_callers_reply_through_the_server
         assert unknown["data"]["en"] == "I don't know…" and "answer" not in unknown["data"]
 
 
-def test_the_trainees_typed_question_gets_the_simulated_callers_reply_through_the_server(tmp_path: Path):
+def test_the_trainees_typed_question_gets_the_callers_reply_and_the_report_lists_it(tmp_path: Path):
     with answered_call(tmp_path) as (seat, call_id):
         # No incident, no questionnaire: the trainee just asks.
         for text in ("病人还有呼吸吗", "你喜欢什么颜色"):
@@ -115,3 +116,18 @@ def test_the_trainees_typed_question_gets_the_simulated_callers_reply_through_th
         assert said["actor"]["role"] == "switch"
         unknown = seat.wait_event("training.caller_said", call_id=call_id, en="I don't know…", timeout=10)
         assert "question" not in unknown["data"] and "answer" not in unknown["data"]
+
+    # The after-action report, read from the run's event log, lists each typed question on the
+    # call's timeline with the caller's reply and whether the caller understood it.
+    report = build_report(tmp_path / "run", history=tmp_path / "history.json")
+    (trainee,) = report.trainees
+    (call,) = trainee.calls
+    breathing, colour = call.typed
+    assert breathing.text == "病人还有呼吸吗" and breathing.understood_as == ("case_entry", "breathing_normally")
+    assert (breathing.reply_zh, breathing.reply_en) == ("没有，胸口不动！", "No, his chest isn't moving!")
+    assert breathing.reply_s is not None and breathing.reply_s > breathing.at_s  # the caller took time to speak
+    assert not colour.understood and colour.reply_en == "I don't know…"
+    lines = [step_text(step, "zh") for step in call.steps if step.kind == "typed"]
+    assert lines[0].startswith("向呼救者提问: “病人还有呼吸吗” → 答 (+") and "“没有，胸口不动！”；理解为" in lines[0]
+    assert lines[1].endswith("“我不知道……”；未理解")
+    assert "typed to the caller: &quot;你喜欢什么颜色&quot;" in to_html(report, language="en")
