@@ -94,6 +94,9 @@ STYLE = """
 GOOD, BAD, NEUTRAL = "#4CD4A0", "#FF8A65", "#E8ECF0"
 
 
+# How much larger the wall draws its map page than a seat (a big screen seen from several metres).
+WALL_MAP_ZOOM = 1.75
+
 class _RowsFetched(QObject):
     """Carries a fetch of the missing rows from the worker thread to the GUI thread (queued signal)."""
 
@@ -187,6 +190,10 @@ class WallDisplay(QWidget):
             self.map_view = MapView(map_config, layers=[("incidents", ""), ("units", ""), ("stations", ""),
                                                         ("hospitals", "")], parent=self)
             self.map_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            # Read from across the room: the page's markers, labels and map text drawn larger
+            # (the page lays itself out for the smaller CSS viewport; Leaflet follows the resize).
+            self.map_view.setZoomFactor(WALL_MAP_ZOOM)
+            self.map_view.loadFinished.connect(self._zoom_map)  # a load may reset the page's zoom
             self.map_view.ready.connect(self.render_map)
         # ---- the figures
         right = QVBoxLayout()
@@ -439,6 +446,10 @@ class WallDisplay(QWidget):
         self.link.setStyleSheet(f"background: {colours.background}; color: {colours.foreground};")
 
     # ------------------------------------------------------------ the map
+    def _zoom_map(self, _ok: bool = True) -> None:
+        if self.map_view is not None:
+            self.map_view.setZoomFactor(WALL_MAP_ZOOM)
+
     def render_map(self) -> None:
         if self.map_view is None or not self.map_view.is_ready:
             return

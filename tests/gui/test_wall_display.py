@@ -14,7 +14,7 @@ from app.wall import TodayFigures, WallFeed
 from maps.sources import make_config
 from tests.gui.conftest import Server
 from widgets.clock import SeatClock
-from widgets.wall_display import WallDisplay
+from widgets.wall_display import WALL_MAP_ZOOM, WallDisplay
 
 # 10:00 in Shanghai: today began 10 hours ago.
 START = datetime(2026, 11, 27, 2, 0, 0, tzinfo=UTC)
@@ -215,6 +215,11 @@ def test_every_unit_is_on_the_map_in_its_status_colour_and_incidents_in_their_pr
     assert incidents["00000000-0000-4000-8000-000000000001"]["color"] == priority_colours(1).background
     assert incidents["00000000-0000-4000-8000-000000000001"]["label"] == "I"
     assert incidents["00000000-0000-4000-8000-000000000002"]["color"] == priority_colours(3).background
+    # Drawn for a big screen seen from across the room: every marker WALL_MAP_ZOOM times a seat's.
+    scale: list = []
+    wall.map_view.run_js("window.devicePixelRatio", scale.append)
+    qtbot.waitUntil(lambda: bool(scale), timeout=5000)
+    assert scale[0] == pytest.approx(WALL_MAP_ZOOM, rel=0.01) and WALL_MAP_ZOOM >= 1.5
 
 
 def test_new_calls_reach_the_figures_within_five_seconds_not_on_every_event(centre):
