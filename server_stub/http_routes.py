@@ -61,15 +61,18 @@ class HttpRoutes:
         strips: the ECG strip fetch (a coroutine function of the request).
         kpi: the KPI report (a coroutine function of the request); None: ``/kpi`` is 404.
         record: an incident's record for a supervisor; None: ``/records/incident/`` is 404.
+        kpi_rows: a wall's missing KPI events; None: ``/kpi/rows`` is 404.
     """
 
     def __init__(self, caller: Route, strips: Callable[[Request], Awaitable[Response]],
                  kpi: Callable[[Request], Awaitable[Response]] | None = None,
-                 record: Callable[[Request], Awaitable[Response]] | None = None) -> None:
+                 record: Callable[[Request], Awaitable[Response]] | None = None,
+                 kpi_rows: Callable[[Request], Awaitable[Response]] | None = None) -> None:
         self.caller = caller
         self.strips = strips
         self.kpi = kpi
         self.record = record
+        self.kpi_rows = kpi_rows
 
     def process_request(self, connection: ServerConnection, request: Request) -> Answer:
         path = urlsplit(request.path).path
@@ -77,8 +80,10 @@ class HttpRoutes:
             return _closing(self.caller(connection, request))
         if path.startswith(STRIPS_PATH):  # a seat fetches an ECG strip's samples
             return _closing(self.strips(request))
-        if path in (KPI_PATH, KPI_ROWS_PATH) and self.kpi is not None:  # a supervisor's dashboard, a seat's own figures
+        if path == KPI_PATH and self.kpi is not None:  # a supervisor's dashboard, a seat's own figures
             return _closing(self.kpi(request))
+        if path == KPI_ROWS_PATH and self.kpi_rows is not None:  # a wall's KPI events since midnight
+            return _closing(self.kpi_rows(request))
         if path.startswith(RECORD_PATH) and self.record is not None:  # a supervisor opens an incident's record
             return _closing(self.record(request))
         if path != WS_PATH:

@@ -59,6 +59,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from app.domain.model import Role
+from app.protocol import format_ts, parse_ts
 from app.records.incident import AmbiguousIncidentError, IncidentNotFoundError, read_incident
 from app.records.kpi import (
     DEFAULT_SHIFTS,
@@ -83,7 +84,6 @@ from server_stub.store import EventStore, PrincipalRow
 log = logging.getLogger(__name__)
 
 KPI_PATH = "/kpi"
-ROWS_PATH = "/kpi/rows"
 MAX_PERIOD_DAYS = 366  # a year, leap day included
 CACHE_S = 5.0
 CACHE_ENTRIES = 16
@@ -294,13 +294,9 @@ class KpiRoute:
         self._cache: dict[Query, tuple[float, int, Answer]] = {}
         self._lock = asyncio.Lock()  # one report at a time (module docstring)
         self.computed = 0  # reports computed (not answered from the cache)
-        self.rows = KpiRowsRoute(store)  # GET /kpi/rows
 
     async def serve(self, request: Request) -> Response:
-        """Answer one ``GET /kpi`` (or ``GET /kpi/rows``) request. Never raises (see the module
-        docstring for the codes)."""
-        if urlsplit(request.path).path == ROWS_PATH:
-            return await self.rows.serve(request)
+        """Answer one ``GET /kpi`` request. Never raises (see the module docstring for the codes)."""
         row = await authorise(self.store, request, (Role.SEAT, Role.SUPERVISOR), "GET /kpi", "read the KPIs")
         if isinstance(row, Response):
             return row
@@ -396,7 +392,7 @@ def parse_rows_query(raw: str) -> tuple[datetime, int]:
         raise BadQueryError("from (an ISO time such as 2026-12-04T16:00:00Z) and through_seq are needed")
     text, seq = params["from"][0], params["through_seq"][0]
     try:
-        since = datetime.fromisoformat(text.replace("Z", "+00:00")) if len(text) <= 40 else None
+        since = parse_ts(text) if len(text) <= 40 else None
     except ValueError:
         since = None
     if since is None or since.tzinfo is None:
@@ -404,11 +400,6 @@ def parse_rows_query(raw: str) -> tuple[datetime, int]:
     if not seq.isdigit() or len(seq) > 18:
         raise BadQueryError("through_seq must be a non-negative integer")
     return since.astimezone(UTC), int(seq)
-
-
-def _ts_text(moment: datetime) -> str:
-    """``moment`` as the fixed-width UTC text the server writes in ``events.ts`` (compares as text)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def read_rows(engine: Engine, since: datetime, through_seq: int, limit: int = ROWS_LIMIT) -> list[Row] | None:
@@ -424,7 +415,7 @@ def read_rows(engine: Engine, since: datetime, through_seq: int, limit: int = RO
 
     query = (
         select(events.c.seq, events.c.name, events.c.ts, events.c.data)
-        .where(events.c.seq <= through_seq, events.c.ts >= _ts_text(since), events.c.name.in_(tuple(ROW_FIELDS)))
+        .where(events.c.seq <= through_seq, events.c.ts >= format_ts(since), events.c.name.in_(tuple(ROW_FIELDS)))
         .order_by(events.c.seq)
         .limit(limit + 1)
     )
@@ -463,13 +454,13 @@ class KpiRowsRoute:
             async with self._lock:
                 rows = await asyncio.to_thread(read_rows, self.store.engine, since, through_seq, self.limit)
         except Exception:
-            log.exception("GET /kpi/rows from %s through %d: could not read the events", _ts_text(since), through_seq)
+            log.exception("GET /kpi/rows from %s through %d: could not read the events", format_ts(since), through_seq)
             return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "could not read the event log")
         if rows is None:
             return _error(HTTPStatus.BAD_REQUEST, "too_many_rows",
-                          f"more than {self.limit} KPI events from {_ts_text(since)} through seq {through_seq}; "
+                          f"more than {self.limit} KPI events from {format_ts(since)} through seq {through_seq}; "
                           "ask for a later from")
-        return _json(HTTPStatus.OK, {"from": _ts_text(since), "through_seq": through_seq, "rows": rows})
+        return _json(HTTPStatus.OK, {"from": format_ts(since), "through_seq": through_seq, "rows": rows})
 
 
 # ------------------------------------------------------------------ GET /records/incident/<id>

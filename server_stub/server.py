@@ -43,7 +43,7 @@ from server_stub.config import ServerConfig
 from server_stub.connection import Connections
 from server_stub.fanout import Bus, LocalBus
 from server_stub.http_routes import WS_PATH, AnsweringConnection, HttpRoutes
-from server_stub.kpi_route import KpiRoute, RecordRoute
+from server_stub.kpi_route import KpiRoute, KpiRowsRoute, RecordRoute
 from server_stub.prenotify import PrenotifyDesk
 from server_stub.presence import Presence
 from server_stub.responders import ResponderDesk
@@ -141,6 +141,7 @@ class DispatchServer:
             lambda request: serve_strip(self.store, self.strips, self.bus.state.incidents, request),
             self.kpi.serve,
             RecordRoute(store).serve,  # GET /records/incident/<id> and /records/track/<id>: supervisors
+            KpiRowsRoute(store).serve,  # GET /kpi/rows: a wall's KPI events since midnight
         )
 
     # ------------------------------------------------------------ the desks' port
