@@ -55,6 +55,23 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def seat_child_env(workdir: Path) -> dict[str, str]:
+    """The environment of a child that runs a seat: offscreen unless the caller's environment
+    names a platform, a private XDG tree and settings files under ``workdir`` (none of the user's)."""
+    env = child_env()
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime")):
+        path = workdir / sub
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env[var] = str(path)
+    user = workdir / "dispatch120.toml"
+    user.write_text(f'log_dir = "{(workdir / "logs").as_posix()}"\n', encoding="utf-8")
+    env["DISPATCH120_USER_CONFIG"] = str(user)
+    env["DISPATCH120_MACHINE_CONFIG"] = str(workdir / "no-machine-config.toml")
+    return env
+
+
 class BenchServer:
     """Use as a context manager: ``with BenchServer() as server: server.url, server.tokens``."""
 

@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.server import PROJECT_ROOT, BenchServer, child_env
+from bench.server import PROJECT_ROOT, BenchServer, seat_child_env
 from bench.stats import median
 
 RUN_TIMEOUT_S = 90.0
@@ -55,26 +55,11 @@ class StartupBenchError(RuntimeError):
     """A start-up run failed; the message has the child's output."""
 
 
-def _private_env(workdir: Path) -> dict[str, str]:
-    env = child_env()
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
-                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime")):
-        path = workdir / sub
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        env[var] = str(path)
-    user = workdir / "dispatch120.toml"
-    user.write_text(f'log_dir = "{(workdir / "logs").as_posix()}"\n', encoding="utf-8")
-    env["DISPATCH120_USER_CONFIG"] = str(user)
-    env["DISPATCH120_MACHINE_CONFIG"] = str(workdir / "no-machine-config.toml")
-    return env
-
-
 def run_once(params: dict[str, Any]) -> dict[str, float]:
     """One start-up in a new process. Returns seconds from process start to each mark."""
     workdir = Path(tempfile.mkdtemp(prefix="dispatch120-bench-startup-"))
     try:
-        env = _private_env(workdir)
+        env = seat_child_env(workdir)
         if params["mode"] == "live":
             params = {**params, "journal": str(workdir / "journal.sqlite")}
         stderr_path = workdir / "stderr.txt"

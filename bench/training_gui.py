@@ -56,7 +56,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.server import PROJECT_ROOT, child_env
+from bench.server import PROJECT_ROOT, child_env, seat_child_env
 from bench.stats import percentile
 
 TICK_MS = 10
@@ -69,22 +69,6 @@ ROUND_TRIPS = 20
 
 
 # ---------------------------------------------------------------- shared by the children
-
-
-def _private_env(workdir: Path) -> dict[str, str]:
-    """The environment of a child: offscreen, a private XDG tree and settings files (none of the user's)."""
-    env = child_env()
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
-                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime")):
-        path = workdir / sub
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        env[var] = str(path)
-    user = workdir / "dispatch120.toml"
-    user.write_text(f'log_dir = "{(workdir / "logs").as_posix()}"\n', encoding="utf-8")
-    env["DISPATCH120_USER_CONFIG"] = str(user)
-    env["DISPATCH120_MACHINE_CONFIG"] = str(workdir / "no-machine-config.toml")
-    return env
 
 
 def lateness_summary(lateness_ms: list[float]) -> dict[str, float | int]:
@@ -533,8 +517,8 @@ def _child(mode: str, options: list[str], timeout_s: float = CHILD_TIMEOUT_S) ->
     workdir = Path(tempfile.mkdtemp(prefix="dispatch120-bench-training-gui-"))
     try:
         proc = subprocess.run([sys.executable, "-m", "bench.training_gui", "--child", mode, *options],
-                              capture_output=True, text=True, timeout=timeout_s, env=_private_env(workdir),
-                              cwd=PROJECT_ROOT)
+                              capture_output=True, text=True, timeout=timeout_s, cwd=PROJECT_ROOT,
+                              env={**seat_child_env(workdir), "QT_QPA_PLATFORM": "offscreen"})  # always offscreen
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if proc.returncode != 0:
