@@ -16,7 +16,7 @@ Every command of the mix gives exactly one event (:class:`bench.client.CommandMi
 so acked commands = durable events. The server acks only after the commit returned,
 and every seat receives every event (as real seats do), so the figures include the
 fan-out. Latency is send → ack at the seat. The server's batches (group commit) are
-read from its log: ``committed N command(s) in one transaction``.
+read from the summary line it logs as it stops.
 
 Thread: the caller's. Raises ClientError, ServerError.
 """
@@ -45,7 +45,9 @@ TARGET_SCALING = 3.0  # 20 seats >= 3x the 1-seat rate
 TARGET_VS_BARE = 0.5  # 20 seats >= 0.5x one-commit-per-row bare SQLite
 TARGET_P99_MS = 50.0  # p99 ack latency at 20 seats
 PAYLOAD = '{"unit_id":"B1","status":"available","previous":"out_of_service","version":3}'
-BATCH_LINE = re.compile(r"committed (\d+) command\(s\) in one transaction")
+# The server's group-commit summary (once a minute and at shutdown).
+BATCH_LINE = re.compile(r"committed (\d+) command\(s\) in (\d+) transaction\(s\) \(group commit: [\d.]+ per transaction, "
+                        r"largest (\d+)\)")
 
 
 class _Window:
@@ -118,16 +120,19 @@ async def _drive(
 
 def _batches(log_path: Path) -> dict[str, Any]:
     """How many commands the server committed per transaction, from its log."""
-    sizes = [int(m.group(1)) for m in BATCH_LINE.finditer(log_path.read_text(encoding="utf-8", errors="replace"))]
-    if not sizes:
+    lines = [m.groups() for m in BATCH_LINE.finditer(log_path.read_text(encoding="utf-8", errors="replace"))]
+    transactions = sum(int(t) for _, t, _ in lines)
+    if not transactions:
         return {"transactions": 0}
-    return {"transactions": len(sizes), "mean_commands": sum(sizes) / len(sizes), "max_commands": max(sizes)}
+    return {"transactions": transactions, "mean_commands": sum(int(c) for c, _, _ in lines) / transactions,
+            "max_commands": max(int(m) for _, _, m in lines)}
 
 
 def run_phase(seats: int, seconds: float, db_url: str | None = None) -> dict[str, Any]:
     """``seats`` seats against a fresh server on SQLite (``db_url`` None) or on ``db_url``."""
     with BenchServer(seats=max(seats, 1), db_url=db_url) as server:
         result = asyncio.run(_drive(server.url, server.tokens, seats, seconds, server.cpu_seconds))
+        server.stop()  # it logs its group-commit summary as it stops
         result["batches"] = _batches(server.log_path)
     return result
 

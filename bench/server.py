@@ -150,11 +150,15 @@ class BenchServer:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def close(self) -> None:
-        """Stop the server (see :func:`stop_server_process`) and remove the temporary directory."""
+    def stop(self) -> None:
+        """Stop the server (see :func:`stop_server_process`); its log stays readable until :meth:`close`."""
         proc, self.proc = self.proc, None
         if proc is not None:
             stop_server_process(proc, grace_s=10)
+
+    def close(self) -> None:
+        """Stop the server and remove the temporary directory."""
+        self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def cpu_seconds(self) -> float | None:

@@ -1,7 +1,7 @@
 """The command bus: one writer, group commit, events out, then the acks.
 
 Everything here runs on the server's asyncio loop; the only other thread is the
-one ``asyncio.to_thread`` lends for each database call.
+one ``asyncio.to_thread`` lends for a database call (reads; PostgreSQL's commits).
 
 The command path (:meth:`CommandBus.execute`). Commands join a queue; one
 committer task takes every command queued so far (at most :data:`MAX_BATCH`)
@@ -20,7 +20,8 @@ many commands as arrived during the previous one (group commit):
    numbered; a refusal (ProtocolError) or a bug affects only its own command;
    the same command id twice in one batch: the second is a repeat of the first;
 3. one transaction: every event, the query rows they change, the command rows —
-   COMMIT (in a worker thread; the loop keeps serving). Under the append lock the
+   COMMIT (PostgreSQL: in a worker thread, the loop keeps serving; SQLite: on the
+   loop, see :attr:`CommandBus.commit_on_loop`). Under the append lock the
    store checks the log end and the command ids: a command id stored already
    (:class:`KnownCommandsError`) is answered as a repeat (same ack, or
    ``conflict`` when the name or arguments differ, :func:`command_fingerprint`) and
@@ -31,9 +32,9 @@ many commands as arrived during the previous one (group commit):
    receives events (devices only what their crew needs, :mod:`server_stub.visibility`),
    tell the followers (the desks: pages, volunteers, hospitals), and only then push
    its reply — so when a seat sees its ack, the command's events are already in its
-   store. The flush of a batch runs while the next batch's commit is on its way to
-   the disk (pipelined: the fan-out to every seat, most of the loop's work, overlaps
-   the fsync), or at once when nothing else is queued.
+   store. The flush of a batch runs once the next batch is decided, as its commit
+   starts (PostgreSQL: pipelined, the fan-out to every seat, most of the loop's work,
+   overlaps the commit), or at once when nothing else is queued.
 
 A failed commit fails every command of its batch with an ``internal`` error reply
 (logged with its traceback); nothing of it is applied, sent or acked, and the
@@ -73,6 +74,9 @@ from server_stub.undo import Trial
 from server_stub.visibility import WALL_VIEW_ROLES, DeviceView, WallView
 
 log = logging.getLogger("server_stub.bus")
+# The group commit's figures go to the log once a minute (and at shutdown), not once per
+# transaction: at a few hundred transactions a second, a line each would be most of the log.
+COMMIT_SUMMARY_S = 60.0
 # Roles that receive a filtered view of the events (server_stub/visibility.py), not every event.
 FILTERED_ROLES = frozenset({Role.DEVICE}) | WALL_VIEW_ROLES
 
@@ -140,9 +144,41 @@ class CommandBus:
         self._committed: list[Callable[[int, int], None]] = []
         self._queue: list[_Queued] = []
         self._committer: asyncio.Task[None] | None = None
-        # Sizes of the batches committed so far (for the log and the benchmark's reading of it).
+        # Where a batch's transaction runs. SQLite (one process, a local file): on the loop
+        # itself, as Redis fsyncs its append-only file with `appendfsync always`. A worker
+        # thread would overlap the fsync with the loop's work, but the GIL then changes hands
+        # at every statement of the transaction (sqlite3 releases it around each call), and
+        # measured at 20 seats that costs more than the overlap buys: 0.28-0.29 ms of server
+        # CPU per event in a worker thread against 0.22 ms on the loop (bench/README.md, run 8).
+        # The price: while the disk is slow, the whole process waits with it (telemetry too).
+        # PostgreSQL (a network round trip per statement, several instances): a worker thread.
+        self.commit_on_loop = not store.shared
+        # Sizes of the batches committed so far, and since the last summary line in the log.
         self.batches = 0
         self.batched_commands = 0
+        self._window: list[int] = [0, 0, 0]  # transactions, commands, largest batch
+        self._window_start: float | None = None
+
+    def _count_batch(self, commands: int, now: float) -> None:
+        """Count a committed batch; log the summary once :data:`COMMIT_SUMMARY_S` have passed."""
+        window = self._window
+        window[0] += 1
+        window[1] += commands
+        window[2] = max(window[2], commands)
+        if self._window_start is None:
+            self._window_start = now
+        elif now - self._window_start >= COMMIT_SUMMARY_S:
+            self.log_commit_summary(now)
+
+    def log_commit_summary(self, now: float | None = None) -> None:
+        """One INFO line for the transactions since the last one (none: nothing is logged)."""
+        transactions, commands, largest = self._window
+        if transactions:
+            seconds = 0.0 if self._window_start is None or now is None else now - self._window_start
+            log.info("committed %d command(s) in %d transaction(s) (group commit: %.1f per transaction, "
+                     "largest %d) in %.0f s", commands, transactions, commands / transactions, largest, seconds)
+        self._window = [0, 0, 0]
+        self._window_start = now
 
     def on_applied(self, follower: Follower) -> None:
         self._appliers.append(follower)
@@ -215,8 +251,8 @@ class CommandBus:
     async def _commit_queued(self) -> None:
         """The committer task: batches of whatever is queued, until the queue is empty.
 
-        Pipelined: a batch's events and replies go out (its flush) once the next batch's
-        commit is on its way to the disk, or at once when nothing else is queued. The lock
+        Pipelined: a batch's events and replies go out (its flush) as the next batch's
+        commit starts, or at once when nothing else is queued. The lock
         is held meanwhile, so events read from the log (:meth:`catch_up`) never overtake them.
         """
         flush: Callable[[], None] | None = None
@@ -268,9 +304,13 @@ class CommandBus:
                     plan = self._decide(pending)
                     try:
                         if plan.events or plan.commands:
-                            committing = loop.run_in_executor(None, self.store.commit, plan)
-                            release()  # the previous batch's frames go out while this one is written
-                            await committing
+                            if self.commit_on_loop:
+                                release()  # the previous batch's frames are on their way first
+                                self.store.commit(plan)
+                            else:
+                                committing = loop.run_in_executor(None, self.store.commit, plan)
+                                release()  # the previous batch's frames go out while this one is written
+                                await committing
                         elif plan.check_ids:  # nothing to write, but refusals that may be repeats
                             if not rechecked:
                                 # A refusal is only as good as the state it was decided on. Nothing is
@@ -325,8 +365,9 @@ class CommandBus:
                 events = committed.events
                 self.batches += 1
                 self.batched_commands += len(pending)
-                log.info("committed %d command(s) in one transaction: seq=%d..%d", len(pending), events[0]["seq"],
-                         events[-1]["seq"])
+                self._count_batch(len(pending), loop.time())
+                log.debug("committed %d command(s) in one transaction: seq=%d..%d", len(pending), events[0]["seq"],
+                          events[-1]["seq"])
                 # Durable from here on: whatever happens next, the senders get their acks.
                 self._tell_committed(events[0]["seq"], events[-1]["seq"])
                 try:

@@ -243,6 +243,7 @@ class DispatchServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         # Wait for a command in flight to finish its commit before closing the store.
         async with self.bus.lock:
+            self.bus.log_commit_summary(asyncio.get_running_loop().time())
             await asyncio.to_thread(self.store.close)
         log.info("server stopped at seq=%d", self.state.seq)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -426,3 +428,42 @@ def test_every_connection_gets_the_batch_in_the_order_sending_command_by_command
     assert written[watcher] == events
     assert written[first] == [events[0], ("ack", a1.command_id), events[1], events[2], ("ack", a2.command_id)]
     assert written[second] == [events[0], events[1], ("ack", b1.command_id), events[2]]
+
+
+# ---------------------------------------------------------------- what the log says
+def test_the_log_gets_one_group_commit_summary_not_a_line_per_transaction(store, caplog):
+    bus, wire = new_bus(store)
+    caplog.set_level(logging.INFO, logger="server_stub.bus")
+
+    together(bus, *(create() for _ in range(5)))
+    together(bus, *(create() for _ in range(3)))
+
+    def summaries() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "committed" in r.getMessage()]
+
+    assert summaries() == [], "no INFO line per transaction"
+    bus.log_commit_summary()  # as the server does when it stops
+    (line,) = summaries()
+    assert line.startswith("committed 8 command(s) in 2 transaction(s) (group commit: 4.0 per transaction, largest 5)")
+    bus.log_commit_summary()
+    assert len(summaries()) == 1, "nothing committed since: no line"
+
+
+def test_on_sqlite_the_transaction_runs_on_the_loop_thread(store):
+    bus, wire = new_bus(store)
+    threads: list[int] = []
+    real = store.commit
+
+    def commit(batch: Batch) -> None:
+        threads.append(threading.get_ident())
+        real(batch)
+
+    store.commit = commit  # type: ignore[method-assign]
+    loop_threads: list[int] = []
+
+    async def go() -> None:
+        loop_threads.append(threading.get_ident())
+        await create().run(bus)
+
+    asyncio.run(go())
+    assert bus.commit_on_loop and threads == loop_threads
