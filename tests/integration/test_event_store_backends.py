@@ -163,6 +163,9 @@ def test_two_instances_deciding_on_the_same_state_cannot_both_assign_one_unit(ba
     async def scenario() -> tuple[list, list]:
         clients_a, clients_b = RecordingClients(), RecordingClients()
         bus_a, bus_b = CommandBus(store_a, clients_a), CommandBus(store_b, clients_b)
+        # The forced interleaving blocks inside a commit: both commits in worker threads (on SQLite
+        # the server commits on its loop, and one server holds the file's lock).
+        bus_a.commit_on_loop = bus_b.commit_on_loop = False
         await asyncio.to_thread(bus_a.rebuild_state)
         incidents = [str(uuid.uuid4()), str(uuid.uuid4())]
         for incident_id in incidents:

@@ -46,3 +46,25 @@ def test_a_closed_store_stops_its_checkpointer(tmp_path):
     assert checkpointer is not None and checkpointer._thread.is_alive()
     store.close()
     assert not checkpointer._thread.is_alive()
+
+
+def test_a_commit_that_fails_in_the_database_leaves_the_next_commit_working(tmp_path):
+    from sqlalchemy.exc import IntegrityError
+
+    from server_stub.store import CommandRecord
+
+    store = EventStore(tmp_path / "log.sqlite")
+    try:
+        store.commit(Batch(expected_seq=0, events=events(1, 1)))
+        twice = CommandRecord("cmd-1", "seat-1", "incident.update", {"type": "ack", "ref": "cmd-1", "seq": 2})
+        try:
+            store.commit(Batch(expected_seq=1, events=events(2, 1), commands=[twice, twice]))
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("the same command id twice in one transaction must fail")
+        assert [e["seq"] for e in store.read_events(0)] == [1], "nothing of the failed transaction is stored"
+        store.commit(Batch(expected_seq=1, events=events(2, 2)))
+        assert [e["seq"] for e in store.read_events(0)] == [1, 2, 3]
+    finally:
+        store.close()
