@@ -1051,6 +1051,16 @@
         <translation>1 公里内没有有名称的道路</translation>
     </message>
     <message>
+        <location line="+0"/>
+        <source>near %1 (%2)</source>
+        <translation>约 %1 附近 (%2)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>The house nearest to the caller&apos;s fix, not an address the caller gave: confirm it with the caller</source>
+        <translation>距来电定位最近的门牌，并非来电者所说的地址：请与来电者核实</translation>
+    </message>
+    <message>
         <location line="+13"/>
         <source>Location:</source>
         <translation>位置：</translation>

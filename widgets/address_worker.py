@@ -3,9 +3,10 @@
 The offline street index (``app.mapdata``) answers in microseconds to milliseconds for a
 demo city, but a city of a million addresses, a cold disk cache or a first query that
 builds the k-d trees must never freeze the seat while a call is live. :class:`AddressWorker`
-owns one ``QThread``; :meth:`AddressWorker.search` and :meth:`AddressWorker.nearest` queue a
-request and return its id at once; the answer arrives on the GUI thread through
-:attr:`AddressWorker.search_done` / :attr:`AddressWorker.nearest_done` with that id.
+owns one ``QThread``; :meth:`AddressWorker.search`, :meth:`AddressWorker.nearest` and
+:meth:`AddressWorker.nearest_address` queue a request and return its id at once; the answer
+arrives on the GUI thread through :attr:`AddressWorker.search_done` /
+:attr:`AddressWorker.nearest_done` / :attr:`AddressWorker.address_done` with that id.
 Only the newest search counts: an older one still queued is dropped before it runs
 (typing "albert" asks six times; five answers would be stale).
 
@@ -33,7 +34,9 @@ class Lookup(Protocol):
 
     def nearest(self, lat: float, lon: float) -> tuple[str, float] | None: ...
 
-    # Optional: ``warm_up()``, called once on the worker thread when it starts (open files, build trees).
+    # Optional: ``warm_up()``, called once on the worker thread when it starts (open files, build trees);
+    # ``nearest_address(lat, lon, max_distance_m) -> (address, distance_m) | None`` (a city without
+    # house numbers, or a lookup without the method, answers None).
 
 
 class _Runner(QObject):
@@ -41,6 +44,7 @@ class _Runner(QObject):
 
     searched = Signal(int, list)
     located = Signal(int, float, float, object)
+    addressed = Signal(int, float, float, object)
 
     def __init__(self, lookup: Lookup, latest: dict[str, int]) -> None:
         super().__init__()
@@ -77,19 +81,32 @@ class _Runner(QObject):
             found = None
         self.located.emit(request_id, lat, lon, found)
 
+    @Slot(int, float, float, float)
+    def run_nearest_address(self, request_id: int, lat: float, lon: float, max_distance_m: float) -> None:
+        lookup = getattr(self.lookup, "nearest_address", None)
+        try:
+            found = lookup(lat, lon, max_distance_m) if lookup is not None else None
+        except Exception:
+            log.exception("nearest address lookup failed at %s", (lat, lon))
+            found = None
+        self.addressed.emit(request_id, lat, lon, found)
+
 
 class AddressWorker(QObject):
-    """Runs ``lookup.search`` / ``lookup.nearest`` on its own thread.
+    """Runs ``lookup.search`` / ``lookup.nearest`` / ``lookup.nearest_address`` on its own thread.
 
     Signals (GUI thread):
         search_done(int, list): request id, results (best first).
         nearest_done(int, float, float, object): request id, position, ``(street, distance_m)`` or None.
+        address_done(int, float, float, object): request id, position, ``(address, distance_m)`` or None.
     """
 
     search_done = Signal(int, list)
     nearest_done = Signal(int, float, float, object)
+    address_done = Signal(int, float, float, object)
     _search_requested = Signal(int, str, object)
     _nearest_requested = Signal(int, float, float)
+    _address_requested = Signal(int, float, float, float)
     _warm_up_requested = Signal()
 
     def __init__(self, lookup: Lookup, parent: QObject | None = None) -> None:
@@ -106,6 +123,8 @@ class AddressWorker(QObject):
         self._nearest_requested.connect(self._runner.run_nearest)
         self._runner.searched.connect(self._on_searched)
         self._runner.located.connect(self.nearest_done)
+        self._address_requested.connect(self._runner.run_nearest_address)
+        self._runner.addressed.connect(self.address_done)
         self._warm_up_requested.connect(self._runner.warm_up)
         self.thread.start()
         # The lookup's own first-use work (opening the city, its k-d trees; scipy's import) happens
@@ -130,6 +149,12 @@ class AddressWorker(QObject):
         """Queue a reverse lookup; returns its id (``nearest_done`` carries it)."""
         request_id = next(self._ids)
         self._nearest_requested.emit(request_id, float(lat), float(lon))
+        return request_id
+
+    def nearest_address(self, lat: float, lon: float, max_distance_m: float) -> int:
+        """Queue a nearest-address lookup (within ``max_distance_m``); returns its id (``address_done`` carries it)."""
+        request_id = next(self._ids)
+        self._address_requested.emit(request_id, float(lat), float(lon), float(max_distance_m))
         return request_id
 
     def latest_search(self) -> int | None:

@@ -5,7 +5,10 @@
   disagree ("GPS and Cell are 1.2 km apart"), and every candidate below it.
   A landline's registered address has no position: it is shown as text only.
 * :class:`IncidentLocationBox` (incident form): the incident's position, who set
-  it, from which source and when; the nearest street ("Boulevard Albert 1er, 30 m");
+  it, from which source and when; below it the nearest house address when the position is a
+  caller's fix precise enough to tell houses apart ("near 12 Chemin de la Turbie (±15 m)",
+  marked approximate with the fix's accuracy, see :func:`address_reach_m`), else the nearest
+  street ("Boulevard Albert 1er, 30 m");
   "Confirm caller location" (Ctrl+Shift+L) sends the best candidate as
   ``incident.locate``; an address search field (Ctrl+Shift+F) with a popup of
   results from the offline street index — Enter picks one. Map clicks and drags
@@ -63,6 +66,32 @@ from widgets.labels import (
 
 log = logging.getLogger(__name__)
 
+# A house number is shown for a caller's fix only when the fix can tell houses apart. Street
+# frontages are ~10-20 m a house: at ±50 m the circle already spans 5-10 houses on each side of a
+# street (and the houses across it), so beyond that a house number is more likely wrong than right,
+# and a crew sent to a wrong number loses minutes searching, while the street is right and tells
+# them to look. Handset GPS outdoors is typically ±5-15 m and Wi-Fi ±20-50 m (house number shown);
+# cell fixes are ±100 m to several km (street only).
+PRECISE_FIX_ACCURACY_M = 50.0
+# ...and only when that house lies within twice the fix's accuracy: a fix with no numbered house
+# around it (a park, a road, a building without an address) must not borrow the number of one
+# farther than the fix's own error explains. Never less than ADDRESS_POINT_SLACK_M: an address
+# point sits at a building's entrance or centroid, 10-20 m from where a handset inside reports.
+ADDRESS_REACH_FACTOR = 2.0
+ADDRESS_POINT_SLACK_M = 20.0
+# The farthest an address can be and still be shown (the largest reach): what the lookup is asked for.
+MAX_ADDRESS_REACH_M = max(ADDRESS_REACH_FACTOR * PRECISE_FIX_ACCURACY_M, ADDRESS_POINT_SLACK_M)
+
+
+def address_reach_m(fix_accuracy_m: float | None) -> float | None:
+    """How far the nearest address may be from a caller's fix of this accuracy and still be shown
+    as the caller's approximate address; None when the fix is too coarse (or of unknown accuracy)
+    for a house number — then only the street is shown."""
+    if fix_accuracy_m is None or not 0 < fix_accuracy_m <= PRECISE_FIX_ACCURACY_M:
+        return None
+    return max(ADDRESS_REACH_FACTOR * fix_accuracy_m, ADDRESS_POINT_SLACK_M)
+
+
 WARNING_STYLE = "background: #FFE0E0; color: #8B0000; border: 1px solid #C00000; border-radius: 3px; padding: 3px;"
 
 
@@ -81,6 +110,10 @@ class AddressLookup(Protocol):
 
     def nearest(self, lat: float, lon: float) -> tuple[str, float] | None:
         """``(street name, distance_m)`` of the nearest named street, or None."""
+        ...
+
+    def nearest_address(self, lat: float, lon: float, max_distance_m: float = 100.0) -> tuple[str, float] | None:
+        """``(address, distance_m)`` of the nearest house address within ``max_distance_m``, or None."""
         ...
 
 
@@ -260,14 +293,18 @@ class IncidentLocationBox(QWidget):
         self.lookup = lookup
         self.results: list[Any] = []
         # Searches and reverse lookups run on a worker thread (a big city's index must not stall
-        # the GUI mid-call); answers come back as signals. Reverse lookups are cached by position.
+        # the GUI mid-call); answers come back as signals. Reverse lookups are cached by position:
+        # the nearest street, and the nearest house address within MAX_ADDRESS_REACH_M.
         self.worker: AddressWorker | None = None
         self._streets: dict[tuple[float, float], tuple[str, float] | None] = {}
+        self._addresses: dict[tuple[float, float], tuple[str, float] | None] = {}
+        self._asking: set[tuple[str, tuple[float, float]]] = set()  # ("street" | "address", position) queued
         self._choose_row: int | None = None
         if lookup is not None:
             self.worker = AddressWorker(lookup, self)
             self.worker.search_done.connect(self._on_search_done)
             self.worker.nearest_done.connect(self._on_nearest_done)
+            self.worker.address_done.connect(self._on_address_done)
 
         self.confirm_action = QAction(self)
         self.confirm_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_L))
@@ -335,22 +372,27 @@ class IncidentLocationBox(QWidget):
         if best is None or here is None:
             self._runner.notify(self.tr("No caller position to confirm: search the address or click on the map."))
             return False
-        return self.locate_at(*here, "candidate", candidate_source=best.get("source"), address=best.get("address"))
+        return self.locate_at(*here, "candidate", candidate_source=best.get("source"), address=best.get("address"),
+                              fix_accuracy_m=accuracy_m(best))
 
     def locate_at(self, lat: float, lon: float, how: str, *, candidate_source: str | None = None,
-                  address: str | None = None) -> bool:
+                  address: str | None = None, fix_accuracy_m: float | None = None) -> bool:
         """Send ``incident.locate`` for the form's incident (a new draft is saved first).
 
-        ``how``: map_click, map_drag, address_search or candidate. Returns False when
-        nothing was sent (no incident, or the position was refused; the strip says why).
+        ``how``: map_click, map_drag, address_search or candidate. ``address``: the one that came
+        with the position (the caller's, the search result's), sent as it is; without one, the
+        seat derives it: the nearest house, marked approximate, when ``fix_accuracy_m`` (a caller's
+        fix) is precise enough (:func:`address_reach_m`), else the nearest street. Returns False
+        when nothing was sent (no incident, or the position was refused; the strip says why).
         """
         incident_id = self._incident_for_location()
         if incident_id is None:
             return False
         if not address:
-            # No address with the position (a GPS fix, a map click): the nearest named street, so
-            # the incident has an address the queue and the crew can read.
-            address = self._nearest_street(float(lat), float(lon))
+            # No address with the position (a GPS fix, a map click): the derived one, so the
+            # incident has an address the queue and the crew can read, approximate where it is.
+            address = (self._approximate_address(float(lat), float(lon), fix_accuracy_m)
+                       or self._nearest_street(float(lat), float(lon)))
         command_id = self._runner.run(
             self._runner.commands.locate_incident,
             lambda: self.tr("Setting the incident location"),
@@ -425,6 +467,7 @@ class IncidentLocationBox(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        self._prefetch_best_candidate()
         incident = self._store.state.incidents.get(self._current_incident() or "")
         location = (incident or {}).get("location")
         here = position(location)
@@ -432,6 +475,7 @@ class IncidentLocationBox(QWidget):
             self.position.setText(self.tr("not set — Ctrl+Shift+L confirms the caller location"))
             set_style_property(self.position, "alert", True)
             self.street.setText("")
+            self.street.setToolTip("")
             self.street.setVisible(False)
             return
         set_style_property(self.position, "alert", False)
@@ -447,8 +491,74 @@ class IncidentLocationBox(QWidget):
             self.tr("%1, %2 — %3 by %4 %5").replace("%1", f"{here[0]:.5f}").replace("%2", f"{here[1]:.5f}")
             .replace("%3", how).replace("%4", who).replace("%5", when).strip()
         )
-        self.street.setText(self._street_text(here))
-        self.street.setVisible(bool(self.street.text()))
+        text, approximate = self._street_text(here, self._fix_accuracy(location))
+        self.street.setText(text)
+        self.street.setToolTip(self.tr("The house nearest to the caller's fix, not an address the caller gave: "
+                                       "confirm it with the caller") if approximate else "")
+        self.street.setVisible(bool(text))
+
+    def _fix_accuracy(self, location: dict[str, Any]) -> float | None:
+        """The accuracy of the caller's fix the incident's position was confirmed from, found among
+        the call's candidates; None for a position that is no fix (a map click, a search result)."""
+        if location.get("source") != "candidate":
+            return None
+        here = position(location)
+        for candidate in (self._current_call() or {}).get("locations") or ():
+            if (isinstance(candidate, dict) and candidate.get("source") == location.get("candidate_source")
+                    and position(candidate) == here):
+                return accuracy_m(candidate)
+        return None
+
+    def _prefetch_best_candidate(self) -> None:
+        """Ask the worker about the call's best fix before the dispatcher confirms it, so that
+        Ctrl+Shift+L finds the derived address cached instead of looking it up on the GUI thread."""
+        if self.worker is None:
+            return
+        best = best_candidate((self._current_call() or {}).get("locations"), self._clock.now())
+        here = position(best)
+        if here is None or best is None:
+            return
+        key = (float(here[0]), float(here[1]))
+        self._ask_worker(key, street=True, address=address_reach_m(accuracy_m(best)) is not None)
+
+    def _ask_worker(self, key: tuple[float, float], *, street: bool, address: bool) -> None:
+        """Queue the lookups not cached nor already queued for this position."""
+        if self.worker is None:
+            return
+        if street and key not in self._streets and ("street", key) not in self._asking:
+            self._asking.add(("street", key))
+            self.worker.nearest(*key)
+        if address and key not in self._addresses and ("address", key) not in self._asking:
+            self._asking.add(("address", key))
+            self.worker.nearest_address(*key, MAX_ADDRESS_REACH_M)
+
+    def _approximate_address(self, lat: float, lon: float, fix_accuracy_m: float | None) -> str | None:
+        """"near 12 Chemin de la Turbie (±15 m)" for a precise enough fix with a house close enough
+        (:func:`address_reach_m`), else None (then the street is used).
+
+        Like :meth:`_nearest_street`, on the GUI thread when the worker has not answered for this
+        position yet (:meth:`_prefetch_best_candidate` usually has): a grid lookup in the address
+        index (``app.mapdata.address_index``), microseconds."""
+        reach = address_reach_m(fix_accuracy_m)
+        if self.lookup is None or reach is None:
+            return None
+        key = (float(lat), float(lon))
+        if key in self._addresses:
+            found = self._addresses[key]
+        else:
+            try:
+                found = self.lookup.nearest_address(lat, lon, MAX_ADDRESS_REACH_M)
+            except Exception:  # a broken index must not stop the locate command
+                log.exception("nearest address lookup failed at %s", (lat, lon))
+                return None
+            self._addresses[key] = found
+        return self._near_text(found, reach, fix_accuracy_m)
+
+    def _near_text(self, found: tuple[str, float] | None, reach: float, fix_accuracy_m: float | None) -> str | None:
+        if found is None or found[1] > reach:
+            return None
+        # Approximate, and derived from the caller's fix: "约 中山路12号 附近 (±15 m)".
+        return self.tr("near %1 (%2)").replace("%1", str(found[0])).replace("%2", accuracy_text(fix_accuracy_m))
 
     def _nearest_street(self, lat: float, lon: float) -> str | None:
         """The reverse lookup's street name at a position (within 1 km), or None.
@@ -470,25 +580,44 @@ class IncidentLocationBox(QWidget):
             self._streets[key] = found
         return str(found[0]) if found is not None else None
 
-    def _street_text(self, here: tuple[float, float]) -> str:
-        """The nearest street's line; asked of the worker when not cached ("" until it answers)."""
+    def _street_text(self, here: tuple[float, float], fix_accuracy_m: float | None = None) -> tuple[str, bool]:
+        """The line under the position, and whether it is an approximate house address: that for a
+        precise fix with a house close enough, else the nearest street. What is not cached is asked
+        of the worker ("" until it answers: never a street first and a house number a moment later)."""
         if self.lookup is None:
-            return ""
+            return "", False
         key = (float(here[0]), float(here[1]))
+        reach = address_reach_m(fix_accuracy_m)
+        self._ask_worker(key, street=True, address=reach is not None)
+        if reach is not None:
+            if key not in self._addresses:
+                return "", False
+            near = self._near_text(self._addresses[key], reach, fix_accuracy_m)
+            if near is not None:
+                return near, True
         if key not in self._streets:
-            if self.worker is not None:
-                self.worker.nearest(*key)
-            return ""
+            return "", False
         found = self._streets[key]
         if found is None:
-            return self.tr("No named street within 1 km")
+            return self.tr("No named street within 1 km"), False
         name, distance = found
-        return f"{name}, {format_distance(distance)}"
+        return f"{name}, {format_distance(distance)}", False
 
     def _on_nearest_done(self, _request_id: int, lat: float, lon: float, found: Any) -> None:
         if len(self._streets) > 256:
             self._streets.clear()
         self._streets[(lat, lon)] = found
+        self._asking.discard(("street", (lat, lon)))
+        self._refresh_if_located_at(lat, lon)
+
+    def _on_address_done(self, _request_id: int, lat: float, lon: float, found: Any) -> None:
+        if len(self._addresses) > 256:
+            self._addresses.clear()
+        self._addresses[(lat, lon)] = found
+        self._asking.discard(("address", (lat, lon)))
+        self._refresh_if_located_at(lat, lon)
+
+    def _refresh_if_located_at(self, lat: float, lon: float) -> None:
         incident = self._store.state.incidents.get(self._current_incident() or "")
         if position((incident or {}).get("location")) == (lat, lon):
             self.refresh()
