@@ -9,10 +9,11 @@ as a batch, under the bus's lock (single writer), while the commands that
 arrive meanwhile wait for the next batch — so one commit (one fsync) serves as
 many commands as arrived during the previous one (group commit):
 
-1. PostgreSQL only: apply the events other instances appended (one cheap read
-   per batch). On SQLite this process is the only writer besides the rare admin
-   CLI, whose appends the commit's log-end check catches (then the batch is read
-   up and decided again);
+1. PostgreSQL only, when another instance may have appended since this one last
+   read the log (at start, and whenever the fan-out bus says so: :meth:`CommandBus.log_moved`):
+   apply what it appended (one read). Otherwise, and on SQLite, where this process is
+   the only writer besides the rare admin CLI, the commit's log-end check catches an
+   append nobody announced (then the batch is read up and decided again);
 2. decide the commands in arrival order, each on the state the previous ones
    left (:class:`server_stub.undo.Trial` applies their events on trial and
    takes them back before anything awaits, so no one sees an uncommitted
@@ -153,6 +154,8 @@ class CommandBus:
         # The price: while the disk is slow, the whole process waits with it (telemetry too).
         # PostgreSQL (a network round trip per statement, several instances): a worker thread.
         self.commit_on_loop = not store.shared
+        # PostgreSQL: another instance may have appended since this one last read the log.
+        self._log_moved = True
         # Sizes of the batches committed so far, and since the last summary line in the log.
         self.batches = 0
         self.batched_commands = 0
@@ -205,7 +208,12 @@ class CommandBus:
     async def catch_up(self) -> None:
         """Apply and send events other processes appended (takes the lock)."""
         async with self.lock:
+            self._log_moved = False
             self._apply_newer(await asyncio.to_thread(self.store.read_events, self.state.seq))
+
+    def log_moved(self) -> None:
+        """Another instance appended (a hint): the next batch reads the log before deciding."""
+        self._log_moved = True
 
     # ------------------------------------------------------------ commands
     async def execute(
@@ -292,11 +300,12 @@ class CommandBus:
         committed: Batch | None = None
         stale = 0
         rechecked = False
-        read_log = self.store.shared
+        read_log = self.store.shared and self._log_moved
         try:
             try:
                 while pending:
                     if read_log:
+                        self._log_moved = False
                         reading = loop.run_in_executor(None, self.store.read_events, self.state.seq)
                         release()
                         self._apply_newer(await reading)

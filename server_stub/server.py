@@ -263,6 +263,7 @@ class DispatchServer:
         try:
             while True:
                 await appended.wait(self.config.poll_interval_s)
+                self.bus.log_moved()  # a NOTIFY or the poll interval: the next batch reads first too
                 try:
                     await self.bus.catch_up()
                 except Exception:
@@ -273,6 +274,7 @@ class DispatchServer:
     def _other_instance_appended(self, last_seq: int | None) -> None:
         """The bus: another instance appended up to ``last_seq`` (None: it may have, read anyway)."""
         if last_seq is None or last_seq > self.state.seq:
+            self.bus.log_moved()
             self._log_moved.set()
 
     async def _catch_up_on_bus_forever(self) -> None:

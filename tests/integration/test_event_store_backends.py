@@ -199,6 +199,50 @@ def test_two_instances_deciding_on_the_same_state_cannot_both_assign_one_unit(ba
         store_b.close()
 
 
+def test_a_batch_reads_the_log_first_only_when_another_instance_may_have_appended(backend_db, tmp_path):
+    """PostgreSQL: one read at start and one after each hint; SQLite (one writer): never. A batch
+    decided on a log nobody announced is still caught by the commit's log-end check (above)."""
+    if "://" in backend_db:
+        make_registry_db(tmp_path / "registry", DEFAULT_REGISTRY, db_url=backend_db)
+    else:
+        backend_db = str(make_registry_db(tmp_path / "registry", DEFAULT_REGISTRY).db_path)
+    store = EventStore(backend_db)
+    reads: list[int] = []
+    real_read = store.read_events
+
+    def read_events(after: int, *args: Any, **kwargs: Any) -> list:
+        reads.append(after)
+        return real_read(after, *args, **kwargs)
+
+    store.read_events = read_events  # type: ignore[method-assign]
+
+    async def create_incidents(bus: CommandBus, count: int) -> None:
+        for _ in range(count):
+            args = {"incident_id": str(uuid.uuid4()), "address": "南坪西路 8 号", "patients": 1}
+            await bus.execute(SEAT_1, lambda s, a=args: decide(s, SEAT_1, "incident.create", a),
+                              command=(str(uuid.uuid4()), "incident.create"), client=None)
+
+    async def scenario() -> tuple[int, int]:
+        bus = CommandBus(store, RecordingClients())
+        await asyncio.to_thread(bus.rebuild_state)
+        reads.clear()  # the start's own reading of the whole log
+        await create_incidents(bus, 3)
+        before_hint = len(reads)
+        bus.log_moved()
+        await create_incidents(bus, 2)
+        return before_hint, len(reads) - before_hint
+
+    try:
+        before_hint, after_hint = asyncio.run(scenario())
+        if "://" in backend_db:
+            assert (before_hint, after_hint) == (1, 1)
+        else:
+            assert (before_hint, after_hint) == (0, 0)
+        assert store.max_seq() >= 5
+    finally:
+        store.close()
+
+
 def test_an_acked_event_survives_kill_9_of_the_server(backend_db, start_server):
     server = start_server(db_url=backend_db) if "://" in backend_db else start_server()
     seat = server.client("seat-1")
