@@ -210,3 +210,14 @@ def test_decode_of_mangled_bytes_gives_a_message_or_a_protocol_error():
             continue
         assert _check_decode_outcome(text, g.accepted_by) == outcome
     assert outcomes.get("bad_json", 0) > 100, outcomes
+
+
+def test_times_are_written_in_utc_with_milliseconds_and_z_whatever_zone_they_come_in():
+    from app.protocol.codec import format_ts, parse_ts
+
+    beijing = timezone(timedelta(hours=8))
+    assert format_ts(datetime(2026, 12, 6, 13, 44, 55, 123456, tzinfo=beijing)) == "2026-12-06T05:44:55.123Z"
+    assert format_ts(datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)) == "2026-12-31T23:59:59.999Z"
+    assert format_ts(datetime(2026, 1, 1, 0, 0, 0, 0, tzinfo=UTC)) == "2026-01-01T00:00:00.000Z"
+    moment = datetime(2026, 6, 1, 2, 3, 4, 5000, tzinfo=timezone(timedelta(hours=-5)))
+    assert parse_ts(format_ts(moment)) == moment
