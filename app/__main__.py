@@ -635,13 +635,15 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
                             defer_panels=True)
         cleanups.insert(0, _once(lambda: seat_app.dispose(window)))  # its map's web page before its profile
         bridge.command_retrying.connect(window.on_command_retrying)
-        # Training: the simulated caller's replies are spoken at this seat (setting caller_voice).
-        from widgets.caller_voice import caller_voice_for_seat
+        # Training: the simulated caller's replies are spoken at this seat (setting caller_voice); a
+        # live seat has no caller's voice and does not load the speech synthesiser's modules.
+        if training is not None:
+            from widgets.caller_voice import caller_voice_for_seat
 
-        caller_voice = caller_voice_for_seat(store, training=training is not None, enabled=settings.caller_voice,
-                                             language=lambda: languages.language, parent=window)
-        if caller_voice is not None:  # held here for the session; stopped before the window goes
-            cleanups.insert(0, _once(caller_voice.shutdown))
+            caller_voice = caller_voice_for_seat(store, training=True, enabled=settings.caller_voice,
+                                                 language=lambda: languages.language, parent=window)
+            if caller_voice is not None:  # held here for the session; stopped before the window goes
+                cleanups.insert(0, _once(caller_voice.shutdown))
 
         def wire_vitals(wall: Any) -> None:
             # Live telemetry of the units the vitals wall watches; re-sent after every reconnect.
@@ -655,11 +657,13 @@ def seat_session(args: argparse.Namespace, argv0: Sequence[str] = ("dispatch120"
             wall.seat_commands = commands
 
         window.on_panel("vitals", wire_vitals)
-        if getattr(window, "caller_link", None) is not None:  # the caller's photos, with this seat's token
+        def wire_caller_link(panel: Any) -> None:  # the caller's photos, with this seat's token
             from app.seat.media import fetch_media
 
-            window.caller_link.media_fetcher = lambda media_id, sha: fetch_media(url, token, media_id, sha256=sha, context=sync.tls_context)
-            window.caller_link.rtc_sender = sync.send_direct  # live video signalling, never journaled
+            panel.media_fetcher = lambda media_id, sha: fetch_media(url, token, media_id, sha256=sha, context=sync.tls_context)
+            panel.rtc_sender = sync.send_direct  # live video signalling, never journaled
+
+        window.on_panel("caller_link", wire_caller_link)
         # "My shift": this seat's own KPIs from GET /kpi, with this seat's token (widgets/seat_kpi.py).
         from app.seat.kpi_fetch import fetch_kpi
 

@@ -76,7 +76,7 @@ def startup(result: dict[str, Any]) -> str:
     live = result.get("live")
     if live:
         firsts = ", ".join(f"{r['first_paint']:.3f}" for r in live["each"])
-        lines.append(f"  first paint of each live run: {firsts} s (run 1 has the coldest file cache)")
+        lines.append(f"  first paint of each live run: {firsts} s (after one unmeasured start of each, which fills the bytecode cache)")
     if "simulate" in result:
         lines.append("  --simulate includes starting the training centre (runner, server, simulators) "
                      "before the window")

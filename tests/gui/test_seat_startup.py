@@ -1,9 +1,11 @@
 """The seat paints first and builds its heavy panels after: calls are answered while the map loads.
 
 ``MainWindow(defer_panels=True)`` is what ``dispatch120`` starts (``app.__main__.seat_session``):
-the calls, the form and the triage panel are built with the window; the caller's location box,
-the suggestions, the vitals monitors and the map are built after the first paint, one per turn
-of the event loop, in docks that exist from the start so that the saved arrangement comes back.
+the calls, the form, the open incidents and the unit board are built with the window; the triage
+questionnaire, the caller's location box, the caller link, the suggestions, the vitals monitors
+and the map are built after the first paint, one per turn of the event loop, in docks that exist
+from the start so that the saved arrangement comes back. A call answered before the triage
+panel's turn builds it at once: its first question is on screen with the call.
 Here the map page's load is held (``MapView.start`` does not load it), so the map is never
 ready while the dispatcher answers calls.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app.seat.commands import SeatCommands
 from app.seat.store import SeatStore
@@ -58,9 +61,10 @@ def test_the_heavy_panels_wait_for_the_first_paint_in_docks_that_already_exist(q
     window, _sync, _server = make_seat(qtbot)
 
     assert window.panels_pending == list(DEFERRED_ORDER)
-    assert window.map_dock is None and not hasattr(window, "vitals_wall")
-    docks_before = {key: window.docks[key] for key in ("map", "vitals", "suggestions")}
+    assert window.map_dock is None and not hasattr(window, "vitals_wall") and window.triage is None
+    docks_before = {key: window.docks[key] for key in ("map", "vitals", "suggestions", "triage", "caller_link")}
     assert not docks_before["vitals"].isVisibleTo(window)  # shown when a unit is watched
+    assert not docks_before["caller_link"].isVisibleTo(window)  # shown when a link is sent
 
     show_active(qtbot, window)
     qtbot.waitUntil(lambda: not window.panels_pending, timeout=30_000)
@@ -68,8 +72,40 @@ def test_the_heavy_panels_wait_for_the_first_paint_in_docks_that_already_exist(q
     assert {key: window.docks[key] for key in docks_before} == docks_before  # the same docks, now filled
     assert window.docks["map"].widget().findChild(type(window.map_dock)) is window.map_dock
     assert window.docks["vitals"].widget() is window.vitals_wall
+    assert window.docks["caller_link"].widget() is window.caller_link
+    assert window.docks["triage"].widget().findChild(type(window.triage)) is window.triage
     assert window.recommendation is not None and window.location_box is not None
     assert held_map == [window.map_dock.view]
+    assert not window.docks["caller_link"].isVisible()
+
+
+def test_a_call_answered_before_the_triage_panel_is_built_shows_its_first_question_for_the_first_digit(
+        qtbot, styled_app, held_map, protocol_library, monkeypatch):
+    import widgets.questionnaire
+
+    monkeypatch.setattr(widgets.questionnaire, "shared_library", lambda: protocol_library)
+    # The panels wait for their turn after the first paint; this dispatcher answers before it comes.
+    monkeypatch.setattr(MainWindow, "_start_building_panels", lambda window: None)
+    window, sync, server = make_seat(qtbot)
+    show_active(qtbot, window)
+    server.ring("c1", "13800138000", location_text="渝中区较场口")
+    assert window.triage is None and "triage" in window.panels_pending
+
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    server.event("call.answered", call_id="c1", seat_id=SEAT)
+
+    panel = window.triage
+    assert [a.args for a in sync.named("call.answer")] == [{"call_id": "c1"}]
+    assert panel is not None and "triage" not in window.panels_pending
+    assert window.docks["triage"].widget().findChild(type(panel)) is panel
+    qtbot.waitUntil(panel.answers.hasFocus)
+    assert panel.session.current.id == "location_confirmed"
+
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_1)  # the address is confirmed
+
+    assert panel.session.answers["case_entry"]["location_confirmed"] == "confirmed"
+    assert window.form.address.text() == ""
+    assert window.panels_pending[0] == "protocols"  # the other panels keep their turn
 
 
 def test_a_call_is_answered_with_f2_while_the_map_page_has_not_loaded(qtbot, styled_app, held_map):

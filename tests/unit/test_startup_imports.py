@@ -40,10 +40,14 @@ def test_the_seat_window_module_imports_no_database_library():
 
 
 # What the seat's first paint must not wait for: reading a log (SQLAlchemy), the ECG buffers
-# (numpy, loaded with the first waveform sample), routing, the map page's builder, plotting, and
-# what only other commands of `dispatch120` run (training scenarios, the vignette player).
+# (numpy, loaded with the first waveform sample), routing, the map page's builder, plotting,
+# what only other commands of `dispatch120` run (training scenarios, the vignette player), the
+# panels built after the first paint (the triage questionnaire; the caller link and its QR codes)
+# and the training seat's caller voice.
 NOT_BEFORE_FIRST_PAINT = ("sqlalchemy", "numpy", "scipy", "pandas", "folium", "pyqtgraph",
-                          "app.sim.scenario", "app.triage.vignettes", "app.triage.check")
+                          "app.sim.scenario", "app.triage.vignettes", "app.triage.check",
+                          "widgets.questionnaire", "widgets.cpr_coach", "widgets.caller_link_panel", "segno",
+                          "widgets.caller_voice", "app.sim.voice")
 
 # The seat's composition root, as `dispatch120` runs it, until the window's first paint; then the
 # modules loaded at that moment. A private settings file and XDG tree; the token in the in-memory
