@@ -5,6 +5,10 @@ Run under a display (``make screenshot`` uses ``xvfb-run``)::
     python tools/screenshot.py [--output docs/screenshot-seat.png] [--size 1920x1080]
                                [--language zh_CN|en] [--time-scale 5] [--timeout 120]
 
+With ``QT_SCALE_FACTOR=1.5`` (and ``--size`` the logical size, 1280x720) the seat is laid out
+as on a 1920x1080 screen at 150 % scaling; ``tests/gui/layout_dpi_seat.py --screenshot`` takes
+the same desk offscreen in the middle of a call (docs/screenshot-dpi-*.png).
+
 It starts the real seat (``dispatch120 --simulate``: training server, simulated phone
 switch and ambulances as child processes), then goes through a call with the seat's own
 actions — the same QActions the keys trigger: F5 (ready), F2 (answer) when a simulated
@@ -80,8 +84,13 @@ class Driver:
         self.timer.timeout.connect(self.step)
 
     def start(self) -> None:
-        self.window.resize(*self.size)
-        self.window.apply_default_layout()
+        # The one-screen desk for the screen's logical size (QT_SCALE_FACTOR=1.5 gives a 1920x1080
+        # screen the 1280x720 desk of 150 % scaling), then the size asked for if it is another.
+        self.window.workspace.use_preset(1, save=False)
+        QApplication.processEvents()
+        if (self.window.width(), self.window.height()) != self.size:
+            self.window.showNormal()
+            self.window.resize(*self.size)
         self.timer.start(200)
 
     def step(self) -> None:

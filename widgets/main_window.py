@@ -68,9 +68,11 @@ log = logging.getLogger(__name__)
 TICK_MS = 1000
 # With ``defer_panels``: the order the heavy panels are built in after the first paint, and
 # how long after show() they are built anyway if no paint comes (a window started minimised).
-DEFERRED_ORDER = ("protocols", "location", "suggestions", "vitals", "map")
+DEFERRED_ORDER = ("triage", "protocols", "location", "caller_link", "suggestions", "vitals", "map")
 DEFERRED_FALLBACK_MS = 2000
-PLACEHOLDER_DOCKS = ("map", "vitals", "suggestions")  # the deferred panels that have a dock of their own
+# The deferred panels that have a dock of their own; the last two stay hidden until used.
+PLACEHOLDER_DOCKS = ("triage", "map", "suggestions", "vitals", "caller_link")
+HIDDEN_AT_START = ("vitals", "caller_link")
 
 
 class _OnExposed(QObject):
@@ -115,12 +117,15 @@ class MainWindow(QMainWindow):
             ``app.settings.Settings``) says what it is drawn on.
         layout_path: where the seat's arrangement of panels and windows is saved and restored
             (``app.settings.layout_path``); None: the preset for the screens, nothing saved.
-        defer_panels: build the heavy panels — the map (QtWebEngine, folium), the caller's
-            location box (the address index), the suggestions (the road graph) and the vitals
-            monitors (pyqtgraph) — and load the triage protocols after the window's first paint, one per turn of the event loop,
-            so that the calls, the form and F2 work while they are built and the map page loads.
-            Their docks exist from the start (holding "Loading…"), so the saved arrangement is
-            restored as usual. Use :meth:`on_panel` to reach them. False: all built here (tests).
+        defer_panels: build the panels that the first paint does not need — the triage
+            questionnaire and CPR coach, the caller's location box (the address index), the caller
+            link (hidden until a link is sent), the suggestions (the road graph), the vitals
+            monitors (pyqtgraph), the map (QtWebEngine, folium) — and load the triage protocols
+            after the window's first paint, one per turn of the event loop, so that the calls, the
+            form and F2 work while they are built and the map page loads. A call answered before the
+            triage panel's turn builds it at once (its questions show with the call). Their docks
+            exist from the start (holding "Loading…"), so the saved arrangement is restored as
+            usual. Use :meth:`on_panel` to reach them. False: all built here (tests).
     """
 
     _diagnostics_done = Signal(str, str)  # path, error (from the worker thread; queued to the GUI thread)
@@ -182,7 +187,7 @@ class MainWindow(QMainWindow):
         self.board = UnitBoard(store, self.runner, self.clock, self.form.incident_for_dispatch)
         for key, target in (
             (Qt.Key.Key_1, self.call_panel.my_calls.setFocus),
-            (Qt.Key.Key_2, self.form.focus_first_empty),
+            (Qt.Key.Key_2, self._focus_form),
             (Qt.Key.Key_3, self._focus_queue),
             (Qt.Key.Key_4, self._focus_units),
         ):
@@ -270,10 +275,15 @@ class MainWindow(QMainWindow):
         self._panel_fallback.timeout.connect(self._start_building_panels)
         if show_map:
             self._install_later("map", lambda: self._install_map(map_settings))
-        self._install_triage()
+        self.triage: Any = None  # widgets.questionnaire.TriagePanel once built (_ensure_triage)
+        self._install_later("triage", self._install_triage)
+        # Connected here, before the caller link and the workspace, as begin_call was: the
+        # questionnaire takes the call before the keyboard goes to it (_on_call_answered_triage).
+        self.call_panel.call_answered.connect(self._triage_begin_call)
+        self._install_later("protocols", self._load_protocols)
         self._install_later("location", lambda: self._install_location(map_settings))
         self._install_later("vitals", self._install_vitals)
-        self._install_caller_link()
+        self._install_later("caller_link", self._install_caller_link)
         self._install_prenotify()
         self._install_later("suggestions", lambda: self._install_suggestions(map_settings))
         # Deferred, the panels a call needs first are built first; the map page loads last.
@@ -302,6 +312,9 @@ class MainWindow(QMainWindow):
         self.units_menu.addSeparator()
         self.units_menu.addAction(self.map_dock.follow_action)
         self.units_menu.addAction(self.map_dock.stop_follow_action)
+        # Following a unit shows the map, also where it is a tab (a laptop at 125-200 %).
+        self.map_dock.follow_action.triggered.connect(
+            lambda _checked=False: getattr(self, "workspace", None) and self.workspace.bring_forward("map"))
         self.form.current_incident_changed.connect(self.map_dock.set_current_incident)
         self.call_panel.call_answered.connect(self.map_dock.show_call)
         if self.map_dock.problem:
@@ -347,17 +360,23 @@ class MainWindow(QMainWindow):
         from widgets.caller_link_panel import CallerLinkPanel
 
         self.caller_link = CallerLinkPanel(self.store, self.runner, self)
+        fresh = "caller_link" not in self.docks  # else a placeholder's dock, already hidden or restored shown
         self.caller_link_dock = self._add_dock("caller_link", self.caller_link)
-        # Hidden until the dispatcher sends a link: an empty panel took a quarter of the
-        # window's width from the unit board.
-        self.caller_link_dock.hide()
+        if fresh:
+            # Hidden until the dispatcher sends a link: an empty panel took a quarter of the
+            # window's width from the unit board.
+            self.caller_link_dock.hide()
         self.caller_link.send_action.triggered.connect(self._show_caller_link)
         self.addAction(self.caller_link.send_action)
         self.incident_menu.addAction(self.caller_link.send_action)
         self.view_menu.addAction(self.caller_link_dock.toggleViewAction())
         self.call_panel.call_answered.connect(self.caller_link.set_call)
-        if getattr(self, "triage", None) is not None:
+        if self.triage is not None:
             self.caller_link.question_provider = self.triage.question.text
+        call = self._form_call()  # a call answered while the panel waited for its turn
+        if call is not None:
+            self.caller_link.set_call(call)
+        self.caller_link_dock.setWindowTitle(self.tr("Caller link"))
 
     def _show_caller_link(self) -> None:
         self._show_dock(self.caller_link_dock)
@@ -389,7 +408,7 @@ class MainWindow(QMainWindow):
             placeholder = QLabel(self.tr("Loading…"))
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
             dock = self._add_dock(key, placeholder)
-            if key == "vitals":  # shown when a unit is watched, as when built at once
+            if key in HIDDEN_AT_START:  # shown when a unit is watched / a link sent, as when built at once
                 dock.hide()
         self._pending_panels.append((key, build))
 
@@ -404,6 +423,13 @@ class MainWindow(QMainWindow):
         if not self._pending_panels:
             return
         key, build = self._pending_panels.pop(0)
+        self._build_panel(key, build)
+        if self._pending_panels:
+            self._panel_timer.start()
+        else:
+            self.retranslate_ui()
+
+    def _build_panel(self, key: str, build: Callable[[], None]) -> None:
         try:
             build()
         except Exception:  # the seat goes on without that panel; the dispatcher is told
@@ -412,10 +438,14 @@ class MainWindow(QMainWindow):
                                        Level.ERROR)
         else:
             self._panel_built(key)
-        if self._pending_panels:
-            self._panel_timer.start()
-        else:
-            self.retranslate_ui()
+
+    def _build_now(self, key: str) -> None:
+        """Build deferred panel ``key`` now, out of its turn (the others keep theirs)."""
+        for index, (pending, build) in enumerate(self._pending_panels):
+            if pending == key:
+                del self._pending_panels[index]
+                self._build_panel(key, build)
+                return
 
     def _panel_built(self, key: str) -> None:
         self._built_panels.add(key)
@@ -428,6 +458,7 @@ class MainWindow(QMainWindow):
 
             return shared_library()
         return {"map": self.map_dock, "location": getattr(self, "location_box", None),
+                "triage": self.triage, "caller_link": getattr(self, "caller_link", None),
                 "vitals": getattr(self, "vitals_wall", None),
                 "suggestions": getattr(self, "recommendation", None)}[key]
 
@@ -435,7 +466,9 @@ class MainWindow(QMainWindow):
         """Call ``callback(panel)`` once panel ``key`` is built — now if it is.
 
         Keys and what ``panel`` is: ``"protocols"`` the triage protocol library
-        (``widgets.questionnaire.shared_library``), ``"map"`` the :class:`~widgets.map_dock.MapDock`,
+        (``widgets.questionnaire.shared_library``), ``"triage"`` the
+        :class:`~widgets.questionnaire.TriagePanel`, ``"caller_link"`` the
+        :class:`~widgets.caller_link_panel.CallerLinkPanel`, ``"map"`` the :class:`~widgets.map_dock.MapDock`,
         ``"location"`` the :class:`~widgets.location_panel.IncidentLocationBox`, ``"vitals"``
         the :class:`~widgets.vitals_wall.VitalsWall`, ``"suggestions"`` the
         :class:`~widgets.recommendation.RecommendationPanel`. A panel that is never built (no
@@ -450,6 +483,12 @@ class MainWindow(QMainWindow):
     def panels_pending(self) -> list[str]:
         """The deferred panels not built yet, in the order they will be."""
         return [key for key, _build in self._pending_panels]
+
+    def _focus_form(self) -> None:
+        """Ctrl+2: the form's first empty field, the form in front of its tab group first (a laptop at 150 %)."""
+        if getattr(self, "workspace", None) is not None:
+            self.workspace.bring_forward("form")
+        self.form.focus_first_empty()
 
     def _focus_queue(self) -> None:
         """Ctrl+3: the open incidents, brought in front of their tab group first (one screen)."""
@@ -478,14 +517,19 @@ class MainWindow(QMainWindow):
         for key in ("calls", "form", "triage", "queue", "units", "suggestions", "map"):
             if key in self.docks:
                 self.desk_menu.addAction(self.docks[key].toggleViewAction())
-        # The CPR coach takes the floor when an arrest is recognised, until the dispatcher leaves it (Esc).
-        if getattr(self, "triage", None) is not None:
-            # A call brings triage in front of the open incidents where they share a place (one screen).
-            self.call_panel.call_answered.connect(self._on_call_answered_triage)
-            # Typing the address or another number in the form: Enter hands the keyboard back to
-            # the question the caller is answering (the case entry's first question asks the address).
-            for line in (self.form.address, self.form.callback):
-                line.returnPressed.connect(self._back_to_question)
+        # A call brings triage in front of the open incidents where they share a place (one screen).
+        self.call_panel.call_answered.connect(self._on_call_answered_triage)
+        # Typing the address or another number in the form: Enter hands the keyboard back to
+        # the question the caller is answering (the case entry's first question asks the address).
+        for line in (self.form.address, self.form.callback):
+            line.returnPressed.connect(self._back_to_question)
+        if self.triage is not None:
+            self._wire_triage_to_workspace()
+
+    def _wire_triage_to_workspace(self) -> None:
+        """Ctrl+T brings triage forward; the CPR coach takes the floor when an arrest is recognised,
+        until the dispatcher leaves it (Esc)."""
+        if self.triage is not None:
             self.triage.start_action.triggered.connect(lambda: self.workspace.bring_forward("triage"))
             self.triage.arrest_recognised.connect(lambda _incident_id: self.workspace.coach_floor())
             self.triage.coach.leave_requested.connect(self.workspace.forget_floor)
@@ -502,11 +546,25 @@ class MainWindow(QMainWindow):
         placeholder of the address box) and the dispatcher confirms it with 1; typing an address
         is Ctrl+2 and Enter comes back. Without protocols the focus stays in the form.
         """
-        self.workspace.bring_forward("triage")
+        if self.triage is None:  # the panel could not be built: the form keeps the keyboard
+            return
+        self.workspace.bring_forward_for_call()  # the unit board, then the questionnaire
         self.triage.focus_answers()
 
+    def _triage_begin_call(self, call: dict[str, Any]) -> None:
+        """A call was answered: the questionnaire starts afresh — built now if it waits for its turn
+        after the first paint, so that the call's first question shows with the call."""
+        if self._ensure_triage() is not None:
+            self.triage.begin_call(call)
+
+    def _ensure_triage(self) -> Any:
+        """The triage panel, built now if it is still waiting; None if it could not be built."""
+        if self.triage is None:
+            self._build_now("triage")
+        return self.triage
+
     def _back_to_question(self) -> None:
-        if self.triage.waiting_for_answer():
+        if self.triage is not None and self.triage.waiting_for_answer():
             self.workspace.bring_forward("triage")
             self.triage.focus_answers()
 
@@ -555,7 +613,7 @@ class MainWindow(QMainWindow):
 
         # The protocols (~0.3 s of YAML) load after the first paint with defer_panels; a call
         # answered before that loads them when the questionnaire first asks (shared_library is cached).
-        self.triage = TriagePanel(
+        triage = TriagePanel(
             self.store, self.runner, self.clock, protocols=lambda: shared_library().current,
             ensure_incident=self.form.incident_for_dispatch,
             language=lambda: self.languages.language if self.languages is not None else ENGLISH,
@@ -569,16 +627,23 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never sideways
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.triage)
+        scroll.setWidget(triage)
         self._add_dock("triage", _card(scroll, "TriageCard"))
-        for action in (self.triage.start_action, self.triage.complaint_action):
+        self.triage = triage
+        # Built after the first paint or not, its actions follow the form's in the Incident menu.
+        actions = self.incident_menu.actions()
+        after_form = actions.index(self.form.close_action) + 1 if self.form.close_action in actions else len(actions)
+        before = actions[after_form] if after_form < len(actions) else None
+        for action in (triage.start_action, triage.complaint_action):
             self.addAction(action)
-            self.incident_menu.addAction(action)
-        self.call_panel.call_answered.connect(self.triage.begin_call)
-        self.form.current_incident_changed.connect(self.triage.follow_incident)
-        self.triage.priority_reached.connect(self.form.apply_triage_priority)
-        self.timer.timeout.connect(self.triage.tick)
-        self._install_later("protocols", self._load_protocols)
+            self.incident_menu.insertAction(before, action)
+        self.form.current_incident_changed.connect(triage.follow_incident)
+        triage.priority_reached.connect(self.form.apply_triage_priority)
+        self.timer.timeout.connect(triage.tick)
+        if getattr(self, "caller_link", None) is not None:
+            self.caller_link.question_provider = triage.question.text
+        if getattr(self, "workspace", None) is not None:
+            self._wire_triage_to_workspace()
 
     def _load_protocols(self) -> None:
         """Load the triage protocols; say so in the message strip if they cannot be loaded."""

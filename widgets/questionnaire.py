@@ -47,8 +47,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -57,6 +57,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -77,6 +79,114 @@ log = logging.getLogger(__name__)
 
 # 1..9 answer the first nine answers, 0 the tenth (the case entry's "what happened" has more than nine).
 _NUMBER_KEYS = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, 10)} | {Qt.Key.Key_0: 10}
+
+
+class AnswerList(QListWidget):
+    """The numbered answers: as tall as all its rows, never a list to scroll inside.
+
+    A plain QListWidget asks for 192 px whatever it holds and may be squeezed to one row;
+    a question has two to eleven answers and the dispatcher must see every key at once, so
+    the list's size hint and minimum are the height of its rows (the panel around it asks
+    its dock for that much, or scrolls as a whole, following the highlighted answer). A
+    long list in a wide panel flows into two columns (1-6 | 7-11): the case entry's eleven
+    answers in one column needed ~440 px with the question, more than a laptop at 150 %
+    gives the panel (~320 px, tests/gui/test_layout_dpi.py).
+    """
+
+    TWO_COLUMNS_FROM = 7  # answers
+    COLUMN_MIN_PX = 240
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFlow(QListWidget.Flow.TopToBottom)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.currentRowChanged.connect(self._keep_current_in_view)
+
+    def columns_for(self, width: int) -> int:
+        inner = width - 2 * self.frameWidth()
+        return 2 if self.count() >= self.TWO_COLUMNS_FROM and inner >= 2 * self.COLUMN_MIN_PX else 1
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        if self.count() == 0:
+            return 2 * self.frameWidth() + 2
+        columns = self.columns_for(width)
+        row_height = max(self.sizeHintForRow(r) for r in range(self.count())) + 2 * self.spacing()
+        rows = -(-self.count() // columns)
+        return rows * row_height + 2 * self.frameWidth() + 2
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        return True
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(super().sizeHint().width(), self.heightForWidth(max(self.width(), 1)))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(super().minimumSizeHint().width(), self.heightForWidth(max(self.width(), 1)))
+
+    def refit(self) -> None:
+        """After the answers changed or the width did: one or two columns, each row its full height."""
+        columns = self.columns_for(self.width())
+        self.setWrapping(columns > 1)
+        if columns > 1:
+            row_height = max(self.sizeHintForRow(r) for r in range(self.count())) + 2 * self.spacing()
+            self.setGridSize(QSize(self.viewport().width() // columns, row_height))
+        else:
+            self.setGridSize(QSize())
+        self.updateGeometry()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.columns_for(event.oldSize().width()) != self.columns_for(event.size().width()) or self.isWrapping():
+            self.refit()
+
+    def _keep_current_in_view(self, row: int) -> None:
+        """The list does not scroll; the panel's scroll area (if any) shows the highlighted answer."""
+        item = self.item(row)
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if item is None or parent is None:
+            return
+        rect = self.visualItemRect(item)
+        centre = self.viewport().mapTo(parent.widget(), rect.center())
+        parent.ensureVisible(centre.x(), centre.y(), 0, rect.height() // 2 + 4)
+
+
+class CurrentPageStack(QStackedWidget):
+    """A stack whose size hints are those of the page shown, not of its largest page.
+
+    QStackedWidget asks for its largest page: the question page asked for the CPR coach's
+    ~380 px even when a question and three answers need ~280 px, and on a laptop at 150 %
+    the panel scrolled for a coach that was not there.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def _page(self) -> QWidget | None:
+        return self.currentWidget()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        page = self._page()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        page = self._page()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        page = self._page()
+        return page.hasHeightForWidth() if page is not None else super().hasHeightForWidth()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        page = self._page()
+        return page.heightForWidth(width) if page is not None else super().heightForWidth(width)
 
 
 @functools.cache
@@ -241,7 +351,7 @@ class TriagePanel(QWidget):
         self.help = QLabel(question_page)
         self.help.setObjectName("TriageHelp")
         self.help.setWordWrap(True)
-        self.answers = QListWidget(question_page)
+        self.answers = AnswerList(question_page)
         self.answers.setObjectName("TriageAnswers")
         self.answers.installEventFilter(self)
         self.route = QLabel(question_page)
@@ -257,12 +367,16 @@ class TriagePanel(QWidget):
         self.hint.setWordWrap(True)
         q_layout = QVBoxLayout(question_page)
         q_layout.setContentsMargins(0, 4, 0, 0)
+        q_layout.setSpacing(4)  # the case entry's eleven answers fit a laptop at 150 % (~320 px for the page)
         q_layout.addWidget(self.call_told)
         q_layout.addWidget(self.question)
+        # The answers right under the question, the dispatcher's guidance after them: a help of
+        # five lines (English, a laptop at 150 %) pushed answers out of sight.
+        q_layout.addWidget(self.answers)
         q_layout.addWidget(self.help)
-        q_layout.addWidget(self.answers, 1)
         q_layout.addWidget(self.route)
         q_layout.addWidget(self.hint)
+        q_layout.addStretch(1)  # spare height under the hint, not inside the answers list
 
         # ---- page 2: the result
         result_page = QWidget(self)
@@ -320,7 +434,7 @@ class TriagePanel(QWidget):
         self.coach = CprCoach(store, runner, clock, self, language=lambda: self.lang)
         self.coach.leave_requested.connect(self.show_questions)
 
-        self.pages = QStackedWidget(self)
+        self.pages = CurrentPageStack(self)
         for page in (self.idle, question_page, result_page, self.coach):
             self.pages.addWidget(page)
         self._question_page = question_page
@@ -352,6 +466,20 @@ class TriagePanel(QWidget):
             " #CprCycle { font-size: 14px; }"
         )
         self.retranslate_ui()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        """The header's height and the shown page's (the scroll area around the panel asks this).
+
+        The layout would add the tallest page's height for ``width`` (QStackedLayout asks every
+        page, :class:`CurrentPageStack` cannot change that), so that is swapped for the page shown.
+        """
+        total = self.layout().totalHeightForWidth(width)
+        page = self.pages.currentWidget()
+        if total < 0 or page is None:
+            return total
+        every_page = self.pages.layout().totalHeightForWidth(width)
+        shown = page.heightForWidth(width) if page.hasHeightForWidth() else page.sizeHint().height()
+        return total - max(every_page, 0) + max(shown, page.minimumSizeHint().height())
 
     # ------------------------------------------------------------ starting
     @property
@@ -746,8 +874,10 @@ class TriagePanel(QWidget):
         for number, answer in enumerate(question.answers, start=1):
             item = QListWidgetItem(f"{number}   {answer.label.get(lang)}" if number <= 9 else answer.label.get(lang))
             item.setData(Qt.ItemDataRole.UserRole, answer.key)
+            item.setToolTip(answer.label.get(lang))  # whole, where two columns elide it
             self.answers.addItem(item)
         self.answers.setCurrentRow(max(0, min(keep, self.answers.count() - 1)))
+        self.answers.refit()  # its size hint is its rows' height (one or two columns)
         recent = []
         protocols = session.protocol_set
         for step in session.steps[-3:]:

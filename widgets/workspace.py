@@ -5,7 +5,14 @@ The call screen is the seat's :class:`~widgets.main_window.MainWindow`; with mor
 screens, :class:`DeskWindow` top-level windows (owned by the main window) hold the
 panels of the other screens. Presets (:func:`preset_for`)::
 
-    1 screen   calls | form / triage / queue | map (vitals as a tab) / units / suggestions
+    1 screen   by its logical size (one_screen_preset), e.g.
+               1920x1080 at 100 %:      calls | form / triage (queue) | map / units (suggestions)
+               1366x768 at 100 %, 1920x1080 at 150 %:
+                                        calls | form / map | units (queue, triage, suggestions)
+               1920x1080 at 125 %:      calls | form / units | triage (queue, suggestions) / map
+               laptop at 125-150 %, 1920x1080 at 200 %:
+                                        calls | map, queue, triage, form, units, suggestions (tabs)
+               the vitals wall floats until a unit is watched
     2 screens  call screen: calls | form / triage / queue
                second:      map / vitals | units / suggestions
     3 screens  call screen: calls | form / triage / queue
@@ -65,29 +72,89 @@ DOCKS: dict[str, str] = {
 # preset gives them a screen of their own.
 ON_DEMAND = frozenset({"caller_link", "vitals"})
 MAIN = "main"
+# In front during a call, in this order (the last wins where two share a tab group).
+CALL_PANELS = ("units", "triage")
 
 Column = list[list[str]]  # a window: columns left to right, each a list of tab groups' docks top to bottom
 
 
-def preset_for(screens: int) -> dict[str, list[tuple[float, list[tuple[float, list[str]]]]]]:
+# One screen, in logical pixels (a 1366x768 laptop at 150 % scaling is a 911x512 desk).
+# Measured at the desk (tests/gui/test_layout_dpi.py): the menu, status banner and message
+# strip take ~125 px of height; the incident form with its location strip needs 599x366 px
+# (+ its title); the questionnaire ~420-500 px of height for a question, its answers and the
+# route so far (more when narrow, it wraps); the calls panel 280 px of width.
+STACKED_MIN_HEIGHT = 1000  # form over triage: 366 + ~480 + titles under the banner
+SIDE_BY_SIDE_MIN_WIDTH = 1200  # calls | form | triage: 280 + 599 + ~320 at least
+MAP_UNDER_TRIAGE_MIN_HEIGHT = 800  # triage's column keeps ~470 px and the map gets ~250 px
+
+
+def one_screen_preset(width: int, height: int) -> list[tuple[float, list[tuple[float, list[str]]]]]:
+    """The call screen's columns when it is the only screen, for its logical size ``width`` x ``height``.
+
+    During a call the dispatcher reads the question and its numbered answers aloud: the
+    questionnaire is never squeezed under the form. Where the two do not fit one over the
+    other they stand side by side, and where they do not fit side by side either (a laptop
+    at 125-200 %) the questionnaire is in front of a tab group holding the form (Ctrl+2 brings
+    it, Enter goes back to the question) and the panels a first minute does not need.
+    """
+    if height >= STACKED_MIN_HEIGHT and width >= SIDE_BY_SIDE_MIN_WIDTH:
+        return [
+            (0.19, [(1.0, ["calls"])]),
+            # The form needs ~390 px of height; the questionnaire the rest (~500 px at 1080), in
+            # front of the open incidents while a call is on (a call brings it forward).
+            (0.43, [(0.44, ["form"]), (0.56, ["queue", "triage"])]),
+            # Map over the units; the suggestions a tab beside the unit board.
+            (0.38, [(0.45, ["map"]), (0.55, ["units", "suggestions", "caller_link"])]),
+        ]
+    if width >= SIDE_BY_SIDE_MIN_WIDTH:
+        # The form (>= 599 px wide) beside the questionnaire, which has a column of its own, full
+        # height, the suggestions a tab behind it (their ~270 px under the form pushed the unit
+        # board over the location strip: screenshot). Under the form the unit board and the map
+        # under the questionnaire when the screen is tall enough; else the map under the form
+        # and the unit board a tab behind the questions (the form of a live seat, ~440 px, and
+        # the board's ~220 px overlapped on 594 px: screenshot). A call brings the board forward
+        # first, then the questions (bring_forward_for_call); Ctrl+4 shows the board.
+        form_share = max(0.42, 615 / width)
+        calls_share = max(0.19, 285 / width)
+        form_rows = round(395 / max(height - 125, 1), 2)  # the form and its title, ~390 px
+        if height >= MAP_UNDER_TRIAGE_MIN_HEIGHT:
+            triage_rows = [(0.64, ["queue", "triage", "suggestions", "caller_link"]), (0.36, ["map"])]
+            under_form = ["units"]
+        else:
+            # The unit board in front until a call brings the questions.
+            triage_rows = [(1.0, ["units", "queue", "triage", "suggestions", "caller_link"])]
+            under_form = ["map"]
+        return [
+            (calls_share, [(1.0, ["calls"])]),
+            (form_share, [(form_rows, ["form"]), (1.0 - form_rows, under_form)]),
+            (1.0 - calls_share - form_share, triage_rows),
+        ]
+    # A laptop at 125-200 % (911x512 to 1093x614): the calls and one column of tabs, the
+    # questionnaire in front during a call. Stacked, the form left the questions ~140 px
+    # (two lines: screenshot); side by side neither fits the width.
+    return [
+        (max(0.26, 285 / width), [(1.0, ["calls"])]),
+        # The map in front until a call brings the questions: a map page loaded hidden stays
+        # zoomed out to the whole world.
+        (1.0 - max(0.26, 285 / width), [(1.0, ["map", "queue", "triage", "form", "units", "suggestions",
+                                                "caller_link"])]),
+    ]
+
+
+def preset_for(screens: int, size: tuple[int, int] = (1920, 1080),
+               ) -> dict[str, list[tuple[float, list[tuple[float, list[str]]]]]]:
     """The preset for ``screens`` screens: window name -> columns (width share, rows (height share, tabs)).
 
-    The window names are ``main``, ``desk2``, ``desk3``; a row is a tab group (first tab in front).
+    ``size``: the call screen's available size in logical pixels (the one-screen preset
+    depends on it). The window names are ``main``, ``desk2``, ``desk3``; a row is a tab group
+    (first tab in front; a call brings the questionnaire forward).
     """
     call_screen = [
         (0.20, [(1.0, ["calls"])]),
         (0.80, [(0.34, ["form"]), (0.50, ["triage"]), (0.16, ["queue"])]),
     ]
     if screens <= 1:
-        return {MAIN: [
-            (0.21, [(1.0, ["calls"])]),
-            # On a 1366x768 laptop the form needs ~390 px of height; the open incidents share the rest
-            # with triage as tabs (a call brings triage in front) instead of squeezing it to two lines.
-            (0.44, [(0.50, ["form"]), (0.50, ["queue", "triage"])]),
-            # Map over the units; the suggestions are a tab beside the unit board (stacked as three
-            # rows on 768 px the unit board showed one row: screenshot).
-            (0.36, [(0.42, ["map"]), (0.58, ["units", "suggestions", "caller_link"])]),
-        ]}
+        return {MAIN: one_screen_preset(*size)}
     if screens == 2:
         return {
             MAIN: call_screen + [(0.0, [(1.0, ["caller_link"])])],
@@ -211,11 +278,15 @@ class Workspace(QObject):
         screens = max(1, min(screens, MAX_SCREENS, len(available) or 1))
         self._on_floor = False
         self._floor_state = None
-        plan = preset_for(screens)
+        home = available[0].availableGeometry()
+        plan = preset_for(screens, (home.width(), home.height()))
         self._detach_all()
         for name, columns in plan.items():
             window = self.main if name == MAIN else self._desk(name)
-            self._arrange(window, columns, available[list(plan).index(name)])
+            screen = available[list(plan).index(name)]
+            # Arranged at the size it will have on its screen (and never larger than the screen).
+            self._fit_to(window, screen)
+            self._arrange(window, columns, screen)
         for name, desk in self.desks.items():
             if name not in plan:
                 desk.hide()
@@ -256,12 +327,15 @@ class Workspace(QObject):
                 window.splitDockWidget(previous, top, Qt.Orientation.Horizontal)
             previous = top
         sized: list[tuple[QDockWidget, int, int]] = []
+        # Every row split off before any tabs are made: splitting a dock that is in a tab group
+        # adds the new dock as one more tab (Qt's splitDockWidget), and a tab group above another
+        # row lost its first dock off-screen (the queue, the map: screenshot).
+        for _width, rows in groups:
+            for (_h, above), (_h2, below) in zip(rows, rows[1:], strict=False):
+                window.splitDockWidget(above[0], below[0], Qt.Orientation.Vertical)
         for width_share, rows in groups:
-            above: QDockWidget | None = None
             for height_share, docks in rows:
                 first = docks[0]
-                if above is not None:
-                    window.splitDockWidget(above, first, Qt.Orientation.Vertical)
                 for other in docks[1:]:
                     window.tabifyDockWidget(first, other)
                 for dock in docks:
@@ -269,9 +343,14 @@ class Workspace(QObject):
                     key = self._key(dock)
                     dock.setVisible(key not in ON_DEMAND or (key == "vitals" and window is not self.main))
                 first.raise_()
-                above = first
                 sized.append((first, int(area.width() * width_share), int(area.height() * height_share)))
         self._pending_sizes[window.objectName()] = sized
+
+    def bring_forward_for_call(self) -> None:
+        """A call was answered: the unit board, then the questionnaire, in front of their tab groups
+        (where they share one, on a small screen, the questionnaire wins)."""
+        for key in CALL_PANELS:
+            self.bring_forward(key)
 
     def bring_forward(self, key: str) -> None:
         """Show panel ``key`` in front of its tab group (the call screen's triage when a call is answered)."""
@@ -300,11 +379,19 @@ class Workspace(QObject):
             window.resizeDocks([d for d, _, _ in visible], [w for _, w, _ in visible], Qt.Orientation.Horizontal)
             window.resizeDocks([d for d, _, _ in visible], [h for _, _, h in visible], Qt.Orientation.Vertical)
 
-    def _show_on(self, window: QMainWindow, screen: QScreen) -> None:
-        """Maximised on ``screen``."""
+    @staticmethod
+    def _fit_to(window: QMainWindow, screen: QScreen) -> None:
+        """The window on ``screen``, the size of its available area."""
         window.setScreen(screen)
         available: QRect = screen.availableGeometry()
+        # A window's minimum (the seat's 1000x640) larger than a laptop at 150 % (911x512 logical
+        # pixels) pushed its docks over each other and past the screen's edge (screenshot).
+        window.setMinimumSize(window.minimumSize().boundedTo(available.size()))
         window.setGeometry(available)
+
+    def _show_on(self, window: QMainWindow, screen: QScreen) -> None:
+        """Maximised on ``screen``."""
+        self._fit_to(window, screen)
         window.showMaximized()
         self.window_screens[window.objectName() if window is not self.main else MAIN] = screen.name()
         self._apply_sizes(window)
