@@ -78,6 +78,8 @@ log = logging.getLogger("server_stub.bus")
 # The group commit's figures go to the log once a minute (and at shutdown), not once per
 # transaction: at a few hundred transactions a second, a line each would be most of the log.
 COMMIT_SUMMARY_S = 60.0
+# A commit on the loop (SQLite) longer than this is logged: the whole server waited for the disk.
+SLOW_COMMIT_S = 0.5
 # Roles that receive a filtered view of the events (server_stub/visibility.py), not every event.
 FILTERED_ROLES = frozenset({Role.DEVICE}) | WALL_VIEW_ROLES
 
@@ -315,7 +317,14 @@ class CommandBus:
                         if plan.events or plan.commands:
                             if self.commit_on_loop:
                                 release()  # the previous batch's frames are on their way first
-                                self.store.commit(plan)
+                                started = loop.time()
+                                try:
+                                    self.store.commit(plan)
+                                finally:
+                                    took = loop.time() - started
+                                    if took >= SLOW_COMMIT_S:
+                                        log.warning("a commit held the server for %.1f s (the disk is slow): every "
+                                                    "connection waited, telemetry too", took)
                             else:
                                 committing = loop.run_in_executor(None, self.store.commit, plan)
                                 release()  # the previous batch's frames go out while this one is written

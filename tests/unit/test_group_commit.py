@@ -467,3 +467,13 @@ def test_on_sqlite_the_transaction_runs_on_the_loop_thread(store):
 
     asyncio.run(go())
     assert bus.commit_on_loop and threads == loop_threads
+
+
+def test_a_commit_that_holds_the_server_for_long_is_logged_for_it(store, caplog, monkeypatch):
+    import server_stub.bus as bus_module
+
+    bus, wire = new_bus(store)
+    monkeypatch.setattr(bus_module, "SLOW_COMMIT_S", 0.0)  # every commit counts as slow
+    caplog.set_level(logging.WARNING, logger="server_stub.bus")
+    together(bus, create())
+    assert any("held the server" in r.getMessage() for r in caplog.records)
