@@ -3349,6 +3349,11 @@
         <translation>训练模式 TRAINING — 模拟来电，非真实警情</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>TRAINING</source>
+        <translation>训练模式</translation>
+    </message>
+    <message>
         <location line="+2"/>
         <source>This seat is connected to a training server with simulated calls and ambulances.</source>
         <translation>本席连接的是训练服务器，来电和救护车均为模拟。</translation>
@@ -3789,8 +3794,8 @@
     </message>
     <message>
         <location line="+23"/>
-        <source>1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint · Ctrl+2 type in the form, Enter there comes back here · F1 all keys</source>
-        <translation>1–9 回答 · ↑↓ + 回车 确认 · Backspace 返回 · Ctrl+K 更改主诉 · Ctrl+2 在表单中输入，回车回到这里 · F1 全部按键</translation>
+        <source>1–9 0 - answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint · Ctrl+2 type in the form, Enter there comes back here · F1 all keys</source>
+        <translation>1–9 0 - 回答 · ↑↓ + 回车 确认 · Backspace 返回 · Ctrl+K 更改主诉 · Ctrl+2 在表单中输入，回车回到这里 · F1 全部按键</translation>
     </message>
     <message>
         <location line="-44"/>

@@ -8,6 +8,11 @@ the trainee types a free question to the caller (``training.ask``). Below: calls
 waiting for a seat or ringing at another one, with their count and the longest
 wait; Enter on one of them picks it up here.
 
+On a small desk (1366x768 at 150 %: ~370 px of height for the panel) the call being
+handled stays whole and the F2/F4 buttons and the queue's count stay on screen: the lists
+are sized by their rows (:class:`CallList`), the queue's list shrinks first, and where the
+whole panel still does not fit, its two titles go (:meth:`CallPanel.fit`).
+
 Renders only from the store (``call_changed``, ``state_reset``, ``welcomed``);
 answering sends ``call.answer`` and tells the window (``call_answered``) so the
 incident form can open at once, before the server's event returns. Times are
@@ -21,8 +26,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSizePolicy,
+    QSpacerItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -52,6 +58,59 @@ RING_COLOURS = (QColor("#FFE9A8"), QColor("#FFD35C"))
 ANSWERED_COLOUR = QColor("#D7ECFF")
 
 
+class CallList(QListWidget):
+    """A list of calls sized by its rows, so a small desk shrinks the panel without clipping a call.
+
+    A plain QListWidget asks for 192 px whatever it holds and may be squeezed below one row;
+    on a 1366x768 laptop at 150 % the call panel has ~370 px for everything, and a squeezed
+    list cut the own call's status line ("on the line 0:42") in half. This list's minimum is
+    its tallest row up to ``min_rows`` (the call being handled is always whole), its size
+    hint the rows up to ``hint_rows`` (``0``: the minimum, so the layout gives it only space
+    left over — the queue shrinks first). Rows wrap at the list's width, so a new width
+    asks the layout again.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, min_rows: int, hint_rows: int,
+                 empty_lines: float = 1.0) -> None:
+        super().__init__(parent)
+        self._min_rows = min_rows
+        self._hint_rows = hint_rows
+        self._empty_lines = empty_lines
+        self._fitted_width = -1
+        policy = self.sizePolicy()
+        policy.setVerticalPolicy(QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(policy)
+        self.model().rowsInserted.connect(self.updateGeometry)
+        self.model().rowsRemoved.connect(self.updateGeometry)
+        self.model().modelReset.connect(self.updateGeometry)
+
+    def rows_height(self, rows: int) -> int:
+        """The height the first ``rows`` rows take at the current width, frame included."""
+        frame = 2 * self.frameWidth()
+        shown = min(rows, self.count())
+        if shown == 0:
+            return frame + round(self.fontMetrics().lineSpacing() * self._empty_lines) + 4
+        self.executeDelayedItemsLayout()
+        heights = [self.visualItemRect(self.item(row)).height() or self.sizeHintForRow(row)
+                   for row in range(self.count())]
+        # The minimum keeps the tallest row whole (the selected call may be any of them).
+        tallest = sorted(heights, reverse=True)[:shown] if rows == self._min_rows else heights[:shown]
+        return frame + sum(tallest) + 2 * self.spacing() * shown
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(super().minimumSizeHint().width(), self.rows_height(self._min_rows))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        rows = self._hint_rows or self._min_rows
+        return QSize(super().sizeHint().width(), max(self.rows_height(rows), self.rows_height(self._min_rows)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != self._fitted_width:  # rows re-wrap: their heights change
+            self._fitted_width = event.size().width()
+            self.updateGeometry()
+
+
 class CallPanel(QWidget):
     """This seat's calls and the waiting queue.
 
@@ -64,6 +123,8 @@ class CallPanel(QWidget):
     call_answered = Signal(dict)
     answer_refused = Signal(str)
 
+    QUEUE_GAP = 8  # px between the own calls and the queue
+
     def __init__(self, store: SeatStore, runner: CommandRunner, clock: SeatClock,
                  parent: QWidget | None = None, *, training: bool = False) -> None:
         super().__init__(parent)
@@ -73,6 +134,7 @@ class CallPanel(QWidget):
         self._runner = runner
         self._clock = clock
         self._flash = False
+        self.compact = False  # titles hidden to fit a small desk (see fit)
         # call id -> command id of an answer/hang-up sent and not yet confirmed.
         self._answering: dict[str, str] = {}
 
@@ -96,7 +158,8 @@ class CallPanel(QWidget):
 
         self._title = QLabel(self)
         self._title.setObjectName("PanelTitle")
-        self.my_calls = QListWidget(self)
+        # The own calls: the tallest one always whole, room for two before the queue grows.
+        self.my_calls = CallList(self, min_rows=1, hint_rows=2, empty_lines=0.5)
         self.my_calls.setObjectName("MyCalls")
         self.my_calls.setWordWrap(True)
         self.my_calls.itemActivated.connect(self._on_my_call_activated)
@@ -120,7 +183,9 @@ class CallPanel(QWidget):
         self._queue_title.setObjectName("PanelTitle")
         self._queue_summary = QLabel(self)
         self._queue_summary.setObjectName("QueueSummary")
-        self.waiting = QListWidget(self)
+        # The queue's list gets what is left, down to one line; its count and longest wait
+        # stay in the summary line above it.
+        self.waiting = CallList(self, min_rows=0, hint_rows=0, empty_lines=1.0)
         self.waiting.setObjectName("WaitingCalls")
         self.waiting.itemActivated.connect(self._on_waiting_activated)
         self.waiting.setWordWrap(True)
@@ -132,7 +197,7 @@ class CallPanel(QWidget):
         # simulated caller's replies, ``call["caller_said"]``); hidden while there is none.
         self._caller_title = QLabel(self)
         self._caller_title.setObjectName("PanelTitle")
-        self.caller_said = QListWidget(self)
+        self.caller_said = CallList(self, min_rows=1, hint_rows=3)
         self.caller_said.setObjectName("CallerSaid")
         self.caller_said.setWordWrap(True)
         self.caller_said.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # read while talking; Tab skips it
@@ -157,7 +222,7 @@ class CallPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._title)
-        layout.addWidget(self.my_calls, 3)
+        layout.addWidget(self.my_calls, 1)
         layout.addWidget(self._empty)
         layout.addWidget(self._caller_title)
         layout.addWidget(self.caller_said, 2)
@@ -165,7 +230,8 @@ class CallPanel(QWidget):
         layout.addWidget(self.repeat_banner)
         layout.addWidget(self.location)
         layout.addLayout(buttons)
-        layout.addSpacing(8)
+        self._queue_gap = QSpacerItem(0, self.QUEUE_GAP, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        layout.addItem(self._queue_gap)
         layout.addWidget(self._queue_title)
         layout.addWidget(self._queue_summary)
         layout.addWidget(self.waiting, 2)
@@ -318,6 +384,7 @@ class CallPanel(QWidget):
         self._empty.setVisible(not mine)
         self._update_queue_summary(others, now)
         self._show_current_call(now)
+        self.fit()  # a call, the location strip or the conversation came or went
 
     def current_call(self) -> dict[str, Any] | None:
         """The call the dispatcher is looking at: selected in this seat's list, else the first."""
@@ -431,6 +498,69 @@ class CallPanel(QWidget):
             if not mine:
                 self._update_queue_summary(calls, now)
         self.location.refresh(now)  # ages move on
+
+    # ------------------------------------------------------------ small desks
+    def needed_height(self) -> int:
+        """The height everything shown asks for at the current width, titles included.
+
+        Wrapped labels (the location strip) count at their height for this width: a layout's
+        minimum counts them at one line and would let the strip push the own call off.
+        """
+        layout = self.layout()
+        width = max(self.contentsRect().width(), 1)
+        heights = []
+        for i in range(layout.count()):
+            item = layout.itemAt(i)
+            widget = item.widget()
+            if widget is not None and widget.isHidden() and widget not in (self._title, self._queue_title):
+                continue
+            if item.spacerItem() is not None:
+                heights.append(self.QUEUE_GAP)
+                continue
+            if widget in (self._title, self._queue_title):  # counted hidden too (an item hidden asks 0)
+                heights.append(widget.minimumSizeHint().height())
+                continue
+            height = item.minimumSize().height()
+            if item.hasHeightForWidth():
+                height = max(height, item.heightForWidth(width))
+            heights.append(height)
+        margins = layout.contentsMargins()
+        return margins.top() + margins.bottom() + sum(heights) + layout.spacing() * max(len(heights) - 1, 0)
+
+    def visible_height(self) -> int:
+        """The panel's height down to its window's bottom edge.
+
+        Where the docks beside it ask for more height than the screen has (the form's tab
+        group on a 1366x768 laptop at 150 % asks ~30 px more), the main window lays this
+        panel out past its bottom edge: what lies there is as good as cut.
+        """
+        window = self.window()
+        if window is self:
+            return self.height()
+        bottom = self.mapTo(window, self.rect().bottomLeft()).y()
+        return self.height() - max(0, bottom + 1 - window.height())
+
+    def fit(self) -> None:
+        """Compact where the full panel does not fit its height (1366x768 at 150 %: ~370 px).
+
+        The panel's title (the dock's title says "Calls" already), the queue's title (its
+        summary line says "3 waiting · longest 1:30") and the gap go; then the queue's list
+        and the conversation shrink to a line before the own call is touched (their minimum).
+        """
+        compact = self.visible_height() < self.needed_height()
+        changed = compact != self.compact
+        self.compact = compact
+        self._title.setHidden(compact)
+        self._queue_title.setHidden(compact)
+        self._queue_gap.changeSize(0, 0 if compact else self.QUEUE_GAP,
+                                   QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        self._queue_summary.setToolTip(self._queue_title.text() if compact else "")
+        if changed:
+            self.layout().invalidate()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.fit()
 
     # ------------------------------------------------------------ language
     def retranslate_ui(self) -> None:

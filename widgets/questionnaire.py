@@ -77,8 +77,22 @@ from widgets.message_area import Level
 
 log = logging.getLogger(__name__)
 
-# 1..9 answer the first nine answers, 0 the tenth (the case entry's "what happened" has more than nine).
-_NUMBER_KEYS = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, 10)} | {Qt.Key.Key_0: 10}
+# The keyboard's top row answers, left to right: 1..9 the first nine answers, 0 the tenth, - the
+# eleventh and = the twelfth (the case entry's "what happened" has eleven). Each answer shows its
+# key; one past the twelfth is reached with the arrows and Enter.
+ANSWER_KEY_LABELS = "1234567890-="
+_NUMBER_KEYS = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, 10)} | {
+    Qt.Key.Key_0: 10, Qt.Key.Key_Minus: 11, Qt.Key.Key_Equal: 12}
+
+
+def answer_key_label(number: int) -> str:
+    """The key that answers the ``number``-th answer (1-based), as printed beside it; "" past the last key."""
+    return ANSWER_KEY_LABELS[number - 1] if 1 <= number <= len(ANSWER_KEY_LABELS) else ""
+
+
+def _answer_text(number: int, label: str) -> str:
+    key = answer_key_label(number)
+    return f"{key}   {label}" if key else f"    {label}"
 
 
 class AnswerList(QListWidget):
@@ -872,7 +886,7 @@ class TriagePanel(QWidget):
         keep = self.answers.currentRow() if self.answers.count() == len(question.answers) else 0
         self.answers.clear()
         for number, answer in enumerate(question.answers, start=1):
-            item = QListWidgetItem(f"{number}   {answer.label.get(lang)}" if number <= 9 else answer.label.get(lang))
+            item = QListWidgetItem(_answer_text(number, answer.label.get(lang)))
             item.setData(Qt.ItemDataRole.UserRole, answer.key)
             item.setToolTip(answer.label.get(lang))  # whole, where two columns elide it
             self.answers.addItem(item)
@@ -953,8 +967,8 @@ class TriagePanel(QWidget):
                 .replace("%1", str(remaining)))
             self.follow_up_question.setText(question.text.get(lang))
             self.follow_up_answers.setText("   ".join(
-                f"{number} {answer.label.get(lang)}" for number, answer in enumerate(question.answers, start=1)
-                if number <= 9))
+                f"{answer_key_label(number)} {answer.label.get(lang)}"
+                for number, answer in enumerate(question.answers, start=1) if answer_key_label(number)))
         known = []
         for item in session.follow_ups:
             answer = item.question.answer_for(item.answer_key) if item.answer_key is not None else None
@@ -972,7 +986,7 @@ class TriagePanel(QWidget):
         self._title.setText(self.tr("Triage"))
         self.idle.setText(self.tr("No triage running.\nAnswer a call (F2) — triage starts by itself — "
                                   "or press Ctrl+T for the incident in the form."))
-        self.hint.setText(self.tr("1–9 answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint"
+        self.hint.setText(self.tr("1–9 0 - answer · ↑↓ + Enter confirm · Backspace back · Ctrl+K change complaint"
                                   " · Ctrl+2 type in the form, Enter there comes back here · F1 all keys"))
         self.start_action.setText(self.tr("Triage questions"))
         self.complaint_action.setText(self.tr("Change chief complaint…"))

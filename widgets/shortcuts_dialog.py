@@ -7,7 +7,7 @@ keys that work. Each row says the key, what it does (the action's own, translate
 text) and where it lives (the menu or the panel). Typing filters: every word must
 appear in the key, the text or the place ("f8", "派车", "ctrl+shift").
 
-Keys that panels handle themselves while they have the keyboard (1–9 on a question,
+Keys that panels handle themselves while they have the keyboard (1–9, 0 and - on a question,
 Space in the CPR coach) are not actions; each panel shows them on its hint line.
 
 GUI thread only.

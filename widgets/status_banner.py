@@ -6,6 +6,13 @@ it cannot be missed; connecting/syncing is amber; online is green. In training
 (``--simulate``) a purple "TRAINING" block sits in the banner (and the window
 title says so too), so a trainee never mistakes simulated calls for live ones.
 
+On a narrow desk (1366x768 at 150 % is 911 logical px wide) the banner gives way in a fixed
+order so the link state, the ready/busy state with the F5 button and the clock stay whole:
+first tighter margins, then the short training marker ("TRAINING"), then the seat name
+(the seat id alone, then elided). Whatever is shortened keeps its whole text in its
+tooltip. The count of commands waiting to be sent is never shortened: offline, it is what
+the red banner is for (and the seat's state, hidden offline, leaves it room).
+
 GUI thread only. The clock is refreshed by the window's tick.
 """
 
@@ -14,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app.domain.model import SeatState
@@ -25,6 +32,12 @@ from widgets.labels import link_colours, link_text, seat_reason_text, seat_state
 
 class StatusBanner(QFrame):
     """Shows the store's link and this seat's state; the ready toggle is the window's F5 action."""
+
+    MARGINS = (12, 6, 12, 6)
+    SPACING = 16
+    # A narrow desk: what a 911 px wide banner can spare (measured at 1366x768, 150 %).
+    TIGHT_MARGINS = (4, 4, 4, 4)
+    TIGHT_SPACING = 6
 
     def __init__(self, store: SeatStore, ready_action: QAction, *, training: bool = False,
                  seat_id: str | None = None, parent: QWidget | None = None) -> None:
@@ -53,9 +66,13 @@ class StatusBanner(QFrame):
         self.clock_label = QLabel(self)
         self.clock_label.setObjectName("ClockLabel")
 
+        self._full_seat_text = ""
+        self._short_seat_text = ""
+        self._full_pending_text = ""
+        self._training_text = self._training_short_text = self._training_tooltip = ""
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 12, 6)
-        layout.setSpacing(16)
+        layout.setContentsMargins(*self.MARGINS)
+        layout.setSpacing(self.SPACING)
         layout.addWidget(self.link_label)
         layout.addWidget(self.pending_label)
         layout.addWidget(self.training_label)
@@ -95,11 +112,12 @@ class StatusBanner(QFrame):
         )
         self.link_label.setText(link_text(link))
         self.link_label.setToolTip(self._link_tooltip(status))
-        self.pending_label.setText(self._pending_text(status))
+        self._full_pending_text = self._pending_text(status)
         seat_id = self.seat_id or "—"
         name = (self._store.me or {}).get("name") if self._store.me else None
-        self.seat_label.setText(self.tr("Seat %1").replace("%1", f"{seat_id} · {name}" if name and name != seat_id
-                                                          else seat_id))
+        self._full_seat_text = self.tr("Seat %1").replace("%1", f"{seat_id} · {name}" if name and name != seat_id
+                                                          else seat_id)
+        self._short_seat_text = self.tr("Seat %1").replace("%1", seat_id)
         state = self.seat_state()
         # Offline, the server cannot know this seat as ready: the red bar says it all.
         self.seat_state_label.setVisible(link in (Link.ONLINE, Link.SYNCING))
@@ -110,6 +128,54 @@ class StatusBanner(QFrame):
         self.seat_state_label.setStyleSheet(
             f"background: {seat_colours.background}; color: {seat_colours.foreground};"
         )
+        self.fit()
+
+    # ------------------------------------------------------------ narrow desks
+    def needed_width(self) -> int:
+        """The width the banner's visible parts ask for, at their current texts and margins."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        shown = [layout.itemAt(i).widget() for i in range(layout.count())]
+        widths = [w.sizeHint().width() for w in shown if w is not None and not w.isHidden()]
+        return margins.left() + margins.right() + sum(widths) + layout.spacing() * max(len(widths) - 1, 0)
+
+    def fit(self) -> None:
+        """Give way, in order, until the banner fits its width (see the module's docstring)."""
+        layout = self.layout()
+        # The layout's share: the style sheet's border sits outside it.
+        width = self.contentsRect().width() if self.testAttribute(Qt.WidgetAttribute.WA_Resized) else 1 << 20
+        layout.setContentsMargins(*self.MARGINS)
+        layout.setSpacing(self.SPACING)
+        self.training_label.setText(self._training_text)
+        self.training_label.setToolTip(self._training_tooltip)
+        self.seat_label.setText(self._full_seat_text)
+        self.seat_label.setToolTip(self._full_seat_text)
+        self.pending_label.setText(self._full_pending_text)
+        steps = [
+            lambda: (layout.setContentsMargins(*self.TIGHT_MARGINS), layout.setSpacing(self.TIGHT_SPACING)),
+            lambda: self.training_label.setText(self._training_short_text),
+            lambda: self.seat_label.setText(self._short_seat_text),
+            lambda: self._elide(self.seat_label, self._short_seat_text, width),
+        ]
+        for step in steps:
+            if self.needed_width() <= width:
+                break
+            step()
+
+    def _elide(self, label: QLabel, text: str, width: int) -> None:
+        """Shorten ``label`` by what the banner lacks, down to "…" (its tooltip keeps the whole text)."""
+        label.setText(text)
+        overflow = self.needed_width() - width
+        if overflow <= 0 or not text:
+            return
+        metrics = label.fontMetrics()
+        room = max(metrics.horizontalAdvance(text) - overflow, metrics.horizontalAdvance("…"))
+        label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, room))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.fit()
 
     def _pending_text(self, status: ConnectionStatus) -> str:
         if status.link in (Link.OFFLINE, Link.AUTH_FAILED):
@@ -145,10 +211,10 @@ class StatusBanner(QFrame):
 
     # ------------------------------------------------------------ language
     def retranslate_ui(self) -> None:
-        self.training_label.setText(self.tr("TRAINING — simulated calls, not live"))
-        self.training_label.setToolTip(
-            self.tr("This seat is connected to a training server with simulated calls and ambulances.")
-        )
+        self._training_text = self.tr("TRAINING — simulated calls, not live")
+        self._training_short_text = self.tr("TRAINING")
+        self._training_tooltip = self._training_text + "\n" + self.tr(
+            "This seat is connected to a training server with simulated calls and ambulances.")
         self.clock_label.setToolTip(self.tr("Local time"))
         self.render()
 

@@ -15,10 +15,13 @@ Ctrl+2 (the form, to type the address: ``form``) and Enter (back to the question
 one JSON line per moment::
 
     {"moment": "question", "screen": [w, h], "dpr": 1.5, "docks": {name: [x, y, w, h]},
-     "triage": {...}, "form": {...}, "calls": {...}, "clipped": [...], "small_fonts": [...]}
+     "triage": {...}, "form": {...}, "calls": {...}, "banner": {...}, "clipped": [...], "small_fonts": [...]}
 
 ``--screenshot FILE`` grabs the window (device pixels) at the question mid-arrest,
-``--screenshot-longest FILE`` at "what happened?".
+``--screenshot-longest FILE`` at "what happened?". ``--training`` makes it a training seat
+(the TRAINING marker in the banner, the "ask the caller" box in the call panel) and
+``--queue N`` puts N calls in the centre's queue before the call: the fullest banner and
+call panel a small desk has to hold.
 Run: ``python -m tests.gui.layout_dpi_seat [--language zh_CN] [--map] [--screenshot FILE]``.
 """
 
@@ -40,7 +43,7 @@ register_scheme()
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QRect, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QRegion  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QScrollArea, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QToolButton, QWidget  # noqa: E402
 
 from app.seat.commands import SeatCommands  # noqa: E402
 from app.seat.store import SeatStore  # noqa: E402
@@ -121,6 +124,42 @@ def measure_triage(window: MainWindow) -> dict:
     }
 
 
+def text_of(widget: QLabel | QToolButton) -> dict:
+    """A label's or button's text: on screen, and whole (neither elided nor narrower than its text)."""
+    return {"text": widget.text(), "seen": seen(widget),
+            "whole": "…" not in widget.text() and widget.sizeHint().width() <= widget.width()}
+
+
+def measure_calls(window: MainWindow) -> dict:
+    panel = window.call_panel
+    own = panel.my_calls
+    rows = [{"text": own.item(row).text(), "seen": seen(own.viewport(), own.visualItemRect(own.item(row)))}
+            for row in range(own.count())]
+    waiting = panel.waiting
+    return {
+        "size": [panel.width(), panel.height()],
+        "need": [panel.minimumSizeHint().width(), panel.minimumSizeHint().height()],
+        "own_calls": rows,
+        "answer_button": text_of(panel.findChild(QToolButton, "AnswerButton")),
+        "hangup_button": text_of(panel.findChild(QToolButton, "HangupButton")),
+        "queue_summary": text_of(panel.findChild(QLabel, "QueueSummary")),
+        "waiting_rows": waiting.count(),
+        "waiting_list_seen": seen(waiting.viewport()) and waiting.viewport().height() > 0,
+    }
+
+
+def measure_banner(window: MainWindow) -> dict:
+    banner = window.banner
+    return {
+        "width": banner.width(),
+        "link": text_of(banner.link_label), "seat_state": text_of(banner.seat_state_label),
+        "ready": text_of(banner.ready_button), "clock": text_of(banner.clock_label),
+        "seat": {**text_of(banner.seat_label), "tooltip": banner.seat_label.toolTip()},
+        "training": {**text_of(banner.training_label), "tooltip": banner.training_label.toolTip(),
+                     "shown": banner.training_label.isVisible()},
+    }
+
+
 def describe(window: MainWindow, moment: str) -> dict:
     screen = window.screen()
     docks = {}
@@ -129,7 +168,6 @@ def describe(window: MainWindow, moment: str) -> dict:
             docks[key] = list(window_rect(dock).getRect())
     form_card = window.docks["form"].widget()
     location = getattr(window, "location_box", None)
-    calls = window.docks["calls"].widget()
     return {
         "moment": moment,
         "screen": [screen.availableGeometry().width(), screen.availableGeometry().height()],
@@ -142,8 +180,8 @@ def describe(window: MainWindow, moment: str) -> dict:
         "triage": measure_triage(window),
         "form": {"height": form_card.height(), "need": form_card.minimumSizeHint().height(),
                  "location_seen": location is not None and seen(location)},
-        "calls": {"size": [calls.width(), calls.height()], "need": [calls.minimumSizeHint().width(),
-                                                                  calls.minimumSizeHint().height()]},
+        "calls": measure_calls(window),
+        "banner": measure_banner(window),
         # The scaling check's own measures (tests/gui/dpi_seat.py): text cut off, fonts under the floor.
         "clipped": clipped_texts(window)[1],
         "small_fonts": small_fonts(window),
@@ -162,6 +200,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--map", action="store_true", help="with the live map (QtWebEngine)")
     parser.add_argument("--result", action="store_true", help="also triage a chest pain to its determinant")
     parser.add_argument("--result-keys", default="11311121")
+    parser.add_argument("--training", action="store_true", help="a training seat (--simulate): the TRAINING marker")
+    parser.add_argument("--queue", type=int, default=0, help="calls waiting in the centre's queue during the call")
     parser.add_argument("--screenshot", help="grab the window mid-arrest (is the patient awake?)")
     parser.add_argument("--screenshot-longest", help="grab the window at the longest question (what happened?)")
     args = parser.parse_args(argv)
@@ -182,7 +222,7 @@ def main(argv: list[str]) -> int:
     server.online()
     server.event("seat.state_changed", seat_id=SEAT, state="ready", reason=None)
     window = MainWindow(store, SeatCommands(RecordingSync()), clock=clock, confirm_close=False, seat_id=SEAT,
-                        layout_path=None, show_map=args.map, languages=languages)
+                        layout_path=None, show_map=args.map, languages=languages, training=args.training)
     window.show()
     settle(app)
     window.activateWindow()
@@ -194,6 +234,9 @@ def main(argv: list[str]) -> int:
         wait(app, 1000)
 
     print(json.dumps(describe(window, "idle"), ensure_ascii=False), flush=True)  # before the call
+    for n in range(args.queue):  # waiting for a seat, the longest first
+        server.event("call.received", call_id=f"q{n}", caller_number=f"1391234{n:04d}", caller_name=None,
+                     location_text=None, line=None, seconds_ago=90 - n)
     server.ring("c1", "13800138000", location_text="渝中区较场口 解放碑步行街 8号")
     QTest.keyClick(window, Qt.Key.Key_F2)
     server.event("call.answered", call_id="c1", seat_id=SEAT)

@@ -35,8 +35,9 @@ TALL_ENOUGH_FOR_THE_MAP_UNDER_TRIAGE = 800  # (widgets.workspace.MAP_UNDER_TRIAG
 
 
 @functools.cache
-def desk(width: int, height: int, scale: float, language: str = "zh_CN") -> dict[str, dict]:
-    """The seat's measures at each moment of the call (``tests/gui/layout_dpi_seat.py``)."""
+def desk(width: int, height: int, scale: float, language: str = "zh_CN", extra: tuple[str, ...] = ()) -> dict[str, dict]:
+    """The seat's measures at each moment of the call (``tests/gui/layout_dpi_seat.py``;
+    ``extra``: more of its options, e.g. ``("--training", "--queue", "3")``)."""
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "screens.json"
         config.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": width, "height": height,
@@ -45,7 +46,7 @@ def desk(width: int, height: int, scale: float, language: str = "zh_CN") -> dict
         env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "QT_SCALE_FACTOR": f"{scale:g}",
                "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox", "PYTHONPATH": str(ROOT)}
         done = subprocess.run([sys.executable, "-m", "tests.gui.layout_dpi_seat", "--map", "--result",
-                               "--language", language],
+                               "--language", language, *extra],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     moments = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
