@@ -76,6 +76,25 @@ def _describe(obj) -> str:
         f" titled {title!r}" if title else "")
 
 
+# Every settle collects garbage, up to four times per Qt test, and a full collection walks every
+# object alive: 0.05-0.3 s each with a seat window's modules loaded, half of a GUI test's time
+# (measured over tests/gui). So before each Qt test, once its settle has collected, what is alive
+# is frozen (``gc.freeze``: collections skip it) and the collections at its end walk only what
+# the test made. What a test module's long-lived objects (its fixtures, caches) leave behind is
+# collected at the next module's first Qt test (``gc.unfreeze`` first: the whole heap once per
+# module), still on the GUI thread at a known point, and at the end of the session.
+_frozen_in: list[object] = [None]  # the test module whose Qt tests run with the heap frozen
+
+
+def _settle_qt_before(app, module: object) -> None:
+    """Settle before a Qt test, then freeze what is alive; in a new test module, unfreeze first."""
+    if module != _frozen_in[0]:
+        gc.unfreeze()
+    _settle_qt(app)
+    gc.freeze()
+    _frozen_in[0] = module
+
+
 @pytest.fixture(autouse=True)
 def qt_objects_die_with_their_test(request):
     """Fails a test that leaves top-level widgets or objects parented to the QApplication behind.
@@ -92,7 +111,7 @@ def qt_objects_die_with_their_test(request):
     import shiboken6
 
     if app is not None:
-        _settle_qt(app)
+        _settle_qt_before(app, request.node.path)
     before_windows = {shiboken6.getCppPointer(w)[0] for w in app.topLevelWidgets()} if app else set()
     before_children = {shiboken6.getCppPointer(o)[0] for o in app.children()} if app else set()
     yield
@@ -155,6 +174,7 @@ def pytest_sessionfinish(session, exitstatus):
     At exit Python destroys what remains in no particular order, the QApplication among it;
     a QtWebEngine page still alive then would outlive its profile.
     """
+    gc.unfreeze()  # what the last module kept alive is collected now, on the GUI thread
     app = _qt_application()
     if app is not None:
         _settle_qt(app)

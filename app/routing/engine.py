@@ -28,7 +28,6 @@ the limit ``UNREACHABLE`` — never silently dropped. Pure computation, calling 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -38,7 +37,8 @@ from typing import Literal, Protocol, overload
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from app.routing.graph import GRAPH_FILE, WALK_GRAPH_FILE, RoadGraph, ranges
+from app.filecache import FileCache
+from app.routing.graph import GRAPH_FILE, WALK_GRAPH_FILE, RoadGraph, check_emergency_factor, ranges
 from app.routing.snap import MAX_SNAP_M, Snap, Snapper
 
 LatLon = tuple[float, float]
@@ -87,24 +87,41 @@ class Router(Protocol):
         ...
 
 
+def _city_graph(path: Path, emergency_factor: float) -> tuple[RoadGraph, Snapper]:
+    graph = RoadGraph.load(path, emergency_factor)
+    snapper = Snapper(graph)
+    for value in (snapper.seg_a, snapper.seg_b):
+        value.setflags(write=False)
+    return graph, snapper
+
+
+# A city's graph with its snapping index (~20 ms to build for Monaco), kept while the graph file
+# is unchanged and shared by the routers for_city makes: both are read-only after construction.
+_CITY_GRAPHS: FileCache[tuple[RoadGraph, Snapper]] = FileCache(_city_graph, max_files=4)
+
+
 class GraphRouter:
     """The default Router: the imported road graph + scipy's Dijkstra.
 
     Args:
         graph: a loaded :class:`RoadGraph`.
         max_snap_m: positions farther than this from a road are refused / ``OFF_ROAD``.
+        snapper: a :class:`Snapper` already built over ``graph`` (else one is built).
     """
 
-    def __init__(self, graph: RoadGraph, max_snap_m: float = MAX_SNAP_M) -> None:
+    def __init__(self, graph: RoadGraph, max_snap_m: float = MAX_SNAP_M, snapper: Snapper | None = None) -> None:
         self.graph = graph
-        self.snapper = Snapper(graph)
+        self.snapper = snapper if snapper is not None else Snapper(graph)
         self.max_snap_m = max_snap_m
-        self._lock = threading.Lock()
+        self._lock = graph.search_lock  # the graph's turns_reverse is the searches' scratch
 
     @classmethod
     def for_city(cls, city_dir: Path, emergency_factor: float = 1.0, max_snap_m: float = MAX_SNAP_M,
                  profile: str = "drive") -> GraphRouter:
         """Load ``city_dir/roads.graph.npz`` (``profile="walk"``: ``walk.graph.npz``, no emergency factor).
+
+        The graph and its snapping index are kept while the file is unchanged and shared by
+        the routers made for the same file and factor (a second seat window loads nothing).
 
         Raises:
             GraphFileError: missing (→ re-import hint) or unreadable.
@@ -113,8 +130,12 @@ class GraphRouter:
         if profile not in ("drive", "walk"):
             raise ValueError(f"unknown routing profile {profile!r}")
         if profile == "walk":
-            return cls(RoadGraph.load(Path(city_dir) / WALK_GRAPH_FILE), max_snap_m)
-        return cls(RoadGraph.load(Path(city_dir) / GRAPH_FILE, emergency_factor), max_snap_m)
+            path, emergency_factor = Path(city_dir) / WALK_GRAPH_FILE, 1.0
+        else:
+            path = Path(city_dir) / GRAPH_FILE
+        check_emergency_factor(emergency_factor)
+        graph, snapper = _CITY_GRAPHS.get(path, float(emergency_factor))
+        return cls(graph, max_snap_m, snapper)
 
     def snap(self, position: LatLon) -> Snap:
         """Raises SnapError (too far / not a position)."""

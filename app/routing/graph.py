@@ -39,10 +39,13 @@ is ~0.3 MB, a 200 000-node city ~15 MB. Pure computation, calling thread; no Qt.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import lzma
 import math
 import re
+import threading
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +54,8 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+
+from app.filecache import FileCache
 
 GRAPH_FILE = "roads.graph.npz"
 WALK_GRAPH_FILE = "walk.graph.npz"  # the walking profile (volunteers fetching an AED)
@@ -358,11 +363,20 @@ def save(arrays: GraphArrays, path: Path) -> int:
 
 
 def load_arrays(path: Path) -> GraphArrays:
-    """Read a graph file written by :func:`save`.
+    """Read a graph file written by :func:`save` (blocking; kept in memory while the file is
+    unchanged, see :mod:`app.filecache`: every seat window loads its city's graph).
+
+    The arrays are read-only and shared by every caller (writing into one raises
+    ``ValueError``); ``meta`` and the :class:`GraphArrays` itself are each caller's own.
 
     Raises:
         GraphFileError: missing, unreadable, inconsistent, or another format — with a hint.
     """
+    kept = _GRAPH_FILES.get(Path(path))
+    return dataclasses.replace(kept, meta=copy.deepcopy(kept.meta))
+
+
+def _read_arrays(path: Path) -> GraphArrays:
     path = Path(path)
     hint = "re-import the city with: dispatch120 map import CITY.osm.pbf"
     if not path.is_file():
@@ -397,12 +411,29 @@ def load_arrays(path: Path) -> GraphArrays:
         raise GraphFileError(f"{path}: road graph arrays do not fit together; {hint}")
     length = segment_lengths_m(lat, lon, src, dst)
     seconds = np.maximum(length / (speed.astype(np.float64) / 3.6), MIN_EDGE_S)
-    return GraphArrays(lat, lon, osm_id, src.astype(np.int32), dst.astype(np.int32), seconds.astype(np.float32),
-                       length.astype(np.float32), meta, *bans)
+    arrays = GraphArrays(lat, lon, osm_id, src.astype(np.int32), dst.astype(np.int32), seconds.astype(np.float32),
+                         length.astype(np.float32), meta, *bans)
+    for value in vars(arrays).values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)  # shared between callers (_GRAPH_FILES)
+    return arrays
+
+
+# Loaded graph files, kept while the file is unchanged (reading and decoding one is ~40 ms of a
+# seat window's build for Monaco); a few cities at most.
+_GRAPH_FILES: FileCache[GraphArrays] = FileCache(_read_arrays, max_files=4)
+
+
+def check_emergency_factor(emergency_factor: float) -> None:
+    """Raises ValueError unless ``emergency_factor`` is a positive finite number."""
+    if not (isinstance(emergency_factor, int | float) and math.isfinite(emergency_factor)
+            and emergency_factor > 0):
+        raise ValueError(f"emergency_factor must be a positive number, not {emergency_factor!r}")
 
 
 class RoadGraph:
-    """A loaded road graph. Read-only after construction: safe to share between threads.
+    """A loaded road graph. Read-only after construction: safe to share between threads
+    (but for the target arcs of ``turns_reverse``, which a search rewrites holding ``search_lock``).
 
     Args:
         arrays: nodes and edges (see :class:`GraphArrays`).
@@ -414,11 +445,11 @@ class RoadGraph:
     """
 
     def __init__(self, arrays: GraphArrays, emergency_factor: float = 1.0) -> None:
-        if not (isinstance(emergency_factor, int | float) and math.isfinite(emergency_factor)
-                and emergency_factor > 0):
-            raise ValueError(f"emergency_factor must be a positive number, not {emergency_factor!r}")
+        check_emergency_factor(emergency_factor)
         self.arrays = arrays
         self.emergency_factor = float(emergency_factor)
+        # Held by every router over this graph while a search rewrites the virtual vertex's arcs.
+        self.search_lock = threading.Lock()
         n = len(arrays.lat)
         self.n_nodes = n
         self.lat = arrays.lat
@@ -490,8 +521,23 @@ class RoadGraph:
 
     @classmethod
     def load(cls, path: Path, emergency_factor: float = 1.0) -> RoadGraph:
-        """Load ``path`` (see :func:`load_arrays`; raises :class:`GraphFileError`)."""
-        return cls(load_arrays(path), emergency_factor)
+        """Load ``path`` (see :func:`load_arrays`; raises :class:`GraphFileError`).
+
+        The graph is kept while the file is unchanged and shared by every caller with the same
+        ``emergency_factor``: its arrays are read-only (``turns_reverse`` belongs to the searches).
+        """
+        check_emergency_factor(emergency_factor)
+        return _ROAD_GRAPHS.get(Path(path), float(emergency_factor))
+
+    def _seal(self) -> RoadGraph:
+        """Make the graph's arrays read-only (not ``turns_reverse``: the searches write its target arcs)."""
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        for matrix in (self.forward, self.reverse):
+            for array in (matrix.data, matrix.indices, matrix.indptr):
+                array.setflags(write=False)
+        return self
 
     def edge_ids(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Edge ids of the directed edges a[i]→b[i] (vectorised); -1 where there is none."""
@@ -518,3 +564,8 @@ class RoadGraph:
         """A local equirectangular projection in metres (good to <0.1 % over a city)."""
         k = math.pi / 180 * EARTH_RADIUS_M
         return (np.asarray(lon) * k * math.cos(math.radians(self._ref_lat)), np.asarray(lat) * k)
+
+
+# Built graphs, by file and emergency factor: building the turn graph is ~20 ms for Monaco.
+_ROAD_GRAPHS: FileCache[RoadGraph] = FileCache(
+    lambda path, emergency_factor: RoadGraph(load_arrays(path), emergency_factor)._seal(), max_files=4)

@@ -98,12 +98,12 @@ def turn_restrictions() -> list[TurnRestriction]:
 # ---------------------------------------------------------------- a reference router
 
 
-_TABLES: dict[int, tuple] = {}
+_TABLES: dict[tuple[int, float], tuple] = {}
 
 
 def _reference_tables(graph: RoadGraph) -> tuple:
     """Plain Python lists and dicts of a graph's edges (built once per graph)."""
-    key = id(graph.arrays)
+    key = (id(graph.arrays), graph.emergency_factor)  # the seconds depend on the factor
     if key not in _TABLES:
         arrays = graph.arrays
         src, dst = arrays.src.tolist(), arrays.dst.tolist()
@@ -115,8 +115,9 @@ def _reference_tables(graph: RoadGraph) -> tuple:
             out.setdefault(u, []).append(i)
         banned = set(zip(arrays.ban_from.tolist(), arrays.ban_via.tolist(), arrays.ban_to.tolist(), strict=True))
         _TABLES.clear()
-        _TABLES[key] = (src, dst, sec, length, edge, out, banned, arrays.meta.get("profile") == "walk")
-    return _TABLES[key]
+        # The arrays are kept with their tables: while kept, no other graph's arrays get their id.
+        _TABLES[key] = (arrays, (src, dst, sec, length, edge, out, banned, arrays.meta.get("profile") == "walk", {}))
+    return _TABLES[key][1]
 
 
 def reference_travel(graph: RoadGraph, origin: Snap, target: Snap) -> tuple[float, float] | None:
@@ -126,14 +127,17 @@ def reference_travel(graph: RoadGraph, origin: Snap, target: Snap) -> tuple[floa
     U-turn where another road leaves (walking: every turn). A position within AT_NODE_M of a
     junction stands on it. None: no path.
     """
-    src, dst, sec, length, edge, out, banned, walking = _reference_tables(graph)
+    src, dst, sec, length, edge, out, banned, walking, allowed = _reference_tables(graph)
 
     def turns(e: int) -> list[int]:
+        if e in allowed:  # the same for every search over this graph: worked out once per edge
+            return allowed[e]
         u, v = src[e], dst[e]
         onward = [f for f in out.get(v, []) if (u, v, dst[f]) not in banned]
-        if walking or not [f for f in out.get(v, []) if dst[f] != u]:
-            return onward
-        return [f for f in onward if dst[f] != u]
+        if not walking and [f for f in out.get(v, []) if dst[f] != u]:
+            onward = [f for f in onward if dst[f] != u]
+        allowed[e] = onward
+        return onward
 
     def place(s: Snap) -> tuple[int, dict[int, float]]:
         """(junction or -1, {edge: fraction of it driven to reach the point})."""
