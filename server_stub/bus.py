@@ -33,9 +33,9 @@ many commands as arrived during the previous one (group commit):
    receives events (devices only what their crew needs, :mod:`server_stub.visibility`),
    tell the followers (the desks: pages, volunteers, hospitals), and only then push
    its reply — so when a seat sees its ack, the command's events are already in its
-   store. The flush of a batch runs once the next batch is decided, as its commit
-   starts (PostgreSQL: pipelined, the fan-out to every seat, most of the loop's work,
-   overlaps the commit), or at once when nothing else is queued.
+   store. On SQLite the flush follows its batch's commit at once; on PostgreSQL it
+   runs as the next batch's commit starts (pipelined: the fan-out to every seat, most
+   of the loop's work, overlaps that commit), or at once when nothing else is queued.
 
 A failed commit fails every command of its batch with an ``internal`` error reply
 (logged with its traceback); nothing of it is applied, sent or acked, and the
@@ -261,8 +261,9 @@ class CommandBus:
     async def _commit_queued(self) -> None:
         """The committer task: batches of whatever is queued, until the queue is empty.
 
-        Pipelined: a batch's events and replies go out (its flush) as the next batch's
-        commit starts, or at once when nothing else is queued. The lock
+        Pipelined (PostgreSQL): a batch's events and replies go out (its flush) as the next
+        batch's commit starts, or at once when nothing else is queued. SQLite (the commit
+        on the loop, nothing to overlap): at once after each batch. The lock
         is held meanwhile, so events read from the log (:meth:`catch_up`) never overtake them.
         """
         flush: Callable[[], None] | None = None
@@ -274,6 +275,9 @@ class CommandBus:
                     del self._queue[:MAX_BATCH]
                     flush = await self._commit_batch(batch, flush)
                     batch = []
+                    if self.commit_on_loop:  # nothing to overlap: the acks go out at once
+                        last, flush = flush, None
+                        last()
                 if flush is not None:
                     last, flush = flush, None
                     last()
