@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shutil
 import sqlite3
@@ -79,8 +80,31 @@ async def _seat_loop(seat: RawSeat, mix: CommandMix, window: _Window) -> None:
         window.record(reply, seconds)
 
 
+def _cluster_cpu(data_dir: Path) -> float | None:
+    """CPU seconds (user + system) a PostgreSQL cluster used so far: its postmaster with its reaped
+    children, plus its live children (the backends serving the server). None if unknown (not Linux)."""
+    try:
+        postmaster = int((data_dir / "postmaster.pid").read_text(encoding="ascii").split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat_path in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat_path.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that ended meanwhile (its time went to its parent)
+            pid, ppid = int(stat_path.parent.name), int(fields[1])
+            if pid == postmaster:
+                total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+            elif ppid == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 async def _drive(
-    url: str, tokens: dict[str, str], seats: int, seconds: float, server_cpu: Callable[[], float | None]
+    url: str, tokens: dict[str, str], seats: int, seconds: float, server_cpu: Callable[[], float | None],
+    db_cpu: Callable[[], float | None] = lambda: None,
 ) -> dict[str, Any]:
     connected = [await RawSeat.open(url, tokens[f"bench-{i}"]) for i in range(1, seats + 1)]
     try:
@@ -89,16 +113,17 @@ async def _drive(
             await seat.must(*mix.setup())
         # Warm-up: every seat at once, as in the window.
         await asyncio.gather(*(seat.must(*mix.next()) for seat, mix in zip(connected, mixes, strict=True)))
-        cpu_start, client_cpu_start = server_cpu(), time.process_time()
+        cpu_start, client_cpu_start, db_cpu_start = server_cpu(), time.process_time(), db_cpu()
         start = time.perf_counter()
         window = _Window(start, start + seconds)
         await asyncio.gather(*(_seat_loop(seat, mix, window) for seat, mix in zip(connected, mixes, strict=True)))
         drain_s = time.perf_counter() - window.end
-        cpu_end, client_cpu = server_cpu(), time.process_time() - client_cpu_start
+        cpu_end, client_cpu, db_cpu_end = server_cpu(), time.process_time() - client_cpu_start, db_cpu()
     finally:
         for seat in connected:
             await seat.close()
     server_cpu_s = cpu_end - cpu_start if cpu_start is not None and cpu_end is not None else None
+    db_cpu_s = db_cpu_end - db_cpu_start if db_cpu_start is not None and db_cpu_end is not None else None
     done = window.events + window.late  # the server's CPU also covers the commands that drained
     return {
         "seats": seats,
@@ -115,6 +140,8 @@ async def _drive(
         "client_cpu_s": client_cpu,
         # The bench's seats (this process, one core at most) share the machine with the server.
         "client_cpu_ms_per_event": client_cpu / done * 1000 if done else None,
+        # PostgreSQL's own processes (the same two cores), when the database is a bench cluster.
+        "db_cpu_ms_per_event": db_cpu_s / done * 1000 if db_cpu_s is not None and done else None,
     }
 
 
@@ -128,10 +155,12 @@ def _batches(log_path: Path) -> dict[str, Any]:
             "max_commands": max(int(m) for _, _, m in lines)}
 
 
-def run_phase(seats: int, seconds: float, db_url: str | None = None) -> dict[str, Any]:
-    """``seats`` seats against a fresh server on SQLite (``db_url`` None) or on ``db_url``."""
+def run_phase(seats: int, seconds: float, db_url: str | None = None, db_dir: Path | None = None) -> dict[str, Any]:
+    """``seats`` seats against a fresh server on SQLite (``db_url`` None) or on ``db_url``
+    (``db_dir``: that cluster's data directory, to count its CPU too)."""
+    db_cpu = (lambda: _cluster_cpu(db_dir)) if db_dir is not None else (lambda: None)
     with BenchServer(seats=max(seats, 1), db_url=db_url) as server:
-        result = asyncio.run(_drive(server.url, server.tokens, seats, seconds, server.cpu_seconds))
+        result = asyncio.run(_drive(server.url, server.tokens, seats, seconds, server.cpu_seconds, db_cpu))
         server.stop()  # it logs its group-commit summary as it stops
         result["batches"] = _batches(server.log_path)
     return result
@@ -208,7 +237,8 @@ def run(seconds: float, *, postgres: bool = True) -> dict[str, Any]:
     if postgres:
         try:
             with _postgres() as cluster:
-                result["postgresql"] = {f"seats_{n}": run_phase(n, seconds, cluster.create_database()) for n in SEATS}
+                result["postgresql"] = {f"seats_{n}": run_phase(n, seconds, cluster.create_database(), cluster.data)
+                                        for n in SEATS}
         except Exception as exc:  # tests.services.ServiceUnavailable, or a failed start
             result["postgresql_skipped"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
     else:
@@ -224,7 +254,7 @@ def _num(value: float | None, fmt: str = ".0f", width: int = 10) -> str:
 def render(result: dict[str, Any]) -> str:
     lines = ["2. Durable events per second, 1 vs 20 seats (ack only after commit; every seat gets every event)"]
     head = (f"{'':34}{'ev/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'cmds/txn':>10}{'srv CPU ms/ev':>15}"
-            f"{'seats CPU ms/ev':>17}  errors")
+            f"{'seats CPU ms/ev':>17}{'db CPU ms/ev':>14}  errors")
     lines.append(head)
     for key, label in (("one_row_per_commit", "bare SQLite: 1 row per commit"),
                        ("rows_100_per_commit", "bare SQLite: 100 rows per commit")):
@@ -242,7 +272,8 @@ def render(result: dict[str, Any]) -> str:
                 f"{_num(lat.get('p50_ms'), '.1f', 9)}{_num(lat.get('p99_ms'), '.1f', 9)}"
                 f"{_num(phase['batches'].get('mean_commands'), '.1f', 10)}"
                 f"{_num(phase['server_cpu_ms_per_event'], '.2f', 15)}"
-                f"{_num(phase.get('client_cpu_ms_per_event'), '.2f', 17)}  {errors}"
+                f"{_num(phase.get('client_cpu_ms_per_event'), '.2f', 17)}"
+                f"{_num(phase.get('db_cpu_ms_per_event'), '.2f', 14)}  {errors}"
             )
     if "postgresql_skipped" in result:
         lines.append(f"  PostgreSQL skipped: {result['postgresql_skipped']}")
