@@ -21,19 +21,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -66,6 +68,12 @@ ADDRESS_MAX = 200
 # Errors on incident.create that concern the linked call (answered elsewhere, unknown,
 # not answered): the draft is kept and unlinked from the call so that it can be saved.
 _CALL_ERRORS = {ErrorCode.CONFLICT, ErrorCode.NOT_FOUND, ErrorCode.ILLEGAL_TRANSITION, ErrorCode.FORBIDDEN}
+# Lines of text the "what happened" box shows at least (it grows up to DESCRIPTION_MAX_PX where
+# there is room): two lines keep the form, its tabs and the banner inside a 911x512 desk
+# (1366x768 at 150 %), where 70 px left the form's tab group 26 px taller than the window.
+DESCRIPTION_MIN_LINES = 2
+DESCRIPTION_MAX_PX = 170
+ROW_SPACING_PX = 4
 
 
 def short_id(incident_id: str | None) -> str:
@@ -138,6 +146,17 @@ class CloseIncidentDialog(QDialog):
         super().changeEvent(event)
 
 
+class _FormBody(QWidget):
+    """The scrolling part of the form. Its height is the room it is given, down to its minimum:
+    the scroll area asks a layout with height-for-width (the wrapping call line) for its height
+    and would get the preferred one (the "what happened" box at ~190 px), scrolling the priority
+    out of sight where the fields fit (911x512: 118 px)."""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        room = self.parentWidget().height() if self.parentWidget() is not None else 0
+        return max(self.minimumSizeHint().height(), room)
+
+
 class IncidentForm(QWidget):
     """Record a new incident or edit the one selected.
 
@@ -201,8 +220,9 @@ class IncidentForm(QWidget):
         self.description = QPlainTextEdit(self)
         self.description.setObjectName("Description")
         self.description.setTabChangesFocus(True)  # Tab follows the call, it does not insert a tab
-        self.description.setMinimumHeight(70)
-        self.description.setMaximumHeight(170)
+        self.description.document().setDocumentMargin(2)  # as close to its frame as a line edit's text (Qt: 4)
+        self.description.setMaximumHeight(DESCRIPTION_MAX_PX)
+        self._fit_description()
         self.patients = QSpinBox(self)
         self.patients.setRange(1, 999)
         self.priority = QComboBox(self)
@@ -227,11 +247,18 @@ class IncidentForm(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._dirty_note = QLabel(self)
         self._dirty_note.setObjectName("DirtyNote")
+        # In the header beside the state chip, wrapping: beside the three buttons, unwrapped,
+        # "Sent; waiting for the server…" made the English form 739 px wide (a 960x540 desk
+        # leaves it 650), and wrapped there it took four lines under a 600 px form.
+        self._dirty_note.setWordWrap(True)
+        self._dirty_note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         header = QHBoxLayout()
-        header.addWidget(self._title, 1)
+        header.addWidget(self._title)
+        header.addWidget(self._dirty_note, 1)
         header.addWidget(self._state)
         form = QFormLayout()
+        form.setVerticalSpacing(ROW_SPACING_PX)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self._labels["address"], self.address)
         form.addRow(self._labels["callback"], self.callback)
@@ -244,14 +271,37 @@ class IncidentForm(QWidget):
         form.addRow(self._labels["patients"], row)
         buttons = QHBoxLayout()
         buttons.addWidget(save_button)
-        buttons.addWidget(self._dirty_note, 1)
+        buttons.addStretch(1)
         buttons.addWidget(new_button)
         buttons.addWidget(close_button)
+        # The header and the fields scroll where the desk is lower than they need (a 911x512
+        # desk once units are listed under the call); the Save row under them is always seen.
+        body = _FormBody(self)
+        body.setObjectName("IncidentFormBody")
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.setSpacing(ROW_SPACING_PX)
+        body_layout.addLayout(header)
+        body_layout.addWidget(self._call_info)
+        body_layout.addLayout(form)
+        body_layout.addStretch(1)
+        self.body_scroll = QScrollArea(self)
+        self.body_scroll.setObjectName("IncidentFormScroll")
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never sideways
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from field to field
+        self.body_scroll.setWidget(body)
+        for field in (self.address, self.callback, self.description, self.patients, self.priority):
+            field.installEventFilter(self)  # the field the cursor goes to scrolls into view
+        # ... and stays in view when the form gets lower (the range follows the new height).
+        # Deferred: the range changes while the scroll area is still placing the fields.
+        self.body_scroll.verticalScrollBar().rangeChanged.connect(
+            lambda *_range: QTimer.singleShot(0, self, self._keep_focus_in_view))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(header)
-        layout.addWidget(self._call_info)
-        layout.addLayout(form)
+        layout.setSpacing(ROW_SPACING_PX)
+        layout.addWidget(self.body_scroll, 1)
         layout.addLayout(buttons)
         # The order of the call: address, callback number, what happened, patients, priority.
         QWidget.setTabOrder(self.address, self.callback)
@@ -620,6 +670,29 @@ class IncidentForm(QWidget):
         if self._updating.pop(command_id, None) is not None:
             self._render_dirty()
 
+    # ------------------------------------------------------------ size
+    def _fit_description(self) -> None:
+        """The "what happened" box at least DESCRIPTION_MIN_LINES lines of the current font high."""
+        frame = 2 * (self.description.frameWidth() + round(self.description.document().documentMargin()))
+        lines = self.description.fontMetrics().lineSpacing() * DESCRIPTION_MIN_LINES
+        self.description.setMinimumHeight(min(lines + frame, DESCRIPTION_MAX_PX))
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            self._bring_into_view(watched)
+        return super().eventFilter(watched, event)
+
+    def _keep_focus_in_view(self) -> None:
+        focused = self.focusWidget()
+        if focused is not None and self.body_scroll.widget().isAncestorOf(focused):
+            self._bring_into_view(focused)
+
+    def _bring_into_view(self, field: QWidget) -> None:
+        """Scroll the whole field into view (``ensureWidgetVisible`` only brings a line edit's
+        text cursor, leaving the field's lower edge cut off)."""
+        centre = field.mapTo(self.body_scroll.widget(), field.rect().center())
+        self.body_scroll.ensureVisible(centre.x(), centre.y(), 0, field.height() // 2 + 2)
+
     # ------------------------------------------------------------ language
     def retranslate_ui(self) -> None:
         self._labels["address"].setText(self.tr("&Address"))
@@ -644,4 +717,6 @@ class IncidentForm(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate_ui()
+        elif event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_description()
         super().changeEvent(event)

@@ -14,8 +14,8 @@ Each desk runs in its own process (``tests/gui/layout_dpi_seat.py`` through
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication, QToolButton
 
 from tests.gui.conftest import SEAT
 from tests.gui.test_layout_dpi import desk
@@ -25,12 +25,14 @@ pytestmark = pytest.mark.gui
 TRAINING_WITH_A_QUEUE = ("--training", "--queue", "3")
 SMALLEST = [((1366, 768), 1.5, "zh_CN"), ((1366, 768), 1.5, "en"), ((1920, 1080), 2.0, "zh_CN")]
 IDS = [f"{w}x{h}-at-{round(s * 100)}-percent-{lang}" for (w, h), s, lang in SMALLEST]
+BOTH_SMALLEST_IN_BOTH_LANGUAGES = [(size, scale, language) for size, scale in (((1366, 768), 1.5), ((1920, 1080), 2.0))
+                                   for language in ("zh_CN", "en")]
 
 
 @pytest.fixture(params=SMALLEST, ids=IDS)
 def small_desk(request) -> dict[str, dict]:
-    (width, height), scale, language = request.param
-    return desk(width, height, scale, language, TRAINING_WITH_A_QUEUE)
+    size, scale, language = request.param
+    return small_desk_at(size, scale, language)
 
 
 def test_the_call_being_handled_and_its_keys_are_whole_in_the_call_panel(small_desk):
@@ -67,6 +69,77 @@ def test_every_answer_of_what_happened_shows_its_key_on_the_smallest_desk(small_
     keys = [answer["text"].split()[0] for answer in answers]
     assert keys == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "-"]
     assert all(answer["seen"] for answer in answers)
+
+
+def in_both_languages_on_both_smallest_desks(*, ringing_calls_overflow: bool = False):
+    """Parametrize over 911x512 and 960x540, zh and en. ``ringing_calls_overflow``: the 911x512
+    cases are expected to fail, strictly, while the call panel needs more height while a call
+    rings than the desk has (see the reason)."""
+    cases = []
+    for (w, h), s, lang in BOTH_SMALLEST_IN_BOTH_LANGUAGES:
+        marks = []
+        if ringing_calls_overflow and (w, h) == (1366, 768):
+            marks.append(pytest.mark.xfail(strict=True, reason=(
+                "widgets/call_panel.py: while a call rings at a training seat with a queue the call "
+                "panel needs 372 px (its dock 412) under a 386 px desk; Qt lays the calls out 412 px "
+                "tall and keeps them so after the answer, when 332 px would do")))
+        cases.append(pytest.param((w, h), s, lang, marks=marks, id=f"{w}x{h}-at-{round(s * 100)}-percent-{lang}"))
+    return pytest.mark.parametrize(("size", "scale", "language"), cases)
+
+
+@in_both_languages_on_both_smallest_desks()
+def test_ctrl_2_brings_the_form_forward_in_the_place_of_the_questions_inside_the_window(size, scale, language):
+    # A tab group is as tall as its tallest panel's minimum plus its tabs: a form taller than the
+    # room under the banner (911x512: 386 px and the tabs in 386 px) stretched the tab group and
+    # the calls beside it past the window's bottom edge, and a form wider than the room (English,
+    # 960x540: 739 px) pushed it past the right edge.
+    moments = small_desk_at(size, scale, language)
+    width, height = moments["form"]["window"]
+    x, y, w, h = moments["form"]["docks"]["form"]
+    assert [x, y, w, h] == moments["question"]["triage"]["dock"], (moments["form"]["docks"], moments["question"])
+    assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, ([x, y, w, h], [width, height])
+    assert moments["form"]["form"]["location_seen"]  # the location strip under the fields, whole
+
+
+@in_both_languages_on_both_smallest_desks(ringing_calls_overflow=True)
+def test_no_panel_runs_past_the_window_during_the_call(size, scale, language):
+    # The last waiting calls are on screen, whichever panel of the form's tab group is in front.
+    moments = small_desk_at(size, scale, language)
+    for moment in ("idle", "what_happened", "question", "form", "result"):
+        width, height = moments[moment]["window"]
+        for name, (x, y, w, h) in moments[moment]["docks"].items():
+            assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, (moment, name, [x, y, w, h], [width, height])
+        assert moments[moment]["calls"]["waiting_list_seen"], (moment, moments[moment]["calls"])
+
+
+def small_desk_at(size: tuple[int, int], scale: float, language: str) -> dict[str, dict]:
+    return desk(*size, scale, language, TRAINING_WITH_A_QUEUE)
+
+
+def on_screen_in(scroll, widget) -> bool:
+    """Every pixel of ``widget`` is inside the scroll area's viewport."""
+    top_left = widget.mapTo(scroll.viewport(), widget.rect().topLeft())
+    return scroll.viewport().rect().contains(QRect(top_left, widget.size()))
+
+
+def test_a_form_lower_than_its_fields_brings_each_field_into_view_as_the_cursor_reaches_it(seat, qtbot):
+    # Where the desk leaves the form less height than its fields need (units listed under the
+    # call on a 911x512 desk), the fields scroll under the header and the Save row stays put.
+    form = seat.window.form
+    qtbot.keyClick(seat.window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Ctrl+2: the form
+    qtbot.waitUntil(form.address.hasFocus)
+    form.setFixedHeight(form.minimumSizeHint().height())
+    scroll = form.body_scroll
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)  # the fields do not all fit
+    save = form.findChild(QToolButton, "SaveButton")
+    for field in (form.address, form.callback, form.description, form.patients, form.priority):
+        if not field.hasFocus():
+            press(qtbot, Qt.Key.Key_Tab)
+        qtbot.waitUntil(field.hasFocus)
+        qtbot.waitUntil(lambda f=field: on_screen_in(scroll, f))
+        assert save.isVisible() and form.rect().contains(save.geometry())
+    form.address.setFocus()  # straight back to the top (Ctrl+2 on an empty address)
+    qtbot.waitUntil(lambda: on_screen_in(scroll, form.address))
 
 
 def press(qtbot, key) -> None:
