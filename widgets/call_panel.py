@@ -377,13 +377,20 @@ class CallPanel(QWidget):
         """Rebuild both lists from the store, keeping the selection."""
         now = self._clock.now()
         mine = self._store.my_calls()
+        # The "no call" hint goes before a call's row and location strip come in, and comes back
+        # after they went: showing a widget lays the panel out at once (QWidget.setVisible activates
+        # the layouts up to the window), and with the hint and a call both in it the panel asked
+        # 40 px more than it ever needs (372 px under 911x512's 386 px calls column). Qt stretched
+        # the calls dock past the window's bottom edge to that height and kept it there.
+        if mine:
+            self._empty.setVisible(False)
         self._fill(self.my_calls, mine, now, mine=True)
         my_ids = {c["call_id"] for c in mine}
         others = [c for c in self._store.waiting_calls() if c["call_id"] not in my_ids]
         self._fill(self.waiting, others, now, mine=False)
-        self._empty.setVisible(not mine)
         self._update_queue_summary(others, now)
         self._show_current_call(now)
+        self._empty.setVisible(not mine)
         self.fit()  # a call, the location strip or the conversation came or went
 
     def current_call(self) -> dict[str, Any] | None:
