@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
@@ -45,14 +44,11 @@ from PySide6.QtGui import QRegion  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QToolButton, QWidget  # noqa: E402
 
-from app.seat.commands import SeatCommands  # noqa: E402
-from app.seat.store import SeatStore  # noqa: E402
-from tests.gui.conftest import SEAT, RecordingSync, Server  # noqa: E402
+from tests.gui.conftest import SEAT  # noqa: E402
 from tests.gui.dpi_seat import clipped_texts, small_fonts  # noqa: E402
-from widgets.clock import SeatClock  # noqa: E402
+from tests.gui.workspace_seat import scripted_seat  # noqa: E402
 from widgets.main_window import MainWindow  # noqa: E402
 from widgets.seat_app import dispose  # noqa: E402
-from widgets.style import apply_style  # noqa: E402
 
 
 def settle(app: QApplication) -> None:
@@ -206,23 +202,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--screenshot-longest", help="grab the window at the longest question (what happened?)")
     args = parser.parse_args(argv)
 
-    app = QApplication.instance() or QApplication([])
-    apply_style(app)
-    languages = None
-    if args.language != "en":
-        from widgets.i18n_runtime import LanguageSwitcher
-
-        languages = LanguageSwitcher()
-        languages.set_language(args.language)
-    store = SeatStore()
-    server = Server(store, datetime(2026, 11, 27, 2, 0, 0, tzinfo=UTC))
-    clock = SeatClock(now=lambda: server.now)
-    server.registry()
-    server.welcome()
-    server.online()
-    server.event("seat.state_changed", seat_id=SEAT, state="ready", reason=None)
-    window = MainWindow(store, SeatCommands(RecordingSync()), clock=clock, confirm_close=False, seat_id=SEAT,
-                        layout_path=None, show_map=args.map, languages=languages, training=args.training)
+    app, window, store, server, _sync = scripted_seat(args.language, layout_path=None, show_map=args.map,
+                                                      training=args.training)
     window.show()
     settle(app)
     window.activateWindow()

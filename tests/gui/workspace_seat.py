@@ -121,22 +121,18 @@ def choking(window: MainWindow, server: Server, app: QApplication) -> None:
     settle(app)
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--layout", type=Path, required=True)
-    parser.add_argument("--language", default="en")
-    parser.add_argument("--map", action="store_true", help="with the live map (QtWebEngine)")
-    args, steps = parser.parse_known_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-
+def scripted_seat(language: str, *, layout_path: Path | None, show_map: bool, training: bool = False
+                  ) -> tuple[QApplication, MainWindow, SeatStore, Server, RecordingSync]:
+    """A real seat window on a scripted server (online, this seat ready), not shown yet; the scripts'
+    one set-up (also tests/gui/layout_dpi_seat.py)."""
     app = QApplication.instance() or QApplication([])
     apply_style(app)
     languages = None
-    if args.language != "en":
+    if language != "en":
         from widgets.i18n_runtime import LanguageSwitcher
 
         languages = LanguageSwitcher()
-        languages.set_language(args.language)
+        languages.set_language(language)
     store = SeatStore()
     sync = RecordingSync()
     server = Server(store, datetime(2026, 11, 27, 2, 0, 0, tzinfo=UTC))
@@ -146,7 +142,19 @@ def main(argv: list[str]) -> int:
     server.online()
     server.event("seat.state_changed", seat_id=SEAT, state="ready", reason=None)
     window = MainWindow(store, SeatCommands(sync), clock=clock, confirm_close=False, seat_id=SEAT,
-                        layout_path=args.layout, show_map=args.map, languages=languages)
+                        layout_path=layout_path, show_map=show_map, languages=languages, training=training)
+    return app, window, store, server, sync
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--layout", type=Path, required=True)
+    parser.add_argument("--language", default="en")
+    parser.add_argument("--map", action="store_true", help="with the live map (QtWebEngine)")
+    args, steps = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+    app, window, store, server, sync = scripted_seat(args.language, layout_path=args.layout, show_map=args.map)
     window.show()
     settle(app)
     window.activateWindow()
