@@ -39,32 +39,16 @@ from maps.scheme import register_scheme  # noqa: E402  (QtWebEngine before the Q
 
 register_scheme()
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QRect, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QRect, Qt  # noqa: E402
 from PySide6.QtGui import QRegion  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QToolButton, QWidget  # noqa: E402
 
 from tests.gui.conftest import SEAT  # noqa: E402
 from tests.gui.dpi_seat import clipped_texts, small_fonts  # noqa: E402
-from tests.gui.workspace_seat import scripted_seat  # noqa: E402
+from tests.gui.workspace_seat import scripted_seat, settle, wait  # noqa: E402
 from widgets.main_window import MainWindow  # noqa: E402
 from widgets.seat_app import dispose  # noqa: E402
-
-
-def settle(app: QApplication) -> None:
-    for _ in range(5):
-        app.processEvents()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-
-
-def wait(app: QApplication, ms: int, until=None) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    poll = QTimer()
-    if until is not None:
-        poll.timeout.connect(lambda: until() and loop.quit())
-        poll.start(50)
-    loop.exec()
 
 
 def window_rect(widget: QWidget, rect: QRect | None = None) -> QRect:
