@@ -28,6 +28,8 @@ the limit ``UNREACHABLE`` — never silently dropped. Pure computation, calling 
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,8 +39,7 @@ from typing import Literal, Protocol, overload
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from app.filecache import FileCache
-from app.routing.graph import GRAPH_FILE, WALK_GRAPH_FILE, RoadGraph, check_emergency_factor, ranges
+from app.routing.graph import GRAPH_FILE, WALK_GRAPH_FILE, RoadGraph, ranges
 from app.routing.snap import MAX_SNAP_M, Snap, Snapper
 
 LatLon = tuple[float, float]
@@ -87,17 +88,21 @@ class Router(Protocol):
         ...
 
 
-def _city_graph(path: Path, emergency_factor: float) -> tuple[RoadGraph, Snapper]:
-    graph = RoadGraph.load(path, emergency_factor)
-    snapper = Snapper(graph)
-    for value in (snapper.seg_a, snapper.seg_b):
-        value.setflags(write=False)
-    return graph, snapper
+# The snapping index of each shared graph (~20 ms to build for Monaco), read-only once built: it
+# lives as long as its graph, which RoadGraph.load keeps while the graph file is unchanged.
+_SNAPPERS: weakref.WeakKeyDictionary[RoadGraph, Snapper] = weakref.WeakKeyDictionary()
+_SNAPPERS_LOCK = threading.Lock()
 
 
-# A city's graph with its snapping index (~20 ms to build for Monaco), kept while the graph file
-# is unchanged and shared by the routers for_city makes: both are read-only after construction.
-_CITY_GRAPHS: FileCache[tuple[RoadGraph, Snapper]] = FileCache(_city_graph, max_files=4)
+def _shared_snapper(graph: RoadGraph) -> Snapper:
+    with _SNAPPERS_LOCK:
+        snapper = _SNAPPERS.get(graph)
+        if snapper is None:
+            snapper = Snapper(graph)
+            for value in (snapper.seg_a, snapper.seg_b):
+                value.setflags(write=False)
+            _SNAPPERS[graph] = snapper
+        return snapper
 
 
 class GraphRouter:
@@ -133,9 +138,8 @@ class GraphRouter:
             path, emergency_factor = Path(city_dir) / WALK_GRAPH_FILE, 1.0
         else:
             path = Path(city_dir) / GRAPH_FILE
-        check_emergency_factor(emergency_factor)
-        graph, snapper = _CITY_GRAPHS.get(path, float(emergency_factor))
-        return cls(graph, max_snap_m, snapper)
+        graph = RoadGraph.load(path, emergency_factor)  # kept while the file is unchanged
+        return cls(graph, max_snap_m, _shared_snapper(graph))
 
     def snap(self, position: LatLon) -> Snap:
         """Raises SnapError (too far / not a position)."""
