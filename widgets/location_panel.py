@@ -27,7 +27,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from PySide6.QtCore import QCoreApplication, QEvent, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -91,6 +91,9 @@ def address_reach_m(fix_accuracy_m: float | None) -> float | None:
         return None
     return max(ADDRESS_REACH_FACTOR * fix_accuracy_m, ADDRESS_POINT_SLACK_M)
 
+
+# A reverse lookup's answer: (street or address, distance_m), or None when there is none near.
+Found = tuple[str, float] | None
 
 WARNING_STYLE = "background: #FFE0E0; color: #8B0000; border: 1px solid #C00000; border-radius: 3px; padding: 3px;"
 
@@ -296,8 +299,8 @@ class IncidentLocationBox(QWidget):
         # the GUI mid-call); answers come back as signals. Reverse lookups are cached by position:
         # the nearest street, and the nearest house address within MAX_ADDRESS_REACH_M.
         self.worker: AddressWorker | None = None
-        self._streets: dict[tuple[float, float], tuple[str, float] | None] = {}
-        self._addresses: dict[tuple[float, float], tuple[str, float] | None] = {}
+        self._streets: dict[tuple[float, float], Found] = {}
+        self._addresses: dict[tuple[float, float], Found] = {}
         self._asking: set[tuple[str, tuple[float, float]]] = set()  # ("street" | "address", position) queued
         self._choose_row: int | None = None
         if lookup is not None:
@@ -542,17 +545,25 @@ class IncidentLocationBox(QWidget):
         reach = address_reach_m(fix_accuracy_m)
         if self.lookup is None or reach is None:
             return None
-        key = (float(lat), float(lon))
-        if key in self._addresses:
-            found = self._addresses[key]
-        else:
-            try:
-                found = self.lookup.nearest_address(lat, lon, MAX_ADDRESS_REACH_M)
-            except Exception:  # a broken index must not stop the locate command
-                log.exception("nearest address lookup failed at %s", (lat, lon))
-                return None
-            self._addresses[key] = found
-        return self._near_text(found, reach, fix_accuracy_m)
+        lookup = self.lookup
+        found = self._looked_up(self._addresses, (float(lat), float(lon)),
+                                lambda: lookup.nearest_address(lat, lon, MAX_ADDRESS_REACH_M), "nearest address")
+        return None if found is False else self._near_text(found, reach, fix_accuracy_m)
+
+    @staticmethod
+    def _looked_up(cache: dict[tuple[float, float], Found], key: tuple[float, float],
+                   lookup: Callable[[], Found], what: str) -> Found | Literal[False]:
+        """``cache[key]``, else ``lookup()`` on this (the GUI) thread, kept in ``cache``; False when the
+        lookup failed (logged: a broken index must not stop the locate command)."""
+        if key in cache:
+            return cache[key]
+        try:
+            found = lookup()
+        except Exception:
+            log.exception("%s lookup failed at %s", what, key)
+            return False
+        cache[key] = found
+        return found
 
     def _near_text(self, found: tuple[str, float] | None, reach: float, fix_accuracy_m: float | None) -> str | None:
         if found is None or found[1] > reach:
@@ -568,17 +579,9 @@ class IncidentLocationBox(QWidget):
         position already looked up by the worker comes from the cache."""
         if self.lookup is None:
             return None
-        key = (float(lat), float(lon))
-        if key in self._streets:
-            found = self._streets[key]
-        else:
-            try:
-                found = self.lookup.nearest(lat, lon)
-            except Exception:  # a broken index must not stop the locate command
-                log.exception("reverse lookup failed at %s", (lat, lon))
-                return None
-            self._streets[key] = found
-        return str(found[0]) if found is not None else None
+        lookup = self.lookup
+        found = self._looked_up(self._streets, (float(lat), float(lon)), lambda: lookup.nearest(lat, lon), "reverse")
+        return str(found[0]) if found else None
 
     def _street_text(self, here: tuple[float, float], fix_accuracy_m: float | None = None) -> tuple[str, bool]:
         """The line under the position, and whether it is an approximate house address: that for a
@@ -604,20 +607,18 @@ class IncidentLocationBox(QWidget):
         return f"{name}, {format_distance(distance)}", False
 
     def _on_nearest_done(self, _request_id: int, lat: float, lon: float, found: Any) -> None:
-        if len(self._streets) > 256:
-            self._streets.clear()
-        self._streets[(lat, lon)] = found
-        self._asking.discard(("street", (lat, lon)))
-        self._refresh_if_located_at(lat, lon)
+        self._answered(self._streets, "street", lat, lon, found)
 
     def _on_address_done(self, _request_id: int, lat: float, lon: float, found: Any) -> None:
-        if len(self._addresses) > 256:
-            self._addresses.clear()
-        self._addresses[(lat, lon)] = found
-        self._asking.discard(("address", (lat, lon)))
-        self._refresh_if_located_at(lat, lon)
+        self._answered(self._addresses, "address", lat, lon, found)
 
-    def _refresh_if_located_at(self, lat: float, lon: float) -> None:
+    def _answered(self, cache: dict[tuple[float, float], Found], kind: str,
+                  lat: float, lon: float, found: Any) -> None:
+        """The worker's answer: kept (at most ~256 positions), and shown if it is the incident's position."""
+        if len(cache) > 256:
+            cache.clear()
+        cache[(lat, lon)] = found
+        self._asking.discard((kind, (lat, lon)))
         incident = self._store.state.incidents.get(self._current_incident() or "")
         if position((incident or {}).get("location")) == (lat, lon):
             self.refresh()
