@@ -1,7 +1,8 @@
 """The command bus: one writer, group commit, events out, then the acks.
 
 Everything here runs on the server's asyncio loop; the only other thread is the
-one ``asyncio.to_thread`` lends for a database call (reads; PostgreSQL's commits).
+one ``asyncio.to_thread`` lends for a database read. Commits run on the loop: SQLite's
+as a plain call, PostgreSQL's awaited (:meth:`EventStore.commit_async`).
 
 The command path (:meth:`CommandBus.execute`). Commands join a queue; one
 committer task takes every command queued so far (at most :data:`MAX_BATCH`)
@@ -21,7 +22,7 @@ many commands as arrived during the previous one (group commit):
    numbered; a refusal (ProtocolError) or a bug affects only its own command;
    the same command id twice in one batch: the second is a repeat of the first;
 3. one transaction: every event, the query rows they change, the command rows —
-   COMMIT (PostgreSQL: in a worker thread, the loop keeps serving; SQLite: on the
+   COMMIT (PostgreSQL: awaited, the loop keeps serving; SQLite: a plain call on the
    loop, see :attr:`CommandBus.commit_on_loop`). Under the append lock the
    store checks the log end and the command ids: a command id stored already
    (:class:`KnownCommandsError`) is answered as a repeat (same ack, or
@@ -154,7 +155,8 @@ class CommandBus:
         # measured at 20 seats that costs more than the overlap buys: 0.28-0.29 ms of server
         # CPU per event in a worker thread against 0.22 ms on the loop (bench/README.md, run 8).
         # The price: while the disk is slow, the whole process waits with it (telemetry too).
-        # PostgreSQL (a network round trip per statement, several instances): a worker thread.
+        # PostgreSQL (network round trips, several instances): awaited on the loop
+        # (EventStore.commit_async), which serves the previous batch's frames meanwhile.
         self.commit_on_loop = not store.shared
         # PostgreSQL: another instance may have appended since this one last read the log.
         self._log_moved = True
@@ -330,8 +332,11 @@ class CommandBus:
                                         log.warning("a commit held the server for %.1f s (the disk is slow): every "
                                                     "connection waited, telemetry too", took)
                             else:
-                                committing = loop.run_in_executor(None, self.store.commit, plan)
-                                release()  # the previous batch's frames go out while this one is written
+                                committing = loop.create_task(self.store.commit_async(plan), name="commit")
+                                # Let the commit send its statements first; the previous batch's frames
+                                # then go out while the database writes this one.
+                                await asyncio.sleep(0)
+                                release()
                                 await committing
                         elif plan.check_ids:  # nothing to write, but refusals that may be repeats
                             if not rechecked:

@@ -244,7 +244,7 @@ class DispatchServer:
         # Wait for a command in flight to finish its commit before closing the store.
         async with self.bus.lock:
             self.bus.log_commit_summary(asyncio.get_running_loop().time())
-            await asyncio.to_thread(self.store.close)
+            await self.store.aclose()
         log.info("server stopped at seq=%d", self.state.seq)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:

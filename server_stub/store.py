@@ -56,7 +56,9 @@ at once through ``NOTIFY dispatch120_events`` (sent by the appending
 transaction, delivered on commit; :meth:`EventStore.append_listener`).
 
 Threads: an :class:`EventStore` may be used from any thread (the server calls
-it through ``asyncio.to_thread``); each call takes its own pooled connection.
+it through ``asyncio.to_thread``); each call takes its own pooled connection. The
+exception is the server's write path on PostgreSQL, :meth:`EventStore.commit_async`: one
+connection kept open on the server's loop.
 Every method raises ``sqlalchemy.exc.SQLAlchemyError`` on database failure.
 """
 
@@ -76,10 +78,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    JSON,
     URL,
     Connection,
     Engine,
     Insert,
+    Integer,
+    String,
     Table,
     Text,
     bindparam,
@@ -229,6 +234,52 @@ def _dumps(value: Any) -> str:
 
 # The log end and the hash the next event chains to (plain SQL both dialects read alike).
 LAST_EVENT_SQL = "SELECT seq, chain_hash FROM events ORDER BY seq DESC LIMIT 1"
+# PostgreSQL: SHARE ROW EXCLUSIVE conflicts with itself and with INSERT, not with SELECT: one
+# appender at a time across every instance, readers never wait.
+APPEND_LOCK_SQL = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"
+
+
+def _batch_ids(batch: Batch) -> list[str]:
+    """Every command id of ``batch`` that must not be stored yet: its commands' and its refusals'."""
+    return [c.command_id for c in batch.all_commands()] + batch.check_ids
+
+
+class _BatchRows:
+    """The rows a batch writes, as :class:`_DriverStatement` takes them; its events chained on ``prev_hash``."""
+
+    def __init__(self, batch: Batch, prev_hash: str) -> None:
+        hashes = chain_messages(prev_hash, batch.events) if batch.events else []
+        self.events = [
+            {
+                "seq": msg["seq"],
+                "ts": msg["ts"],
+                "name": msg["name"],
+                "actor_id": msg["actor"]["id"],
+                "actor_role": msg["actor"]["role"],
+                "ref": msg["ref"],
+                "data": msg["data"],
+                "chain_hash": chain_hash,
+            }
+            for msg, chain_hash in zip(batch.events, hashes, strict=True)
+        ]
+        self.last_seq: int = batch.events[-1]["seq"] if batch.events else batch.expected_seq
+        self.last_hash: str = hashes[-1] if hashes else prev_hash
+        self.upserts = {
+            table: [{"id": key, "state_json": value, "seq": self.last_seq} for key, value in rows.items()]
+            for table, rows in batch.changed.items()
+        }
+        created_at = now_iso()
+        self.commands = [
+            {
+                "command_id": c.command_id,
+                "principal_id": c.principal_id,
+                "name": c.name,
+                "ack_json": c.ack,
+                "created_at": created_at,
+                "fingerprint": c.fingerprint,
+            }
+            for c in batch.all_commands()
+        ]
 
 
 class _DriverStatement:
@@ -265,6 +316,65 @@ class _DriverStatement:
             cursor.executemany(self.sql, [self.params(row) for row in rows])
 
 
+class _BulkInsert:
+    """PostgreSQL: an INSERT of any number of rows in one statement and one parameter: the rows as
+    one JSON array, unpacked by the server (``INSERT … SELECT … FROM json_to_recordset(%(rows)s)``).
+    One parse and one execution per table and transaction, where an ``executemany`` executes once
+    per row, and one orjson call where psycopg would adapt every value in Python. JSON columns
+    stay nested objects in that array. ``upsert``: the columns a row with the same key replaces.
+    """
+
+    RECORD_TYPES = {Integer: "bigint", JSON: "json", Text: "text", String: "text"}
+
+    def __init__(self, table: Table, upsert: tuple[str, ...] = (), param: str = "rows") -> None:
+        types = [f"{column.name} {next(sql for kind, sql in self.RECORD_TYPES.items() if isinstance(column.type, kind))}"
+                 for column in table.c]
+        names = ", ".join(column.name for column in table.c)
+        self.sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} "
+                    f"FROM json_to_recordset(%({param})s::json) AS r({', '.join(types)})")
+        if upsert:
+            key = ", ".join(column.name for column in table.primary_key.columns)
+            sets = ", ".join(f"{name} = excluded.{name}" for name in upsert)
+            self.sql += f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
+
+
+class _AppendStatement:
+    """PostgreSQL: everything a batch writes, in one statement (run under the append lock).
+
+    Data-modifying CTEs insert the events, upsert the query rows (every query table, an
+    empty array where none changed) and insert the command rows, each table's rows as one
+    JSON array (:class:`_BulkInsert`), and the statement notifies the listeners when there
+    are events. It reads no table (only keys: the upserts' conflicts, the foreign keys),
+    so the plan PostgreSQL caches for it cannot turn into a table scan as the log grows.
+    One parse, one plan and one execution per transaction, whatever the batch holds.
+    """
+
+    def __init__(self) -> None:
+        inserts = {"events": _BulkInsert(events_table, param="events"),
+                   "commands": _BulkInsert(commands_table, param="commands")}
+        for name, table in query_tables.items():
+            inserts[name] = _BulkInsert(table, upsert=("state_json", "seq"), param=name)
+        self.params_of = list(inserts)
+        ctes = [f"write_{name} AS ({insert.sql})" for name, insert in inserts.items()]
+        self.sql = ("WITH " + ", ".join(ctes) +
+                    " SELECT CASE WHEN %(payload)s::text IS NOT NULL THEN pg_notify(%(channel)s, %(payload)s::text) END")
+
+    def params(self, rows: _BatchRows, payload: str | None) -> dict[str, Any]:
+        """The statement's parameters: each table's rows as one JSON array, the NOTIFY payload (None: no NOTIFY)."""
+        out: dict[str, Any] = {name: "[]" for name in self.params_of}
+        if rows.events:
+            out["events"] = _dumps(rows.events)
+        if rows.commands:
+            out["commands"] = _dumps(rows.commands)
+        for table, upserts in rows.upserts.items():
+            if table not in out:
+                raise ValueError(f"no query table {table!r}")
+            if upserts:
+                out[table] = _dumps(upserts)
+        out["channel"], out["payload"] = NOTIFY_CHANNEL, payload
+        return out
+
+
 def _all_columns(table: Table) -> dict[str, Any]:
     return {column.name: bindparam(column.name, type_=column.type) for column in table.c}
 
@@ -285,6 +395,8 @@ class _WriteSQL:
             self.upserts[name] = _DriverStatement(stmt, dialect)
         self._known: dict[int, _DriverStatement] = {}
         self._notify: _DriverStatement | None = None
+        # PostgreSQL (commit_async): the whole batch in one statement.
+        self.append = _AppendStatement() if dialect.name == "postgresql" else None
 
     def known_ids(self, ids: list[str]) -> tuple[str, Any]:
         """(SQL, parameters) of a query that returns a row when any of ``ids`` is a stored command id."""
@@ -341,6 +453,12 @@ class EventStore:
             self.label = self.url.render_as_string(hide_password=True)
         self._sql = _WriteSQL(self.engine.dialect)
         self._held_writer: Connection | None = None  # SQLite: see commit()
+        # The last event this store wrote, (seq, chain_hash): the next batch chains to it without reading it.
+        self._tip: tuple[int, str] | None = None
+        # PostgreSQL: the writer connection of commit_async, on the loop that opened it.
+        self._async_conn: Any = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._fresh_async: Any = None
         try:
             with self._writer() as conn, conn.begin():
                 if self.dialect == "postgresql":
@@ -480,68 +598,199 @@ class EventStore:
                     # SHARE ROW EXCLUSIVE conflicts with itself and with INSERT, not with SELECT: one
                     # appender at a time across every instance, readers never wait. Under READ
                     # COMMITTED the last row below is read after the lock, so it sees the last append.
-                    cursor.execute("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+                    cursor.execute(APPEND_LOCK_SQL)
                 # The log end and the hash the next event chains to, in one indexed read under the lock.
-                cursor.execute(LAST_EVENT_SQL)
+                # PostgreSQL plans these reads for their values each time (see _commit_pipelined).
+                unprepared = {"prepare": False} if self.dialect == "postgresql" else {}
+                cursor.execute(LAST_EVENT_SQL, **unprepared)
                 last = cursor.fetchone()
                 current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
                 if current != batch.expected_seq:
                     raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
-                commands = batch.all_commands()
-                ids = [c.command_id for c in commands] + batch.check_ids
+                ids = _batch_ids(batch)
                 if ids:
-                    cursor.execute(*sql.known_ids(ids))
+                    cursor.execute(*sql.known_ids(ids), **unprepared)
                     if cursor.fetchone() is not None:
                         raise KnownCommandsError(_find_commands(conn, ids))
-                if batch.events:
-                    if prev_hash is None:
-                        # Only a row written around the server has none; `admin verify` names it. The centre
-                        # keeps working: new events chain on from the start value.
-                        log.error("event %d of %s has no chain_hash (written around the server); run admin verify",
-                                  current, self.label)
-                        prev_hash = GENESIS
-                    hashes = chain_messages(prev_hash, batch.events)
-                    sql.events.executemany(cursor, [
-                        {
-                            "seq": msg["seq"],
-                            "ts": msg["ts"],
-                            "name": msg["name"],
-                            "actor_id": msg["actor"]["id"],
-                            "actor_role": msg["actor"]["role"],
-                            "ref": msg["ref"],
-                            "data": msg["data"],
-                            "chain_hash": chain_hash,
-                        }
-                        for msg, chain_hash in zip(batch.events, hashes, strict=True)
-                    ])
-                row_seq = batch.events[-1]["seq"] if batch.events else batch.expected_seq
-                for table, rows in batch.changed.items():
-                    sql.upserts[table].executemany(
-                        cursor, [{"id": key, "state_json": value, "seq": row_seq} for key, value in rows.items()]
-                    )
+                rows = _BatchRows(batch, self._chain_start(current, prev_hash))
+                sql.events.executemany(cursor, rows.events)
+                for table, upserts in rows.upserts.items():
+                    sql.upserts[table].executemany(cursor, upserts)
                 for p in batch.principals:
                     self._write_principal(conn, p)
-                if commands:
-                    created_at = now_iso()
-                    sql.commands.executemany(cursor, [
-                        {
-                            "command_id": c.command_id,
-                            "principal_id": c.principal_id,
-                            "name": c.name,
-                            "ack_json": c.ack,
-                            "created_at": created_at,
-                            "fingerprint": c.fingerprint,
-                        }
-                        for c in commands
-                    ])
+                sql.commands.executemany(cursor, rows.commands)
                 if batch.events and self.dialect == "postgresql":
                     # Delivered to the listeners when (and only if) this transaction commits.
-                    cursor.execute(*sql.notify(f"{self.instance_id}:{row_seq}"))
+                    cursor.execute(*sql.notify(f"{self.instance_id}:{rows.last_seq}"))
             except self.engine.dialect.loaded_dbapi.Error as exc:
                 # As SQLAlchemy's own execute would raise it (IntegrityError, OperationalError, …).
                 raise DBAPIError.instance(None, None, exc, self.engine.dialect.loaded_dbapi.Error) from exc
             finally:
                 cursor.close()
+        self._tip = (rows.last_seq, rows.last_hash)
+
+    def _chain_start(self, current: int, prev_hash: str | None) -> str:
+        if prev_hash is None:
+            # Only a row written around the server has none; `admin verify` names it. The centre
+            # keeps working: new events chain on from the start value.
+            log.error("event %d of %s has no chain_hash (written around the server); run admin verify",
+                      current, self.label)
+            return GENESIS
+        return prev_hash
+
+    # ------------------------------------------------------------ PostgreSQL: the write path on the loop
+    @property
+    def commits_async(self) -> bool:
+        """True when :meth:`commit_async` is the server's write path (PostgreSQL)."""
+        return self.dialect == "postgresql"
+
+    async def commit_async(self, batch: Batch) -> None:
+        """PostgreSQL: :meth:`commit` on the caller's asyncio loop, in two round trips.
+
+        Same transaction, same checks and same errors as :meth:`commit`, on one connection
+        this store keeps open (psycopg's ``AsyncConnection``; no pool checkout, pre-ping or
+        reset per transaction) in pipeline mode: the lock and one statement that writes the
+        whole batch and notifies (:class:`_AppendStatement`) go out together and come back
+        together; the COMMIT follows only once they succeeded. The log end is read first
+        (one more round trip) only when this store did not write the event the batch chains
+        to, or the batch has no events (:meth:`_commit_pipelined`).
+
+        A connection that broke while idle (PostgreSQL restarted, a network blip) is opened
+        again and the batch retried once: the log-end check and the command ids make a
+        retry safe even when the first COMMIT did land. A batch with principal rows goes
+        through :meth:`commit` in a worker thread.
+
+        Raises: as :meth:`commit`.
+        """
+        if batch.principals or not self.commits_async:
+            await asyncio.to_thread(self.commit, batch)
+            return
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = await self._async_writer()
+            reused = conn is not self._fresh_async
+            self._fresh_async = None
+            try:
+                await self._commit_pipelined(conn, batch)
+                return
+            except (StaleLogError, KnownCommandsError):
+                raise
+            except psycopg.Error as exc:
+                self._tip = None
+                broken = conn.closed or conn.broken
+                if broken or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    self._async_conn = None
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+                if broken and reused and attempt == 1:
+                    log.warning("the writer connection to %s was lost (%s); reconnecting and retrying the batch",
+                                self.label, exc)
+                    continue
+                raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+            except BaseException:
+                # Cancelled mid-transaction: the connection's state is unknown; the next commit opens another.
+                self._tip = None
+                conn, self._async_conn = self._async_conn, None
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+                raise
+
+    async def _async_writer(self) -> Any:
+        """This store's writer connection on the running loop (opened on first use or after a failure)."""
+        loop = asyncio.get_running_loop()
+        conn = self._async_conn
+        if conn is not None and (conn.closed or self._async_loop is not loop):
+            self._async_conn = conn = None  # another loop's connection cannot be used (nor awaited) here
+        if conn is None:
+            import psycopg
+
+            conninfo = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    conninfo, connect_timeout=CONNECT_TIMEOUT_S, application_name="dispatch120-server")
+            except psycopg.Error as exc:  # as SQLAlchemy would raise it (OperationalError)
+                raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+            self._async_conn, self._async_loop, self._fresh_async = conn, loop, conn
+            self._tip = None
+        return conn
+
+    async def _commit_pipelined(self, conn: Any, batch: Batch) -> None:
+        """:meth:`commit_async`'s transaction: two round trips (three when the log end must be read).
+
+        Under the append lock the log end is checked in one of two ways. When this store wrote
+        the event the batch chains to (``expected_seq``) and the batch has events, by the
+        events' keys: the log is append-only, so it ends at ``expected_seq`` exactly when the
+        first new seq is free — an insert that collides means another writer got in first.
+        Otherwise (another writer appended last, or no events to collide) it is read first.
+        """
+        sql = self._sql
+        assert sql.append is not None
+        tip = self._tip if self._tip is not None and self._tip[0] == batch.expected_seq else None
+        async with conn.pipeline() as pipeline:
+            await conn.execute(APPEND_LOCK_SQL)
+            if tip is None or not batch.events:
+                # Planned for its values each time, as are the reads below: a plan cached while a
+                # table was small can scan the whole table once it is large (measured: it was).
+                reading = await conn.execute(LAST_EVENT_SQL, prepare=False)
+                await pipeline.sync()
+                last = await reading.fetchone()
+                current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
+                if current != batch.expected_seq:
+                    await conn.rollback()
+                    self._tip = None
+                    raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
+                tip = (current, self._chain_start(current, prev_hash))
+            # Refused commands are not written, so no key would collide: their ids are looked up.
+            known = (await conn.execute(*sql.known_ids(batch.check_ids), prepare=False)
+                     if batch.check_ids else None)
+            rows = _BatchRows(batch, tip[1])
+            payload = f"{self.instance_id}:{rows.last_seq}" if batch.events else None
+            await conn.execute(sql.append.sql, sql.append.params(rows, payload))
+            try:
+                await pipeline.sync()
+            except self._psycopg_errors().UniqueViolation:
+                # An event's seq is taken (another writer appended) or a command id is stored:
+                # say which, as the reads under the lock would have.
+                await conn.rollback()
+                await self._raise_why_refused(conn, batch)
+                raise
+            if known is not None and await known.fetchone() is not None:
+                await conn.rollback()
+                await self._raise_why_refused(conn, batch)
+                raise RuntimeError("a stored command id was found, then not found again")
+            await conn.commit()
+        self._tip = (rows.last_seq, rows.last_hash)
+
+    async def _raise_why_refused(self, conn: Any, batch: Batch) -> None:
+        """After a rolled-back batch: StaleLogError if the log moved, KnownCommandsError if ids are stored."""
+        async with conn.cursor() as cursor:
+            await cursor.execute(LAST_EVENT_SQL, prepare=False)
+            last = await cursor.fetchone()
+            await conn.rollback()
+        current = 0 if last is None else last[0]
+        if current != batch.expected_seq:
+            raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
+        ids = _batch_ids(batch)
+        if ids:
+            records = await asyncio.to_thread(self.find_commands, ids)
+            if records:
+                raise KnownCommandsError(records)
+
+    @staticmethod
+    def _psycopg_errors() -> Any:
+        import psycopg
+
+        return psycopg.errors
+
+    async def aclose(self) -> None:
+        """Close the loop's writer connection (:meth:`commit_async`), then as :meth:`close`."""
+        conn, self._async_conn = self._async_conn, None
+        if conn is not None and self._async_loop is asyncio.get_running_loop():
+            with contextlib.suppress(Exception):
+                await conn.close()
+        await asyncio.to_thread(self.close)
 
     def append_listener(self) -> AppendListener:
         """A waiter that returns early when another writer appended (PostgreSQL), see :class:`AppendListener`."""

@@ -6,10 +6,8 @@ Each test runs on both: ``backend_db`` is a fresh SQLite file or a fresh Postgre
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -103,6 +101,12 @@ def test_a_strip_saved_twice_keeps_the_first_copy(backend_db):
         store.close()
 
 
+class Seat:
+    """A sending connection as the bus sees it (hashable, like the server's)."""
+
+    command_fingerprint = None
+
+
 class RecordingClients:
     """The part of :class:`server_stub.clients.Clients` the bus uses; keeps what was pushed."""
 
@@ -142,29 +146,30 @@ def test_two_instances_deciding_on_the_same_state_cannot_both_assign_one_unit(ba
     else:
         backend_db = str(make_registry_db(tmp_path / "registry", DEFAULT_REGISTRY).db_path)
     store_a, store_b = EventStore(backend_db), EventStore(backend_db)
-    b_has_decided, a_committed = threading.Event(), threading.Event()
     stale_commits: list[int] = []
-    real_commit_a, real_commit_b = store_a.commit, store_b.commit
-
-    def commit_a(batch: Batch) -> None:
-        assert b_has_decided.wait(10), "instance B never decided"
-        real_commit_a(batch)
-        a_committed.set()
-
-    def commit_b(batch: Batch) -> None:
-        b_has_decided.set()
-        assert a_committed.wait(10), "instance A never committed"
-        try:
-            real_commit_b(batch)
-        except StaleLogError:
-            stale_commits.append(batch.expected_seq)
-            raise
+    real_commit_a, real_commit_b = store_a.commit_async, store_b.commit_async
 
     async def scenario() -> tuple[list, list]:
+        b_has_decided, a_committed = asyncio.Event(), asyncio.Event()
+
+        async def commit_a(batch: Batch) -> None:
+            await asyncio.wait_for(b_has_decided.wait(), 10)  # instance B decided
+            await real_commit_a(batch)
+            a_committed.set()
+
+        async def commit_b(batch: Batch) -> None:
+            b_has_decided.set()
+            await asyncio.wait_for(a_committed.wait(), 10)  # instance A committed
+            try:
+                await real_commit_b(batch)
+            except StaleLogError:
+                stale_commits.append(batch.expected_seq)
+                raise
+
         clients_a, clients_b = RecordingClients(), RecordingClients()
         bus_a, bus_b = CommandBus(store_a, clients_a), CommandBus(store_b, clients_b)
-        # The forced interleaving blocks inside a commit: both commits in worker threads (on SQLite
-        # the server commits on its loop, and one server holds the file's lock).
+        # The forced interleaving waits inside a commit: both buses commit off the loop's own call
+        # (on SQLite the server commits on its loop, and one server holds the file's lock).
         bus_a.commit_on_loop = bus_b.commit_on_loop = False
         await asyncio.to_thread(bus_a.rebuild_state)
         incidents = [str(uuid.uuid4()), str(uuid.uuid4())]
@@ -174,8 +179,8 @@ def test_two_instances_deciding_on_the_same_state_cannot_both_assign_one_unit(ba
                                 command=(str(uuid.uuid4()), "incident.create"), client=None)
         await asyncio.to_thread(bus_b.rebuild_state)
         assert bus_b.state.units["A1"]["version"] == 0
-        store_a.commit, store_b.commit = commit_a, commit_b
-        seat_a, seat_b = SimpleNamespace(command_fingerprint=None), SimpleNamespace(command_fingerprint=None)
+        store_a.commit_async, store_b.commit_async = commit_a, commit_b
+        seat_a, seat_b = Seat(), Seat()
         assign = [{"incident_id": incidents[0], "unit_id": "A1", "unit_version": 0},
                   {"incident_id": incidents[1], "unit_id": "A1", "unit_version": 0}]
         await asyncio.gather(
