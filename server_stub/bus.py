@@ -34,9 +34,10 @@ many commands as arrived during the previous one (group commit):
    receives events (devices only what their crew needs, :mod:`server_stub.visibility`),
    tell the followers (the desks: pages, volunteers, hospitals), and only then push
    its reply — so when a seat sees its ack, the command's events are already in its
-   store. On SQLite the flush follows its batch's commit at once; on PostgreSQL it
-   runs as the next batch's commit starts (pipelined: the fan-out to every seat, most
-   of the loop's work, overlaps that commit), or at once when nothing else is queued.
+   store. The flush follows its batch's commit at once, before the next batch is
+   decided, on both backends: sending it while the next batch's commit was under way
+   was measured slower (the seats' next commands then missed that batch and waited for
+   the one after; bench/README.md, run 9).
 
 A failed commit fails every command of its batch with an ``internal`` error reply
 (logged with its traceback); nothing of it is applied, sent or acked, and the
@@ -156,7 +157,7 @@ class CommandBus:
         # CPU per event in a worker thread against 0.22 ms on the loop (bench/README.md, run 8).
         # The price: while the disk is slow, the whole process waits with it (telemetry too).
         # PostgreSQL (network round trips, several instances): awaited on the loop
-        # (EventStore.commit_async), which serves the previous batch's frames meanwhile.
+        # (EventStore.commit_async): the loop keeps serving meanwhile.
         self.commit_on_loop = not store.shared
         # PostgreSQL: another instance may have appended since this one last read the log.
         self._log_moved = True
@@ -263,26 +264,20 @@ class CommandBus:
     async def _commit_queued(self) -> None:
         """The committer task: batches of whatever is queued, until the queue is empty.
 
-        Pipelined (PostgreSQL): a batch's events and replies go out (its flush) as the next
-        batch's commit starts, or at once when nothing else is queued. SQLite (the commit
-        on the loop, nothing to overlap): at once after each batch. The lock
-        is held meanwhile, so events read from the log (:meth:`catch_up`) never overtake them.
+        A batch's events and replies go out (its flush) as soon as it is committed, before the
+        next batch is decided. (Sending them while the next batch's commit was on its way was
+        measured slower on both backends: the seats' next commands then waited for a batch more.)
+        The lock is held meanwhile, so events read from the log (:meth:`catch_up`) never overtake them.
         """
-        flush: Callable[[], None] | None = None
         batch: list[_Queued] = []
         try:
             async with self.lock:
                 while self._queue:
                     batch = self._queue[:MAX_BATCH]
                     del self._queue[:MAX_BATCH]
-                    flush = await self._commit_batch(batch, flush)
+                    flush = await self._commit_batch(batch)
                     batch = []
-                    if self.commit_on_loop:  # nothing to overlap: the acks go out at once
-                        last, flush = flush, None
-                        last()
-                if flush is not None:
-                    last, flush = flush, None
-                    last()
+                    flush()
         finally:
             # Only when cancelled (the loop is stopping) or on a bug: nobody waits forever.
             for queued in [*batch, *self._queue]:
@@ -290,120 +285,97 @@ class CommandBus:
                     queued.done.set_result(None)
             self._queue.clear()
 
-    async def _commit_batch(self, batch: list[_Queued], previous: Callable[[], None] | None) -> Callable[[], None]:
-        """Decide, commit and apply one batch; calls ``previous`` (the last batch's flush) exactly once,
-        as soon as this batch's first database call is under way. Lock held. Never raises for a failed commit.
+    async def _commit_batch(self, batch: list[_Queued]) -> Callable[[], None]:
+        """Decide, commit and apply one batch. Lock held. Never raises for a failed commit.
 
         Returns this batch's flush: its events and replies, in arrival order.
         """
         loop = asyncio.get_running_loop()
-
-        def release() -> None:
-            nonlocal previous
-            if previous is not None:
-                flush, previous = previous, None
-                flush()
-
         pending = batch
         committed: Batch | None = None
         stale = 0
         rechecked = False
         read_log = self.store.shared and self._log_moved
         try:
-            try:
-                while pending:
-                    if read_log:
-                        self._log_moved = False
-                        reading = loop.run_in_executor(None, self.store.read_events, self.state.seq)
-                        release()
-                        self._apply_newer(await reading)
-                        read_log = False
-                    plan = self._decide(pending)
-                    try:
-                        if plan.events or plan.commands:
-                            if self.commit_on_loop:
-                                release()  # the previous batch's frames are on their way first
-                                started = loop.time()
-                                try:
-                                    self.store.commit(plan)
-                                finally:
-                                    took = loop.time() - started
-                                    if took >= SLOW_COMMIT_S:
-                                        log.warning("a commit held the server for %.1f s (the disk is slow): every "
-                                                    "connection waited, telemetry too", took)
-                            else:
-                                committing = loop.create_task(self.store.commit_async(plan), name="commit")
-                                # Let the commit send its statements first; the previous batch's frames
-                                # then go out while the database writes this one.
-                                await asyncio.sleep(0)
-                                release()
-                                await committing
-                        elif plan.check_ids:  # nothing to write, but refusals that may be repeats
-                            if not rechecked:
-                                # A refusal is only as good as the state it was decided on. Nothing is
-                                # committed here, so no commit can find the log moved: read it once (the
-                                # admin CLI or another instance may have appended) and decide again if so.
-                                rechecked = True
-                                reading = loop.run_in_executor(None, self.store.read_events, self.state.seq)
-                                release()
-                                newer = await reading
-                                if newer:
-                                    self._apply_newer(newer)
-                                    continue
-                            finding = loop.run_in_executor(None, self.store.find_commands, plan.check_ids)
-                            release()
-                            known_records = await finding
-                            if known_records:
-                                raise KnownCommandsError(known_records)
-                            break
-                        else:
-                            break
-                    except StaleLogError:
-                        stale += 1
-                        if stale >= STALE_RETRIES:
-                            raise RuntimeError(f"log kept moving; gave up after {STALE_RETRIES} attempts") from None
-                        log.info("log moved while deciding %d command(s); catching up and deciding again",
-                                 len(pending))
-                        read_log = True
-                        continue
-                    except KnownCommandsError as exc:
-                        # Commands applied before (a re-sent outbox, another instance): repeats, the rest again.
-                        known = {record.command_id: record for record in exc.records}
-                        for queued in pending:
-                            if queued.command_id in known:
-                                queued.events, queued.record = [], None
-                                queued.reply = self._repeat_reply(queued, known[queued.command_id])
-                        pending = [queued for queued in pending if queued.command_id not in known]
-                        continue
-                    committed = plan
-                    break
-            except Exception:
-                log.exception(
-                    "internal error committing a batch of %d command(s) (%s); nothing of it stored",
-                    len(pending),
-                    ", ".join(f"{q.name} {q.command_id or '-'}" for q in pending[:5]),
-                )
-                for queued in pending:
-                    queued.events, queued.record = [], None
-                    queued.reply = error(ErrorCode.INTERNAL, INTERNAL_MESSAGE, ref=queued.command_id)
-                committed = None
-            release()
-            if committed is not None and committed.events:
-                events = committed.events
-                self.batches += 1
-                self.batched_commands += len(pending)
-                self._count_batch(len(pending), loop.time())
-                log.debug("committed %d command(s) in one transaction: seq=%d..%d", len(pending), events[0]["seq"],
-                          events[-1]["seq"])
-                # Durable from here on: whatever happens next, the senders get their acks.
-                self._tell_committed(events[0]["seq"], events[-1]["seq"])
+            while pending:
+                if read_log:
+                    self._log_moved = False
+                    self._apply_newer(await loop.run_in_executor(None, self.store.read_events, self.state.seq))
+                    read_log = False
+                plan = self._decide(pending)
                 try:
-                    self._apply_committed(events)
-                except Exception:
-                    log.exception("applying committed events failed; rebuilding the state from the log")
-                    await asyncio.to_thread(self.rebuild_state)
-        finally:
-            release()
+                    if plan.events or plan.commands:
+                        if self.commit_on_loop:
+                            started = loop.time()
+                            try:
+                                self.store.commit(plan)
+                            finally:
+                                took = loop.time() - started
+                                if took >= SLOW_COMMIT_S:
+                                    log.warning("a commit held the server for %.1f s (the disk is slow): every "
+                                                "connection waited, telemetry too", took)
+                        else:
+                            await self.store.commit_async(plan)
+                    elif plan.check_ids:  # nothing to write, but refusals that may be repeats
+                        if not rechecked:
+                            # A refusal is only as good as the state it was decided on. Nothing is
+                            # committed here, so no commit can find the log moved: read it once (the
+                            # admin CLI or another instance may have appended) and decide again if so.
+                            rechecked = True
+                            newer = await loop.run_in_executor(None, self.store.read_events, self.state.seq)
+                            if newer:
+                                self._apply_newer(newer)
+                                continue
+                        known_records = await loop.run_in_executor(None, self.store.find_commands,
+                                                                   plan.check_ids)
+                        if known_records:
+                            raise KnownCommandsError(known_records)
+                        break
+                    else:
+                        break
+                except StaleLogError:
+                    stale += 1
+                    if stale >= STALE_RETRIES:
+                        raise RuntimeError(f"log kept moving; gave up after {STALE_RETRIES} attempts") from None
+                    log.info("log moved while deciding %d command(s); catching up and deciding again",
+                             len(pending))
+                    read_log = True
+                    continue
+                except KnownCommandsError as exc:
+                    # Commands applied before (a re-sent outbox, another instance): repeats, the rest again.
+                    known = {record.command_id: record for record in exc.records}
+                    for queued in pending:
+                        if queued.command_id in known:
+                            queued.events, queued.record = [], None
+                            queued.reply = self._repeat_reply(queued, known[queued.command_id])
+                    pending = [queued for queued in pending if queued.command_id not in known]
+                    continue
+                committed = plan
+                break
+        except Exception:
+            log.exception(
+                "internal error committing a batch of %d command(s) (%s); nothing of it stored",
+                len(pending),
+                ", ".join(f"{q.name} {q.command_id or '-'}" for q in pending[:5]),
+            )
+            for queued in pending:
+                queued.events, queued.record = [], None
+                queued.reply = error(ErrorCode.INTERNAL, INTERNAL_MESSAGE, ref=queued.command_id)
+            committed = None
+        if committed is not None and committed.events:
+            events = committed.events
+            self.batches += 1
+            self.batched_commands += len(pending)
+            self._count_batch(len(pending), loop.time())
+            log.debug("committed %d command(s) in one transaction: seq=%d..%d", len(pending), events[0]["seq"],
+                      events[-1]["seq"])
+            # Durable from here on: whatever happens next, the senders get their acks.
+            self._tell_committed(events[0]["seq"], events[-1]["seq"])
+            try:
+                self._apply_committed(events)
+            except Exception:
+                log.exception("applying committed events failed; rebuilding the state from the log")
+                await asyncio.to_thread(self.rebuild_state)
         sent = committed is not None
         return lambda: self._flush(batch, sent)
 
