@@ -23,8 +23,8 @@ many commands as arrived during the previous one (group commit):
    the same command id twice in one batch: the second is a repeat of the first;
 3. one transaction: every event, the query rows they change, the command rows —
    COMMIT (PostgreSQL: awaited, the loop keeps serving; SQLite: a plain call on the
-   loop, see :attr:`CommandBus.commit_on_loop`). Under the append lock the
-   store checks the log end and the command ids: a command id stored already
+   loop, see :attr:`CommandBus.commit_on_loop`). The store checks the log end and
+   the command ids in that transaction: a command id stored already
    (:class:`KnownCommandsError`) is answered as a repeat (same ack, or
    ``conflict`` when the name or arguments differ, :func:`command_fingerprint`) and
    the rest of the batch is committed again;

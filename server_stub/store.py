@@ -51,6 +51,13 @@ the state that precedes it: a unit's version check (``unit_version`` of
 ``unit.assign``) made on one instance cannot be overtaken by another instance's
 assignment, because a decision on a stale state is never committed.
 
+The server's own appends on PostgreSQL (:meth:`EventStore.commit_async`) check the
+same without the lock when the instance wrote the last event itself: the log is
+append-only, so the first new event's key (``seq``, the primary key) is free exactly
+when the log still ends at ``expected_seq``; a taken key fails the transaction and is
+reported as :class:`StaleLogError` (or, for a stored command id's key,
+:class:`KnownCommandsError`) as the reads under the lock would have.
+
 Other instances learn of an append by polling the log end, and on PostgreSQL
 at once through ``NOTIFY dispatch120_events`` (sent by the appending
 transaction, delivered on commit; :meth:`EventStore.append_listener`).
@@ -339,28 +346,32 @@ class _BulkInsert:
 
 
 class _AppendStatement:
-    """PostgreSQL: everything a batch writes, in one statement (run under the append lock).
+    """PostgreSQL: everything a batch writes, in one statement.
 
-    Data-modifying CTEs insert the events, upsert the query rows (every query table, an
-    empty array where none changed) and insert the command rows, each table's rows as one
-    JSON array (:class:`_BulkInsert`), and the statement notifies the listeners when there
-    are events. It reads no table (only keys: the upserts' conflicts, the foreign keys),
-    so the plan PostgreSQL caches for it cannot turn into a table scan as the log grows.
-    One parse, one plan and one execution per transaction, whatever the batch holds.
+    The statement inserts the events; its data-modifying CTEs upsert the query rows (every
+    query table, an empty array where none changed) and insert the command rows, each
+    table's rows as one JSON array (:class:`_BulkInsert`). Each inserted event returns
+    ``pg_notify`` of the same payload, which PostgreSQL delivers once, on commit.
+
+    The events go first: PostgreSQL runs the primary statement before the CTEs it does not
+    read, so an append behind another writer's stops at its first event's key (waiting, at
+    most, for that writer's transaction) before it has locked any other row — two appenders
+    cannot deadlock. The statement reads no table (only keys: conflicts, foreign keys), so
+    the plan PostgreSQL caches for it cannot turn into a table scan as the log grows. One
+    parse, one plan and one execution per transaction, whatever the batch holds.
     """
 
     def __init__(self) -> None:
-        inserts = {"events": _BulkInsert(events_table, param="events"),
-                   "commands": _BulkInsert(commands_table, param="commands")}
+        events = _BulkInsert(events_table, param="events")
+        inserts = {"commands": _BulkInsert(commands_table, param="commands")}
         for name, table in query_tables.items():
             inserts[name] = _BulkInsert(table, upsert=("state_json", "seq"), param=name)
-        self.params_of = list(inserts)
+        self.params_of = ["events", *inserts]
         ctes = [f"write_{name} AS ({insert.sql})" for name, insert in inserts.items()]
-        self.sql = ("WITH " + ", ".join(ctes) +
-                    " SELECT CASE WHEN %(payload)s::text IS NOT NULL THEN pg_notify(%(channel)s, %(payload)s::text) END")
+        self.sql = "WITH " + ", ".join(ctes) + " " + events.sql + " RETURNING pg_notify(%(channel)s, %(payload)s)"
 
-    def params(self, rows: _BatchRows, payload: str | None) -> dict[str, Any]:
-        """The statement's parameters: each table's rows as one JSON array, the NOTIFY payload (None: no NOTIFY)."""
+    def params(self, rows: _BatchRows, payload: str) -> dict[str, Any]:
+        """The statement's parameters: each table's rows as one JSON array, the NOTIFY payload."""
         out: dict[str, Any] = {name: "[]" for name in self.params_of}
         if rows.events:
             out["events"] = _dumps(rows.events)
@@ -645,15 +656,15 @@ class EventStore:
         return self.dialect == "postgresql"
 
     async def commit_async(self, batch: Batch) -> None:
-        """PostgreSQL: :meth:`commit` on the caller's asyncio loop, in two round trips.
+        """PostgreSQL: :meth:`commit` on the caller's asyncio loop, mostly in one round trip.
 
         Same transaction, same checks and same errors as :meth:`commit`, on one connection
         this store keeps open (psycopg's ``AsyncConnection``; no pool checkout, pre-ping or
-        reset per transaction) in pipeline mode: the lock and one statement that writes the
-        whole batch and notifies (:class:`_AppendStatement`) go out together and come back
-        together; the COMMIT follows only once they succeeded. The log end is read first
-        (one more round trip) only when this store did not write the event the batch chains
-        to, or the batch has no events (:meth:`_commit_pipelined`).
+        reset per transaction) in pipeline mode: one statement that writes the whole batch and
+        notifies (:class:`_AppendStatement`) and the COMMIT go out together and come back
+        together. The append lock is taken and the log end read first (one more round trip)
+        only when this store did not write the event the batch chains to, the batch has no
+        events or refused commands' ids must be looked up (:meth:`_commit_pipelined`).
 
         A connection that broke while idle (PostgreSQL restarted, a network blip) is opened
         again and the batch retried once: the log-end check and the command ids make a
@@ -717,51 +728,72 @@ class EventStore:
         return conn
 
     async def _commit_pipelined(self, conn: Any, batch: Batch) -> None:
-        """:meth:`commit_async`'s transaction: two round trips (three when the log end must be read).
+        """:meth:`commit_async`'s transaction: one round trip, or two (three) when it must take the lock.
 
-        Under the append lock the log end is checked in one of two ways. When this store wrote
-        the event the batch chains to (``expected_seq``) and the batch has events, by the
-        events' keys: the log is append-only, so it ends at ``expected_seq`` exactly when the
-        first new seq is free — an insert that collides means another writer got in first.
-        Otherwise (another writer appended last, or no events to collide) it is read first.
+        The log must end at ``batch.expected_seq``. When this store wrote the event there (so it
+        knows the hash to chain to) and the batch has events and no refusals to look up, the
+        events' keys check that: the log is append-only (triggers refuse UPDATE, DELETE and
+        TRUNCATE), so it ends at ``expected_seq`` exactly when the first new seq is free, and an
+        insert whose key is taken — or being taken by a transaction not yet committed, which it
+        waits for — fails the whole statement. The batch's statement and its COMMIT then go in
+        one round trip, without the table lock. Otherwise (another writer appended last, a
+        batch without events, refused commands' ids to look up) the transaction takes the append
+        lock, reads the log end (and the ids) under it, and commits only once they were checked.
         """
         sql = self._sql
         assert sql.append is not None
         tip = self._tip if self._tip is not None and self._tip[0] == batch.expected_seq else None
+        if tip is not None and batch.events and not batch.check_ids:
+            rows = _BatchRows(batch, tip[1])
+            async with conn.pipeline():
+                try:
+                    await conn.execute(sql.append.sql, sql.append.params(rows, f"{self.instance_id}:{rows.last_seq}"))
+                    await conn.commit()
+                except self._refusal_errors():
+                    await self._refused(conn, batch)
+                    raise
+            self._tip = (rows.last_seq, rows.last_hash)
+            return
         async with conn.pipeline() as pipeline:
             await conn.execute(APPEND_LOCK_SQL)
-            if tip is None or not batch.events:
-                # Planned for its values each time, as are the reads below: a plan cached while a
-                # table was small can scan the whole table once it is large (measured: it was).
-                reading = await conn.execute(LAST_EVENT_SQL, prepare=False)
-                await pipeline.sync()
-                last = await reading.fetchone()
-                current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
-                if current != batch.expected_seq:
-                    await conn.rollback()
-                    self._tip = None
-                    raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
-                tip = (current, self._chain_start(current, prev_hash))
-            # Refused commands are not written, so no key would collide: their ids are looked up.
+            # Planned for its values each time, as is the id lookup below: a plan cached while a
+            # table was small can scan the whole table once it is large (measured: it did).
+            reading = await conn.execute(LAST_EVENT_SQL, prepare=False)
             known = (await conn.execute(*sql.known_ids(batch.check_ids), prepare=False)
                      if batch.check_ids else None)
-            rows = _BatchRows(batch, tip[1])
-            payload = f"{self.instance_id}:{rows.last_seq}" if batch.events else None
-            await conn.execute(sql.append.sql, sql.append.params(rows, payload))
-            try:
-                await pipeline.sync()
-            except self._psycopg_errors().UniqueViolation:
-                # An event's seq is taken (another writer appended) or a command id is stored:
-                # say which, as the reads under the lock would have.
+            await pipeline.sync()
+            last = await reading.fetchone()
+            current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
+            if current != batch.expected_seq:
                 await conn.rollback()
-                await self._raise_why_refused(conn, batch)
-                raise
+                self._tip = None
+                raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
             if known is not None and await known.fetchone() is not None:
-                await conn.rollback()
-                await self._raise_why_refused(conn, batch)
+                await self._refused(conn, batch)
                 raise RuntimeError("a stored command id was found, then not found again")
-            await conn.commit()
+            rows = _BatchRows(batch, self._chain_start(current, prev_hash))
+            try:
+                await conn.execute(sql.append.sql, sql.append.params(rows, f"{self.instance_id}:{rows.last_seq}"))
+                await conn.commit()
+            except self._refusal_errors():
+                await self._refused(conn, batch)
+                raise
         self._tip = (rows.last_seq, rows.last_hash)
+
+    @staticmethod
+    def _refusal_errors() -> tuple[type[Exception], ...]:
+        """What a batch meets when the log moved or a command id is stored (a key taken), or, should
+        two appenders ever wait on each other, PostgreSQL's deadlock breaker."""
+        import psycopg
+
+        return psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected
+
+    async def _refused(self, conn: Any, batch: Batch) -> None:
+        """After a batch failed on a key or a found id: roll back, then raise StaleLogError if the log
+        moved, KnownCommandsError if command ids are stored; returns if neither (the caller raises)."""
+        await conn.rollback()
+        self._tip = None
+        await self._raise_why_refused(conn, batch)
 
     async def _raise_why_refused(self, conn: Any, batch: Batch) -> None:
         """After a rolled-back batch: StaleLogError if the log moved, KnownCommandsError if ids are stored."""
@@ -777,12 +809,6 @@ class EventStore:
             records = await asyncio.to_thread(self.find_commands, ids)
             if records:
                 raise KnownCommandsError(records)
-
-    @staticmethod
-    def _psycopg_errors() -> Any:
-        import psycopg
-
-        return psycopg.errors
 
     async def aclose(self) -> None:
         """Close the loop's writer connection (:meth:`commit_async`), then as :meth:`close`."""

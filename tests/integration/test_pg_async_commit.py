@@ -179,3 +179,72 @@ def test_a_database_error_fails_the_batch_and_the_next_batch_is_written(store):
     asyncio.run(scenario())
     assert [e["seq"] for e in store.read_events(0)] == [1]
     assert store.find_command("cmd-x") is None
+
+
+@pytest.mark.parametrize("theirs_commits", [True, False], ids=["theirs-commits", "theirs-rolls-back"])
+def test_an_append_waits_for_another_writers_open_transaction_then_follows_its_outcome(store, theirs_commits):
+    """Without the table lock, the first new event's key is the check: a writer whose insert of that key
+    is not committed yet makes the batch wait; its commit refuses the batch, its rollback lets it through."""
+    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario() -> bool:
+        await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "mine")]))
+        other = await psycopg.AsyncConnection.connect(conninfo)
+        try:
+            await other.execute(
+                "INSERT INTO events (seq, ts, name, actor_id, actor_role, ref, data, chain_hash) "
+                "VALUES (2, %s, 'call.queued', 'admin', 'admin', NULL, '{\"call_id\": \"theirs\"}', %s)", (TS, "0" * 64))
+            mine = asyncio.ensure_future(store.commit_async(Batch(expected_seq=1, events=[a_call_event(2, "late")],
+                                                                  commands=[a_command("cmd-late", 2)])))
+            await asyncio.sleep(0.5)
+            assert not mine.done(), "the append did not wait for the other writer's transaction"
+            await (other.commit() if theirs_commits else other.rollback())
+            try:
+                await asyncio.wait_for(mine, 10)
+            except StaleLogError:
+                return False
+            return True
+        finally:
+            await other.close()
+            await store.aclose()
+
+    assert asyncio.run(scenario()) is not theirs_commits
+    calls = [e["data"]["call_id"] for e in store.read_events(0)]
+    assert calls == (["mine", "theirs"] if theirs_commits else ["mine", "late"])
+    assert (store.find_command("cmd-late") is None) is theirs_commits
+
+
+def test_the_events_are_written_before_anything_else_of_the_batch(store):
+    """The order that keeps two appenders from deadlocking: a batch whose first event's key and whose
+    command id are both taken fails on the event's key (nothing else was locked before it)."""
+    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario() -> None:
+        await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "c1")], commands=[a_command("cmd-1", 1)]))
+        await store.aclose()
+
+    asyncio.run(scenario())
+    from server_stub.store import _BatchRows  # the statement itself, to see which key it met first
+
+    statement = store._sql.append
+    rows = _BatchRows(Batch(expected_seq=0, events=[a_call_event(1, "again")], commands=[a_command("cmd-1", 1)],
+                            changed={"units": {"A1": {"unit_id": "A1"}}}), "0" * 64)
+    with psycopg.connect(conninfo) as conn, pytest.raises(psycopg.errors.UniqueViolation) as taken:
+        conn.execute(statement.sql, statement.params(rows, "x:1"))
+    assert taken.value.diag.constraint_name == "events_pkey"
+
+
+def test_one_notification_per_batch_however_many_events(store):
+    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario() -> list[str]:
+        listener = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+        await listener.execute("LISTEN dispatch120_events")
+        await store.commit_async(Batch(expected_seq=0, events=[a_call_event(seq, "c1") for seq in (1, 2, 3)]))
+        await store.commit_async(Batch(expected_seq=3, commands=[a_command("cmd-none", 3)]))  # no events: none
+        payloads = [note.payload async for note in listener.notifies(timeout=1.0)]
+        await listener.close()
+        await store.aclose()
+        return payloads
+
+    assert asyncio.run(scenario()) == [f"{store.instance_id}:3"]
