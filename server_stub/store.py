@@ -105,7 +105,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from app.protocol import Message, now_iso
 from app.protocol import event as event_message
@@ -122,6 +122,9 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 # PostgreSQL: seconds to wait for the server at connect (an unreachable database fails fast and clearly).
 CONNECT_TIMEOUT_S = 10
+# PostgreSQL: seconds a commit may take before its connection is dropped and its batch failed (a
+# database that stopped answering must not hold every seat's commands forever).
+COMMIT_TIMEOUT_S = 30.0
 # PostgreSQL: the channel an appending transaction notifies (payload "<store id>:<last seq>").
 NOTIFY_CHANNEL = "dispatch120_events"
 # PostgreSQL: advisory lock key held while the schema is checked/upgraded, so instances
@@ -668,8 +671,11 @@ class EventStore:
 
         A connection that broke while idle (PostgreSQL restarted, a network blip) is opened
         again and the batch retried once: the log-end check and the command ids make a
-        retry safe even when the first COMMIT did land. A batch with principal rows goes
-        through :meth:`commit` in a worker thread.
+        retry safe even when the first COMMIT did land. A commit that has not answered in
+        :data:`COMMIT_TIMEOUT_S` (a database that hangs, a network that drops packets) is
+        abandoned: its connection is closed and ``OperationalError`` raised, so the bus fails
+        the batch (the seats' outboxes send again; a command that did land is then answered
+        as a repeat). A batch with principal rows goes through :meth:`commit` in a worker thread.
 
         Raises: as :meth:`commit`.
         """
@@ -683,10 +689,20 @@ class EventStore:
             reused = conn is not self._fresh_async
             self._fresh_async = None
             try:
-                await self._commit_pipelined(conn, batch)
+                await asyncio.wait_for(self._commit_pipelined(conn, batch), COMMIT_TIMEOUT_S)
                 return
             except (StaleLogError, KnownCommandsError):
                 raise
+            except TimeoutError:
+                # The transaction's outcome is unknown, and so is the connection's state: close it.
+                self._tip = None
+                if self._async_conn is conn:
+                    self._async_conn = None
+                with contextlib.suppress(Exception):
+                    await conn.close()
+                log.error("the database %s did not answer a commit in %.0f s; its connection was dropped and "
+                          "the batch of %d event(s) failed", self.label, COMMIT_TIMEOUT_S, len(batch.events))
+                raise OperationalError("COMMIT", None, TimeoutError(f"no answer in {COMMIT_TIMEOUT_S:.0f} s")) from None
             except psycopg.Error as exc:
                 self._tip = None
                 broken = conn.closed or conn.broken

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from app.protocol import ack, event
+from server_stub import store as store_module
 from server_stub import verify
 from server_stub.store import (
     Batch,
@@ -248,3 +251,33 @@ def test_one_notification_per_batch_however_many_events(store):
         return payloads
 
     assert asyncio.run(scenario()) == [f"{store.instance_id}:3"]
+
+
+def test_a_commit_the_database_does_not_answer_fails_in_bounded_time_and_the_next_one_works(
+        store, monkeypatch, caplog):
+    """A database that stops answering (here: another session holds the events table) must not hold every
+    seat's commands forever: the commit gives up, drops its connection, and the next commit works."""
+    monkeypatch.setattr(store_module, "COMMIT_TIMEOUT_S", 0.5)
+    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario() -> float:
+        await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "c1")]))
+        blocker = await psycopg.AsyncConnection.connect(conninfo)
+        await blocker.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        try:
+            with pytest.raises(OperationalError):
+                await store.commit_async(Batch(expected_seq=1, events=[a_call_event(2, "c1")],
+                                               commands=[a_command("cmd-2", 2)]))
+            waited = time.monotonic() - started
+        finally:
+            await blocker.rollback()
+            await blocker.close()
+        await store.commit_async(Batch(expected_seq=1, events=[a_call_event(2, "c1")], commands=[a_command("cmd-2", 2)]))
+        await store.aclose()
+        return waited
+
+    assert asyncio.run(scenario()) < 5
+    assert "did not answer a commit" in caplog.text
+    assert [e["seq"] for e in store.read_events(0)] == [1, 2]
+    assert store.find_command("cmd-2") is not None
