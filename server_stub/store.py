@@ -689,7 +689,8 @@ class EventStore:
             reused = conn is not self._fresh_async
             self._fresh_async = None
             try:
-                await asyncio.wait_for(self._commit_pipelined(conn, batch), COMMIT_TIMEOUT_S)
+                async with asyncio.timeout(COMMIT_TIMEOUT_S):  # no extra task, unlike wait_for
+                    await self._commit_pipelined(conn, batch)
                 return
             except (StaleLogError, KnownCommandsError):
                 raise
