@@ -497,6 +497,9 @@ class EventStore:
         held, self._held_writer = self._held_writer, None
         if held is not None:
             held.close()
+        writer, self._async_conn = self._async_conn, None
+        if writer is not None:  # not closed on its loop (aclose): closed at the libpq level
+            _finish(writer)
         self.engine.dispose()
 
     def _writer(self) -> Connection:
@@ -730,7 +733,9 @@ class EventStore:
         loop = asyncio.get_running_loop()
         conn = self._async_conn
         if conn is not None and (conn.closed or self._async_loop is not loop):
-            self._async_conn = conn = None  # another loop's connection cannot be used (nor awaited) here
+            # Another loop's connection cannot be used (nor awaited) here: closed at the libpq level.
+            _finish(conn)
+            self._async_conn = conn = None
         if conn is None:
             import psycopg
 
@@ -829,11 +834,12 @@ class EventStore:
 
     async def aclose(self) -> None:
         """Close the loop's writer connection (:meth:`commit_async`), then as :meth:`close`."""
-        conn, self._async_conn = self._async_conn, None
+        conn = self._async_conn
         if conn is not None and self._async_loop is asyncio.get_running_loop():
+            self._async_conn = None
             with contextlib.suppress(Exception):
                 await conn.close()
-        await asyncio.to_thread(self.close)
+        await asyncio.to_thread(self.close)  # another loop's connection: closed there, at the libpq level
 
     def append_listener(self) -> AppendListener:
         """A waiter that returns early when another writer appended (PostgreSQL), see :class:`AppendListener`."""
@@ -1046,6 +1052,13 @@ class AppendListener:
         if conn is not None:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+
+def _finish(conn: Any) -> None:
+    """Close a psycopg connection without its loop: libpq closes the socket (no await needed)."""
+    with contextlib.suppress(Exception):
+        if not conn.closed:
+            conn.pgconn.finish()
 
 
 def _find_commands(conn: Connection, command_ids: list[str]) -> list[CommandRecord]:

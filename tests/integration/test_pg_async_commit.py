@@ -281,3 +281,22 @@ def test_a_commit_the_database_does_not_answer_fails_in_bounded_time_and_the_nex
     assert "did not answer a commit" in caplog.text
     assert [e["seq"] for e in store.read_events(0)] == [1, 2]
     assert store.find_command("cmd-2") is not None
+
+
+def test_closing_the_store_closes_its_writer_connection_even_off_its_loop(store):
+    """The admin tools and error paths close the store without the server's loop: no connection is left open."""
+    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario() -> int:
+        await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "c1")]))
+        return store._async_conn.info.backend_pid
+
+    pid = asyncio.run(scenario())  # the loop is gone; its connection is still open
+    store.close()
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        for _ in range(50):
+            if admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"backend {pid} still connected after close()")
