@@ -763,17 +763,10 @@ class EventStore:
         lock, reads the log end (and the ids) under it, and commits only once they were checked.
         """
         sql = self._sql
-        assert sql.append is not None
         tip = self._tip if self._tip is not None and self._tip[0] == batch.expected_seq else None
         if tip is not None and batch.events and not batch.check_ids:
-            rows = _BatchRows(batch, tip[1])
             async with conn.pipeline():
-                try:
-                    await conn.execute(sql.append.sql, sql.append.params(rows, f"{self.instance_id}:{rows.last_seq}"))
-                    await conn.commit()
-                except self._refusal_errors():
-                    await self._refused(conn, batch)
-                    raise
+                rows = await self._write_and_commit(conn, batch, tip[1])
             self._tip = (rows.last_seq, rows.last_hash)
             return
         async with conn.pipeline() as pipeline:
@@ -793,14 +786,22 @@ class EventStore:
             if known is not None and await known.fetchone() is not None:
                 await self._refused(conn, batch)
                 raise RuntimeError("a stored command id was found, then not found again")
-            rows = _BatchRows(batch, self._chain_start(current, prev_hash))
-            try:
-                await conn.execute(sql.append.sql, sql.append.params(rows, f"{self.instance_id}:{rows.last_seq}"))
-                await conn.commit()
-            except self._refusal_errors():
-                await self._refused(conn, batch)
-                raise
+            rows = await self._write_and_commit(conn, batch, self._chain_start(current, prev_hash))
         self._tip = (rows.last_seq, rows.last_hash)
+
+    async def _write_and_commit(self, conn: Any, batch: Batch, prev_hash: str) -> _BatchRows:
+        """The batch's statement and its COMMIT, queued together in the caller's pipeline. A taken key
+        (or a deadlock) is rolled back and explained (StaleLogError, KnownCommandsError) when it can be."""
+        append = self._sql.append
+        assert append is not None
+        rows = _BatchRows(batch, prev_hash)
+        try:
+            await conn.execute(append.sql, append.params(rows, f"{self.instance_id}:{rows.last_seq}"))
+            await conn.commit()
+        except self._refusal_errors():
+            await self._refused(conn, batch)
+            raise
+        return rows
 
     @staticmethod
     def _refusal_errors() -> tuple[type[Exception], ...]:
