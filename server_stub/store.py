@@ -750,7 +750,7 @@ class EventStore:
         return conn
 
     async def _commit_pipelined(self, conn: Any, batch: Batch) -> None:
-        """:meth:`commit_async`'s transaction: one round trip, or two (three) when it must take the lock.
+        """:meth:`commit_async`'s transaction: one round trip, or three when it must take the lock.
 
         The log must end at ``batch.expected_seq``. When this store wrote the event there (so it
         knows the hash to chain to) and the batch has events and no refusals to look up, the
@@ -762,42 +762,46 @@ class EventStore:
         batch without events, refused commands' ids to look up) the transaction takes the append
         lock, reads the log end (and the ids) under it, and commits only once they were checked.
         """
-        sql = self._sql
         tip = self._tip if self._tip is not None and self._tip[0] == batch.expected_seq else None
-        if tip is not None and batch.events and not batch.check_ids:
-            async with conn.pipeline():
-                rows = await self._write_and_commit(conn, batch, tip[1])
-            self._tip = (rows.last_seq, rows.last_hash)
-            return
-        async with conn.pipeline() as pipeline:
-            await conn.execute(APPEND_LOCK_SQL)
-            # Planned for its values each time, as is the id lookup below: a plan cached while a
-            # table was small can scan the whole table once it is large (measured: it did).
-            reading = await conn.execute(LAST_EVENT_SQL, prepare=False)
-            known = (await conn.execute(*sql.known_ids(batch.check_ids), prepare=False)
-                     if batch.check_ids else None)
-            await pipeline.sync()
-            last = await reading.fetchone()
+        if tip is None or not batch.events or batch.check_ids:
+            async with conn.pipeline() as pipeline:
+                await conn.execute(APPEND_LOCK_SQL)
+                # Planned for its values each time, as is the id lookup below: a plan cached while a
+                # table was small can scan the whole table once it is large (measured: it did).
+                reading = await conn.execute(LAST_EVENT_SQL, prepare=False)
+                known = (await conn.execute(*self._sql.known_ids(batch.check_ids), prepare=False)
+                         if batch.check_ids else None)
+                await pipeline.sync()
+                last = await reading.fetchone()
+                found = known is not None and await known.fetchone() is not None
             current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
             if current != batch.expected_seq:
                 await conn.rollback()
                 self._tip = None
                 raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
-            if known is not None and await known.fetchone() is not None:
+            if found:
                 await self._refused(conn, batch)
                 raise RuntimeError("a stored command id was found, then not found again")
-            rows = await self._write_and_commit(conn, batch, self._chain_start(current, prev_hash))
+            tip = (current, self._chain_start(current, prev_hash))
+        rows = await self._write_and_commit(conn, batch, tip[1])
         self._tip = (rows.last_seq, rows.last_hash)
 
     async def _write_and_commit(self, conn: Any, batch: Batch, prev_hash: str) -> _BatchRows:
-        """The batch's statement and its COMMIT, queued together in the caller's pipeline. A taken key
-        (or a deadlock) is rolled back and explained (StaleLogError, KnownCommandsError) when it can be."""
+        """The batch's statement and its COMMIT, in one pipeline sync. A taken key (or a deadlock) is
+        rolled back and explained (StaleLogError, KnownCommandsError) when the database says why."""
+        import psycopg
+
         append = self._sql.append
         assert append is not None
         rows = _BatchRows(batch, prev_hash)
         try:
-            await conn.execute(append.sql, append.params(rows, f"{self.instance_id}:{rows.last_seq}"))
-            await conn.commit()
+            async with conn.pipeline() as pipeline:
+                try:
+                    await conn.execute(append.sql, append.params(rows, f"{self.instance_id}:{rows.last_seq}"))
+                    await conn.commit()
+                except psycopg.Error:
+                    await _drained(pipeline)  # so that leaving the pipeline has nothing left to report
+                    raise
         except self._refusal_errors():
             await self._refused(conn, batch)
             raise
@@ -806,10 +810,13 @@ class EventStore:
     @staticmethod
     def _refusal_errors() -> tuple[type[Exception], ...]:
         """What a batch meets when the log moved or a command id is stored (a key taken), or, should
-        two appenders ever wait on each other, PostgreSQL's deadlock breaker."""
+        two appenders ever wait on each other, PostgreSQL's deadlock breaker. In pipeline mode the
+        statement's own error can reach its cursor first and the COMMIT then reports only
+        ``PipelineAborted`` (it depends on when the answers arrive): that too is explained from
+        the database, not from the error's type."""
         import psycopg
 
-        return psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected
+        return psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected, psycopg.errors.PipelineAborted
 
     async def _refused(self, conn: Any, batch: Batch) -> None:
         """After a batch failed on a key or a found id: roll back, then raise StaleLogError if the log
@@ -1053,6 +1060,19 @@ class AppendListener:
         if conn is not None:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+
+async def _drained(pipeline: Any) -> None:
+    """Read every answer still due in a psycopg pipeline after an error (each sync reports at most
+    one more error; three are more than a statement and its COMMIT can leave)."""
+    import psycopg
+
+    for _ in range(3):
+        try:
+            await pipeline.sync()
+            return
+        except psycopg.Error:
+            continue
 
 
 def _finish(conn: Any) -> None:
