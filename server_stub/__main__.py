@@ -190,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"exit code {EXIT_BUS_UNAVAILABLE}",
     )
     serve.add_argument(
+        "--commit-timeout-s",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="PostgreSQL --db: a commit with no answer in this long fails its batch (the seats retry) and "
+        "its connection is dropped, so a database that stops answering cannot hold every command "
+        "(default: %(default)s)",
+    )
+    serve.add_argument(
         "--max-device-clock-skew-s",
         type=_positive_seconds,
         default=60.0,
@@ -662,6 +671,7 @@ def run_serve(args: argparse.Namespace) -> int:
         caller_media_days=args.caller_media_days,
         walk_router=walk_router,
         max_device_clock_skew_s=args.max_device_clock_skew_s,
+        commit_timeout_s=args.commit_timeout_s,
         devices_see_callback_number=args.devices_see_callback_number,
         bus_url=args.bus,
         track_interval_s=args.track_interval_s,

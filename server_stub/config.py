@@ -42,6 +42,8 @@ class ServerConfig:
     responder_radius_m: int = 500  # first responders alerted within this (server_stub/responders.py)
     # Telemetry dated further than this ahead of the server's clock is refused (server_stub/telemetry.py).
     max_device_clock_skew_s: float = 60.0
+    # --commit-timeout-s: PostgreSQL commits with no answer in this long fail their batch (EventStore.commit_async).
+    commit_timeout_s: float = 30.0
     # Devices (ambulance terminals) see incidents without the caller's callback number unless
     # the centre allows it (server_stub/visibility.py).
     devices_see_callback_number: bool = False

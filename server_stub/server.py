@@ -75,6 +75,7 @@ class DispatchServer:
     def __init__(self, config: ServerConfig, store: EventStore, fanout: Bus | None = None) -> None:
         self.config = config
         self.store = store
+        store.commit_timeout_s = config.commit_timeout_s
         self.fanout: Bus = fanout or LocalBus()
         self._log_moved = asyncio.Event()  # another instance said it appended (the bus)
         self.port: int | None = None  # the TCP port, once listening

@@ -123,7 +123,8 @@ BUSY_TIMEOUT_MS = 5000
 # PostgreSQL: seconds to wait for the server at connect (an unreachable database fails fast and clearly).
 CONNECT_TIMEOUT_S = 10
 # PostgreSQL: seconds a commit may take before its connection is dropped and its batch failed (a
-# database that stopped answering must not hold every seat's commands forever).
+# database that stopped answering must not hold every seat's commands forever); the default of
+# EventStore.commit_timeout_s (the server's --commit-timeout-s).
 COMMIT_TIMEOUT_S = 30.0
 # PostgreSQL: the channel an appending transaction notifies (payload "<store id>:<last seq>").
 NOTIFY_CHANNEL = "dispatch120_events"
@@ -473,6 +474,7 @@ class EventStore:
         self._async_conn: Any = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._fresh_async: Any = None
+        self.commit_timeout_s = COMMIT_TIMEOUT_S
         try:
             with self._writer() as conn, conn.begin():
                 if self.dialect == "postgresql":
@@ -675,7 +677,7 @@ class EventStore:
         A connection that broke while idle (PostgreSQL restarted, a network blip) is opened
         again and the batch retried once: the log-end check and the command ids make a
         retry safe even when the first COMMIT did land. A commit that has not answered in
-        :data:`COMMIT_TIMEOUT_S` (a database that hangs, a network that drops packets) is
+        :attr:`commit_timeout_s` (a database that hangs, a network that drops packets) is
         abandoned: its connection is closed and ``OperationalError`` raised, so the bus fails
         the batch (the seats' outboxes send again; a command that did land is then answered
         as a repeat). A batch with principal rows goes through :meth:`commit` in a worker thread.
@@ -692,7 +694,7 @@ class EventStore:
             reused = conn is not self._fresh_async
             self._fresh_async = None
             try:
-                async with asyncio.timeout(COMMIT_TIMEOUT_S):  # no extra task, unlike wait_for
+                async with asyncio.timeout(self.commit_timeout_s):  # no extra task, unlike wait_for
                     await self._commit_pipelined(conn, batch)
                 return
             except (StaleLogError, KnownCommandsError):
@@ -704,9 +706,9 @@ class EventStore:
                     self._async_conn = None
                 with contextlib.suppress(Exception):
                     await conn.close()
-                log.error("the database %s did not answer a commit in %.0f s; its connection was dropped and "
-                          "the batch of %d event(s) failed", self.label, COMMIT_TIMEOUT_S, len(batch.events))
-                raise OperationalError("COMMIT", None, TimeoutError(f"no answer in {COMMIT_TIMEOUT_S:.0f} s")) from None
+                log.error("the database %s did not answer a commit in %g s; its connection was dropped and "
+                          "the batch of %d event(s) failed", self.label, self.commit_timeout_s, len(batch.events))
+                raise OperationalError("COMMIT", None, TimeoutError(f"no answer in {self.commit_timeout_s:g} s")) from None
             except psycopg.Error as exc:
                 self._tip = None
                 broken = conn.closed or conn.broken

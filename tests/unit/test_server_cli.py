@@ -79,3 +79,26 @@ def test_list_shows_credentials_but_never_a_token_or_hash(tmp_path, capsys):
     listing = capsys.readouterr().out
     assert "dev-A1" in listing and "渝A1" in listing and "南岸站" in listing
     assert token not in listing and token_hash(token) not in listing
+
+
+def test_the_commit_timeout_reaches_the_store(tmp_path):
+    args = build_parser().parse_args(_normalise_argv(["--commit-timeout-s", "7.5"]))
+    assert args.commit_timeout_s == 7.5
+    assert build_parser().parse_args(_normalise_argv([])).commit_timeout_s == 30.0
+    from server_stub.config import ServerConfig
+    from server_stub.server import DispatchServer
+    from server_stub.store import EventStore
+
+    store = EventStore(tmp_path / "events.sqlite")
+    try:
+        DispatchServer(ServerConfig(db_path=store.path, commit_timeout_s=args.commit_timeout_s), store)
+        assert store.commit_timeout_s == 7.5
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_commit_timeout_that_is_not_a_positive_number_is_refused(value, capsys):
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(_normalise_argv(["--commit-timeout-s", value]))
+    assert caught.value.code == 2
