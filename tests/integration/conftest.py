@@ -50,6 +50,7 @@ template database that each server copies, so a server starts in ~0.5 s.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -164,8 +165,9 @@ def service_missing(what: str, exc: Exception) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
+@contextlib.contextmanager
+def own_postgres() -> Iterator[PostgresCluster]:
+    """A temporary PostgreSQL cluster, destroyed after (missing: as :func:`service_missing` says)."""
     try:
         cluster = PostgresCluster.start()
     except (ServiceUnavailable, OSError, subprocess.SubprocessError) as exc:
@@ -174,6 +176,12 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    with own_postgres() as cluster:
+        yield cluster
 
 
 @pytest.fixture

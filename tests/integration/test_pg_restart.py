@@ -8,25 +8,18 @@ stops and starts it.
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 
 import pytest
 
-from tests.integration.conftest import service_missing
-from tests.services import PostgresCluster, ServiceUnavailable
+from tests.integration.conftest import own_postgres
+from tests.services import PostgresCluster
 
 
 @pytest.fixture
 def own_cluster():
-    try:
-        cluster = PostgresCluster.start()
-    except (ServiceUnavailable, OSError, subprocess.SubprocessError) as exc:
-        service_missing("PostgreSQL", exc)
-    try:
+    with own_postgres() as cluster:  # its own: this test stops and starts it
         yield cluster
-    finally:
-        cluster.destroy()
 
 
 def create_incident(seat) -> dict:
