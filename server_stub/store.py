@@ -250,13 +250,23 @@ LAST_EVENT_SQL = "SELECT seq, chain_hash FROM events ORDER BY seq DESC LIMIT 1"
 APPEND_LOCK_SQL = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"
 
 
+def _log_end(last: Any, expected_seq: int) -> tuple[int, str | None]:
+    """The log end and its hash from the last event's row (None: an empty log), or StaleLogError if it
+    is not where the caller's state ends."""
+    current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
+    if current != expected_seq:
+        raise StaleLogError(f"log is at {current}, caller expected {expected_seq}")
+    return current, prev_hash
+
+
 def _batch_ids(batch: Batch) -> list[str]:
     """Every command id of ``batch`` that must not be stored yet: its commands' and its refusals'."""
     return [c.command_id for c in batch.all_commands()] + batch.check_ids
 
 
 class _BatchRows:
-    """The rows a batch writes, as :class:`_DriverStatement` takes them; its events chained on ``prev_hash``."""
+    """The rows a batch writes, by column name (for :class:`_DriverStatement` and :class:`_AppendStatement`);
+    its events chained on ``prev_hash``."""
 
     def __init__(self, batch: Batch, prev_hash: str) -> None:
         hashes = chain_messages(prev_hash, batch.events) if batch.events else []
@@ -473,7 +483,6 @@ class EventStore:
         # PostgreSQL: the writer connection of commit_async, on the loop that opened it.
         self._async_conn: Any = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
-        self._fresh_async: Any = None
         self.commit_timeout_s = COMMIT_TIMEOUT_S
         try:
             with self._writer() as conn, conn.begin():
@@ -486,6 +495,11 @@ class EventStore:
         if self.path is not None:
             self.checkpointer = WalCheckpointer(self.path)
             self.checkpointer.start()
+
+    @property
+    def conninfo(self) -> str:
+        """psycopg's connection string of a PostgreSQL store, password included (never log it)."""
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     @property
     def shared(self) -> bool:
@@ -622,10 +636,7 @@ class EventStore:
                 # PostgreSQL plans these reads for their values each time (see _commit_pipelined).
                 unprepared = {"prepare": False} if self.dialect == "postgresql" else {}
                 cursor.execute(LAST_EVENT_SQL, **unprepared)
-                last = cursor.fetchone()
-                current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
-                if current != batch.expected_seq:
-                    raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
+                current, prev_hash = _log_end(cursor.fetchone(), batch.expected_seq)
                 ids = _batch_ids(batch)
                 if ids:
                     cursor.execute(*sql.known_ids(ids), **unprepared)
@@ -658,11 +669,6 @@ class EventStore:
         return prev_hash
 
     # ------------------------------------------------------------ PostgreSQL: the write path on the loop
-    @property
-    def commits_async(self) -> bool:
-        """True when :meth:`commit_async` is the server's write path (PostgreSQL)."""
-        return self.dialect == "postgresql"
-
     async def commit_async(self, batch: Batch) -> None:
         """PostgreSQL: :meth:`commit` on the caller's asyncio loop, mostly in one round trip.
 
@@ -684,15 +690,13 @@ class EventStore:
 
         Raises: as :meth:`commit`.
         """
-        if batch.principals or not self.commits_async:
+        if batch.principals or not self.shared:
             await asyncio.to_thread(self.commit, batch)
             return
         import psycopg
 
         for attempt in (1, 2):
-            conn = await self._async_writer()
-            reused = conn is not self._fresh_async
-            self._fresh_async = None
+            conn, fresh = await self._async_writer()
             try:
                 async with asyncio.timeout(self.commit_timeout_s):  # no extra task, unlike wait_for
                     await self._commit_pipelined(conn, batch)
@@ -700,12 +704,8 @@ class EventStore:
             except (StaleLogError, KnownCommandsError):
                 raise
             except TimeoutError:
-                # The transaction's outcome is unknown, and so is the connection's state: close it.
-                self._tip = None
-                if self._async_conn is conn:
-                    self._async_conn = None
-                with contextlib.suppress(Exception):
-                    await conn.close()
+                # The transaction's outcome is unknown, and so is the connection's state.
+                await self._drop_writer(conn)
                 log.error("the database %s did not answer a commit in %g s; its connection was dropped and "
                           "the batch of %d event(s) failed", self.label, self.commit_timeout_s, len(batch.events))
                 raise OperationalError("COMMIT", None, TimeoutError(f"no answer in {self.commit_timeout_s:g} s")) from None
@@ -713,43 +713,47 @@ class EventStore:
                 self._tip = None
                 broken = conn.closed or conn.broken
                 if broken or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    self._async_conn = None
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-                if broken and reused and attempt == 1:
+                    await self._drop_writer(conn)
+                if broken and not fresh and attempt == 1:
                     log.warning("the writer connection to %s was lost (%s); reconnecting and retrying the batch",
                                 self.label, exc)
                     continue
                 raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
             except BaseException:
                 # Cancelled mid-transaction: the connection's state is unknown; the next commit opens another.
-                self._tip = None
-                conn, self._async_conn = self._async_conn, None
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+                await self._drop_writer(conn)
                 raise
 
-    async def _async_writer(self) -> Any:
-        """This store's writer connection on the running loop (opened on first use or after a failure)."""
+    async def _drop_writer(self, conn: Any) -> None:
+        """Close the writer connection ``conn`` (its state is unknown); the next commit opens another
+        and reads the log end first."""
+        self._tip = None
+        if self._async_conn is conn:
+            self._async_conn = None
+        with contextlib.suppress(Exception):
+            await conn.close()
+
+    async def _async_writer(self) -> tuple[Any, bool]:
+        """This store's writer connection on the running loop, and whether it was opened just now
+        (on first use or after a failure)."""
         loop = asyncio.get_running_loop()
         conn = self._async_conn
         if conn is not None and (conn.closed or self._async_loop is not loop):
             # Another loop's connection cannot be used (nor awaited) here: closed at the libpq level.
             _finish(conn)
             self._async_conn = conn = None
-        if conn is None:
-            import psycopg
+        if conn is not None:
+            return conn, False
+        import psycopg
 
-            conninfo = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            try:
-                conn = await psycopg.AsyncConnection.connect(
-                    conninfo, connect_timeout=CONNECT_TIMEOUT_S, application_name="dispatch120-server")
-            except psycopg.Error as exc:  # as SQLAlchemy would raise it (OperationalError)
-                raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
-            self._async_conn, self._async_loop, self._fresh_async = conn, loop, conn
-            self._tip = None
-        return conn
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, connect_timeout=CONNECT_TIMEOUT_S, application_name="dispatch120-server")
+        except psycopg.Error as exc:  # as SQLAlchemy would raise it (OperationalError)
+            raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+        self._async_conn, self._async_loop = conn, loop
+        self._tip = None
+        return conn, True
 
     async def _commit_pipelined(self, conn: Any, batch: Batch) -> None:
         """:meth:`commit_async`'s transaction: one round trip, or three when it must take the lock.
@@ -776,11 +780,12 @@ class EventStore:
                 await pipeline.sync()
                 last = await reading.fetchone()
                 found = known is not None and await known.fetchone() is not None
-            current, prev_hash = (0, GENESIS) if last is None else (last[0], last[1])
-            if current != batch.expected_seq:
+            try:
+                current, prev_hash = _log_end(last, batch.expected_seq)
+            except StaleLogError:
                 await conn.rollback()
                 self._tip = None
-                raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
+                raise
             if found:
                 await self._refused(conn, batch)
                 raise RuntimeError("a stored command id was found, then not found again")
@@ -825,17 +830,11 @@ class EventStore:
         moved, KnownCommandsError if command ids are stored; returns if neither (the caller raises)."""
         await conn.rollback()
         self._tip = None
-        await self._raise_why_refused(conn, batch)
-
-    async def _raise_why_refused(self, conn: Any, batch: Batch) -> None:
-        """After a rolled-back batch: StaleLogError if the log moved, KnownCommandsError if ids are stored."""
         async with conn.cursor() as cursor:
             await cursor.execute(LAST_EVENT_SQL, prepare=False)
             last = await cursor.fetchone()
             await conn.rollback()
-        current = 0 if last is None else last[0]
-        if current != batch.expected_seq:
-            raise StaleLogError(f"log is at {current}, caller expected {batch.expected_seq}")
+        _log_end(last, batch.expected_seq)
         ids = _batch_ids(batch)
         if ids:
             records = await asyncio.to_thread(self.find_commands, ids)
@@ -1052,8 +1051,8 @@ class AppendListener:
     async def _connect(self) -> Any:
         import psycopg
 
-        conninfo = self.store.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        conn = await psycopg.AsyncConnection.connect(self.store.conninfo, autocommit=True,
+                                                     connect_timeout=CONNECT_TIMEOUT_S)
         await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
         return conn
 

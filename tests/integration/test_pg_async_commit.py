@@ -150,7 +150,7 @@ def test_stored_command_ids_are_named_and_nothing_of_the_batch_is_written(store,
 
 
 def test_a_writer_connection_lost_while_idle_is_opened_again_and_the_batch_written(store, caplog):
-    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = store.conninfo
 
     async def scenario() -> None:
         await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "c1")]))
@@ -189,7 +189,7 @@ def test_a_database_error_fails_the_batch_and_the_next_batch_is_written(store):
 def test_an_append_waits_for_another_writers_open_transaction_then_follows_its_outcome(store, theirs_commits):
     """Without the table lock, the first new event's key is the check: a writer whose insert of that key
     is not committed yet makes the batch wait; its commit refuses the batch, its rollback lets it through."""
-    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = store.conninfo
 
     async def scenario() -> bool:
         await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "mine")]))
@@ -221,7 +221,7 @@ def test_an_append_waits_for_another_writers_open_transaction_then_follows_its_o
 def test_the_events_are_written_before_anything_else_of_the_batch(store):
     """The order that keeps two appenders from deadlocking: a batch whose first event's key and whose
     command id are both taken fails on the event's key (nothing else was locked before it)."""
-    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = store.conninfo
 
     async def scenario() -> None:
         await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "c1")], commands=[a_command("cmd-1", 1)]))
@@ -239,7 +239,7 @@ def test_the_events_are_written_before_anything_else_of_the_batch(store):
 
 
 def test_one_notification_per_batch_however_many_events(store):
-    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = store.conninfo
 
     async def scenario() -> list[str]:
         listener = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
@@ -259,7 +259,7 @@ def test_a_commit_the_database_does_not_answer_fails_in_bounded_time_and_the_nex
     """A database that stops answering (here: another session holds the events table) must not hold every
     seat's commands forever: the commit gives up, drops its connection, and the next commit works."""
     store.commit_timeout_s = 0.5  # the server's --commit-timeout-s
-    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = store.conninfo
 
     async def scenario() -> float:
         await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "c1")]))
@@ -286,7 +286,7 @@ def test_a_commit_the_database_does_not_answer_fails_in_bounded_time_and_the_nex
 
 def test_closing_the_store_closes_its_writer_connection_even_off_its_loop(store):
     """The admin tools and error paths close the store without the server's loop: no connection is left open."""
-    conninfo = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = store.conninfo
 
     async def scenario() -> int:
         await store.commit_async(Batch(expected_seq=0, events=[a_call_event(1, "c1")]))
