@@ -275,9 +275,9 @@ class CommandBus:
                 while self._queue:
                     batch = self._queue[:MAX_BATCH]
                     del self._queue[:MAX_BATCH]
-                    flush = await self._commit_batch(batch)
-                    batch = []
-                    flush()
+                    committed = await self._commit_batch(batch)
+                    done, batch = batch, []
+                    self._flush(done, committed)
         finally:
             # Only when cancelled (the loop is stopping) or on a bug: nobody waits forever.
             for queued in [*batch, *self._queue]:
@@ -285,10 +285,10 @@ class CommandBus:
                     queued.done.set_result(None)
             self._queue.clear()
 
-    async def _commit_batch(self, batch: list[_Queued]) -> Callable[[], None]:
+    async def _commit_batch(self, batch: list[_Queued]) -> bool:
         """Decide, commit and apply one batch. Lock held. Never raises for a failed commit.
 
-        Returns this batch's flush: its events and replies, in arrival order.
+        Returns whether it was committed (its commands' events then go out with the replies, :meth:`_flush`).
         """
         loop = asyncio.get_running_loop()
         pending = batch
@@ -376,8 +376,7 @@ class CommandBus:
             except Exception:
                 log.exception("applying committed events failed; rebuilding the state from the log")
                 await asyncio.to_thread(self.rebuild_state)
-        sent = committed is not None
-        return lambda: self._flush(batch, sent)
+        return committed is not None
 
     def _flush(self, batch: list[_Queued], committed: bool) -> None:
         """In arrival order: a command's events (if its batch committed), then its reply; then its caller resumes.
